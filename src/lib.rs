@@ -1,0 +1,3 @@
+//! expanse: run a knowledge-expansion plan with one research runner per PART, under human review.
+
+pub mod plan;

@@ -1,0 +1,45 @@
+//! The `expanse` command line: a thin front over the library.
+
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Run a knowledge-expansion plan with one research runner per PART, and review what they write.
+#[derive(Parser)]
+#[command(name = "expanse", version, about, long_about = None)]
+#[command(
+    after_help = "Plans are markdown files of PARTs; see README.md for the format. \
+Paths of plans are relative to --root."
+)]
+struct Cli {
+    /// The workspace folder holding plans/, knowledge/, expanse.toml and .expanse/.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and validate a plan; print its PARTs as a table (or the model as JSON).
+    ///
+    /// Errors are printed as PLAN:LINE: message and make the exit status 1; warnings do not.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(&cli.root, &args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("expanse: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,678 @@
+//! Markdown plan -> [`Plan`]: pulldown-cmark events with source offsets, items classified by shape.
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use super::model::{
+    Check, CheckboxLine, Diagnostic, DropSpec, Expansion, GrepOp, Part, PartSpan, Plan, Scrape,
+    Section, Severity,
+};
+use super::text::{LineIndex, line_budget, split_parenthesised, strip_checkbox, strip_prefix_ci};
+use super::validate;
+
+/// Why a plan's bytes could not be read as a plan at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    /// The bytes are not UTF-8 text.
+    #[error(
+        "not UTF-8 text (invalid byte at offset {offset}); a plan must be a UTF-8 markdown file"
+    )]
+    NotUtf8 {
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// Its byte offset.
+        offset: usize,
+    },
+    /// The bytes contain NUL, so this is a binary file.
+    #[error("binary data (a NUL byte at offset {offset}); a plan must be a markdown text file")]
+    Binary {
+        /// 1-based line of the NUL byte.
+        line: usize,
+        /// Its byte offset.
+        offset: usize,
+    },
+}
+
+impl ParseError {
+    /// 1-based line where the problem is.
+    pub fn line(&self) -> usize {
+        match self {
+            ParseError::NotUtf8 { line, .. } | ParseError::Binary { line, .. } => *line,
+        }
+    }
+}
+
+impl Plan {
+    /// Parse raw bytes, refusing non-UTF-8 and binary input.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Plan, ParseError> {
+        let line_of = |offset: usize| bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotUtf8 {
+            line: line_of(e.valid_up_to()),
+            offset: e.valid_up_to(),
+        })?;
+        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+            return Err(ParseError::Binary {
+                line: line_of(offset),
+                offset,
+            });
+        }
+        Ok(Plan::parse(text))
+    }
+
+    /// Parse markdown text. Never fails: unknown items are kept as text, problems become diagnostics.
+    pub fn parse(text: &str) -> Plan {
+        let mut builder = Builder::new(text);
+        builder.run();
+        builder.finish()
+    }
+}
+
+/// A list item as collected, before classification.
+struct RawItem {
+    list: usize,
+    line: usize,
+    text: String,
+}
+
+/// A PART being assembled.
+struct PartDraft {
+    number: u32,
+    line: usize,
+    heading: Option<(String, usize)>,
+    checkbox: Option<(CheckboxLine, String)>,
+    expansion: Option<Expansion>,
+    items: Vec<RawItem>,
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    lines: LineIndex<'a>,
+    title: Option<String>,
+    date: Option<String>,
+    expansions: Vec<Expansion>,
+    current_expansion: Option<Expansion>,
+    parts: Vec<PartDraft>,
+    /// Whether items still belong to the last PART, and the level of its heading.
+    part_open: Option<Option<HeadingLevel>>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(text: &'a str) -> Self {
+        Builder {
+            text,
+            lines: LineIndex::new(text),
+            title: None,
+            date: None,
+            expansions: Vec::new(),
+            current_expansion: None,
+            parts: Vec::new(),
+            part_open: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn run(&mut self) {
+        // Buffers for the innermost open heading, paragraph and items.
+        let mut heading: Option<(HeadingLevel, usize, String)> = None;
+        let mut paragraph: Option<String> = None;
+        let mut items: Vec<(usize, usize, String)> = Vec::new(); // (list id, offset, text)
+        let mut lists: Vec<usize> = Vec::new();
+        let mut next_list = 0usize;
+
+        let parser = Parser::new_ext(self.text, Options::empty()).into_offset_iter();
+        for (event, range) in parser {
+            match event {
+                Event::Start(Tag::Heading { level, .. }) => {
+                    heading = Some((level, range.start, String::new()))
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, offset, text)) = heading.take() {
+                        self.on_heading(level, offset, text.trim());
+                    }
+                }
+                Event::Start(Tag::List(_)) => {
+                    lists.push(next_list);
+                    next_list += 1;
+                }
+                Event::End(TagEnd::List(_)) => {
+                    lists.pop();
+                }
+                Event::Start(Tag::Item) => items.push((
+                    lists.last().copied().unwrap_or(0),
+                    range.start,
+                    String::new(),
+                )),
+                Event::End(TagEnd::Item) => {
+                    if let Some((list, offset, text)) = items.pop() {
+                        self.on_item(list, offset, text.trim());
+                    }
+                }
+                Event::Start(Tag::Paragraph) if items.is_empty() => paragraph = Some(String::new()),
+                Event::End(TagEnd::Paragraph) => {
+                    if let Some(text) = paragraph.take() {
+                        self.on_paragraph(text.trim());
+                    }
+                }
+                Event::Text(t) | Event::Code(t) => {
+                    let buf = if let Some((_, _, h)) = heading.as_mut() {
+                        h
+                    } else if let Some((_, _, i)) = items.last_mut() {
+                        i
+                    } else if let Some(p) = paragraph.as_mut() {
+                        p
+                    } else {
+                        continue;
+                    };
+                    buf.push_str(&t);
+                }
+                Event::SoftBreak | Event::HardBreak => {
+                    if let Some((_, _, i)) = items.last_mut() {
+                        i.push(' ');
+                    } else if let Some(p) = paragraph.as_mut() {
+                        p.push('\n');
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn on_heading(&mut self, level: HeadingLevel, offset: usize, text: &str) {
+        let line = self.lines.line_of(offset);
+        if level == HeadingLevel::H1 && self.title.is_none() {
+            self.title = Some(text.to_string());
+            return;
+        }
+        // A heading at or above the PART's own level (or any top-level one) ends the PART.
+        if let Some(part_level) = self.part_open
+            && level <= part_level.unwrap_or(HeadingLevel::H2)
+        {
+            self.part_open = None;
+        }
+        if let Some((number, title)) = numbered(text, "EXPANSION") {
+            let expansion = Expansion {
+                number,
+                title: title.to_string(),
+            };
+            self.expansions.push(expansion.clone());
+            self.current_expansion = Some(expansion);
+            return;
+        }
+        if let Some((number, rest)) = numbered(text, "PART") {
+            self.parts.push(PartDraft {
+                number,
+                line,
+                heading: Some((rest.to_string(), line)),
+                checkbox: None,
+                expansion: self.current_expansion.clone(),
+                items: Vec::new(),
+            });
+            self.part_open = Some(Some(level));
+        }
+    }
+
+    fn on_paragraph(&mut self, text: &str) {
+        for line in text.lines() {
+            if let Some(rest) = strip_prefix_ci(line.trim(), "Date:")
+                && self.date.is_none()
+            {
+                self.date = Some(rest.trim().to_string());
+            }
+        }
+    }
+
+    fn on_item(&mut self, list: usize, offset: usize, text: &str) {
+        let line = self.lines.line_of(offset);
+        let (mark, body) = strip_checkbox(text);
+        if let (Some(_), Some((number, rest))) = (mark, numbered(body, "PART")) {
+            let start = self.lines.start_of_line(line);
+            let end = self.lines.end_of_content(line);
+            let raw = &self.text[start..end];
+            let mark = raw_mark(raw).unwrap_or(' ');
+            let target = parse_part_title(rest).target;
+            let checkbox = CheckboxLine {
+                line,
+                start,
+                end,
+                mark,
+                target,
+            };
+            let same_part = self
+                .parts
+                .last()
+                .is_some_and(|p| p.number == number && p.checkbox.is_none());
+            if same_part {
+                if let Some(p) = self.parts.last_mut() {
+                    p.checkbox = Some((checkbox, rest.to_string()));
+                }
+            } else {
+                self.parts.push(PartDraft {
+                    number,
+                    line,
+                    heading: None,
+                    checkbox: Some((checkbox, rest.to_string())),
+                    expansion: self.current_expansion.clone(),
+                    items: Vec::new(),
+                });
+                self.part_open = Some(None);
+            }
+            return;
+        }
+        if self.part_open.is_none() {
+            return;
+        }
+        if let Some(part) = self.parts.last_mut() {
+            part.items.push(RawItem {
+                list,
+                line,
+                text: body.to_string(),
+            });
+        }
+    }
+
+    fn finish(mut self) -> Plan {
+        let drafts = std::mem::take(&mut self.parts);
+        let parts: Vec<Part> = drafts.into_iter().map(|d| self.build_part(d)).collect();
+        let mut plan = Plan {
+            title: self.title,
+            date: self.date,
+            expansions: self.expansions,
+            parts,
+            diagnostics: self.diagnostics,
+        };
+        validate::validate(&mut plan);
+        plan
+    }
+
+    fn build_part(&mut self, draft: PartDraft) -> Part {
+        let from_heading = draft.heading.as_ref().map(|(t, _)| parse_part_title(t));
+        let from_checkbox = draft.checkbox.as_ref().map(|(_, t)| parse_part_title(t));
+        let primary = from_heading
+            .clone()
+            .or_else(|| from_checkbox.clone())
+            .unwrap_or_default();
+        let annotation = from_checkbox.as_ref().and_then(|c| c.annotation.clone());
+        let expected_lines = primary
+            .lines
+            .or_else(|| from_checkbox.as_ref().and_then(|c| c.lines));
+        let checkbox = draft.checkbox.map(|(c, _)| c);
+        let done = checkbox.as_ref().is_some_and(|c| is_done_mark(c.mark));
+
+        let mut part = Part {
+            number: draft.number,
+            expansion: draft.expansion,
+            title: primary.title,
+            target: primary.target,
+            expected_lines,
+            done,
+            annotation,
+            checks: Vec::new(),
+            queries: Vec::new(),
+            scrape: Vec::new(),
+            sections: Vec::new(),
+            requirements: Vec::new(),
+            drop: None,
+            other: Vec::new(),
+            span: PartSpan {
+                line: draft.line,
+                checkbox,
+            },
+        };
+        // The drop's contents are the other items of the list that names the drop.
+        let drop_list = draft
+            .items
+            .iter()
+            .find(|i| drop_name(&i.text).is_some())
+            .map(|i| i.list);
+        for item in &draft.items {
+            if let Some(name) = drop_name(&item.text) {
+                part.drop = Some(DropSpec {
+                    name: name.to_string(),
+                    contents: Vec::new(),
+                });
+            } else if Some(item.list) == drop_list {
+                if let Some(drop) = part.drop.as_mut() {
+                    drop.contents.push(item.text.clone());
+                } else {
+                    classify(&mut part, item, &mut self.diagnostics);
+                }
+            } else {
+                classify(&mut part, item, &mut self.diagnostics);
+            }
+        }
+        part
+    }
+}
+
+/// `PART 12: rest` -> (12, "rest"), for any keyword.
+fn numbered<'t>(text: &'t str, keyword: &str) -> Option<(u32, &'t str)> {
+    let rest = strip_prefix_ci(text.trim_start(), keyword)?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let number = rest[..digits].parse().ok()?;
+    let rest = rest[digits..].trim_start().strip_prefix(':')?;
+    Some((number, rest.trim()))
+}
+
+/// What a PART's heading or checkbox line says after `PART N:`.
+#[derive(Clone, Default)]
+struct PartTitle {
+    title: String,
+    target: String,
+    lines: Option<u32>,
+    annotation: Option<String>,
+}
+
+fn parse_part_title(rest: &str) -> PartTitle {
+    let mut title = rest.trim();
+    let mut lines = None;
+    let mut annotation = None;
+    // Trailing groups, last first: `(~500 lines)` is the size, anything else the annotation.
+    for _ in 0..2 {
+        let Some((head, group)) = split_parenthesised(title) else {
+            break;
+        };
+        if let Some(n) = line_budget(group) {
+            lines = lines.or(Some(n));
+        } else if annotation.is_none() {
+            annotation = Some(group.trim().to_string());
+        } else {
+            break;
+        }
+        title = head.trim_end();
+    }
+    let object = ["Create", "Write", "Update", "Expand"]
+        .iter()
+        .find_map(|verb| {
+            strip_prefix_ci(title, verb).filter(|r| r.starts_with(char::is_whitespace))
+        })
+        .unwrap_or(title)
+        .trim();
+    let target = object
+        .split_whitespace()
+        .find(|t| t.to_ascii_lowercase().ends_with(".md"))
+        .unwrap_or(object)
+        .trim_matches(|c| c == '`' || c == '"')
+        .to_string();
+    PartTitle {
+        title: title.to_string(),
+        target,
+        lines,
+        annotation,
+    }
+}
+
+fn is_done_mark(mark: char) -> bool {
+    matches!(mark, '✓' | 'x' | 'X' | '✔' | '☑')
+}
+
+/// The mark between the brackets on a raw checkbox line.
+fn raw_mark(raw: &str) -> Option<char> {
+    let open = raw.find('[')?;
+    let mut chars = raw[open + 1..].chars();
+    let mark = chars.next()?;
+    (chars.next() == Some(']')).then_some(mark)
+}
+
+/// `Create KNOWLEDGE-DROP-...md` -> the drop's file name.
+fn drop_name(text: &str) -> Option<&str> {
+    text.split_whitespace()
+        .find(|t| t.starts_with("KNOWLEDGE-DROP-") && t.ends_with(".md"))
+        .filter(|_| {
+            let lower = text.to_ascii_lowercase();
+            lower.starts_with("create") || lower.starts_with("write")
+        })
+}
+
+fn classify(part: &mut Part, item: &RawItem, diagnostics: &mut Vec<Diagnostic>) {
+    let text = item.text.as_str();
+    let lower = text.to_ascii_lowercase();
+    if let Some(rest) = strip_prefix_ci(text, "Search") {
+        let rest = rest.trim_start();
+        let rest = rest
+            .strip_prefix(':')
+            .or_else(|| strip_prefix_ci(rest, "for "))
+            .unwrap_or(rest);
+        let query = unquote(rest.trim());
+        if !query.is_empty() {
+            part.queries.push(query.to_string());
+            return;
+        }
+    }
+    if let Some(rest) = strip_prefix_ci(text, "Scrape ") {
+        let rest = rest.trim();
+        if let Some(n) = strip_prefix_ci(rest, "top ").and_then(|r| {
+            let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+            r[..digits].parse().ok()
+        }) {
+            part.scrape.push(Scrape::Top { n });
+        } else {
+            part.scrape.push(Scrape::Named {
+                target: rest.to_string(),
+            });
+        }
+        return;
+    }
+    if let Some((_, rest)) = numbered(text, "Section") {
+        part.sections
+            .push(parse_section(rest, item.line, diagnostics));
+        return;
+    }
+    if let Some(rest) = strip_prefix_ci(text, "Identify gaps") {
+        let note = rest.trim_start_matches([':', ' ']).trim();
+        part.checks.push(Check::Gaps {
+            note: note.to_string(),
+        });
+        return;
+    }
+    if lower.starts_with("grep") {
+        part.checks.push(parse_grep(text));
+        return;
+    }
+    if let Some(rest) = strip_prefix_ci(text, "Read ") {
+        part.checks.push(parse_read(rest, text));
+        return;
+    }
+    if lower.starts_with("check ") {
+        part.checks.push(Check::Look {
+            text: text.to_string(),
+        });
+        return;
+    }
+    if lower.contains("cite") {
+        part.requirements.push(text.to_string());
+        return;
+    }
+    if let Some(rest) = strip_prefix_ci(text, "Create ")
+        && rest.trim() == part.target
+    {
+        return;
+    }
+    part.other.push(text.to_string());
+}
+
+fn unquote(s: &str) -> &str {
+    for (open, close) in [('"', '"'), ('“', '”'), ('\'', '\'')] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+            return inner.trim();
+        }
+    }
+    s
+}
+
+fn parse_section(rest: &str, line: usize, diagnostics: &mut Vec<Diagnostic>) -> Section {
+    let (head, lines) = match split_parenthesised(rest) {
+        Some((head, group)) if line_budget(group).is_some() => {
+            (head.trim_end(), line_budget(group))
+        }
+        _ => (rest.trim(), None),
+    };
+    let (title, hint) = match head.split_once(" - ") {
+        Some((t, h)) => (t.trim(), Some(h.trim().to_string())),
+        None => (head, None),
+    };
+    if lines.is_none() {
+        diagnostics.push(Diagnostic {
+            line,
+            severity: Severity::Warning,
+            message: format!(
+                "section \"{title}\" has no line budget; add one such as \"(~100 lines)\" so drafts can be sized and checked"
+            ),
+        });
+    }
+    Section {
+        title: title.to_string(),
+        hint,
+        lines,
+    }
+}
+
+/// `Grep for "A" AND "B" in karpathy/ folder`.
+fn parse_grep(text: &str) -> Check {
+    let rest = strip_prefix_ci(text, "Grep").unwrap_or(text).trim_start();
+    let rest = strip_prefix_ci(rest, "for ").unwrap_or(rest);
+    // Odd pieces of a split on `"` are quoted terms; the last closed quote ends the terms.
+    let pieces: Vec<&str> = rest.split('"').collect();
+    let closed = if pieces.len() % 2 == 1 {
+        pieces.len()
+    } else {
+        pieces.len() - 1
+    };
+    let (terms, between, tail): (Vec<String>, String, &str) = if closed >= 3 {
+        let terms = pieces[..closed]
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let between = pieces[2..closed - 1].iter().step_by(2).copied().collect();
+        (terms, between, pieces[closed - 1])
+    } else {
+        // Unquoted: `Grep for TPU OR XLA in karpathy/`.
+        let (t, scope) = rest.rsplit_once(" in ").unwrap_or((rest, ""));
+        let terms = t
+            .split(" OR ")
+            .flat_map(|s| s.split(" AND "))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        (terms, t.to_string(), scope)
+    };
+    let op = if between
+        .split_whitespace()
+        .any(|w| w.eq_ignore_ascii_case("or"))
+    {
+        GrepOp::Or
+    } else {
+        GrepOp::And
+    };
+    let tail = tail.trim_start();
+    let tail = strip_prefix_ci(tail, "in ").unwrap_or(if closed >= 3 { "" } else { tail });
+    let scope = tail
+        .split_whitespace()
+        .next()
+        .filter(|s| !s.starts_with('('))
+        .map(|s| s.trim_end_matches([',', '.', ';']).to_string())
+        .filter(|s| !s.is_empty());
+    Check::Grep { terms, op, scope }
+}
+
+/// `Read INDEX.md for TPU mentions`, `Read any existing distributed-*.md files`.
+fn parse_read(rest: &str, text: &str) -> Check {
+    let (object, focus) = match rest.split_once(" for ") {
+        Some((o, f)) => (o, Some(f.trim().to_string())),
+        None => (rest, None),
+    };
+    let path = object
+        .split_whitespace()
+        .map(|t| t.trim_matches(|c| c == '`' || c == '"' || c == ','))
+        .find(|t| t.contains('.') || t.contains('*') || t.contains('/'));
+    match path {
+        Some(path) => Check::Read {
+            path: path.to_string(),
+            glob: path.contains(['*', '?', '[']),
+            focus,
+        },
+        None => Check::Look {
+            text: text.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_title_with_size_and_annotation() {
+        let t = parse_part_title("Create a/b.md (~500 lines) (Completed 2025-11-13 22:59)");
+        assert_eq!(t.target, "a/b.md");
+        assert_eq!(t.lines, Some(500));
+        assert_eq!(t.annotation.as_deref(), Some("Completed 2025-11-13 22:59"));
+        assert_eq!(t.title, "Create a/b.md");
+    }
+
+    #[test]
+    fn grep_and_or_scope() {
+        assert_eq!(
+            parse_grep(r#"Grep for "DeepSpeed" AND "ZeRO" in karpathy/ folder"#),
+            Check::Grep {
+                terms: vec!["DeepSpeed".into(), "ZeRO".into()],
+                op: GrepOp::And,
+                scope: Some("karpathy/".into())
+            }
+        );
+        assert_eq!(
+            parse_grep(r#"Grep for "Apple" OR "Metal" OR "M-series" in karpathy/"#),
+            Check::Grep {
+                terms: vec!["Apple".into(), "Metal".into(), "M-series".into()],
+                op: GrepOp::Or,
+                scope: Some("karpathy/".into())
+            }
+        );
+        assert_eq!(
+            parse_grep(r#"Grep for "FSDP" in karpathy/ (we have some mentions)"#),
+            Check::Grep {
+                terms: vec!["FSDP".into()],
+                op: GrepOp::And,
+                scope: Some("karpathy/".into())
+            }
+        );
+        assert_eq!(
+            parse_grep("Grep for TPU OR XLA"),
+            Check::Grep {
+                terms: vec!["TPU".into(), "XLA".into()],
+                op: GrepOp::Or,
+                scope: None
+            }
+        );
+    }
+
+    #[test]
+    fn read_checks() {
+        assert_eq!(
+            parse_read("INDEX.md for TPU mentions", ""),
+            Check::Read {
+                path: "INDEX.md".into(),
+                glob: false,
+                focus: Some("TPU mentions".into())
+            }
+        );
+        assert_eq!(
+            parse_read("any existing distributed-*.md files", ""),
+            Check::Read {
+                path: "distributed-*.md".into(),
+                glob: true,
+                focus: None
+            }
+        );
+        assert!(matches!(
+            parse_read("everything we know", "x"),
+            Check::Look { .. }
+        ));
+    }
+}

@@ -1,0 +1,109 @@
+//! Plan validation: the errors that stop a run and the warnings that do not.
+
+use std::collections::HashMap;
+
+use super::model::{Diagnostic, Plan, Severity};
+
+/// Add the plan-level diagnostics to `plan.diagnostics`, sorted by line.
+pub fn validate(plan: &mut Plan) {
+    let mut found = Vec::new();
+    if plan.parts.is_empty() {
+        found.push(error(
+            1,
+            "no PARTs found: expected headings such as \"### PART 1: Create dir/file.md (~500 lines)\" \
+             or checkbox lines such as \"- [ ] PART 1: Create dir/file.md\""
+                .to_string(),
+        ));
+    }
+    let mut seen: HashMap<u32, usize> = HashMap::new();
+    for part in &plan.parts {
+        let n = part.number;
+        if let Some(first) = seen.get(&n) {
+            found.push(error(
+                part.span.line,
+                format!(
+                    "PART {n} appears twice (first at line {first}); PART numbers must be unique"
+                ),
+            ));
+        } else {
+            seen.insert(n, part.span.line);
+        }
+        match &part.span.checkbox {
+            None => found.push(error(
+                part.span.line,
+                format!(
+                    "PART {n} has no checkbox line; add \"- [ ] PART {n}: Create {}\" under its heading \
+                     so expanse can tick it when the file is approved",
+                    part.target
+                ),
+            )),
+            Some(cb) if cb.target != part.target => found.push(error(
+                cb.line,
+                format!(
+                    "PART {n}'s checkbox line names \"{}\" but its heading (line {}) names \"{}\"; they must agree",
+                    cb.target, part.span.line, part.target
+                ),
+            )),
+            Some(_) => {}
+        }
+        if let Some(problem) = target_problem(&part.target) {
+            found.push(error(
+                part.span.line,
+                format!("PART {n}'s target \"{}\" {problem}", part.target),
+            ));
+        }
+    }
+    plan.diagnostics.extend(found);
+    plan.diagnostics.sort_by_key(|d| d.line);
+}
+
+/// Why a target path cannot be written inside the knowledge base, if it cannot.
+pub fn target_problem(target: &str) -> Option<&'static str> {
+    if target.is_empty() {
+        return Some("is empty; name the knowledge file to create, e.g. \"dir/file.md\"");
+    }
+    let bytes = target.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if target.starts_with('/') || target.starts_with('\\') || drive {
+        return Some("is an absolute path; targets are relative to the knowledge base root");
+    }
+    if target.split(['/', '\\']).any(|c| c == "..") {
+        return Some("contains \"..\"; targets must stay inside the knowledge base");
+    }
+    if target.contains('\0') || target.chars().any(char::is_control) {
+        return Some("contains control characters");
+    }
+    if !target.to_ascii_lowercase().ends_with(".md") {
+        return Some("is not a markdown file; targets must end in \".md\"");
+    }
+    None
+}
+
+fn error(line: usize, message: String) -> Diagnostic {
+    Diagnostic {
+        line,
+        severity: Severity::Error,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_rules() {
+        assert!(target_problem("a/b.md").is_none());
+        assert!(
+            target_problem("/etc/passwd.md")
+                .unwrap()
+                .contains("absolute")
+        );
+        assert!(target_problem("C:\\x.md").unwrap().contains("absolute"));
+        assert!(target_problem("a/../../b.md").unwrap().contains(".."));
+        assert!(target_problem("a/b.txt").unwrap().contains(".md"));
+        assert!(target_problem("").is_some());
+        // `..` inside a name is fine; only a `..` component escapes.
+        assert!(target_problem("a/b..c.md").is_none());
+    }
+}
