@@ -1,0 +1,7 @@
+//! The knowledge base on disk: safe path resolution and the Step 0 scan of what it already holds.
+
+mod paths;
+mod scan;
+
+pub use paths::{PathError, resolve_target};
+pub use scan::{Existing, ExistingFile, MatchLine, scan};

@@ -1,0 +1,364 @@
+//! The Step 0 scan: run a PART's checks (read, glob, grep AND/OR) against the knowledge base.
+
+use std::path::Path;
+
+use grep_regex::RegexMatcherBuilder;
+use grep_searcher::{BinaryDetection, SearcherBuilder, sinks::UTF8};
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Check, GrepOp, Part};
+
+/// What the checks found: files and lines already in the base, and notes for the writer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Existing {
+    /// Files that matched a check, with the lines that made them match.
+    pub files: Vec<ExistingFile>,
+    /// Checks expanse could not run mechanically, kept for the writer (`Check existing … files`).
+    pub notes: Vec<String>,
+    /// `Identify gaps:` notes.
+    pub gaps: Vec<String>,
+}
+
+/// One file of the base that a check touched.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExistingFile {
+    /// Path relative to the knowledge base root.
+    pub path: String,
+    /// Which check found it (`grep "DeepSpeed" AND "ZeRO"`).
+    pub why: String,
+    /// The lines that matched (at most [`MAX_LINES_PER_FILE`]).
+    pub matches: Vec<MatchLine>,
+}
+
+/// A matching line.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MatchLine {
+    /// 1-based line number.
+    pub line: u64,
+    /// The line, cut to [`MAX_LINE_CHARS`].
+    pub text: String,
+}
+
+/// Matching lines kept per file.
+pub const MAX_LINES_PER_FILE: usize = 12;
+/// Files kept per check.
+pub const MAX_FILES_PER_CHECK: usize = 40;
+/// Characters kept of a matching line.
+pub const MAX_LINE_CHARS: usize = 240;
+/// Files larger than this are not searched.
+const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+impl Existing {
+    /// Whether the checks found anything at all in the base.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Every matching line, for overlap checks.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .flat_map(|f| f.matches.iter().map(|m| m.text.as_str()))
+    }
+}
+
+/// Run `part`'s checks against the base at `root`. A missing base is an empty base.
+pub fn scan(root: &Path, part: &Part) -> Existing {
+    let mut out = Existing::default();
+    for check in &part.checks {
+        match check {
+            Check::Read {
+                path,
+                glob: false,
+                focus,
+            } => {
+                let terms = focus.as_deref().map(focus_terms).unwrap_or_default();
+                let why = match focus {
+                    Some(f) => format!("read {path} for {f}"),
+                    None => format!("read {path}"),
+                };
+                if let Some(file) = read_file(root, path, &terms, why) {
+                    out.files.push(file);
+                }
+            }
+            Check::Read {
+                path, glob: true, ..
+            } => {
+                let Ok(glob) = globset::Glob::new(path) else {
+                    out.notes.push(format!("could not use the pattern {path}"));
+                    continue;
+                };
+                let matcher = glob.compile_matcher();
+                let by_name = !path.contains('/');
+                for rel in walk(root, "")
+                    .into_iter()
+                    .filter(|rel| {
+                        let name = rel.rsplit('/').next().unwrap_or(rel);
+                        matcher.is_match(if by_name { name } else { rel.as_str() })
+                    })
+                    .take(MAX_FILES_PER_CHECK)
+                {
+                    if let Some(f) = read_file(root, &rel, &[], format!("matches {path}")) {
+                        out.files.push(f);
+                    }
+                }
+            }
+            Check::Grep { terms, op, scope } => {
+                out.files
+                    .extend(grep(root, terms, *op, scope.as_deref().unwrap_or("")));
+            }
+            Check::Look { text } => out.notes.push(text.clone()),
+            Check::Gaps { note } => out.gaps.push(note.clone()),
+        }
+    }
+    out
+}
+
+/// `distributed training mentions` -> [distributed, training].
+fn focus_terms(focus: &str) -> Vec<String> {
+    const FILLER: &[&str] = &[
+        "mentions", "mention", "any", "the", "and", "for", "about", "of",
+    ];
+    focus
+        .split(|c: char| c.is_whitespace() || c == '/' || c == ',')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '.'))
+        .filter(|w| w.len() > 1 && !FILLER.contains(&w.to_ascii_lowercase().as_str()))
+        .map(str::to_string)
+        .collect()
+}
+
+fn cut(line: &str) -> String {
+    let line = line.trim_end();
+    match line.char_indices().nth(MAX_LINE_CHARS) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_string(),
+    }
+}
+
+/// Read one file of the base; with terms, keep the lines mentioning any of them.
+fn read_file(root: &Path, rel: &str, terms: &[String], why: String) -> Option<ExistingFile> {
+    let path = root.join(rel);
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let lower_terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+    let matches: Vec<MatchLine> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .filter(|(_, l)| {
+            let lower = l.to_lowercase();
+            lower_terms.is_empty() || lower_terms.iter().any(|t| lower.contains(t))
+        })
+        .filter(|(_, l)| {
+            // An empty index's boilerplate is not knowledge.
+            !lower_terms.is_empty() || l.starts_with('#') || l.starts_with('-')
+        })
+        .take(MAX_LINES_PER_FILE)
+        .map(|(i, l)| MatchLine {
+            line: i as u64 + 1,
+            text: cut(l),
+        })
+        .collect();
+    if matches.is_empty() && !terms.is_empty() {
+        return None;
+    }
+    Some(ExistingFile {
+        path: rel.to_string(),
+        why,
+        matches,
+    })
+}
+
+/// Relative paths of the text files under `root/scope`, sorted for determinism.
+fn walk(root: &Path, scope: &str) -> Vec<String> {
+    let base = root.join(scope.trim_start_matches('/'));
+    if !base.is_dir() {
+        return Vec::new();
+    }
+    let mut files: Vec<String> = ignore::WalkBuilder::new(&base)
+        .hidden(true)
+        .git_ignore(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            e.path()
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| matches!(x, "md" | "markdown" | "txt"))
+        })
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Files under `scope` whose content matches the terms (all of them for AND, any for OR).
+fn grep(root: &Path, terms: &[String], op: GrepOp, scope: &str) -> Vec<ExistingFile> {
+    let matchers: Vec<_> = terms
+        .iter()
+        .filter_map(|t| {
+            RegexMatcherBuilder::new()
+                .case_insensitive(true)
+                .fixed_strings(true)
+                .build(t)
+                .ok()
+        })
+        .collect();
+    if matchers.is_empty() {
+        return Vec::new();
+    }
+    let mut searcher = SearcherBuilder::new()
+        .binary_detection(BinaryDetection::quit(0))
+        .line_number(true)
+        .build();
+    let joiner = match op {
+        GrepOp::And => " AND ",
+        GrepOp::Or => " OR ",
+    };
+    let why = format!(
+        "grep {}",
+        terms
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(joiner)
+    );
+    let mut found = Vec::new();
+    for rel in walk(root, scope) {
+        let path = root.join(&rel);
+        if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE_BYTES) {
+            continue;
+        }
+        let mut per_term: Vec<Vec<MatchLine>> = Vec::new();
+        for m in &matchers {
+            let mut lines = Vec::new();
+            let _ = searcher.search_path(
+                m,
+                &path,
+                UTF8(|n, line| {
+                    lines.push(MatchLine {
+                        line: n,
+                        text: cut(line),
+                    });
+                    Ok(lines.len() < MAX_LINES_PER_FILE)
+                }),
+            );
+            per_term.push(lines);
+        }
+        let hit = match op {
+            GrepOp::And => per_term.iter().all(|l| !l.is_empty()),
+            GrepOp::Or => per_term.iter().any(|l| !l.is_empty()),
+        };
+        if hit {
+            let mut matches: Vec<MatchLine> = per_term.into_iter().flatten().collect();
+            matches.sort_by_key(|m| m.line);
+            matches.dedup_by_key(|m| m.line);
+            matches.truncate(MAX_LINES_PER_FILE);
+            found.push(ExistingFile {
+                path: rel,
+                why: why.clone(),
+                matches,
+            });
+            if found.len() >= MAX_FILES_PER_CHECK {
+                break;
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn base() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let kb = dir.path();
+        std::fs::create_dir_all(kb.join("karpathy/dist")).unwrap();
+        std::fs::write(
+            kb.join("INDEX.md"),
+            "# Index\n\n- karpathy/dist/a.md: DeepSpeed basics\n- other: TPU notes\n",
+        )
+        .unwrap();
+        std::fs::write(
+            kb.join("karpathy/dist/a.md"),
+            "# A\nDeepSpeed is a library.\nZeRO partitions state.\n",
+        )
+        .unwrap();
+        std::fs::write(kb.join("karpathy/dist/b.md"), "# B\nOnly DeepSpeed here.\n").unwrap();
+        std::fs::write(kb.join("karpathy/distributed-x.md"), "# X\n").unwrap();
+        std::fs::write(kb.join("karpathy/blob.md"), b"ZeRO\x00\x01\x02").unwrap();
+        dir
+    }
+
+    fn part(items: &str) -> Part {
+        let text = format!("### PART 1: Create a.md\n- [ ] PART 1: Create a.md\n\n{items}");
+        Plan::parse(&text).parts.remove(0)
+    }
+
+    #[test]
+    fn grep_and_requires_every_term() {
+        let kb = base();
+        let found = scan(
+            kb.path(),
+            &part("- [ ] Grep for \"DeepSpeed\" AND \"ZeRO\" in karpathy/ folder\n"),
+        );
+        let paths: Vec<&str> = found.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["karpathy/dist/a.md"]);
+        assert_eq!(
+            found.files[0]
+                .matches
+                .iter()
+                .map(|m| m.line)
+                .collect::<Vec<_>>(),
+            [2, 3]
+        );
+    }
+
+    #[test]
+    fn grep_or_takes_any_term_and_skips_binary() {
+        let kb = base();
+        let found = scan(
+            kb.path(),
+            &part("- [ ] Grep for \"DeepSpeed\" OR \"ZeRO\" in karpathy/\n"),
+        );
+        let paths: Vec<&str> = found.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["karpathy/dist/a.md", "karpathy/dist/b.md"]);
+    }
+
+    #[test]
+    fn read_index_with_focus_glob_notes_and_gaps() {
+        let kb = base();
+        let found = scan(
+            kb.path(),
+            &part(
+                "- [ ] Read INDEX.md for DeepSpeed mentions\n- [ ] Read any existing distributed-*.md files\n- [ ] Check existing NVIDIA files\n- [ ] Identify gaps: what is missing\n",
+            ),
+        );
+        assert_eq!(found.files[0].path, "INDEX.md");
+        assert_eq!(found.files[0].matches.len(), 1);
+        assert!(found.files[0].matches[0].text.contains("DeepSpeed basics"));
+        assert_eq!(found.files[1].path, "karpathy/distributed-x.md");
+        assert_eq!(found.notes, ["Check existing NVIDIA files"]);
+        assert_eq!(found.gaps, ["what is missing"]);
+    }
+
+    #[test]
+    fn missing_base_is_empty() {
+        let found = scan(
+            Path::new("/nonexistent/kb"),
+            &part("- [ ] Grep for \"x\" in y/\n- [ ] Read INDEX.md\n"),
+        );
+        assert!(found.is_empty());
+    }
+}

@@ -1,0 +1,58 @@
+//! Local Fetch: reads a `corpus://` document from the corpus folder.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use super::{SCHEME, load_doc};
+use crate::research::{Fetch, Page, ResearchError};
+
+/// Fetches `corpus://path` documents from a corpus folder.
+pub struct LocalFetch {
+    dir: PathBuf,
+}
+
+impl LocalFetch {
+    /// A fetcher over the corpus at `dir`.
+    pub fn new(dir: PathBuf) -> Self {
+        LocalFetch { dir }
+    }
+}
+
+#[async_trait]
+impl Fetch for LocalFetch {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    async fn fetch(&self, url: &str) -> Result<Page, ResearchError> {
+        let err = |message: String| ResearchError::Provider {
+            provider: "local fetch".into(),
+            message,
+        };
+        let rel = url.strip_prefix(SCHEME).ok_or_else(|| {
+            err(format!(
+                "{url} is not a corpus document (offline mode fetches only {SCHEME} URLs)"
+            ))
+        })?;
+        if rel.split('/').any(|c| c == ".." || c.is_empty()) || rel.starts_with('/') {
+            return Err(err(format!("{url}: path leaves the corpus folder")));
+        }
+        let path = self.dir.join(rel);
+        if !path.is_file() {
+            return Err(ResearchError::NotFound {
+                provider: "local fetch".into(),
+                what: url.to_string(),
+            });
+        }
+        let doc = tokio::task::spawn_blocking(move || load_doc(&path))
+            .await
+            .map_err(|e| err(e.to_string()))?
+            .map_err(|skip| err(format!("{url}: {skip}")))?;
+        Ok(Page {
+            url: url.to_string(),
+            title: doc.title,
+            content: doc.text,
+        })
+    }
+}

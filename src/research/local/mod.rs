@@ -1,0 +1,14 @@
+//! The embedded offline providers: a tantivy index over a corpus folder, local fetch, extractive writer.
+
+mod corpus;
+mod extractive;
+mod fetch;
+mod search;
+
+pub use corpus::{CorpusDoc, CorpusFile, MAX_DOC_BYTES, Skip, list_corpus, load_doc};
+pub use extractive::ExtractiveWriter;
+pub use fetch::LocalFetch;
+pub use search::{IndexInfo, LocalSearch};
+
+/// The URL scheme of local corpus documents.
+pub const SCHEME: &str = "corpus://";

@@ -1,0 +1,304 @@
+//! Local Search: a tantivy BM25 index of corpus passages, built once and reused until the corpus changes.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use tantivy::collector::TopDocs;
+use tantivy::query::QueryParser;
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{Index, IndexReader, TantivyDocument, doc};
+
+use super::{SCHEME, list_corpus, load_doc};
+use crate::research::{Hit, ResearchError, Search, passages};
+
+/// A searchable corpus.
+pub struct LocalSearch {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    path: Field,
+    title: Field,
+    body: Field,
+}
+
+/// What opening the index did: built or reused, and which files were skipped.
+#[derive(Debug, Clone)]
+pub struct IndexInfo {
+    /// Whether the index was built now (false: reused from an earlier run).
+    pub built: bool,
+    /// Documents indexed.
+    pub documents: usize,
+    /// Passages indexed.
+    pub passages: usize,
+    /// Files skipped, with the reason.
+    pub skipped: Vec<(String, String)>,
+    /// Where the index lives.
+    pub dir: PathBuf,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut sb = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("en_stem")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let path = sb.add_text_field("path", STRING | STORED);
+    let title = sb.add_text_field("title", text.clone());
+    let body = sb.add_text_field("body", text);
+    (sb.build(), Fields { path, title, body })
+}
+
+fn tantivy_err(e: impl std::fmt::Display) -> ResearchError {
+    ResearchError::Provider {
+        provider: "local search".into(),
+        message: format!("index: {e}"),
+    }
+}
+
+impl LocalSearch {
+    /// Open the index of `corpus` under `index_root`, building it if the corpus changed.
+    pub fn open(corpus: &Path, index_root: &Path) -> Result<(Self, IndexInfo), ResearchError> {
+        if !corpus.is_dir() {
+            return Err(ResearchError::Provider {
+                provider: "local search".into(),
+                message: format!("corpus folder {} does not exist", corpus.display()),
+            });
+        }
+        let files = list_corpus(corpus);
+        let mut hasher = Sha256::new();
+        hasher.update(b"expanse-index-v1\0");
+        for f in &files {
+            hasher.update(f.rel.as_bytes());
+            hasher.update(f.len.to_le_bytes());
+            hasher.update(f.mtime.to_le_bytes());
+        }
+        let fingerprint = hex::encode(&hasher.finalize()[..12]);
+        let dir = index_root.join(format!("index-{fingerprint}"));
+        let (schema, fields) = schema();
+        let mut info = IndexInfo {
+            built: false,
+            documents: 0,
+            passages: 0,
+            skipped: Vec::new(),
+            dir: dir.clone(),
+        };
+        let index = if dir.join("meta.json").is_file() {
+            Index::open_in_dir(&dir).map_err(tantivy_err)?
+        } else {
+            info.built = true;
+            // Build beside the final place and rename, so a killed build is never mistaken for a finished one.
+            let tmp = index_root.join(format!(
+                "index-{fingerprint}.building-{}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&tmp);
+            std::fs::create_dir_all(&tmp).map_err(tantivy_err)?;
+            let index = Index::create_in_dir(&tmp, schema).map_err(tantivy_err)?;
+            let mut writer = index
+                .writer_with_num_threads(1, 30_000_000)
+                .map_err(tantivy_err)?;
+            for f in &files {
+                let doc = match load_doc(&f.path) {
+                    Ok(doc) => doc,
+                    Err(skip) => {
+                        tracing::warn!(file = %f.rel, "{skip}");
+                        info.skipped.push((f.rel.clone(), skip.to_string()));
+                        continue;
+                    }
+                };
+                info.documents += 1;
+                for p in passages::passages(&doc.text) {
+                    let body = if p.heading.is_empty() {
+                        p.text
+                    } else {
+                        format!("{}\n{}", p.heading, p.text)
+                    };
+                    writer
+                        .add_document(doc!(fields.path => f.rel.clone(), fields.title => doc.title.clone(), fields.body => body))
+                        .map_err(tantivy_err)?;
+                    info.passages += 1;
+                }
+            }
+            writer.commit().map_err(tantivy_err)?;
+            drop(writer);
+            drop(index);
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::rename(&tmp, &dir).map_err(tantivy_err)?;
+            Index::open_in_dir(&dir).map_err(tantivy_err)?
+        };
+        index.tokenizers().register("en_stem", en_stem());
+        let reader = index.reader().map_err(tantivy_err)?;
+        if !info.built {
+            let searcher = reader.searcher();
+            info.passages = searcher.num_docs() as usize;
+            info.documents = files.len();
+        }
+        Ok((
+            LocalSearch {
+                index,
+                reader,
+                fields,
+            },
+            info,
+        ))
+    }
+
+    fn search_sync(&self, query: &str, limit: usize) -> Result<Vec<Hit>, ResearchError> {
+        let cleaned = clean_query(query);
+        if cleaned.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut parser =
+            QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.body]);
+        parser.set_field_boost(self.fields.title, 0.5);
+        let (q, _) = parser.parse_query_lenient(&cleaned);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(limit.max(1) * 8).order_by_score())
+            .map_err(tantivy_err)?;
+        let mut hits: Vec<Hit> = Vec::new();
+        for (_score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr).map_err(tantivy_err)?;
+            let get = |f| {
+                d.get_first(f)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let url = format!("{SCHEME}{}", get(self.fields.path));
+            if hits.iter().any(|h| h.url == url) {
+                continue;
+            }
+            hits.push(Hit {
+                url,
+                title: get(self.fields.title),
+                snippet: snippet(&get(self.fields.body)),
+            });
+            if hits.len() == limit {
+                break;
+            }
+        }
+        Ok(hits)
+    }
+}
+
+fn en_stem() -> tantivy::tokenizer::TextAnalyzer {
+    use tantivy::tokenizer::{
+        LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    };
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::default())
+        .build()
+}
+
+/// Web-search syntax the local index does not understand (`site:`, quotes, operators) removed.
+fn clean_query(query: &str) -> String {
+    query
+        .split_whitespace()
+        .filter(|w| !w.contains(':'))
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+                .collect::<String>()
+        })
+        .map(|w| w.replace(['-', '.', '_'], " "))
+        .filter(|w| !w.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn snippet(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(280) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
+
+#[async_trait]
+impl Search for LocalSearch {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, ResearchError> {
+        // Searching a small in-memory index is quick enough to run inline.
+        self.search_sync(query, limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_cleaning() {
+        assert_eq!(
+            clean_query("site:github.com DeepSpeed \"ZeRO\" PyTorch"),
+            "DeepSpeed ZeRO PyTorch"
+        );
+        assert_eq!(clean_query("ZeRO-1 ZeRO-2"), "ZeRO 1 ZeRO 2");
+        assert_eq!(clean_query("site:x.com"), "");
+    }
+
+    #[tokio::test]
+    async fn builds_once_ranks_and_skips_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        std::fs::create_dir_all(corpus.join("sub")).unwrap();
+        std::fs::write(corpus.join("zero.md"), "# ZeRO stages\n\nZeRO stage 3 partitions parameters, gradients and optimizer states across data parallel ranks.\n").unwrap();
+        std::fs::write(corpus.join("sub/tpu.md"), "# TPUs\n\nA TPU pod slice connects chips with a high bandwidth interconnect for matrix multiplies.\n").unwrap();
+        std::fs::write(corpus.join("page.html"), "<html><head><title>Triton</title></head><body><nav>menu menu</nav><p>Triton dynamic batching groups inference requests on the server side.</p></body></html>").unwrap();
+        std::fs::write(corpus.join("bin.md"), b"\x00\x01\x02 ZeRO").unwrap();
+        let index_root = dir.path().join("idx");
+        let (search, info) = LocalSearch::open(&corpus, &index_root).unwrap();
+        assert!(info.built);
+        assert_eq!(info.documents, 3);
+        assert_eq!(info.skipped.len(), 1);
+        assert!(info.skipped[0].1.contains("binary"));
+
+        let hits = search
+            .search("ZeRO optimizer partitioning", 3)
+            .await
+            .unwrap();
+        assert_eq!(hits[0].url, "corpus://zero.md");
+        assert_eq!(hits[0].title, "ZeRO stages");
+        let hits = search.search("dynamic batching", 3).await.unwrap();
+        assert_eq!(hits[0].url, "corpus://page.html");
+        assert!(!hits[0].snippet.contains("menu"));
+        assert!(
+            search
+                .search("site:github.com", 3)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        drop(search);
+        let (_, again) = LocalSearch::open(&corpus, &index_root).unwrap();
+        assert!(!again.built, "an unchanged corpus reuses its index");
+        std::fs::write(
+            corpus.join("new.md"),
+            "# New\n\nA new document about pipeline parallelism micro batches.\n",
+        )
+        .unwrap();
+        let (s3, changed) = LocalSearch::open(&corpus, &index_root).unwrap();
+        assert!(changed.built, "a changed corpus is re-indexed");
+        assert_eq!(
+            s3.search("pipeline micro batches", 1).await.unwrap()[0].url,
+            "corpus://new.md"
+        );
+    }
+}

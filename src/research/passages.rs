@@ -1,0 +1,144 @@
+//! Splitting a markdown document into passages (paragraphs, lists, code, tables) under their headings.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of block a passage is; the writer cites each kind differently.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum PassageKind {
+    /// Running text.
+    Paragraph,
+    /// A bullet or numbered list.
+    List,
+    /// A fenced code block.
+    Code,
+    /// A table.
+    Table,
+}
+
+/// One block of a document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Passage {
+    /// The nearest heading above it ("" before the first).
+    pub heading: String,
+    /// The block's markdown.
+    pub text: String,
+    /// Its kind.
+    pub kind: PassageKind,
+}
+
+/// Headings whose blocks are bibliography, not content.
+fn is_reference_heading(h: &str) -> bool {
+    let h = h.trim().to_ascii_lowercase();
+    matches!(
+        h.as_str(),
+        "references" | "sources" | "further reading" | "bibliography" | "see also"
+    )
+}
+
+/// The document's passages, in order; boilerplate (source notes, reference lists) left out.
+pub fn passages(markdown: &str) -> Vec<Passage> {
+    let mut out = Vec::new();
+    let mut heading = String::new();
+    let mut skipping = false;
+    let mut block: Vec<&str> = Vec::new();
+    let mut in_code = false;
+
+    let flush = |block: &mut Vec<&str>, heading: &str, skipping: bool, out: &mut Vec<Passage>| {
+        if block.is_empty() {
+            return;
+        }
+        let text = block.join("\n");
+        block.clear();
+        if skipping {
+            return;
+        }
+        let first = text.trim_start();
+        let kind = if first.starts_with("```") || first.starts_with("~~~") {
+            PassageKind::Code
+        } else if first.starts_with('|') {
+            PassageKind::Table
+        } else if first.starts_with("- ") || first.starts_with("* ") || starts_numbered(first) {
+            PassageKind::List
+        } else {
+            PassageKind::Paragraph
+        };
+        let boilerplate = first.to_ascii_lowercase().starts_with("source notes:");
+        if boilerplate || (kind != PassageKind::Code && text.trim().len() < 40) {
+            return;
+        }
+        out.push(Passage {
+            heading: heading.to_string(),
+            text,
+            kind,
+        });
+    };
+
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        if in_code {
+            block.push(line);
+            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+                in_code = false;
+                flush(&mut block, &heading, skipping, &mut out);
+            }
+            continue;
+        }
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            flush(&mut block, &heading, skipping, &mut out);
+            in_code = true;
+            block.push(line);
+            continue;
+        }
+        if trimmed.starts_with('#') {
+            flush(&mut block, &heading, skipping, &mut out);
+            heading = trimmed.trim_start_matches('#').trim().to_string();
+            skipping = is_reference_heading(&heading);
+            continue;
+        }
+        if trimmed.is_empty() {
+            flush(&mut block, &heading, skipping, &mut out);
+            continue;
+        }
+        block.push(line);
+    }
+    flush(&mut block, &heading, skipping, &mut out);
+    out
+}
+
+fn starts_numbered(s: &str) -> bool {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && s[digits..].starts_with(". ")
+}
+
+/// The document's title: its first `# ` heading.
+pub fn title(markdown: &str) -> Option<String> {
+    markdown
+        .lines()
+        .find_map(|l| l.strip_prefix("# "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_headings_and_boilerplate() {
+        let md = "# Doc\n\nSource notes: from the docs, written for the corpus.\n\n## Intro\n\n\
+ZeRO removes redundancy across data-parallel ranks by partitioning state.\n\n\
+- first item of a list that is long enough\n- second\n\n```python\nx = 1\n\ny = 2\n```\n\n\
+## References\n\n- https://example.com/a-very-long-reference-url-here\n";
+        let p = passages(md);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert_eq!(p[0].heading, "Intro");
+        assert_eq!(p[0].kind, PassageKind::Paragraph);
+        assert_eq!(p[1].kind, PassageKind::List);
+        assert_eq!(p[2].kind, PassageKind::Code);
+        assert!(
+            p[2].text.contains("y = 2"),
+            "a blank line inside code stays in the block"
+        );
+        assert_eq!(title(md).as_deref(), Some("Doc"));
+    }
+}
