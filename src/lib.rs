@@ -1,5 +1,10 @@
 //! expanse: run a knowledge-expansion plan with one research runner per PART, under human review.
 
+pub mod draft;
+pub mod fsutil;
+pub mod journal;
 pub mod knowledge;
 pub mod plan;
 pub mod research;
+pub mod runner;
+pub mod workspace;

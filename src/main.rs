@@ -28,12 +28,23 @@ enum Command {
     ///
     /// Errors are printed as PLAN:LINE: message and make the exit status 1; warnings do not.
     Check(cmd::check::Args),
+    /// Run a plan: one runner per open PART, each ending with a draft awaiting review.
+    ///
+    /// Opens the terminal UI unless --headless. With --headless, prints one line per event
+    /// (JSON lines with --json) and exits when every selected PART is in review, approved, failed
+    /// or skipped: status 0, or 1 when any PART failed. Nothing is written to knowledge/ or the
+    /// plan without approval.
+    Run(cmd::run::Args),
+    /// Show each PART's state from the journal of earlier runs.
+    Status(cmd::status::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(&cli.root, &args),
+        Command::Run(args) => cmd::run::run(&cli.root, &args),
+        Command::Status(args) => cmd::status::run(&cli.root, &args),
     };
     match result {
         Ok(code) => code,

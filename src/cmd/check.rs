@@ -17,16 +17,13 @@ pub struct Args {
 
 /// Run the command; exit status 1 when the plan has errors.
 pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
-    let path = super::resolve(root, &args.plan);
-    let shown = args.plan.display();
-    let (plan, _) = match plan::load(&path) {
-        Ok(loaded) => loaded,
-        Err(plan::LoadError::Parse { source, .. }) => {
-            eprintln!("{shown}:{}: error: {source}", source.line());
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(plan::LoadError::Io { source, .. }) => {
-            eprintln!("{shown}: error: cannot read the plan: {source}");
+    let path = expanse::workspace::Workspace::new(root).resolve(&args.plan);
+    let shown = args.plan.display().to_string();
+    // check prints the table even when the plan has errors, so load without the gate.
+    let plan = match plan::load(&path) {
+        Ok((plan, _)) => plan,
+        Err(_) => {
+            super::load_checked(&path, &shown)?;
             return Ok(ExitCode::FAILURE);
         }
     };

@@ -1,14 +1,50 @@
 //! One module per subcommand; each turns parsed arguments into library calls and output.
 
 pub mod check;
+pub mod run;
+pub mod status;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A plan path as given, resolved against the workspace root when relative.
-pub fn resolve(root: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        root.join(path)
+use expanse::plan::{self, Plan, Severity};
+
+/// Load a plan and print its diagnostics as `PLAN:LINE: level: message`; None when it has errors.
+pub fn load_checked(path: &Path, shown: &str) -> anyhow::Result<Option<Plan>> {
+    let plan = match plan::load(path) {
+        Ok((plan, _)) => plan,
+        Err(plan::LoadError::Parse { source, .. }) => {
+            eprintln!("{shown}:{}: error: {source}", source.line());
+            return Ok(None);
+        }
+        Err(plan::LoadError::Io { source, .. }) => {
+            eprintln!("{shown}: error: cannot read the plan: {source}");
+            return Ok(None);
+        }
+    };
+    for d in &plan.diagnostics {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        eprintln!("{shown}:{}: {level}: {}", d.line, d.message);
     }
+    Ok((!plan.has_errors()).then_some(plan))
+}
+
+/// Send `tracing` output to `.expanse/expanse.log`, never to the terminal.
+pub fn init_logging(state: &Path) {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(state.join("expanse.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EXPANSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
 }

@@ -122,3 +122,28 @@ pub struct Providers {
     /// Which providers and why, for the start of a run.
     pub description: String,
 }
+
+/// The embedded offline providers over `corpus`, with the index kept under `index_root`.
+pub fn offline(
+    corpus: &std::path::Path,
+    index_root: &std::path::Path,
+    why: &str,
+) -> Result<(Providers, local::IndexInfo), ResearchError> {
+    let (search, info) = local::LocalSearch::open(corpus, index_root)?;
+    let description = format!(
+        "offline providers ({why}): search = local corpus {} ({} documents, {} passages, index {}), fetch = local, writer = extractive",
+        corpus.display(),
+        info.documents,
+        info.passages,
+        if info.built { "built now" } else { "reused" }
+    );
+    Ok((
+        Providers {
+            search: Arc::new(search),
+            fetch: Arc::new(local::LocalFetch::new(corpus.to_path_buf())),
+            writer: Arc::new(local::ExtractiveWriter),
+            description,
+        },
+        info,
+    ))
+}

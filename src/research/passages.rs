@@ -102,6 +102,25 @@ pub fn passages(markdown: &str) -> Vec<Passage> {
         block.push(line);
     }
     flush(&mut block, &heading, skipping, &mut out);
+    merge_lead_ins(out)
+}
+
+/// A paragraph ending in `:` introduces the list, code or table after it; alone it says nothing.
+fn merge_lead_ins(passages: Vec<Passage>) -> Vec<Passage> {
+    let mut out: Vec<Passage> = Vec::with_capacity(passages.len());
+    for p in passages {
+        if let Some(prev) = out.last_mut()
+            && prev.kind == PassageKind::Paragraph
+            && prev.text.trim_end().ends_with(':')
+            && prev.heading == p.heading
+            && p.kind != PassageKind::Paragraph
+        {
+            prev.text = format!("{}\n\n{}", prev.text.trim_end(), p.text);
+            prev.kind = p.kind;
+            continue;
+        }
+        out.push(p);
+    }
     out
 }
 
@@ -140,5 +159,14 @@ ZeRO removes redundancy across data-parallel ranks by partitioning state.\n\n\
             "a blank line inside code stays in the block"
         );
         assert_eq!(title(md).as_deref(), Some("Doc"));
+    }
+
+    #[test]
+    fn a_lead_in_paragraph_stays_with_its_list() {
+        let md = "## Stages\n\nZeRO is applied in three progressive stages, as follows:\n\n- stage one partitions optimizer states\n- stage two adds gradients\n";
+        let p = passages(md);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].kind, PassageKind::List);
+        assert!(p[0].text.starts_with("ZeRO is applied") && p[0].text.ends_with("adds gradients"));
     }
 }

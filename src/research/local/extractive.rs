@@ -156,21 +156,28 @@ fn quote(text: &str) -> String {
 /// A passage as markdown with its citation.
 fn render(c: &Candidate) -> String {
     let cite = format!("[{}]", c.source);
-    match c.passage.kind {
-        PassageKind::Paragraph => {
-            let flat = c
-                .passage
-                .text
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let opts = textwrap::Options::new(WRAP).break_words(false);
-            textwrap::wrap(&format!("{flat} {cite}"), opts).join("\n")
-        }
-        PassageKind::List => format!("{} {cite}", c.passage.text.trim_end()),
-        PassageKind::Code | PassageKind::Table => {
-            format!("Example from {cite}:\n\n{}", c.passage.text.trim_end())
-        }
+    let wrap = |text: &str| {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        textwrap::wrap(&flat, textwrap::Options::new(WRAP).break_words(false)).join("\n")
+    };
+    // A merged lead-in paragraph (see `passages`) comes first, wrapped.
+    let (lead, block) = match c.passage.kind {
+        PassageKind::Paragraph => (None, c.passage.text.as_str()),
+        _ => match c.passage.text.split_once("\n\n") {
+            Some((lead, rest)) if !lead.trim_start().starts_with("```") => (Some(lead), rest),
+            _ => (None, c.passage.text.as_str()),
+        },
+    };
+    match (c.passage.kind, lead) {
+        (PassageKind::Paragraph, _) => wrap(&format!("{block} {cite}")),
+        (PassageKind::List, Some(lead)) => format!("{}\n\n{} {cite}", wrap(lead), block.trim_end()),
+        (PassageKind::List, None) => format!("{} {cite}", block.trim_end()),
+        (_, Some(lead)) => format!(
+            "{}\n\n{}",
+            wrap(&format!("{lead} {cite}")),
+            block.trim_end()
+        ),
+        (_, None) => format!("Example from {cite}:\n\n{}", block.trim_end()),
     }
 }
 

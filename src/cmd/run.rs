@@ -1,0 +1,180 @@
+//! `expanse run`: start the supervisor on a plan and follow it (headless: one line per event).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use expanse::journal::{Cache, Journal};
+use expanse::runner::{self, Event, EventKind, Level, RunContext, RunOptions, RunnerState};
+use expanse::workspace::{Workspace, parse_only};
+use tokio::sync::mpsc;
+
+/// Arguments of `expanse run`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The plan to run (markdown), relative to --root.
+    plan: PathBuf,
+    /// Print one line per event instead of opening the terminal UI.
+    #[arg(long)]
+    headless: bool,
+    /// With --headless, print events as JSON lines.
+    #[arg(long, requires = "headless")]
+    json: bool,
+    /// How many runners work at once (default: every selected PART).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: Option<u32>,
+    /// Run only these PARTs, e.g. 1,3-5.
+    #[arg(long, value_name = "LIST", value_parser = parse_only_arg)]
+    only: Option<std::collections::BTreeSet<u32>>,
+    /// Use the embedded offline providers (local corpus, extractive writer) whatever is configured.
+    #[arg(long)]
+    offline: bool,
+    /// Run PARTs the plan already marks done.
+    #[arg(long)]
+    redo: bool,
+    /// The corpus folder for offline search (default: assets/corpus under --root).
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
+    /// Report an active runner as stalled after this many seconds without progress.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    stall_after: u64,
+}
+
+fn parse_only_arg(s: &str) -> Result<std::collections::BTreeSet<u32>, String> {
+    parse_only(s)
+}
+
+/// Run the command.
+pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let ws = Workspace::new(root);
+    let plan_path = ws.resolve(&args.plan);
+    let shown = args.plan.display().to_string();
+    let Some(plan) = super::load_checked(&plan_path, &shown)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    if let Some(only) = &args.only {
+        let missing: Vec<String> = only
+            .iter()
+            .filter(|n| plan.part(**n).is_none())
+            .map(u32::to_string)
+            .collect();
+        if !missing.is_empty() {
+            eprintln!(
+                "{shown}: error: --only names PARTs the plan does not have: {}",
+                missing.join(", ")
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    std::fs::create_dir_all(ws.state())
+        .with_context(|| format!("cannot create {}", ws.state().display()))?;
+    super::init_logging(&ws.state());
+    if !args.headless {
+        eprintln!("expanse: the terminal UI is not built yet; running headless (see README.md)");
+    }
+
+    let corpus = args
+        .corpus
+        .clone()
+        .map(|c| ws.resolve(&c))
+        .unwrap_or_else(|| ws.default_corpus());
+    let why = if args.offline {
+        "--offline"
+    } else {
+        "nothing else is configured"
+    };
+    eprintln!("expanse: indexing the corpus {} …", corpus.display());
+    let (providers, info) = expanse::research::offline(&corpus, &ws.state().join("index"), why)
+        .with_context(|| format!("cannot open the corpus {}", corpus.display()))?;
+    for (file, reason) in &info.skipped {
+        eprintln!("expanse: corpus file {file} {reason}");
+    }
+    eprintln!("expanse: {}", providers.description);
+
+    let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
+    let ctx = RunContext {
+        plan,
+        providers,
+        journal,
+        cache: Arc::new(Cache::new(&ws.state().join("cache"))),
+        knowledge: ws.knowledge(),
+    };
+    let options = RunOptions {
+        jobs: args.jobs.map(|j| j as usize),
+        only: args.only.clone(),
+        redo: args.redo,
+        stall_after: Duration::from_secs(args.stall_after.max(1)),
+        exit_when_settled: true,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let json = args.json;
+    let summary = rt.block_on(async move {
+        let (tx, mut rx) = mpsc::channel::<Event>(1024);
+        let (_commands, handle) = runner::spawn(ctx, options, tx);
+        let mut stdout = std::io::stdout().lock();
+        while let Some(event) = rx.recv().await {
+            let line = if json {
+                serde_json::to_string(&event).unwrap_or_default()
+            } else {
+                human(&event)
+            };
+            // A closed stdout (`| head`) ends the output, not the run.
+            let _ = writeln!(stdout, "{line}");
+        }
+        let _ = stdout.flush();
+        handle.await
+    })?;
+
+    let mut counts: Vec<String> = Vec::new();
+    for state in RunnerState::ALL {
+        let n = summary.count(state);
+        if n > 0 {
+            counts.push(format!("{n} {state}"));
+        }
+    }
+    eprintln!(
+        "expanse: finished {} PARTs: {}",
+        summary.states.len(),
+        counts.join(", ")
+    );
+    if summary.count(RunnerState::Review) > 0 {
+        eprintln!("expanse: drafts await review; nothing was written to knowledge/ or the plan");
+    }
+    Ok(if summary.count(RunnerState::Failed) > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One event as a readable line.
+fn human(e: &Event) -> String {
+    let time = e.ts.get(11..19).unwrap_or(&e.ts);
+    let part = e
+        .part
+        .map_or("       ".to_string(), |n| format!("PART {n:>2}"));
+    let body = match e.kind {
+        EventKind::State => {
+            let state = e.state.map_or("?", RunnerState::name);
+            if e.message.is_empty() {
+                state.to_string()
+            } else {
+                format!("{state} — {}", e.message)
+            }
+        }
+        EventKind::Log => match e.level {
+            Some(Level::Warn) => format!("warning: {}", e.message),
+            Some(Level::Error) => format!("error: {}", e.message),
+            _ => format!("· {}", e.message),
+        },
+        EventKind::Draft | EventKind::Written => e.message.clone(),
+        EventKind::Error => format!("error: {}", e.message),
+    };
+    format!("{time}  {part}  {body}")
+}

@@ -1,0 +1,377 @@
+//! The thin IO driver of one runner: executes the machine's actions against providers, cache and journal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::event::{Event, Level};
+use super::machine::{self, Action, Progress};
+use super::state::RunnerState;
+use crate::draft::{self, Draft, SourceRef};
+use crate::journal::{Cache, Journal, Record};
+use crate::plan::Part;
+use crate::research::{Providers, Source, WriteRequest};
+
+/// Everything one runner needs.
+pub struct RunnerCtx {
+    /// The PART to run.
+    pub part: Part,
+    /// The plan's title, for the writer.
+    pub plan_title: Option<String>,
+    /// The providers.
+    pub providers: Providers,
+    /// The plan's journal.
+    pub journal: Arc<Journal>,
+    /// The search/page cache.
+    pub cache: Arc<Cache>,
+    /// The knowledge base root.
+    pub knowledge: PathBuf,
+    /// Where events go (the supervisor).
+    pub events: mpsc::Sender<Event>,
+    /// `true` while the user has this runner paused.
+    pub pause: watch::Receiver<bool>,
+    /// Cancels the runner at once.
+    pub cancel: CancellationToken,
+    /// A reviewer's reason for rejecting the previous draft.
+    pub feedback: Option<String>,
+}
+
+/// How a runner ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A draft awaits review.
+    Review,
+    /// It failed, with the reason.
+    Failed(String),
+    /// It was cancelled.
+    Cancelled,
+}
+
+struct Cancelled;
+
+impl RunnerCtx {
+    async fn emit(&self, event: Event) {
+        // The supervisor outlives its runners; a closed channel only means the run is ending.
+        let _ = self.events.send(event).await;
+    }
+
+    async fn log(&self, level: Level, message: impl Into<String>) {
+        self.emit(Event::log(Some(self.part.number), level, message))
+            .await;
+    }
+
+    /// Wait here while paused; the in-flight request already finished, nothing new starts.
+    async fn gate(&mut self, current: RunnerState) -> Result<(), Cancelled> {
+        if !*self.pause.borrow() {
+            return Ok(());
+        }
+        let n = self.part.number;
+        self.emit(Event::state(
+            n,
+            RunnerState::Paused,
+            format!("paused before {current}"),
+        ))
+        .await;
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return Err(Cancelled),
+                changed = self.pause.changed() => {
+                    if changed.is_err() || !*self.pause.borrow() {
+                        break;
+                    }
+                }
+            }
+        }
+        self.emit(Event::state(n, current, "resumed")).await;
+        Ok(())
+    }
+
+    /// Run `fut` unless cancelled first.
+    async fn or_cancel<T>(
+        &self,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Result<T, Cancelled> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(Cancelled),
+            v = fut => Ok(v),
+        }
+    }
+}
+
+/// Run one PART from where its journal and cache leave it to a draft awaiting review.
+pub async fn run_part(mut ctx: RunnerCtx) -> Outcome {
+    match drive(&mut ctx).await {
+        Ok(outcome) => outcome,
+        Err(Cancelled) => Outcome::Cancelled,
+    }
+}
+
+async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
+    let n = ctx.part.number;
+    let planned = machine::planned_searches(&ctx.part);
+    let limit = machine::search_limit(&ctx.part);
+    let mut progress = Progress::default();
+    let mut state = RunnerState::Queued;
+    loop {
+        if ctx.cancel.is_cancelled() {
+            return Err(Cancelled);
+        }
+        let action = machine::next_action(&ctx.part, &progress);
+        let next = action.state();
+        ctx.gate(if state == RunnerState::Queued {
+            next
+        } else {
+            state
+        })
+        .await?;
+        if next != state && next != RunnerState::Failed {
+            state = next;
+            ctx.emit(Event::state(n, state, "")).await;
+        }
+        match action {
+            Action::Check => {
+                let root = ctx.knowledge.clone();
+                let part = ctx.part.clone();
+                let existing = ctx
+                    .or_cancel(tokio::task::spawn_blocking(move || {
+                        crate::knowledge::scan(&root, &part)
+                    }))
+                    .await?
+                    .unwrap_or_default();
+                let lines: usize = existing.files.iter().map(|f| f.matches.len()).sum();
+                ctx.log(
+                    Level::Info,
+                    format!(
+                        "checked the base: {} files, {} matching lines{}",
+                        existing.files.len(),
+                        lines,
+                        if existing.gaps.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; gap: {}", existing.gaps.join("; "))
+                        }
+                    ),
+                )
+                .await;
+                progress.existing = Some(existing);
+            }
+            Action::Search(i) => {
+                let query = planned[i].query.clone();
+                let provider = ctx.providers.search.name().to_string();
+                progress.searches.resize(planned.len(), None);
+                if let Some(hits) = ctx.cache.search(&provider, &query, limit) {
+                    ctx.emit(Event {
+                        sources: Some(hits.len()),
+                        ..Event::log(
+                            Some(n),
+                            Level::Info,
+                            format!("search \"{query}\" → {} hits (cached)", hits.len()),
+                        )
+                    })
+                    .await;
+                    progress.searches[i] = Some(Ok(hits));
+                    continue;
+                }
+                let started = Instant::now();
+                let search = ctx.providers.search.clone();
+                let result = ctx.or_cancel(search.search(&query, limit)).await?;
+                let ms = started.elapsed().as_millis();
+                match result {
+                    Ok(hits) => {
+                        if let Err(e) = ctx.cache.put_search(&provider, &query, limit, &hits) {
+                            ctx.log(Level::Warn, format!("could not cache search results: {e}"))
+                                .await;
+                        }
+                        let _ = ctx.journal.append(&Record::Searched {
+                            ts: super::event::now(),
+                            part: n,
+                            query: query.clone(),
+                            hits: hits.len(),
+                        });
+                        ctx.emit(Event {
+                            sources: Some(hits.len()),
+                            ..Event::log(
+                                Some(n),
+                                Level::Info,
+                                format!("search \"{query}\" → {} hits in {ms} ms", hits.len()),
+                            )
+                        })
+                        .await;
+                        progress.searches[i] = Some(Ok(hits));
+                    }
+                    Err(e) => {
+                        ctx.log(Level::Warn, format!("search \"{query}\" failed: {e}"))
+                            .await;
+                        progress.searches[i] = Some(Err(e.to_string()));
+                    }
+                }
+            }
+            Action::PlanFetches => {
+                let hits = machine::search_hits(&progress);
+                let urls = machine::plan_fetches(&planned, &hits, machine::top_n(&ctx.part));
+                if urls.is_empty() {
+                    ctx.log(Level::Warn, "the searches found nothing to scrape")
+                        .await;
+                }
+                progress.pages = vec![None; urls.len()];
+                progress.fetches = Some(urls);
+            }
+            Action::Fetch(i) => {
+                let url = progress
+                    .fetches
+                    .as_ref()
+                    .map(|f| f[i].clone())
+                    .unwrap_or_default();
+                let provider = ctx.providers.fetch.name().to_string();
+                if let Some(page) = ctx.cache.page(&provider, &url) {
+                    ctx.log(
+                        Level::Info,
+                        format!("fetch {url} → {} (cached)", size(page.content.len())),
+                    )
+                    .await;
+                    progress.pages[i] = Some(Ok(page));
+                    continue;
+                }
+                let started = Instant::now();
+                let fetch = ctx.providers.fetch.clone();
+                let result = ctx.or_cancel(fetch.fetch(&url)).await?;
+                let ms = started.elapsed().as_millis();
+                match result {
+                    Ok(page) => {
+                        if let Err(e) = ctx.cache.put_page(&provider, &page) {
+                            ctx.log(Level::Warn, format!("could not cache page: {e}"))
+                                .await;
+                        }
+                        let _ = ctx.journal.append(&Record::Fetched {
+                            ts: super::event::now(),
+                            part: n,
+                            url: url.clone(),
+                            bytes: page.content.len(),
+                        });
+                        ctx.log(
+                            Level::Info,
+                            format!("fetch {url} → ok, {} in {ms} ms", size(page.content.len())),
+                        )
+                        .await;
+                        progress.pages[i] = Some(Ok(page));
+                    }
+                    Err(e) => {
+                        ctx.log(Level::Warn, format!("fetch {url} failed: {e}"))
+                            .await;
+                        progress.pages[i] = Some(Err(e.to_string()));
+                    }
+                }
+            }
+            Action::Write => return write(ctx, &progress).await,
+            Action::Fail(reason) => return Ok(Outcome::Failed(reason)),
+        }
+    }
+}
+
+async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Cancelled> {
+    let n = ctx.part.number;
+    let sources: Vec<Source> = machine::fetched_pages(progress)
+        .into_iter()
+        .enumerate()
+        .map(|(i, page)| Source { n: i + 1, page })
+        .collect();
+    let request = WriteRequest {
+        plan_title: ctx.plan_title.clone(),
+        part: ctx.part.clone(),
+        sources: sources.clone(),
+        existing: progress.existing.clone().unwrap_or_default(),
+        feedback: ctx.feedback.clone(),
+    };
+    ctx.log(
+        Level::Info,
+        format!(
+            "writing with {} from {} sources",
+            ctx.providers.writer.name(),
+            sources.len()
+        ),
+    )
+    .await;
+    let events = ctx.events.clone();
+    let progress_cb = move |text: &str| {
+        // Progress is best effort: when the front end lags, a dropped progress line loses nothing.
+        let _ = events.try_send(Event::log(
+            Some(n),
+            Level::Info,
+            format!("writing: {} lines so far", text.lines().count()),
+        ));
+    };
+    let writer = ctx.providers.writer.clone();
+    let body = match ctx.or_cancel(writer.write(&request, &progress_cb)).await? {
+        Ok(body) => body,
+        Err(e) => return Ok(Outcome::Failed(format!("the writer failed: {e}"))),
+    };
+    let text = draft::with_sources(&body, &sources);
+    let used = draft::cited(&text);
+    let refs: Vec<SourceRef> = sources
+        .iter()
+        .filter(|s| used.contains(&s.n))
+        .map(|s| SourceRef {
+            n: s.n,
+            url: s.page.url.clone(),
+            title: s.page.title.clone(),
+        })
+        .collect();
+    let created = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+    let drop_text = draft::render_drop(
+        &ctx.part,
+        text.lines().count(),
+        &refs,
+        &request.existing,
+        &created,
+    );
+    let draft = Draft {
+        part: n,
+        target: ctx.part.target.clone(),
+        drop_name: ctx
+            .part
+            .drop
+            .as_ref()
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| format!("KNOWLEDGE-DROP-{}-[TIME].md", ctx.part.drop_slug())),
+        text,
+        drop_text,
+        sources: refs,
+        existing: request.existing,
+        writer: ctx.providers.writer.name().to_string(),
+        created,
+    };
+    if let Err(e) = ctx.journal.save_draft(&draft) {
+        return Ok(Outcome::Failed(format!("could not save the draft: {e}")));
+    }
+    let lines = draft.lines();
+    if let Err(e) = ctx.journal.append(&Record::Drafted {
+        ts: super::event::now(),
+        part: n,
+        lines,
+        sources: draft.sources.len(),
+    }) {
+        return Ok(Outcome::Failed(format!("could not journal the draft: {e}")));
+    }
+    ctx.emit(Event::draft(
+        n,
+        lines,
+        draft.sources.len(),
+        format!(
+            "draft ready: {lines} lines, {} sources",
+            draft.sources.len()
+        ),
+    ))
+    .await;
+    Ok(Outcome::Review)
+}
+
+fn size(bytes: usize) -> String {
+    if bytes >= 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}

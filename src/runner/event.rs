@@ -1,0 +1,167 @@
+//! Events (core -> front ends) and Commands (front ends -> core): the only vocabulary between them.
+
+use serde::{Deserialize, Serialize};
+
+use super::state::RunnerState;
+
+/// What kind of event this is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A runner changed state.
+    State,
+    /// A log line: a search, a fetch, writing progress, a warning.
+    Log,
+    /// A draft is ready for review.
+    Draft,
+    /// A file was written (approval).
+    Written,
+    /// Something failed.
+    Error,
+}
+
+/// How loud a log line is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Progress.
+    Info,
+    /// Something was skipped or degraded.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// One event, as a flat record: `{"ts","part","kind","state","message",...}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Event {
+    /// Local time, RFC 3339.
+    pub ts: String,
+    /// The PART it concerns, if any.
+    pub part: Option<u32>,
+    /// What kind of event.
+    pub kind: EventKind,
+    /// The runner's state (state events; draft events carry `review`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub state: Option<RunnerState>,
+    /// Human-readable text.
+    pub message: String,
+    /// Log level (log and error events).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub level: Option<Level>,
+    /// Lines of the draft (draft events).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lines: Option<usize>,
+    /// Sources gathered (draft events) or hits found (search logs).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sources: Option<usize>,
+    /// A path written (written events).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
+}
+
+/// Current local time as RFC 3339 with seconds.
+pub fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+impl Event {
+    fn base(part: Option<u32>, kind: EventKind, message: String) -> Self {
+        Event {
+            ts: now(),
+            part,
+            kind,
+            state: None,
+            message,
+            level: None,
+            lines: None,
+            sources: None,
+            path: None,
+        }
+    }
+
+    /// A state change.
+    pub fn state(part: u32, state: RunnerState, message: impl Into<String>) -> Self {
+        Event {
+            state: Some(state),
+            ..Self::base(Some(part), EventKind::State, message.into())
+        }
+    }
+
+    /// A log line.
+    pub fn log(part: Option<u32>, level: Level, message: impl Into<String>) -> Self {
+        Event {
+            level: Some(level),
+            ..Self::base(part, EventKind::Log, message.into())
+        }
+    }
+
+    /// An error.
+    pub fn error(part: Option<u32>, message: impl Into<String>) -> Self {
+        Event {
+            level: Some(Level::Error),
+            ..Self::base(part, EventKind::Error, message.into())
+        }
+    }
+
+    /// A draft awaiting review.
+    pub fn draft(part: u32, lines: usize, sources: usize, message: impl Into<String>) -> Self {
+        Event {
+            state: Some(RunnerState::Review),
+            lines: Some(lines),
+            sources: Some(sources),
+            ..Self::base(Some(part), EventKind::Draft, message.into())
+        }
+    }
+
+    /// A file written.
+    pub fn written(part: u32, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Event {
+            path: Some(path.into()),
+            ..Self::base(Some(part), EventKind::Written, message.into())
+        }
+    }
+}
+
+/// Which runners a command applies to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// One PART.
+    Part(u32),
+    /// Every PART.
+    All,
+}
+
+impl Target {
+    /// Whether this target includes PART `n`.
+    pub fn includes(self, n: u32) -> bool {
+        match self {
+            Target::Part(p) => p == n,
+            Target::All => true,
+        }
+    }
+}
+
+/// What a front end asks the supervisor to do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// Pause at the next await point.
+    Pause(Target),
+    /// Resume where it stopped.
+    Resume(Target),
+    /// Run a failed PART again from its failed step, or redo a done/skipped one.
+    Retry(u32),
+    /// Stop now.
+    Cancel(Target),
+    /// Write a rejected PART again with the reviewer's reason.
+    Requeue {
+        /// The PART.
+        part: u32,
+        /// Why the previous draft was rejected.
+        reason: String,
+    },
+    /// Stop everything and end the run.
+    Shutdown,
+}

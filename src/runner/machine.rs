@@ -1,0 +1,304 @@
+//! The runner's decisions as plain functions: what to search, what to fetch, what to do next.
+
+use crate::knowledge::Existing;
+use crate::plan::{Part, Scrape};
+use crate::research::{Hit, Page};
+
+use super::state::RunnerState;
+
+/// Pages scraped when a plan names queries but no `Scrape top N`.
+pub const DEFAULT_TOP: usize = 3;
+
+/// One search a PART asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSearch {
+    /// The query sent to the provider.
+    pub query: String,
+    /// Whether it stands for a named scrape target (its best hit is fetched).
+    pub named: bool,
+}
+
+/// What a runner has done so far; the driver fills it, the decisions read it.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// The checks' findings, once run.
+    pub existing: Option<Existing>,
+    /// One slot per planned search: hits, or the error message.
+    pub searches: Vec<Option<Result<Vec<Hit>, String>>>,
+    /// The URLs to fetch, decided once every search is done.
+    pub fetches: Option<Vec<String>>,
+    /// One slot per planned fetch.
+    pub pages: Vec<Option<Result<Page, String>>>,
+}
+
+/// The next thing a runner does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Run the checks.
+    Check,
+    /// Run planned search `i`.
+    Search(usize),
+    /// Decide which pages to fetch from the search results.
+    PlanFetches,
+    /// Fetch planned page `i`.
+    Fetch(usize),
+    /// Write the draft.
+    Write,
+    /// Give up, with the reason.
+    Fail(String),
+}
+
+impl Action {
+    /// The state a runner is in while doing this.
+    pub fn state(&self) -> RunnerState {
+        match self {
+            Action::Check => RunnerState::Checking,
+            Action::Search(_) | Action::PlanFetches => RunnerState::Searching,
+            Action::Fetch(_) => RunnerState::Scraping,
+            Action::Write => RunnerState::Writing,
+            Action::Fail(_) => RunnerState::Failed,
+        }
+    }
+}
+
+/// The searches of a PART: its queries, then one per named scrape target. A PART with neither
+/// searches for its own topic, so that every PART has something to write from.
+pub fn planned_searches(part: &Part) -> Vec<PlannedSearch> {
+    let topic = topic_words(part);
+    let mut out: Vec<PlannedSearch> = part
+        .queries
+        .iter()
+        .map(|q| PlannedSearch {
+            query: q.clone(),
+            named: false,
+        })
+        .collect();
+    for s in &part.scrape {
+        if let Scrape::Named { target } = s {
+            // A bare `Scrape examples` says little on its own; the PART's topic makes it findable.
+            out.push(PlannedSearch {
+                query: format!("{target} {topic}"),
+                named: true,
+            });
+        }
+    }
+    if out.is_empty() {
+        out.push(PlannedSearch {
+            query: topic,
+            named: false,
+        });
+    }
+    out
+}
+
+/// `karpathy/x/00-deepspeed-zero-optimizer.md` -> `deepspeed zero optimizer`.
+pub fn topic_words(part: &Part) -> String {
+    part.stem()
+        .split(['-', '_'])
+        .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How many pages to take from the ranked searches.
+pub fn top_n(part: &Part) -> usize {
+    part.scrape
+        .iter()
+        .filter_map(|s| match s {
+            Scrape::Top { n } => Some(*n as usize),
+            Scrape::Named { .. } => None,
+        })
+        .max()
+        .unwrap_or(DEFAULT_TOP)
+}
+
+/// Hits asked of each search: enough to fill the top N after duplicates across queries.
+pub fn search_limit(part: &Part) -> usize {
+    top_n(part).max(5)
+}
+
+/// The pages to fetch: the top N distinct URLs taken rank by rank across the plain searches,
+/// then the best not-yet-chosen hit of each named target.
+pub fn plan_fetches(searches: &[PlannedSearch], results: &[Vec<Hit>], top: usize) -> Vec<String> {
+    let mut chosen: Vec<String> = Vec::new();
+    let plain: Vec<&Vec<Hit>> = searches
+        .iter()
+        .zip(results)
+        .filter(|(s, _)| !s.named)
+        .map(|(_, r)| r)
+        .collect();
+    let deepest = plain.iter().map(|r| r.len()).max().unwrap_or(0);
+    'rank: for rank in 0..deepest {
+        for hits in &plain {
+            if let Some(h) = hits.get(rank)
+                && !chosen.contains(&h.url)
+            {
+                chosen.push(h.url.clone());
+                if chosen.len() >= top {
+                    break 'rank;
+                }
+            }
+        }
+    }
+    for (s, hits) in searches.iter().zip(results) {
+        if s.named
+            && let Some(h) = hits.iter().find(|h| !chosen.contains(&h.url))
+        {
+            chosen.push(h.url.clone());
+        }
+    }
+    chosen
+}
+
+/// The next action for `part` given its progress.
+pub fn next_action(part: &Part, progress: &Progress) -> Action {
+    if progress.existing.is_none() {
+        return Action::Check;
+    }
+    let planned = planned_searches(part);
+    if let Some(i) =
+        (0..planned.len()).find(|&i| progress.searches.get(i).is_none_or(Option::is_none))
+    {
+        return Action::Search(i);
+    }
+    let errors: Vec<&String> = progress
+        .searches
+        .iter()
+        .filter_map(|s| s.as_ref().and_then(|r| r.as_ref().err()))
+        .collect();
+    if !planned.is_empty() && errors.len() == planned.len() {
+        return Action::Fail(format!(
+            "all {} searches failed; the last error: {}",
+            planned.len(),
+            errors.last().map_or("", |e| e.as_str())
+        ));
+    }
+    let Some(fetches) = &progress.fetches else {
+        return Action::PlanFetches;
+    };
+    if let Some(i) = (0..fetches.len()).find(|&i| progress.pages.get(i).is_none_or(Option::is_none))
+    {
+        return Action::Fetch(i);
+    }
+    Action::Write
+}
+
+/// The search results, with failed searches as empty.
+pub fn search_hits(progress: &Progress) -> Vec<Vec<Hit>> {
+    progress
+        .searches
+        .iter()
+        .map(|s| match s {
+            Some(Ok(h)) => h.clone(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// The fetched pages, in fetch order.
+pub fn fetched_pages(progress: &Progress) -> Vec<Page> {
+    progress
+        .pages
+        .iter()
+        .filter_map(|p| p.as_ref().and_then(|r| r.as_ref().ok()).cloned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn part(items: &str) -> Part {
+        Plan::parse(&format!(
+            "### PART 1: Create k/00-ray-train.md\n- [ ] PART 1: Create k/00-ray-train.md\n{items}"
+        ))
+        .parts
+        .remove(0)
+    }
+
+    fn hit(u: &str) -> Hit {
+        Hit {
+            url: u.into(),
+            title: u.into(),
+            snippet: String::new(),
+        }
+    }
+
+    #[test]
+    fn searches_include_named_targets_and_default_to_the_topic() {
+        let p = part("- [ ] Search: \"a\"\n- [ ] Scrape top 2 results\n- [ ] Scrape Ray docs\n");
+        let s = planned_searches(&p);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[1],
+            PlannedSearch {
+                query: "Ray docs ray train".into(),
+                named: true
+            }
+        );
+        assert_eq!(top_n(&p), 2);
+        let bare = part("- [ ] Section 1: X (~10 lines)\n");
+        assert_eq!(
+            planned_searches(&bare),
+            vec![PlannedSearch {
+                query: "ray train".into(),
+                named: false
+            }]
+        );
+        assert_eq!(top_n(&bare), DEFAULT_TOP);
+    }
+
+    #[test]
+    fn fetches_interleave_ranks_dedupe_and_add_named_best() {
+        let searches = vec![
+            PlannedSearch {
+                query: "q1".into(),
+                named: false,
+            },
+            PlannedSearch {
+                query: "q2".into(),
+                named: false,
+            },
+            PlannedSearch {
+                query: "docs".into(),
+                named: true,
+            },
+        ];
+        let results = vec![
+            vec![hit("a"), hit("b"), hit("c")],
+            vec![hit("a"), hit("d")],
+            vec![hit("b"), hit("e")],
+        ];
+        assert_eq!(plan_fetches(&searches, &results, 3), ["a", "b", "d", "e"]);
+        assert_eq!(plan_fetches(&searches, &results, 1), ["a", "b"]);
+        assert!(plan_fetches(&searches[..2], &[vec![], vec![]], 3).is_empty());
+    }
+
+    #[test]
+    fn next_action_walks_the_steps_and_fails_only_when_every_search_failed() {
+        let p = part("- [ ] Search: \"a\"\n- [ ] Search: \"b\"\n");
+        let mut pr = Progress::default();
+        assert_eq!(next_action(&p, &pr), Action::Check);
+        pr.existing = Some(Existing::default());
+        assert_eq!(next_action(&p, &pr), Action::Search(0));
+        pr.searches = vec![Some(Err("boom".into())), None];
+        assert_eq!(next_action(&p, &pr), Action::Search(1));
+        pr.searches[1] = Some(Ok(vec![hit("x")]));
+        assert_eq!(next_action(&p, &pr), Action::PlanFetches);
+        pr.fetches = Some(vec!["x".into()]);
+        assert_eq!(next_action(&p, &pr), Action::Fetch(0));
+        pr.pages = vec![Some(Err("404".into()))];
+        assert_eq!(
+            next_action(&p, &pr),
+            Action::Write,
+            "a failed fetch does not stop the PART"
+        );
+
+        pr.searches[1] = Some(Err("timeout".into()));
+        assert_eq!(
+            next_action(&p, &pr),
+            Action::Fail("all 2 searches failed; the last error: timeout".into())
+        );
+    }
+}

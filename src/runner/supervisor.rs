@@ -1,0 +1,401 @@
+//! The supervisor: starts one runner per selected PART under a concurrency limit, routes commands
+//! to them, forwards their events on the one bounded channel, and notices stalls.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::driver::{Outcome, RunnerCtx, run_part};
+use super::event::{Command, Event, EventKind, Level, Target};
+use super::state::RunnerState;
+use crate::journal::{Cache, Journal, PartStatus, Record, replay};
+use crate::plan::{Part, Plan};
+use crate::research::Providers;
+
+/// How a run is shaped.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Runners at once (None: every PART at once).
+    pub jobs: Option<usize>,
+    /// Only these PARTs (None: all).
+    pub only: Option<BTreeSet<u32>>,
+    /// Run PARTs the plan marks done.
+    pub redo: bool,
+    /// No progress for this long makes an active runner `stalled`.
+    pub stall_after: Duration,
+    /// End the supervisor when every selected PART has settled (headless); otherwise it waits
+    /// for commands until `Shutdown` or until every command sender is gone.
+    pub exit_when_settled: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: None,
+            only: None,
+            redo: false,
+            stall_after: Duration::from_secs(60),
+            exit_when_settled: true,
+        }
+    }
+}
+
+/// What a run needs besides its options.
+pub struct RunContext {
+    /// The plan.
+    pub plan: Plan,
+    /// The providers.
+    pub providers: Providers,
+    /// The plan's journal.
+    pub journal: Arc<Journal>,
+    /// The shared cache.
+    pub cache: Arc<Cache>,
+    /// The knowledge base root.
+    pub knowledge: PathBuf,
+}
+
+/// The final state of every selected PART.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// PART number -> state at the end.
+    pub states: BTreeMap<u32, RunnerState>,
+}
+
+impl Summary {
+    /// How many PARTs ended in `state`.
+    pub fn count(&self, state: RunnerState) -> usize {
+        self.states.values().filter(|&&s| s == state).count()
+    }
+}
+
+/// The state a PART starts a run in, from the plan and the journal.
+pub fn initial_state(
+    part: &Part,
+    status: Option<&PartStatus>,
+    has_draft: bool,
+    redo: bool,
+) -> RunnerState {
+    let recorded = status.and_then(|s| s.state);
+    match recorded {
+        Some(RunnerState::Approved) => return RunnerState::Approved,
+        Some(RunnerState::Review) if has_draft && !redo => return RunnerState::Review,
+        Some(RunnerState::Skipped) if !redo => return RunnerState::Skipped,
+        _ => {}
+    }
+    if part.done && !redo {
+        RunnerState::Done
+    } else {
+        RunnerState::Queued
+    }
+}
+
+struct Slot {
+    state: RunnerState,
+    before_stall: Option<RunnerState>,
+    last_progress: Instant,
+    pause: Option<watch::Sender<bool>>,
+    cancel: Option<CancellationToken>,
+}
+
+/// Start the supervisor. Commands go in through the returned sender; events come out on `events`.
+pub fn spawn(
+    ctx: RunContext,
+    options: RunOptions,
+    events: mpsc::Sender<Event>,
+) -> (mpsc::Sender<Command>, tokio::task::JoinHandle<Summary>) {
+    let (cmd_tx, cmd_rx) = mpsc::channel(64);
+    let handle = tokio::spawn(supervise(ctx, options, events, cmd_rx));
+    (cmd_tx, handle)
+}
+
+struct Supervisor {
+    ctx: Arc<RunContext>,
+    options: RunOptions,
+    out: mpsc::Sender<Event>,
+    internal: mpsc::Sender<Event>,
+    permits: Arc<Semaphore>,
+    slots: BTreeMap<u32, Slot>,
+    tasks: JoinSet<(u32, Outcome)>,
+}
+
+async fn supervise(
+    ctx: RunContext,
+    options: RunOptions,
+    out: mpsc::Sender<Event>,
+    mut commands: mpsc::Receiver<Command>,
+) -> Summary {
+    let (internal, mut from_runners) = mpsc::channel::<Event>(1024);
+    let selected: Vec<Part> = ctx
+        .plan
+        .parts
+        .iter()
+        .filter(|p| options.only.as_ref().is_none_or(|o| o.contains(&p.number)))
+        .cloned()
+        .collect();
+    let jobs = options.jobs.unwrap_or(selected.len()).max(1);
+    let statuses = ctx
+        .journal
+        .records()
+        .map(|r| replay(&r))
+        .unwrap_or_default();
+    let mut sup = Supervisor {
+        ctx: Arc::new(ctx),
+        options,
+        out,
+        internal,
+        permits: Arc::new(Semaphore::new(jobs)),
+        slots: BTreeMap::new(),
+        tasks: JoinSet::new(),
+    };
+
+    for part in &selected {
+        let status = statuses.get(&part.number);
+        let has_draft = matches!(sup.ctx.journal.load_draft(part.number), Ok(Some(_)));
+        let state = initial_state(part, status, has_draft, sup.options.redo);
+        sup.slots.insert(
+            part.number,
+            Slot {
+                state,
+                before_stall: None,
+                last_progress: Instant::now(),
+                pause: None,
+                cancel: None,
+            },
+        );
+        let why = match state {
+            RunnerState::Done => "the plan marks it complete (use --redo to run it again)",
+            RunnerState::Review => "a draft from an earlier run awaits review",
+            RunnerState::Approved => "approved in an earlier run",
+            RunnerState::Skipped => "rejected earlier without requeue",
+            _ => "",
+        };
+        sup.forward(Event::state(part.number, state, why)).await;
+        if state == RunnerState::Queued {
+            let feedback = status
+                .and_then(|s| s.rejection.clone())
+                .filter(|(_, requeue)| *requeue)
+                .and_then(|(reason, _)| reason);
+            sup.start(part.number, feedback);
+        }
+    }
+
+    let mut ticker = tokio::time::interval(
+        sup.options
+            .stall_after
+            .min(Duration::from_secs(1))
+            .max(Duration::from_millis(50)),
+    );
+    let mut commands_open = true;
+    loop {
+        if sup.options.exit_when_settled
+            && sup.tasks.is_empty()
+            && sup.slots.values().all(|s| s.state.is_settled())
+        {
+            break;
+        }
+        if !sup.options.exit_when_settled && !commands_open && sup.tasks.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some(event) = from_runners.recv() => sup.on_runner_event(event).await,
+            Some(joined) = sup.tasks.join_next(), if !sup.tasks.is_empty() => {
+                if let Ok((n, outcome)) = joined {
+                    sup.on_outcome(n, outcome).await;
+                }
+            }
+            cmd = commands.recv(), if commands_open => match cmd {
+                Some(Command::Shutdown) => {
+                    sup.cancel(Target::All);
+                    while sup.tasks.join_next().await.is_some() {}
+                    break;
+                }
+                Some(cmd) => sup.on_command(cmd).await,
+                None => commands_open = false,
+            },
+            _ = ticker.tick() => sup.check_stalls().await,
+        }
+    }
+    // Runners may have sent their last events just before finishing.
+    while let Ok(event) = from_runners.try_recv() {
+        sup.on_runner_event(event).await;
+    }
+    Summary {
+        states: sup.slots.iter().map(|(n, s)| (*n, s.state)).collect(),
+    }
+}
+
+impl Supervisor {
+    async fn forward(&mut self, event: Event) {
+        if let (Some(n), Some(state)) = (event.part, event.state)
+            && let Some(slot) = self.slots.get_mut(&n)
+        {
+            slot.state = state;
+            // Stalls are transient observations, not states worth replaying after a restart.
+            if state != RunnerState::Stalled {
+                let _ = self.ctx.journal.append(&Record::State {
+                    ts: event.ts.clone(),
+                    part: n,
+                    state,
+                    message: (!event.message.is_empty()).then(|| event.message.clone()),
+                });
+            }
+        }
+        // The bounded channel is the only way to the front end; waiting here is the backpressure.
+        let _ = self.out.send(event).await;
+    }
+
+    fn start(&mut self, n: u32, feedback: Option<String>) {
+        let Some(part) = self.ctx.plan.part(n).cloned() else {
+            return;
+        };
+        let (pause_tx, pause_rx) = watch::channel(false);
+        let cancel = CancellationToken::new();
+        if let Some(slot) = self.slots.get_mut(&n) {
+            slot.pause = Some(pause_tx);
+            slot.cancel = Some(cancel.clone());
+            slot.last_progress = Instant::now();
+            slot.before_stall = None;
+        }
+        let runner = RunnerCtx {
+            part,
+            plan_title: self.ctx.plan.title.clone(),
+            providers: self.ctx.providers.clone(),
+            journal: self.ctx.journal.clone(),
+            cache: self.ctx.cache.clone(),
+            knowledge: self.ctx.knowledge.clone(),
+            events: self.internal.clone(),
+            pause: pause_rx,
+            cancel: cancel.clone(),
+            feedback,
+        };
+        let permits = self.permits.clone();
+        self.tasks.spawn(async move {
+            let permit = tokio::select! {
+                _ = cancel.cancelled() => return (n, Outcome::Cancelled),
+                p = permits.acquire_owned() => p,
+            };
+            let outcome = run_part(runner).await;
+            drop(permit);
+            (n, outcome)
+        });
+    }
+
+    async fn on_runner_event(&mut self, event: Event) {
+        if let Some(n) = event.part
+            && let Some(slot) = self.slots.get_mut(&n)
+        {
+            slot.last_progress = Instant::now();
+            if let Some(prev) = slot.before_stall.take()
+                && event.kind != EventKind::State
+            {
+                self.forward(Event::state(n, prev, "progress again")).await;
+            }
+        }
+        self.forward(event).await;
+    }
+
+    async fn on_outcome(&mut self, n: u32, outcome: Outcome) {
+        if let Some(slot) = self.slots.get_mut(&n) {
+            slot.pause = None;
+            slot.cancel = None;
+        }
+        match outcome {
+            Outcome::Review => {}
+            Outcome::Failed(reason) => {
+                self.forward(Event::error(Some(n), reason.clone())).await;
+                self.forward(Event::state(n, RunnerState::Failed, reason))
+                    .await;
+            }
+            Outcome::Cancelled => {
+                self.forward(Event::state(n, RunnerState::Skipped, "cancelled"))
+                    .await;
+            }
+        }
+    }
+
+    fn cancel(&mut self, target: Target) {
+        for (n, slot) in &self.slots {
+            if target.includes(*n)
+                && let Some(c) = &slot.cancel
+            {
+                c.cancel();
+            }
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Pause(t) | Command::Resume(t) => {
+                let pause = matches!(cmd, Command::Pause(_));
+                for (n, slot) in &self.slots {
+                    if t.includes(*n)
+                        && let Some(p) = &slot.pause
+                    {
+                        let _ = p.send(pause);
+                    }
+                }
+            }
+            Command::Cancel(t) => self.cancel(t),
+            Command::Retry(n) => self.restart(n, None, "retry").await,
+            Command::Requeue { part, reason } => {
+                self.restart(part, Some(reason), "requeued with the reviewer's reason")
+                    .await
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    async fn restart(&mut self, n: u32, feedback: Option<String>, why: &str) {
+        let Some(slot) = self.slots.get(&n) else {
+            self.forward(Event::log(
+                Some(n),
+                Level::Warn,
+                format!("PART {n} is not part of this run"),
+            ))
+            .await;
+            return;
+        };
+        if slot.cancel.is_some() {
+            self.forward(Event::log(
+                Some(n),
+                Level::Warn,
+                format!("PART {n} is still running; pause or cancel it first"),
+            ))
+            .await;
+            return;
+        }
+        self.forward(Event::state(n, RunnerState::Queued, why))
+            .await;
+        self.start(n, feedback);
+    }
+
+    async fn check_stalls(&mut self) {
+        let limit = self.options.stall_after;
+        let stalled: Vec<(u32, RunnerState, u64)> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| {
+                s.state.is_active()
+                    && !matches!(s.state, RunnerState::Paused | RunnerState::Stalled)
+                    && s.last_progress.elapsed() >= limit
+            })
+            .map(|(n, s)| (*n, s.state, s.last_progress.elapsed().as_secs()))
+            .collect();
+        for (n, prev, secs) in stalled {
+            if let Some(slot) = self.slots.get_mut(&n) {
+                slot.before_stall = Some(prev);
+            }
+            self.forward(Event::state(
+                n,
+                RunnerState::Stalled,
+                format!("no progress for {secs} s while {prev}"),
+            ))
+            .await;
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! `expanse run --headless` and `expanse status` on real workspaces with the offline providers.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
+const SEED: &str = include_str!("fixtures/seed-expansion-18-21.md");
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus")
+}
+
+/// A workspace holding `plan` as plans/p.md and an empty knowledge base.
+fn workspace(plan: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("plans")).unwrap();
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    std::fs::write(dir.path().join("plans/p.md"), plan).unwrap();
+    std::fs::write(dir.path().join("knowledge/INDEX.md"), "# Index\n").unwrap();
+    dir
+}
+
+fn run(ws: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
+    let out = Command::cargo_bin("expanse")
+        .unwrap()
+        .arg("--root")
+        .arg(ws)
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--json",
+            "--offline",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .args(extra)
+        .output()
+        .unwrap();
+    let events = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        events,
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn status(ws: &Path) -> Vec<Value> {
+    let out = Command::cargo_bin("expanse")
+        .unwrap()
+        .arg("--root")
+        .arg(ws)
+        .args(["status", "plans/p.md", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["parts"].as_array().unwrap().clone()
+}
+
+fn logs<'a>(events: &'a [Value], prefix: &str) -> Vec<&'a str> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "log")
+        .filter_map(|e| e["message"].as_str())
+        .filter(|m| m.starts_with(prefix))
+        .collect()
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out: Vec<(PathBuf, Vec<u8>)> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn offline_run_takes_every_part_to_review_and_writes_nothing_unapproved() {
+    let ws = workspace(RUNNABLE);
+    let knowledge_before = snapshot(&ws.path().join("knowledge"));
+    let (code, events, stderr) = run(ws.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("offline providers (--offline)"), "{stderr}");
+    for e in &events {
+        for key in ["ts", "part", "kind", "message"] {
+            assert!(e.get(key).is_some(), "{key} missing in {e}");
+        }
+        assert!(
+            ["state", "log", "draft", "written", "error"].contains(&e["kind"].as_str().unwrap())
+        );
+    }
+    let drafts: Vec<&Value> = events.iter().filter(|e| e["kind"] == "draft").collect();
+    assert_eq!(drafts.len(), 16);
+    // Every PART went through the states in order.
+    let p5: Vec<&str> = events
+        .iter()
+        .filter(|e| e["part"] == 5 && e["kind"] == "state")
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        p5,
+        ["queued", "checking", "searching", "scraping", "writing"]
+    );
+    assert_eq!(
+        logs(&events, "search \"").len(),
+        80 + 16,
+        "five queries and one named target per PART"
+    );
+
+    let parts = status(ws.path());
+    assert_eq!(parts.len(), 16);
+    for p in &parts {
+        assert_eq!(p["state"], "review", "{p}");
+        assert!(p["draft_lines"].as_u64().unwrap() > 100, "{p}");
+        assert!(p["sources"].as_u64().unwrap() >= 2, "{p}");
+    }
+    assert_eq!(
+        snapshot(&ws.path().join("knowledge")),
+        knowledge_before,
+        "nothing reaches knowledge/ without approval"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap(),
+        RUNNABLE,
+        "the plan is untouched"
+    );
+}
+
+#[test]
+fn a_second_run_repeats_nothing_and_redo_uses_the_cache() {
+    let ws = workspace(RUNNABLE);
+    let (code, _, _) = run(ws.path(), &["--only", "1-3"]);
+    assert_eq!(code, 0);
+    let (code, events, _) = run(ws.path(), &["--only", "1-3"]);
+    assert_eq!(code, 0);
+    assert!(
+        logs(&events, "search").is_empty() && logs(&events, "fetch").is_empty(),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .filter(|e| e["kind"] == "state")
+            .all(|e| e["state"] == "review")
+    );
+    assert!(
+        events[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("awaits review")
+    );
+
+    let (code, events, _) = run(ws.path(), &["--only", "1-3", "--redo"]);
+    assert_eq!(code, 0);
+    let searches = logs(&events, "search");
+    let fetches = logs(&events, "fetch");
+    assert_eq!(searches.len(), 18);
+    assert!(
+        searches
+            .iter()
+            .chain(&fetches)
+            .all(|m| m.ends_with("(cached)")),
+        "{searches:?} {fetches:?}"
+    );
+}
+
+#[test]
+fn done_parts_are_not_run_unless_redo() {
+    let ws = workspace(SEED);
+    let (code, events, _) = run(ws.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(logs(&events, "search").is_empty());
+    assert_eq!(events.iter().filter(|e| e["state"] == "done").count(), 16);
+    let (code, events, _) = run(ws.path(), &["--only", "2", "--redo"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["kind"] == "draft")
+            .map(|e| e["part"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [2]
+    );
+}
+
+#[test]
+fn a_torn_journal_line_and_a_corrupt_cache_are_survived() {
+    let ws = workspace(RUNNABLE);
+    assert_eq!(run(ws.path(), &["--only", "4"]).0, 0);
+    let state = ws.path().join(".expanse");
+    let journal = walk(&state.join("plans"))
+        .into_iter()
+        .find(|p| p.ends_with("journal.jsonl"))
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    std::io::Write::write_all(&mut f, br#"{"type":"state","part":4,"sta"#).unwrap();
+    for p in walk(&state.join("cache")) {
+        std::fs::write(p, b"{\"key\": garbage").unwrap();
+    }
+    let (code, events, stderr) = run(ws.path(), &["--only", "4", "--redo"]);
+    assert_eq!(code, 0, "{stderr}");
+    let searches = logs(&events, "search");
+    assert!(
+        !searches.is_empty() && searches.iter().all(|m| !m.ends_with("(cached)")),
+        "corrupt entries are refetched: {searches:?}"
+    );
+    assert_eq!(status(ws.path())[3]["state"], "review");
+}
+
+#[test]
+fn kill_9_mid_run_loses_nothing_finished() {
+    let ws = workspace(RUNNABLE);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("expanse"))
+        .arg("--root")
+        .arg(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--json",
+            "--offline",
+            "--jobs",
+            "1",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_draft = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let e: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if e["kind"] == "draft" {
+            first_draft = e["part"].as_u64();
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL on unix
+    child.wait().unwrap();
+    let first = first_draft.expect("a draft before the kill");
+
+    let (code, events, _) = run(ws.path(), &[]);
+    assert_eq!(code, 0);
+    let rerun: Vec<u64> = events
+        .iter()
+        .filter(|e| e["kind"] == "draft")
+        .map(|e| e["part"].as_u64().unwrap())
+        .collect();
+    assert!(
+        !rerun.contains(&first),
+        "the draft made before the kill is kept, not redone"
+    );
+    assert_eq!(rerun.len(), 15);
+    assert!(status(ws.path()).iter().all(|p| p["state"] == "review"));
+}
+
+#[test]
+fn a_part_whose_searches_find_nothing_still_gets_a_draft_saying_what_is_missing() {
+    let ws = workspace(
+        "# P\n\n### PART 1: Create x/00-underwater-basket-weaving.md (~50 lines)\n\n- [ ] PART 1: Create x/00-underwater-basket-weaving.md\n\n- [ ] Search: \"qwxyzzy flurble\"\n- [ ] Section 1: Knots - which knots hold wet (~20 lines)\n",
+    );
+    let (code, events, _) = run(ws.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(
+        logs(&events, "search \"qwxyzzy flurble\" → 0 hits").len() == 1,
+        "{events:?}"
+    );
+    let drafts = walk(&ws.path().join(".expanse/plans"))
+        .into_iter()
+        .find(|p| p.ends_with("part-1.json"))
+        .unwrap();
+    let draft: Value = serde_json::from_slice(&std::fs::read(drafts).unwrap()).unwrap();
+    assert!(
+        draft["text"]
+            .as_str()
+            .unwrap()
+            .contains("**Missing:** none of the gathered sources covers \"Knots\"")
+    );
+}
+
+#[test]
+fn binary_and_huge_corpus_files_are_skipped_with_a_note() {
+    let ws = workspace(
+        "# P\n\n### PART 1: Create x/a.md\n\n- [ ] PART 1: Create x/a.md\n\n- [ ] Search: \"ray tune\"\n- [ ] Section 1: Tune (~10 lines)\n",
+    );
+    let corpus = ws.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    std::fs::write(corpus.join("ok.md"), "# Ray Tune\n\nRay Tune runs hyperparameter searches with schedulers such as ASHA on a cluster.\n").unwrap();
+    std::fs::write(corpus.join("blob.md"), b"\x00\x01binary").unwrap();
+    std::fs::write(corpus.join("huge.txt"), "ray tune ".repeat(300_000)).unwrap();
+    let out = Command::cargo_bin("expanse")
+        .unwrap()
+        .arg("--root")
+        .arg(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--offline",
+            "--corpus",
+            "corpus",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("corpus file blob.md skipped: binary file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("corpus file huge.txt skipped: 2700000 bytes is over"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("draft ready")
+    );
+}
+
+#[test]
+fn bad_arguments_are_clear() {
+    let ws = workspace(RUNNABLE);
+    let (code, _, stderr) = run(ws.path(), &["--only", "3,99"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--only names PARTs the plan does not have: 99"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(ws.path(), &["--only", "x-y"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("\"x-y\" is not a PART number or range"),
+        "{stderr}"
+    );
+    let out = Command::cargo_bin("expanse")
+        .unwrap()
+        .arg("--root")
+        .arg(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--offline",
+            "--corpus",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("corpus folder")
+    );
+}

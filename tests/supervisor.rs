@@ -1,0 +1,263 @@
+//! The supervisor with scripted providers: pause, resume, cancel, retry, the jobs limit and stalls.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use expanse::journal::{Cache, Journal};
+use expanse::plan::Plan;
+use expanse::research::{
+    Fetch, Hit, Page, Providers, ResearchError, Search, local::ExtractiveWriter,
+};
+use expanse::runner::{
+    self, Command, Event, EventKind, RunContext, RunOptions, RunnerState, Target,
+};
+use tokio::sync::mpsc;
+
+/// A search that takes `delay`, counts calls and concurrency, and can be made to fail.
+#[derive(Default)]
+struct Scripted {
+    delay: Duration,
+    calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    fail: AtomicBool,
+}
+
+#[async_trait]
+impl Search for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+    async fn search(&self, query: &str, _limit: usize) -> Result<Vec<Hit>, ResearchError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(ResearchError::Provider {
+                provider: "scripted".into(),
+                message: "HTTP 503".into(),
+            });
+        }
+        Ok(vec![Hit {
+            url: format!("mem://{query}"),
+            title: query.into(),
+            snippet: String::new(),
+        }])
+    }
+}
+
+struct Echo;
+
+#[async_trait]
+impl Fetch for Echo {
+    fn name(&self) -> &str {
+        "echo"
+    }
+    async fn fetch(&self, url: &str) -> Result<Page, ResearchError> {
+        Ok(Page {
+            url: url.into(),
+            title: url.into(),
+            content: format!(
+                "# {url}\n\nThe overview of {url} explains the fundamentals in enough words to be a passage.\n"
+            ),
+        })
+    }
+}
+
+fn plan(parts: usize, queries: usize) -> Plan {
+    let mut s = String::from("# Test plan\n\n");
+    for n in 1..=parts {
+        s.push_str(&format!("### PART {n}: Create t/{n:02}-topic.md (~20 lines)\n\n- [ ] PART {n}: Create t/{n:02}-topic.md\n\n"));
+        for q in 0..queries {
+            s.push_str(&format!("- [ ] Search: \"p{n} q{q}\"\n"));
+        }
+        s.push_str(
+            "- [ ] Scrape top 2 results\n- [ ] Section 1: Overview - fundamentals (~10 lines)\n\n",
+        );
+    }
+    Plan::parse(&s)
+}
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    search: Arc<Scripted>,
+    commands: mpsc::Sender<Command>,
+    events: mpsc::Receiver<Event>,
+    handle: tokio::task::JoinHandle<runner::Summary>,
+}
+
+fn start(plan: Plan, search: Scripted, options: RunOptions) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let search = Arc::new(search);
+    let providers = Providers {
+        search: search.clone(),
+        fetch: Arc::new(Echo),
+        writer: Arc::new(ExtractiveWriter),
+        description: "scripted".into(),
+    };
+    let ctx = RunContext {
+        plan,
+        providers,
+        journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
+        knowledge: dir.path().join("knowledge"),
+    };
+    let (tx, events) = mpsc::channel(64);
+    let (commands, handle) = runner::spawn(ctx, options, tx);
+    Harness {
+        _dir: dir,
+        search,
+        commands,
+        events,
+        handle,
+    }
+}
+
+impl Harness {
+    /// Events until `pred` holds for one (returned), failing after a generous deadline.
+    async fn until(&mut self, pred: impl Fn(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let e = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .expect("the expected event never came")
+                .expect("the event channel closed first");
+            if pred(&e) {
+                return e;
+            }
+        }
+    }
+
+    async fn finish(mut self) -> (runner::Summary, Vec<Event>) {
+        let mut rest = Vec::new();
+        while let Some(e) = self.events.recv().await {
+            rest.push(e);
+        }
+        (self.handle.await.unwrap(), rest)
+    }
+}
+
+fn is_state(part: u32, state: RunnerState) -> impl Fn(&Event) -> bool {
+    move |e| e.part == Some(part) && e.state == Some(state)
+}
+
+#[tokio::test]
+async fn pause_holds_new_work_keeps_in_flight_results_and_resume_repeats_nothing() {
+    let search = Scripted {
+        delay: Duration::from_millis(150),
+        ..Default::default()
+    };
+    let mut h = start(plan(1, 4), search, RunOptions::default());
+    h.until(is_state(1, RunnerState::Searching)).await;
+    h.commands
+        .send(Command::Pause(Target::Part(1)))
+        .await
+        .unwrap();
+    h.until(is_state(1, RunnerState::Paused)).await;
+    let calls_at_pause = h.search.calls.load(Ordering::SeqCst);
+    assert!(calls_at_pause < 4, "pause stops before every search ran");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        h.search.calls.load(Ordering::SeqCst),
+        calls_at_pause,
+        "nothing new starts while paused"
+    );
+    h.commands
+        .send(Command::Resume(Target::Part(1)))
+        .await
+        .unwrap();
+    h.until(is_state(1, RunnerState::Searching)).await;
+    let search = h.search.clone();
+    let (summary, _) = h.finish().await;
+    assert_eq!(summary.states[&1], RunnerState::Review);
+    assert_eq!(
+        search.calls.load(Ordering::SeqCst),
+        4,
+        "each search ran exactly once across pause and resume"
+    );
+}
+
+#[tokio::test]
+async fn cancel_is_immediate() {
+    let search = Scripted {
+        delay: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let mut h = start(plan(2, 1), search, RunOptions::default());
+    h.until(is_state(2, RunnerState::Searching)).await;
+    let t = std::time::Instant::now();
+    h.commands.send(Command::Cancel(Target::All)).await.unwrap();
+    let (summary, _) = h.finish().await;
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(summary.states[&1], RunnerState::Skipped);
+    assert_eq!(summary.states[&2], RunnerState::Skipped);
+}
+
+#[tokio::test]
+async fn jobs_limit_bounds_concurrency() {
+    let search = Scripted {
+        delay: Duration::from_millis(40),
+        ..Default::default()
+    };
+    let options = RunOptions {
+        jobs: Some(2),
+        ..Default::default()
+    };
+    let h = start(plan(6, 2), search, options);
+    let search = h.search.clone();
+    let (summary, _) = h.finish().await;
+    assert!(summary.states.values().all(|s| *s == RunnerState::Review));
+    assert_eq!(search.max_in_flight.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn every_search_failing_fails_the_part_and_retry_resumes_it() {
+    let search = Scripted {
+        fail: AtomicBool::new(true),
+        ..Default::default()
+    };
+    let options = RunOptions {
+        exit_when_settled: false,
+        ..Default::default()
+    };
+    let mut h = start(plan(1, 2), search, options);
+    let failed = h.until(is_state(1, RunnerState::Failed)).await;
+    assert!(
+        failed.message.contains("all 2 searches failed") && failed.message.contains("HTTP 503"),
+        "{}",
+        failed.message
+    );
+    h.search.fail.store(false, Ordering::SeqCst);
+    h.commands.send(Command::Retry(1)).await.unwrap();
+    let draft = h.until(|e| e.kind == EventKind::Draft).await;
+    assert_eq!(draft.part, Some(1));
+    h.commands.send(Command::Shutdown).await.unwrap();
+    let (summary, _) = h.finish().await;
+    assert_eq!(summary.states[&1], RunnerState::Review);
+}
+
+#[tokio::test]
+async fn a_runner_without_progress_is_reported_stalled_then_active_again() {
+    let search = Scripted {
+        delay: Duration::from_millis(900),
+        ..Default::default()
+    };
+    let options = RunOptions {
+        stall_after: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let mut h = start(plan(1, 1), search, options);
+    let stalled = h.until(is_state(1, RunnerState::Stalled)).await;
+    assert!(
+        stalled.message.contains("no progress"),
+        "{}",
+        stalled.message
+    );
+    h.until(is_state(1, RunnerState::Searching)).await;
+    let (summary, _) = h.finish().await;
+    assert_eq!(summary.states[&1], RunnerState::Review);
+}
