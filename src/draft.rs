@@ -40,6 +40,9 @@ pub struct Draft {
     pub writer: String,
     /// When it was made, local `YYYY-MM-DD HH:MM`.
     pub created: String,
+    /// SHA-256 of the target on disk when the draft's diff was last computed (None: absent).
+    #[serde(default)]
+    pub base_hash: Option<String>,
 }
 
 impl Draft {
@@ -49,30 +52,52 @@ impl Draft {
     }
 }
 
-/// The `[n]` citation numbers used in `text`.
-pub fn cited(text: &str) -> BTreeSet<usize> {
-    let mut out = BTreeSet::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(open) = text[i..].find('[') {
-        let start = i + open + 1;
-        let digits = bytes[start..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if digits > 0 && digits < 5 && bytes.get(start + digits) == Some(&b']') {
-            // A markdown link `[3](url)` or reference `[3]:` is not a citation.
-            let after = bytes.get(start + digits + 1);
-            if after != Some(&b'(')
-                && after != Some(&b':')
-                && let Ok(n) = text[start..start + digits].parse()
-            {
-                out.insert(n);
+/// Every `[n]` citation in `text`, in order, repeats included. Code blocks, inline code, indexing
+/// such as `out[0]`, links `[3](url)` and reference definitions `[3]:` are not citations.
+pub fn citations(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut in_fence = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        let bytes = line.as_bytes();
+        let mut in_code = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'`' {
+                in_code = !in_code;
+            }
+            if b != b'[' || in_code {
+                continue;
+            }
+            let glued = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+            let digits = bytes[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let close = i + 1 + digits;
+            if glued || digits == 0 || digits > 4 || bytes.get(close) != Some(&b']') {
+                continue;
+            }
+            if matches!(bytes.get(close + 1), Some(b'(') | Some(b':')) {
+                continue;
+            }
+            if let Ok(n) = line[i + 1..close].parse() {
+                out.push(n);
             }
         }
-        i = start;
     }
     out
+}
+
+/// The distinct `[n]` citation numbers used in `text`.
+pub fn cited(text: &str) -> BTreeSet<usize> {
+    citations(text).into_iter().collect()
 }
 
 /// The body with a `## Sources` list rendered by expanse: every gathered source the body cites.
@@ -176,7 +201,8 @@ mod tests {
 
     #[test]
     fn citations_are_found_but_not_links() {
-        let t = "a [1] b [12][3] c [4](http://x) d [5]: e [x] [123456]";
+        let t = "a [1] b [12][3] c [4](http://x) d [5]: e [x] [123456] out[0] `y[7]` [1]\n```\nz = a [8]\n```\n";
+        assert_eq!(citations(t), [1, 12, 3, 1]);
         assert_eq!(cited(t).into_iter().collect::<Vec<_>>(), [1, 3, 12]);
     }
 

@@ -6,5 +6,6 @@ pub mod journal;
 pub mod knowledge;
 pub mod plan;
 pub mod research;
+pub mod review;
 pub mod runner;
 pub mod workspace;

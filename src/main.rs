@@ -37,6 +37,12 @@ enum Command {
     Run(cmd::run::Args),
     /// Show each PART's state from the journal of earlier runs.
     Status(cmd::status::Args),
+    /// List drafts awaiting review; show a diff, approve, reject or edit one.
+    ///
+    /// Approving writes the knowledge file and its KNOWLEDGE DROP atomically, ticks the PART in
+    /// the plan and updates knowledge/INDEX.md. If the file changed on disk since its diff, the
+    /// approval is refused and the new diff shown; nothing is ever overwritten unseen.
+    Review(cmd::review::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +51,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(&cli.root, &args),
         Command::Run(args) => cmd::run::run(&cli.root, &args),
         Command::Status(args) => cmd::status::run(&cli.root, &args),
+        Command::Review(args) => cmd::review::run(&cli.root, &args),
     };
     match result {
         Ok(code) => code,

@@ -101,10 +101,11 @@ fn start(plan: Plan, search: Scripted, options: RunOptions) -> Harness {
     };
     let ctx = RunContext {
         plan,
+        plan_path: dir.path().join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir.path()),
         providers,
         journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
         cache: Arc::new(Cache::new(&dir.path().join("cache"))),
-        knowledge: dir.path().join("knowledge"),
     };
     let (tx, events) = mpsc::channel(64);
     let (commands, handle) = runner::spawn(ctx, options, tx);

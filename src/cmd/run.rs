@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use expanse::journal::{Cache, Journal};
+use expanse::review::Review;
 use expanse::runner::{self, Event, EventKind, Level, RunContext, RunOptions, RunnerState};
 use expanse::workspace::{Workspace, parse_only};
 use tokio::sync::mpsc;
@@ -32,9 +33,12 @@ pub struct Args {
     /// Use the embedded offline providers (local corpus, extractive writer) whatever is configured.
     #[arg(long)]
     offline: bool,
-    /// Run PARTs the plan already marks done.
+    /// Run PARTs the plan already marks done (their diff is then against the existing file).
     #[arg(long)]
     redo: bool,
+    /// Approve, as they arrive, the drafts whose checklist is clean (for unattended runs).
+    #[arg(long)]
+    approve_all: bool,
     /// The corpus folder for offline search (default: assets/corpus under --root).
     #[arg(long, value_name = "DIR")]
     corpus: Option<PathBuf>,
@@ -95,12 +99,27 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     eprintln!("expanse: {}", providers.description);
 
     let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
+    let review = Review::new(ws.clone(), plan_path.clone(), journal.clone());
+    let resumed = review.resume_approvals()?;
+    for n in &resumed {
+        eprintln!("expanse: finished the interrupted approval of PART {n}");
+    }
+    // A finished approval ticked the plan: run on what is on disk now.
+    let plan = if resumed.is_empty() {
+        plan
+    } else {
+        match super::load_checked(&plan_path, &shown)? {
+            Some(plan) => plan,
+            None => return Ok(ExitCode::FAILURE),
+        }
+    };
     let ctx = RunContext {
         plan,
+        plan_path,
+        workspace: ws.clone(),
         providers,
         journal,
         cache: Arc::new(Cache::new(&ws.state().join("cache"))),
-        knowledge: ws.knowledge(),
     };
     let options = RunOptions {
         jobs: args.jobs.map(|j| j as usize),
@@ -108,6 +127,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         redo: args.redo,
         stall_after: Duration::from_secs(args.stall_after.max(1)),
         exit_when_settled: true,
+        approve_all: args.approve_all,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -120,6 +120,8 @@ pub struct PartStatus {
     pub rejection: Option<(Option<String>, bool)>,
     /// Approval steps done since the last draft.
     pub approval_steps: Vec<String>,
+    /// The drop path of an approval that began (so a resumed approval reuses its name).
+    pub approval_drop: Option<String>,
 }
 
 /// Fold the records into each PART's status.
@@ -139,6 +141,7 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
                 s.message = None;
                 s.rejection = None;
                 s.approval_steps.clear();
+                s.approval_drop = None;
             }
             Record::Rejected {
                 reason, requeue, ..
@@ -151,10 +154,14 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
                 });
                 s.message = reason.clone();
             }
-            Record::Approval { step, .. } => {
+            Record::Approval { step, path, .. } => {
                 s.approval_steps.push(step.clone());
+                if step == "begin" {
+                    s.approval_drop = path.clone();
+                }
                 if step == "done" {
                     s.state = Some(RunnerState::Approved);
+                    s.approval_drop = None;
                 }
             }
             Record::Searched { .. } | Record::Fetched { .. } => {}

@@ -71,7 +71,12 @@ pub fn resolve_target(knowledge_root: &Path, target: &str) -> Result<PathBuf, Pa
     }
     let real = existing.canonicalize().map_err(io)?;
     let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
-    let resolved = real.join(rest);
+    // `join("")` would append a slash and turn an existing file into a "directory".
+    let resolved = if rest.as_os_str().is_empty() {
+        real
+    } else {
+        real.join(rest)
+    };
     if !resolved.starts_with(&root) {
         return Err(PathError::Escapes {
             target: target.to_string(),
@@ -93,6 +98,9 @@ mod tests {
         std::fs::create_dir_all(kb.join("a")).unwrap();
         let ok = resolve_target(&kb, "a/new/file.md").unwrap();
         assert!(ok.starts_with(kb.canonicalize().unwrap()));
+        std::fs::write(kb.join("a/there.md"), "x").unwrap();
+        let existing = resolve_target(&kb, "a/there.md").unwrap();
+        assert_eq!(std::fs::read_to_string(existing).unwrap(), "x");
         assert!(matches!(
             resolve_target(&kb, "../x.md"),
             Err(PathError::Invalid { .. })

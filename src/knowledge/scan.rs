@@ -111,6 +111,9 @@ pub fn scan(root: &Path, part: &Part) -> Existing {
             Check::Gaps { note } => out.gaps.push(note.clone()),
         }
     }
+    // The PART's own target (on a redo) is what the draft replaces, not knowledge to build on;
+    // the review diff shows how the two differ.
+    out.files.retain(|f| f.path != part.target);
     out
 }
 

@@ -319,6 +319,15 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
             title: s.page.title.clone(),
         })
         .collect();
+    // The diff is against the target as it is now; approval refuses if it changes meanwhile.
+    let base_hash = match crate::knowledge::resolve_target(&ctx.knowledge, &ctx.part.target) {
+        Ok(path) => std::fs::read_to_string(path)
+            .ok()
+            .map(|t| crate::review::content_hash(&t)),
+        // A base that does not exist yet holds no target to compare against.
+        Err(_) if !ctx.knowledge.exists() => None,
+        Err(e) => return Ok(Outcome::Failed(e.to_string())),
+    };
     let created = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
     let drop_text = draft::render_drop(
         &ctx.part,
@@ -342,6 +351,7 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
         existing: request.existing,
         writer: ctx.providers.writer.name().to_string(),
         created,
+        base_hash,
     };
     if let Err(e) = ctx.journal.save_draft(&draft) {
         return Ok(Outcome::Failed(format!("could not save the draft: {e}")));

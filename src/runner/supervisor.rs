@@ -16,6 +16,8 @@ use super::state::RunnerState;
 use crate::journal::{Cache, Journal, PartStatus, Record, replay};
 use crate::plan::{Part, Plan};
 use crate::research::Providers;
+use crate::review::{AutoApproval, Review};
+use crate::workspace::Workspace;
 
 /// How a run is shaped.
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub struct RunOptions {
     /// End the supervisor when every selected PART has settled (headless); otherwise it waits
     /// for commands until `Shutdown` or until every command sender is gone.
     pub exit_when_settled: bool,
+    /// Approve each draft whose checklist is clean as soon as it arrives.
+    pub approve_all: bool,
 }
 
 impl Default for RunOptions {
@@ -41,6 +45,7 @@ impl Default for RunOptions {
             redo: false,
             stall_after: Duration::from_secs(60),
             exit_when_settled: true,
+            approve_all: false,
         }
     }
 }
@@ -49,14 +54,16 @@ impl Default for RunOptions {
 pub struct RunContext {
     /// The plan.
     pub plan: Plan,
+    /// Where the plan file is (approvals tick it).
+    pub plan_path: PathBuf,
+    /// The workspace.
+    pub workspace: Workspace,
     /// The providers.
     pub providers: Providers,
     /// The plan's journal.
     pub journal: Arc<Journal>,
     /// The shared cache.
     pub cache: Arc<Cache>,
-    /// The knowledge base root.
-    pub knowledge: PathBuf,
 }
 
 /// The final state of every selected PART.
@@ -82,7 +89,7 @@ pub fn initial_state(
 ) -> RunnerState {
     let recorded = status.and_then(|s| s.state);
     match recorded {
-        Some(RunnerState::Approved) => return RunnerState::Approved,
+        Some(RunnerState::Approved) if !redo => return RunnerState::Approved,
         Some(RunnerState::Review) if has_draft && !redo => return RunnerState::Review,
         Some(RunnerState::Skipped) if !redo => return RunnerState::Skipped,
         _ => {}
@@ -267,7 +274,7 @@ impl Supervisor {
             providers: self.ctx.providers.clone(),
             journal: self.ctx.journal.clone(),
             cache: self.ctx.cache.clone(),
-            knowledge: self.ctx.knowledge.clone(),
+            knowledge: self.ctx.workspace.knowledge(),
             events: self.internal.clone(),
             pause: pause_rx,
             cancel: cancel.clone(),
@@ -286,6 +293,66 @@ impl Supervisor {
     }
 
     async fn on_runner_event(&mut self, event: Event) {
+        let auto_approve = self.options.approve_all && event.kind == EventKind::Draft;
+        self.note_progress(&event).await;
+        let part = event.part;
+        self.forward(event).await;
+        if auto_approve && let Some(n) = part {
+            self.auto_approve(n).await;
+        }
+    }
+
+    async fn auto_approve(&mut self, n: u32) {
+        let review = Review::new(
+            self.ctx.workspace.clone(),
+            self.ctx.plan_path.clone(),
+            self.ctx.journal.clone(),
+        );
+        // Approvals run one at a time, so two never tick the plan at once.
+        let result =
+            tokio::task::spawn_blocking(move || review.approve_if_clean(n, chrono::Local::now()))
+                .await;
+        match result {
+            Ok(Ok(AutoApproval::Approved(a))) => {
+                self.forward(Event::written(
+                    n,
+                    a.file.clone(),
+                    format!("wrote {}", a.file),
+                ))
+                .await;
+                self.forward(Event::written(
+                    n,
+                    a.drop.clone(),
+                    format!("wrote {}", a.drop),
+                ))
+                .await;
+                self.forward(Event::state(
+                    n,
+                    RunnerState::Approved,
+                    "approved: checklist clean (--approve-all)",
+                ))
+                .await;
+            }
+            Ok(Ok(AutoApproval::NotClean(summary))) => {
+                self.forward(Event::log(
+                    Some(n),
+                    Level::Warn,
+                    format!("left for review, checklist not clean: {summary}"),
+                ))
+                .await;
+            }
+            Ok(Err(e)) => {
+                self.forward(Event::error(Some(n), format!("approval failed: {e}")))
+                    .await
+            }
+            Err(e) => {
+                self.forward(Event::error(Some(n), format!("approval failed: {e}")))
+                    .await
+            }
+        }
+    }
+
+    async fn note_progress(&mut self, event: &Event) {
         if let Some(n) = event.part
             && let Some(slot) = self.slots.get_mut(&n)
         {
@@ -296,7 +363,6 @@ impl Supervisor {
                 self.forward(Event::state(n, prev, "progress again")).await;
             }
         }
-        self.forward(event).await;
     }
 
     async fn on_outcome(&mut self, n: u32, outcome: Outcome) {

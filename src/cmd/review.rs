@@ -1,0 +1,210 @@
+//! `expanse review`: list drafts awaiting review, show a diff, approve, reject or edit one.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use expanse::journal::Journal;
+use expanse::review::{FileDiff, LineTag, Review, ReviewError};
+use expanse::workspace::Workspace;
+
+/// Arguments of `expanse review`.
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("action").args(["diff", "approve", "reject", "edit"]))]
+pub struct Args {
+    /// The plan (markdown), relative to --root.
+    plan: PathBuf,
+    /// Print the diff of PART N's draft (and its drop) against the file on disk.
+    #[arg(long, value_name = "N")]
+    diff: Option<u32>,
+    /// Approve PART N: write the file and its drop, tick the plan, update INDEX.md.
+    #[arg(long, value_name = "N")]
+    approve: Option<u32>,
+    /// Reject PART N's draft (skipped, or written again with --requeue).
+    #[arg(long, value_name = "N")]
+    reject: Option<u32>,
+    /// Why the draft is rejected (given to the writer with --requeue).
+    #[arg(long, value_name = "TEXT", requires = "reject")]
+    reason: Option<String>,
+    /// Send the rejected PART back to the writer on the next run, with the reason.
+    #[arg(long, requires = "reject")]
+    requeue: bool,
+    /// Open PART N's draft in $EDITOR; the edited text is what gets checked and written.
+    #[arg(long, value_name = "N")]
+    edit: Option<u32>,
+}
+
+/// Run the command.
+pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let ws = Workspace::new(root);
+    let plan_path = ws.resolve(&args.plan);
+    let shown = args.plan.display().to_string();
+    if super::load_checked(&plan_path, &shown)?.is_none() {
+        return Ok(ExitCode::FAILURE);
+    }
+    let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
+    let review = Review::new(ws, plan_path, journal);
+    for n in review.resume_approvals()? {
+        eprintln!("expanse: finished the interrupted approval of PART {n}");
+    }
+    let result = if let Some(n) = args.diff {
+        review.diffs(n).map(|(file, drop)| {
+            let colour = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            print!("{}", render(&file, colour));
+            print!("{}", render(&drop, colour));
+        })
+    } else if let Some(n) = args.approve {
+        review.approve(n, chrono::Local::now()).map(|a| {
+            println!("PART {n} approved: wrote {} and {}", a.file, a.drop);
+            if a.ticked {
+                println!("ticked PART {n} in {shown}");
+            }
+        })
+    } else if let Some(n) = args.reject {
+        review.reject(n, args.reason.as_deref(), args.requeue).map(|()| {
+            if args.requeue {
+                println!("PART {n} rejected; the next `expanse run {shown}` writes it again with your reason");
+            } else {
+                println!("PART {n} rejected and skipped; nothing was written");
+            }
+        })
+    } else if let Some(n) = args.edit {
+        return edit(&review, n);
+    } else {
+        return list(&review);
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(ReviewError::Conflict { target, diff }) => {
+            eprintln!(
+                "expanse: knowledge/{target} changed on disk since its diff was computed; nothing was written."
+            );
+            eprintln!(
+                "expanse: the draft is kept. This is the diff against the file as it is now; approve again to write it:"
+            );
+            print!("{}", render(&diff, false));
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("expanse: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn list(review: &Review) -> anyhow::Result<ExitCode> {
+    let pending = review.pending()?;
+    if pending.is_empty() {
+        println!("No drafts await review.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = pending
+        .iter()
+        .map(|p| p.draft.target.len())
+        .max()
+        .unwrap_or(6);
+    println!(
+        "PART  {:<width$}  {:>6} {:>6}  CHECKLIST",
+        "TARGET", "+", "-"
+    );
+    for p in &pending {
+        println!(
+            "{:>4}  {:<width$}  {:>6} {:>6}  {}{}",
+            p.draft.part,
+            p.draft.target,
+            format!("+{}", p.diff.added),
+            format!("-{}", p.diff.removed),
+            p.checklist.summary(),
+            if p.checklist.is_clean() {
+                ""
+            } else {
+                "  (not clean)"
+            }
+        );
+    }
+    println!(
+        "\n{} drafts await review. `--diff N` shows one, `--approve N` writes it, `--reject N` drops it.",
+        pending.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn edit(review: &Review, n: u32) -> anyhow::Result<ExitCode> {
+    let draft = match review.draft(n) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("expanse: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let tmp = tempfile::Builder::new().suffix(".md").tempfile()?;
+    std::fs::write(tmp.path(), &draft.text)?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(tmp.path())
+        .status()
+        .with_context(|| format!("cannot start the editor {editor}"))?;
+    if !status.success() {
+        eprintln!("expanse: the editor exited with {status}; the draft is unchanged");
+        return Ok(ExitCode::FAILURE);
+    }
+    let text = std::fs::read_to_string(tmp.path())?;
+    if text == draft.text {
+        println!("PART {n}: no change");
+    } else {
+        review.edit(n, &text)?;
+        println!("PART {n}: draft updated ({} lines)", text.lines().count());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A unified diff with line numbers, coloured (red/green, changed words reversed) when `colour`.
+pub fn render(diff: &FileDiff, colour: bool) -> String {
+    let (red, green, cyan, bold, rev, reset) = if colour {
+        (
+            "\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[1m", "\x1b[7m", "\x1b[0m",
+        )
+    } else {
+        ("", "", "", "", "", "")
+    };
+    let mut out = format!(
+        "{bold}--- {}\n+++ {}{reset}\n",
+        diff.old_name, diff.new_name
+    );
+    if diff.is_empty() {
+        out.push_str("(no changes)\n");
+    }
+    for h in &diff.hunks {
+        out.push_str(&format!(
+            "{cyan}@@ -{},{} +{},{} @@{reset}\n",
+            h.old_start, h.old_len, h.new_start, h.new_len
+        ));
+        for l in &h.lines {
+            let (sign, col) = match l.tag {
+                LineTag::Equal => (' ', ""),
+                LineTag::Insert => ('+', green),
+                LineTag::Delete => ('-', red),
+            };
+            let num = |n: Option<usize>| n.map_or("    ".to_string(), |n| format!("{n:>4}"));
+            out.push_str(&format!("{} {} {col}{sign}", num(l.old), num(l.new)));
+            for s in &l.segments {
+                if s.emphasized && colour {
+                    out.push_str(&format!("{rev}{}{reset}{col}", s.text));
+                } else {
+                    out.push_str(&s.text);
+                }
+            }
+            out.push_str(reset);
+            out.push('\n');
+        }
+    }
+    out
+}

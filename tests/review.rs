@@ -1,0 +1,552 @@
+//! `expanse review` and `run --approve-all`: the gate that writes files, drops, plan ticks and INDEX.md.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
+const T3: &str = "karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md";
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus")
+}
+
+fn expanse(ws: &Path) -> Command {
+    let mut c = Command::cargo_bin("expanse").unwrap();
+    c.arg("--root").arg(ws);
+    c
+}
+
+/// A workspace with the runnable plan, run offline for `only`, drafts awaiting review.
+fn drafted(only: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("plans")).unwrap();
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    std::fs::write(dir.path().join("plans/p.md"), RUNNABLE).unwrap();
+    std::fs::write(
+        dir.path().join("knowledge/INDEX.md"),
+        "# Index\n\n## Files\n\n",
+    )
+    .unwrap();
+    expanse(dir.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--offline",
+            "--only",
+            only,
+            "--corpus",
+        ])
+        .arg(corpus())
+        .assert()
+        .success();
+    dir
+}
+
+fn review(ws: &Path, args: &[&str]) -> std::process::Output {
+    expanse(ws)
+        .args(["review", "plans/p.md"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn state_of(ws: &Path, part: u64) -> String {
+    let out = expanse(ws)
+        .args(["status", "plans/p.md", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["number"] == part)
+        .unwrap()["state"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn drops(ws: &Path) -> Vec<String> {
+    match std::fs::read_dir(ws.join("knowledge/drops")) {
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn changed_lines(a: &str, b: &str) -> Vec<(String, String)> {
+    a.lines()
+        .zip(b.lines())
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| (x.to_string(), y.to_string()))
+        .collect()
+}
+
+#[test]
+fn list_diff_and_approve_write_file_drop_tick_and_index() {
+    let ws = drafted("3,4");
+    let out = review(ws.path(), &[]);
+    let listing = text(&out.stdout);
+    assert!(
+        listing.contains(T3) && listing.contains("5/5 sections"),
+        "{listing}"
+    );
+    assert!(listing.contains("2 drafts await review"));
+
+    let out = review(ws.path(), &["--diff", "3"]);
+    let diff = text(&out.stdout);
+    assert!(
+        diff.starts_with("--- /dev/null\n+++ b/karpathy/distributed-training/02-megatron"),
+        "{diff}"
+    );
+    assert!(diff.contains("+## Section 1: Tensor parallelism fundamentals"));
+    assert!(diff.contains("+++ b/drops/KNOWLEDGE-DROP-megatron-lm-2025-11-13-[TIME].md"));
+    assert!(!diff.contains('\x1b'), "no colour when piped");
+
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = std::fs::read_to_string(ws.path().join("knowledge").join(T3)).unwrap();
+    assert!(file.contains("## Sources\n\n[1] "));
+    let drop_names = drops(ws.path());
+    assert_eq!(drop_names.len(), 1);
+    let name = &drop_names[0];
+    assert!(
+        name.starts_with("KNOWLEDGE-DROP-megatron-lm-2025-11-13-")
+            && name.ends_with(".md")
+            && !name.contains("[TIME]"),
+        "{name}"
+    );
+    let hhmm = &name["KNOWLEDGE-DROP-megatron-lm-2025-11-13-".len()..name.len() - 3];
+    assert!(
+        hhmm.len() == 4 && hhmm.bytes().all(|b| b.is_ascii_digit()),
+        "{hhmm}"
+    );
+    let drop = std::fs::read_to_string(ws.path().join("knowledge/drops").join(name)).unwrap();
+    assert!(
+        drop.contains("**Runner**: PART 3")
+            && drop.contains(&format!("({} lines)", file.lines().count()))
+    );
+
+    let plan = std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap();
+    let changed = changed_lines(RUNNABLE, &plan);
+    assert_eq!(changed.len(), 1, "only PART 3's checkbox line changes");
+    assert!(
+        changed[0]
+            .1
+            .starts_with(&format!("- [✓] PART 3: Create {T3} (Completed "))
+    );
+    assert_eq!(
+        plan.len(),
+        RUNNABLE.len() + changed[0].1.len() - changed[0].0.len()
+    );
+
+    let index = std::fs::read_to_string(ws.path().join("knowledge/INDEX.md")).unwrap();
+    assert!(index.starts_with("# Index\n\n## Files\n\n- [karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md]("), "{index}");
+    assert_eq!(state_of(ws.path(), 3), "approved");
+    let again = review(ws.path(), &["--approve", "3"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("PART 3 is approved, not awaiting review"));
+    assert!(text(&review(ws.path(), &[]).stdout).contains("1 drafts await review"));
+}
+
+#[test]
+fn a_target_changed_on_disk_is_never_clobbered() {
+    let ws = drafted("3");
+    let target = ws.path().join("knowledge").join(T3);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::write(&target, "# Someone else's notes\n\nHand-written.\n").unwrap();
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("changed on disk since its diff was computed; nothing was written"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("-# Someone else's notes"),
+        "the new diff is shown"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "# Someone else's notes\n\nHand-written.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap(),
+        RUNNABLE
+    );
+    assert_eq!(state_of(ws.path(), 3), "review", "the draft is kept");
+    // Having seen the new diff, approving again writes the draft over it.
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .starts_with("# Megatron Lm Tensor Parallelism")
+    );
+}
+
+#[test]
+fn the_tick_applies_to_the_plan_as_it_is_now() {
+    let ws = drafted("3");
+    let edited = format!("<!-- edited by hand -->\n{}", RUNNABLE.replace(
+        "- [ ] PART 16: Create karpathy/alternative-hardware/03-tpu-programming-fundamentals.md",
+        "- [x] PART 16: Create karpathy/alternative-hardware/03-tpu-programming-fundamentals.md (by hand)",
+    ));
+    std::fs::write(ws.path().join("plans/p.md"), &edited).unwrap();
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    let plan = std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap();
+    let changed = changed_lines(&edited, &plan);
+    assert_eq!(changed.len(), 1);
+    // The plan's own glyph is now `x`, so the tick uses it.
+    assert!(
+        changed[0]
+            .1
+            .starts_with(&format!("- [x] PART 3: Create {T3} (Completed ")),
+        "{changed:?}"
+    );
+    assert!(plan.starts_with("<!-- edited by hand -->\n"));
+}
+
+#[test]
+fn reject_skips_or_requeues() {
+    let ws = drafted("3,4");
+    let out = review(ws.path(), &["--reject", "3", "--reason", "too shallow"]);
+    assert!(out.status.success());
+    assert_eq!(state_of(ws.path(), 3), "skipped");
+    let out = review(
+        ws.path(),
+        &["--reject", "4", "--reason", "needs benchmarks", "--requeue"],
+    );
+    assert!(text(&out.stdout).contains("writes it again with your reason"));
+    assert_eq!(state_of(ws.path(), 4), "rejected");
+    let run = expanse(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--json",
+            "--offline",
+            "--only",
+            "3,4",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .output()
+        .unwrap();
+    let drafts: Vec<u64> = text(&run.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["kind"] == "draft")
+        .map(|e| e["part"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        drafts,
+        [4],
+        "the requeued PART is written again, the skipped one is not"
+    );
+    assert!(!ws.path().join("knowledge").join(T3).exists());
+}
+
+#[test]
+fn an_edited_draft_is_what_gets_written() {
+    let ws = drafted("3");
+    let out = expanse(ws.path())
+        .env(
+            "EDITOR",
+            "sed -i -e 's/^# Megatron Lm Tensor Parallelism$/# Megatron-LM Tensor Parallelism/'",
+        )
+        .args(["review", "plans/p.md", "--edit", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("PART 3: draft updated"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    let file = std::fs::read_to_string(ws.path().join("knowledge").join(T3)).unwrap();
+    assert!(file.starts_with("# Megatron-LM Tensor Parallelism\n"));
+}
+
+#[test]
+fn an_interrupted_approval_completes_on_the_next_start() {
+    let ws = drafted("3");
+    let journal = std::fs::read_dir(ws.path().join(".expanse/plans"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("journal.jsonl");
+    let mut j = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    std::io::Write::write_all(&mut j, b"{\"type\":\"approval\",\"ts\":\"2026-11-24T10:00:00+00:00\",\"part\":3,\"step\":\"begin\",\"path\":\"drops/KNOWLEDGE-DROP-megatron-lm-2025-11-13-1000.md\"}\n").unwrap();
+    let out = review(ws.path(), &[]);
+    assert!(text(&out.stderr).contains("finished the interrupted approval of PART 3"));
+    assert!(ws.path().join("knowledge").join(T3).is_file());
+    assert_eq!(
+        drops(ws.path()),
+        ["KNOWLEDGE-DROP-megatron-lm-2025-11-13-1000.md"],
+        "the begun drop name is reused"
+    );
+    assert_eq!(state_of(ws.path(), 3), "approved");
+}
+
+#[test]
+fn a_target_escaping_through_a_symlink_is_refused() {
+    let ws = drafted("3");
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), ws.path().join("knowledge/karpathy")).unwrap();
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("outside the knowledge base"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap(),
+        RUNNABLE
+    );
+}
+
+/// Make `dir` unwritable even for root: chmod, then the immutable attribute. False if neither works.
+fn make_read_only(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(dir.join(".probe"), b"x").is_err() {
+        return true;
+    }
+    let _ = std::fs::remove_file(dir.join(".probe"));
+    let ok = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    ok && std::fs::write(dir.join(".probe"), b"x").is_err()
+}
+
+fn undo_read_only(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(dir)
+        .status();
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+}
+
+#[test]
+fn a_read_only_base_fails_the_approval_cleanly() {
+    let ws = drafted("3");
+    let knowledge = ws.path().join("knowledge");
+    let before_index = std::fs::read_to_string(knowledge.join("INDEX.md")).unwrap();
+    if !make_read_only(&knowledge) {
+        undo_read_only(&knowledge);
+        eprintln!("skipped: cannot make a read-only folder on this file system");
+        return;
+    }
+    let out = review(ws.path(), &["--approve", "3"]);
+    undo_read_only(&knowledge);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot create the folder") || err.contains("cannot write in"),
+        "{err}"
+    );
+    assert!(err.contains("knowledge"), "{err}");
+    assert!(!knowledge.join("karpathy").exists());
+    assert!(drops(ws.path()).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(knowledge.join("INDEX.md")).unwrap(),
+        before_index
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap(),
+        RUNNABLE
+    );
+    assert_eq!(state_of(ws.path(), 3), "review");
+    assert!(
+        review(ws.path(), &["--approve", "3"]).status.success(),
+        "once writable, the kept draft approves"
+    );
+}
+
+#[test]
+fn approve_all_approves_clean_drafts_only() {
+    let ws = drafted("1");
+    let out = expanse(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--json",
+            "--offline",
+            "--only",
+            "2,3,4",
+            "--approve-all",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let written: Vec<u64> = events
+        .iter()
+        .filter(|e| e["kind"] == "written")
+        .map(|e| e["part"].as_u64().unwrap())
+        .collect();
+    let left: Vec<u64> = events
+        .iter()
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("left for review")
+        })
+        .map(|e| e["part"].as_u64().unwrap())
+        .collect();
+    assert_eq!(written.len() / 2 + left.len(), 3, "{events:?}");
+    assert!(
+        left.contains(&4),
+        "PART 4's draft is under half its planned length: {left:?}"
+    );
+    let plan = std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap();
+    for n in [2u64, 3] {
+        let ticked = plan.contains(&format!("- [✓] PART {n}: "));
+        assert_eq!(ticked, written.contains(&n), "PART {n}");
+    }
+    assert!(
+        !plan.contains("- [✓] PART 1: "),
+        "PART 1 was not in this run and stays in review"
+    );
+    assert_eq!(state_of(ws.path(), 1), "review");
+}
+
+#[test]
+fn a_full_disk_fails_the_approval_cleanly() {
+    let ws = drafted("3");
+    let mount = ws.path().join("knowledge/karpathy");
+    std::fs::create_dir_all(&mount).unwrap();
+    // A 12 KiB file system: too small for the draft. Needs root; skipped elsewhere.
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=12k", "tmpfs"])
+        .arg(&mount)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a small tmpfs here");
+        return;
+    }
+    let out = review(ws.path(), &["--approve", "3"]);
+    let listing: Vec<_> = walk_files(&mount);
+    let _ = std::process::Command::new("umount").arg(&mount).status();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("No space left on device") || err.contains("os error 28"),
+        "{err}"
+    );
+    assert!(listing.is_empty(), "no partial file is left: {listing:?}");
+    assert!(drops(ws.path()).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap(),
+        RUNNABLE
+    );
+    assert_eq!(state_of(ws.path(), 3), "review");
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn redo_diffs_against_the_existing_file() {
+    let ws = drafted("3");
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    let target = ws.path().join("knowledge").join(T3);
+    let approved = std::fs::read_to_string(&target).unwrap();
+    std::fs::write(
+        &target,
+        approved.replacen("## Section 1:", "A line added by hand.\n\n## Section 1:", 1),
+    )
+    .unwrap();
+    let run = expanse(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--offline",
+            "--only",
+            "3",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .output()
+        .unwrap();
+    assert!(
+        text(&run.stdout).contains("PART  3  approved — approved in an earlier run"),
+        "{}",
+        text(&run.stdout)
+    );
+    expanse(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--offline",
+            "--only",
+            "3",
+            "--redo",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .assert()
+        .success();
+    let diff = text(&review(ws.path(), &["--diff", "3"]).stdout);
+    assert!(
+        diff.starts_with(&format!("--- a/{T3}\n+++ b/{T3}\n")),
+        "{diff}"
+    );
+    assert!(diff.contains("-A line added by hand."), "{diff}");
+    // Rendered lines are `OLD NEW SIGN text` with four-wide numbers: the sign is column 10.
+    let file_diff = diff.split("--- /dev/null").next().unwrap();
+    let signs: Vec<char> = file_diff
+        .lines()
+        .skip(2)
+        .filter(|l| !l.starts_with("@@"))
+        .filter_map(|l| l.chars().nth(10))
+        .collect();
+    assert_eq!(
+        signs.iter().filter(|&&c| c == '+').count(),
+        0,
+        "the rest is unchanged: {diff}"
+    );
+    assert_eq!(signs.iter().filter(|&&c| c == '-').count(), 2, "{diff}");
+}
