@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use expanse::journal::{Cache, Journal};
 use expanse::plan::Plan;
 use expanse::research::{
-    Fetch, Hit, Page, Providers, ResearchError, Search, local::ExtractiveWriter,
+    Fetch, Hit, LogSink, Page, Providers, ResearchError, Search, local::ExtractiveWriter,
 };
 use expanse::runner::{
     self, Command, Event, EventKind, RunContext, RunOptions, RunnerState, Target,
@@ -30,7 +30,12 @@ impl Search for Scripted {
     fn name(&self) -> &str {
         "scripted"
     }
-    async fn search(&self, query: &str, _limit: usize) -> Result<Vec<Hit>, ResearchError> {
+    async fn search(
+        &self,
+        query: &str,
+        _limit: usize,
+        _log: &LogSink,
+    ) -> Result<Vec<Hit>, ResearchError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
@@ -57,7 +62,7 @@ impl Fetch for Echo {
     fn name(&self) -> &str {
         "echo"
     }
-    async fn fetch(&self, url: &str) -> Result<Page, ResearchError> {
+    async fn fetch(&self, url: &str, _log: &LogSink) -> Result<Page, ResearchError> {
         Ok(Page {
             url: url.into(),
             title: url.into(),

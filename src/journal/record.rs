@@ -67,6 +67,17 @@ pub enum Record {
         /// Whether the PART goes back to the writer.
         requeue: bool,
     },
+    /// Tokens a model used for one draft.
+    Usage {
+        /// When.
+        ts: String,
+        /// Which PART.
+        part: u32,
+        /// Prompt tokens.
+        prompt_tokens: u64,
+        /// Completion tokens.
+        completion_tokens: u64,
+    },
     /// One step of an approval finished; an interrupted approval resumes after the last one.
     Approval {
         /// When.
@@ -90,6 +101,7 @@ impl Record {
             | Record::Fetched { part, .. }
             | Record::Drafted { part, .. }
             | Record::Rejected { part, .. }
+            | Record::Usage { part, .. }
             | Record::Approval { part, .. } => *part,
         }
     }
@@ -120,6 +132,8 @@ pub struct PartStatus {
     pub rejection: Option<(Option<String>, bool)>,
     /// Approval steps done since the last draft.
     pub approval_steps: Vec<String>,
+    /// Tokens used by this PART's drafts so far.
+    pub usage: Option<crate::research::Usage>,
     /// The drop path of an approval that began (so a resumed approval reuses its name).
     pub approval_drop: Option<String>,
 }
@@ -163,6 +177,15 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
                     s.state = Some(RunnerState::Approved);
                     s.approval_drop = None;
                 }
+            }
+            Record::Usage {
+                prompt_tokens,
+                completion_tokens,
+                ..
+            } => {
+                let u = s.usage.get_or_insert_with(Default::default);
+                u.prompt_tokens += prompt_tokens;
+                u.completion_tokens += completion_tokens;
             }
             Record::Searched { .. } | Record::Fetched { .. } => {}
         }

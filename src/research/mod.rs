@@ -79,13 +79,40 @@ pub enum ResearchError {
     },
 }
 
+/// Where a provider sends log lines for the PART it is working for (requests, retries).
+/// Lines must already have secrets redacted.
+pub type LogSink = dyn for<'s> Fn(&'s str) + Send + Sync;
+
+/// Token counts a model server reported for one draft.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+}
+
+/// What a writer produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The draft body: sections with `[n]` citations. Any Sources list in it is replaced by expanse's.
+    pub body: String,
+    /// Token usage, when the writer is a model that reports it.
+    pub usage: Option<Usage>,
+}
+
 /// Turns a query into ranked hits.
 #[async_trait]
 pub trait Search: Send + Sync {
     /// A short name for logs and cache keys (`local`, `searxng`).
     fn name(&self) -> &str;
     /// The best `limit` hits for `query`, best first.
-    async fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, ResearchError>;
+    async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+        log: &LogSink,
+    ) -> Result<Vec<Hit>, ResearchError>;
 }
 
 /// Turns a URL into its main content.
@@ -94,7 +121,7 @@ pub trait Fetch: Send + Sync {
     /// A short name for logs and cache keys.
     fn name(&self) -> &str;
     /// The page at `url`, reduced to its main content.
-    async fn fetch(&self, url: &str) -> Result<Page, ResearchError>;
+    async fn fetch(&self, url: &str, log: &LogSink) -> Result<Page, ResearchError>;
 }
 
 /// Turns a PART and its sources into the body of a knowledge file (sections with `[n]` citations).
@@ -102,12 +129,14 @@ pub trait Fetch: Send + Sync {
 pub trait Writer: Send + Sync {
     /// A short name for logs.
     fn name(&self) -> &str;
-    /// The draft body; `progress` receives text as it is produced (streamed writers call it often).
+    /// The draft. `delta` receives each new piece of text as it is produced (a streamed writer
+    /// calls it per token chunk; the concatenation of all deltas is the body before clean-up).
     async fn write(
         &self,
         request: &WriteRequest,
-        progress: &(dyn for<'s> Fn(&'s str) + Send + Sync),
-    ) -> Result<String, ResearchError>;
+        log: &LogSink,
+        delta: &LogSink,
+    ) -> Result<Written, ResearchError>;
 }
 
 /// The three providers a run uses, with a line saying which they are and why.

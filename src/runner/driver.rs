@@ -177,7 +177,8 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                 }
                 let started = Instant::now();
                 let search = ctx.providers.search.clone();
-                let result = ctx.or_cancel(search.search(&query, limit)).await?;
+                let sink = log_sink(&ctx.events, n);
+                let result = ctx.or_cancel(search.search(&query, limit, &sink)).await?;
                 let ms = started.elapsed().as_millis();
                 match result {
                     Ok(hits) => {
@@ -237,7 +238,8 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                 }
                 let started = Instant::now();
                 let fetch = ctx.providers.fetch.clone();
-                let result = ctx.or_cancel(fetch.fetch(&url)).await?;
+                let sink = log_sink(&ctx.events, n);
+                let result = ctx.or_cancel(fetch.fetch(&url, &sink)).await?;
                 let ms = started.elapsed().as_millis();
                 match result {
                     Ok(page) => {
@@ -294,20 +296,33 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
         ),
     )
     .await;
-    let events = ctx.events.clone();
-    let progress_cb = move |text: &str| {
-        // Progress is best effort: when the front end lags, a dropped progress line loses nothing.
-        let _ = events.try_send(Event::log(
-            Some(n),
-            Level::Info,
-            format!("writing: {} lines so far", text.lines().count()),
-        ));
-    };
+    let sink = log_sink(&ctx.events, n);
+    let stream = Arc::new(StreamProgress::new(ctx.events.clone(), n));
+    let pusher = stream.clone();
+    let delta = move |piece: &str| pusher.push(piece);
     let writer = ctx.providers.writer.clone();
-    let body = match ctx.or_cancel(writer.write(&request, &progress_cb)).await? {
-        Ok(body) => body,
+    let written = match ctx.or_cancel(writer.write(&request, &sink, &delta)).await? {
+        Ok(w) => w,
         Err(e) => return Ok(Outcome::Failed(format!("the writer failed: {e}"))),
     };
+    stream.finish();
+    if let Some(u) = written.usage {
+        let _ = ctx.journal.append(&Record::Usage {
+            ts: super::event::now(),
+            part: n,
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+        });
+        ctx.log(
+            Level::Info,
+            format!(
+                "tokens: {} prompt, {} completion",
+                u.prompt_tokens, u.completion_tokens
+            ),
+        )
+        .await;
+    }
+    let body = written.body;
     let text = draft::with_sources(&body, &sources);
     let used = draft::cited(&text);
     let refs: Vec<SourceRef> = sources
@@ -376,6 +391,72 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
     ))
     .await;
     Ok(Outcome::Review)
+}
+
+/// A provider's log lines as events of this PART. Best effort: when the front end lags, a
+/// dropped line loses nothing (the journal and cache hold what matters).
+fn log_sink(events: &mpsc::Sender<Event>, part: u32) -> impl Fn(&str) + Send + Sync + use<> {
+    let events = events.clone();
+    move |line: &str| {
+        let _ = events.try_send(Event::log(Some(part), Level::Info, line.to_string()));
+    }
+}
+
+/// Streamed writer output turned into sampled progress events: at most one per 100 ms, each
+/// carrying the line count, token chunks so far and the latest line being written.
+struct StreamProgress {
+    events: mpsc::Sender<Event>,
+    part: u32,
+    state: std::sync::Mutex<StreamState>,
+}
+
+#[derive(Default)]
+struct StreamState {
+    text: String,
+    chunks: usize,
+    last_sent: Option<Instant>,
+}
+
+impl StreamProgress {
+    fn new(events: mpsc::Sender<Event>, part: u32) -> Self {
+        StreamProgress {
+            events,
+            part,
+            state: std::sync::Mutex::new(StreamState::default()),
+        }
+    }
+
+    fn push(&self, piece: &str) {
+        // The lock is only ever held here and in `finish`, never across an await.
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.text.push_str(piece);
+        st.chunks += 1;
+        if st.last_sent.is_none_or(|t| t.elapsed().as_millis() >= 100) {
+            st.last_sent = Some(Instant::now());
+            self.send(&st);
+        }
+    }
+
+    fn finish(&self) {
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.send(&st);
+    }
+
+    fn send(&self, st: &StreamState) {
+        let lines = st.text.lines().count();
+        let last = st
+            .text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        let last: String = last.chars().take(80).collect();
+        let _ = self.events.try_send(Event::log(
+            Some(self.part),
+            Level::Info,
+            format!("writing: {lines} lines, {} chunks — {last}", st.chunks),
+        ));
+    }
 }
 
 fn size(bytes: usize) -> String {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::plan::Section;
 use crate::research::passages::{Passage, PassageKind, passages};
-use crate::research::{ResearchError, WriteRequest, Writer};
+use crate::research::{LogSink, ResearchError, WriteRequest, Writer, Written};
 
 /// Composes drafts offline, deterministically, from the gathered sources' own words.
 pub struct ExtractiveWriter;
@@ -26,11 +26,12 @@ impl Writer for ExtractiveWriter {
     async fn write(
         &self,
         request: &WriteRequest,
-        progress: &(dyn for<'s> Fn(&'s str) + Send + Sync),
-    ) -> Result<String, ResearchError> {
+        _log: &LogSink,
+        delta: &LogSink,
+    ) -> Result<Written, ResearchError> {
         let body = compose(request);
-        progress(&body);
-        Ok(body)
+        delta(&body);
+        Ok(Written { body, usage: None })
     }
 }
 

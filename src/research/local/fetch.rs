@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 use super::{SCHEME, load_doc};
-use crate::research::{Fetch, Page, ResearchError};
+use crate::research::{Fetch, LogSink, Page, ResearchError};
 
 /// Fetches `corpus://path` documents from a corpus folder.
 pub struct LocalFetch {
@@ -25,7 +25,7 @@ impl Fetch for LocalFetch {
         "local"
     }
 
-    async fn fetch(&self, url: &str) -> Result<Page, ResearchError> {
+    async fn fetch(&self, url: &str, _log: &LogSink) -> Result<Page, ResearchError> {
         let err = |message: String| ResearchError::Provider {
             provider: "local fetch".into(),
             message,

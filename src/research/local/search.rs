@@ -12,7 +12,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, TantivyDocument, doc};
 
 use super::{SCHEME, list_corpus, load_doc};
-use crate::research::{Hit, ResearchError, Search, passages};
+use crate::research::{Hit, LogSink, ResearchError, Search, passages};
 
 /// A searchable corpus.
 pub struct LocalSearch {
@@ -233,7 +233,12 @@ impl Search for LocalSearch {
         "local"
     }
 
-    async fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, ResearchError> {
+    async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+        _log: &LogSink,
+    ) -> Result<Vec<Hit>, ResearchError> {
         // Searching a small in-memory index is quick enough to run inline.
         self.search_sync(query, limit)
     }
@@ -270,17 +275,17 @@ mod tests {
         assert!(info.skipped[0].1.contains("binary"));
 
         let hits = search
-            .search("ZeRO optimizer partitioning", 3)
+            .search("ZeRO optimizer partitioning", 3, &|_| {})
             .await
             .unwrap();
         assert_eq!(hits[0].url, "corpus://zero.md");
         assert_eq!(hits[0].title, "ZeRO stages");
-        let hits = search.search("dynamic batching", 3).await.unwrap();
+        let hits = search.search("dynamic batching", 3, &|_| {}).await.unwrap();
         assert_eq!(hits[0].url, "corpus://page.html");
         assert!(!hits[0].snippet.contains("menu"));
         assert!(
             search
-                .search("site:github.com", 3)
+                .search("site:github.com", 3, &|_| {})
                 .await
                 .unwrap()
                 .is_empty()
@@ -297,7 +302,10 @@ mod tests {
         let (s3, changed) = LocalSearch::open(&corpus, &index_root).unwrap();
         assert!(changed.built, "a changed corpus is re-indexed");
         assert_eq!(
-            s3.search("pipeline micro batches", 1).await.unwrap()[0].url,
+            s3.search("pipeline micro batches", 1, &|_| {})
+                .await
+                .unwrap()[0]
+                .url,
             "corpus://new.md"
         );
     }
