@@ -8,4 +8,5 @@ pub mod plan;
 pub mod research;
 pub mod review;
 pub mod runner;
+pub mod tui;
 pub mod workspace;

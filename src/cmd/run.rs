@@ -1,6 +1,6 @@
 //! `expanse run`: start the supervisor on a plan and follow it (headless: one line per event).
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -76,9 +76,18 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(ws.state())
         .with_context(|| format!("cannot create {}", ws.state().display()))?;
     super::init_logging(&ws.state());
-    if !args.headless {
-        eprintln!("expanse: the terminal UI is not built yet; running headless (see README.md)");
+    if !args.headless && !std::io::stdout().is_terminal() {
+        eprintln!(
+            "expanse: the terminal UI needs a terminal; pass --headless to print events instead"
+        );
+        return Ok(ExitCode::FAILURE);
     }
+    // Settings errors (a bad key binding) are reported before the screen is taken over.
+    let keymap = if args.headless {
+        None
+    } else {
+        Some(load_keymap(&ws)?)
+    };
 
     let corpus = args
         .corpus
@@ -134,6 +143,17 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let json = args.json;
+    if let Some(keymap) = keymap {
+        let tui = expanse::tui::TuiOptions {
+            keymap,
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            bell: std::env::var_os("EXPANSE_BELL").is_some_and(|v| !v.is_empty()),
+        };
+        let summary = rt
+            .block_on(expanse::tui::run(ctx, options, tui))
+            .context("the terminal UI failed")?;
+        return Ok(report(&summary));
+    }
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         let (_commands, handle) = runner::spawn(ctx, options, tx);
@@ -150,7 +170,11 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         let _ = stdout.flush();
         handle.await
     })?;
+    Ok(report(&summary))
+}
 
+/// The run's final summary on stderr; exit status 1 when any PART failed.
+fn report(summary: &runner::Summary) -> ExitCode {
     let mut counts: Vec<String> = Vec::new();
     for state in RunnerState::ALL {
         let n = summary.count(state);
@@ -163,14 +187,41 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         summary.states.len(),
         counts.join(", ")
     );
-    if summary.count(RunnerState::Review) > 0 {
-        eprintln!("expanse: drafts await review; nothing was written to knowledge/ or the plan");
+    let waiting = summary.count(RunnerState::Review);
+    if waiting > 0 {
+        eprintln!(
+            "expanse: {waiting} drafts await review (`expanse review PLAN`, or the terminal UI); they persist"
+        );
     }
-    Ok(if summary.count(RunnerState::Failed) > 0 {
+    if summary.count(RunnerState::Failed) > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// The default keys with expanse.toml's `[keys]` table (action = "key") applied.
+fn load_keymap(ws: &Workspace) -> anyhow::Result<expanse::tui::keymap::Keymap> {
+    use expanse::tui::keymap::{Action, Keymap};
+    let path = ws.root.join("expanse.toml");
+    let overrides: std::collections::HashMap<Action, String> = match std::fs::read_to_string(&path)
+    {
+        Ok(text) => {
+            let value: toml::Table = toml::from_str(&text)
+                .with_context(|| format!("{} is not valid TOML", path.display()))?;
+            match value.get("keys") {
+                Some(keys) => keys.clone().try_into().with_context(|| {
+                    format!(
+                        "{}: [keys] maps action names (such as pause, approve, quit) to keys",
+                        path.display()
+                    )
+                })?,
+                None => Default::default(),
+            }
+        }
+        Err(_) => Default::default(),
+    };
+    Keymap::with_overrides(&overrides).with_context(|| format!("{}: [keys]", path.display()))
 }
 
 /// One event as a readable line.

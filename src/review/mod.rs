@@ -108,6 +108,19 @@ pub struct Approved {
     pub ticked: bool,
 }
 
+/// A draft as the review screen shows it.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// The knowledge file's diff against the file on disk.
+    pub file: FileDiff,
+    /// The drop's diff.
+    pub drop: FileDiff,
+    /// The checklist.
+    pub checklist: Checklist,
+    /// The target path, relative to `knowledge/`.
+    pub target: String,
+}
+
 /// What `approve_if_clean` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AutoApproval {
@@ -203,19 +216,34 @@ impl Review {
     }
 
     /// The diffs of the knowledge file and of the drop (against nothing: drops are new files).
+    /// The file's content hash is recorded, so an approval refuses if it changes after this.
     pub fn diffs(&self, part: u32) -> Result<(FileDiff, FileDiff), ReviewError> {
-        let draft = self.draft(part)?;
-        let file = diff(
-            self.on_disk(&draft.target)?.as_deref(),
-            &draft.text,
-            &draft.target,
-        );
-        let drop = diff(
-            None,
-            &draft.drop_text,
-            &format!("drops/{}", draft.drop_name),
-        );
-        Ok((file, drop))
+        let i = self.inspect(part)?;
+        Ok((i.file, i.drop))
+    }
+
+    /// Everything the review screen shows: both diffs, the checklist and the target. The file's
+    /// content hash is recorded, so an approval refuses if it changes after this.
+    pub fn inspect(&self, part: u32) -> Result<Inspection, ReviewError> {
+        let mut draft = self.draft(part)?;
+        let current = self.on_disk(&draft.target)?;
+        let hash = current.as_deref().map(content_hash);
+        if hash != draft.base_hash {
+            draft.base_hash = hash;
+            self.journal.save_draft(&draft)?;
+        }
+        let (plan, _) = self.plan()?;
+        let spec = plan.part(part).ok_or(ReviewError::NoDraft(part))?;
+        Ok(Inspection {
+            file: diff(current.as_deref(), &draft.text, &draft.target),
+            drop: diff(
+                None,
+                &draft.drop_text,
+                &format!("drops/{}", draft.drop_name),
+            ),
+            checklist: self.checklist_for(spec, &draft),
+            target: draft.target,
+        })
     }
 
     /// Replace the draft's text with an edit; the edited text is what gets checked and written.

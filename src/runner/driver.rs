@@ -162,9 +162,11 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                 let query = planned[i].query.clone();
                 let provider = ctx.providers.search.name().to_string();
                 progress.searches.resize(planned.len(), None);
+                let step = Some([i + 1, planned.len()]);
                 if let Some(hits) = ctx.cache.search(&provider, &query, limit) {
                     ctx.emit(Event {
-                        sources: Some(hits.len()),
+                        step,
+                        hits: Some(hits.len()),
                         ..Event::log(
                             Some(n),
                             Level::Info,
@@ -193,7 +195,8 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                             hits: hits.len(),
                         });
                         ctx.emit(Event {
-                            sources: Some(hits.len()),
+                            step,
+                            hits: Some(hits.len()),
                             ..Event::log(
                                 Some(n),
                                 Level::Info,
@@ -204,8 +207,15 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                         progress.searches[i] = Some(Ok(hits));
                     }
                     Err(e) => {
-                        ctx.log(Level::Warn, format!("search \"{query}\" failed: {e}"))
-                            .await;
+                        ctx.emit(Event {
+                            step,
+                            ..Event::log(
+                                Some(n),
+                                Level::Warn,
+                                format!("search \"{query}\" failed: {e}"),
+                            )
+                        })
+                        .await;
                         progress.searches[i] = Some(Err(e.to_string()));
                     }
                 }
@@ -227,11 +237,22 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                     .map(|f| f[i].clone())
                     .unwrap_or_default();
                 let provider = ctx.providers.fetch.name().to_string();
+                let step = Some([i + 1, progress.pages.len()]);
+                let fetched = progress
+                    .pages
+                    .iter()
+                    .filter(|p| matches!(p, Some(Ok(_))))
+                    .count();
+                let fetch_log = |level, message: String| Event {
+                    step,
+                    sources: Some(fetched + usize::from(level == Level::Info)),
+                    ..Event::log(Some(n), level, message)
+                };
                 if let Some(page) = ctx.cache.page(&provider, &url) {
-                    ctx.log(
+                    ctx.emit(fetch_log(
                         Level::Info,
                         format!("fetch {url} → {} (cached)", size(page.content.len())),
-                    )
+                    ))
                     .await;
                     progress.pages[i] = Some(Ok(page));
                     continue;
@@ -253,15 +274,15 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                             url: url.clone(),
                             bytes: page.content.len(),
                         });
-                        ctx.log(
+                        ctx.emit(fetch_log(
                             Level::Info,
                             format!("fetch {url} → ok, {} in {ms} ms", size(page.content.len())),
-                        )
+                        ))
                         .await;
                         progress.pages[i] = Some(Ok(page));
                     }
                     Err(e) => {
-                        ctx.log(Level::Warn, format!("fetch {url} failed: {e}"))
+                        ctx.emit(fetch_log(Level::Warn, format!("fetch {url} failed: {e}")))
                             .await;
                         progress.pages[i] = Some(Err(e.to_string()));
                     }
@@ -414,6 +435,7 @@ struct StreamProgress {
 struct StreamState {
     text: String,
     chunks: usize,
+    sent_chunks: usize,
     last_sent: Option<Instant>,
 }
 
@@ -433,16 +455,19 @@ impl StreamProgress {
         st.chunks += 1;
         if st.last_sent.is_none_or(|t| t.elapsed().as_millis() >= 100) {
             st.last_sent = Some(Instant::now());
-            self.send(&st);
+            self.send(&mut st);
         }
     }
 
     fn finish(&self) {
-        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        self.send(&st);
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.sent_chunks != st.chunks {
+            self.send(&mut st);
+        }
     }
 
-    fn send(&self, st: &StreamState) {
+    fn send(&self, st: &mut StreamState) {
+        st.sent_chunks = st.chunks;
         let lines = st.text.lines().count();
         let last = st
             .text

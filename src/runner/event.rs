@@ -52,12 +52,18 @@ pub struct Event {
     /// Lines of the draft (draft events).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lines: Option<usize>,
-    /// Sources gathered (draft events) or hits found (search logs).
+    /// Sources gathered: pages fetched so far (fetch logs), or cited (draft events).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sources: Option<usize>,
+    /// Hits a search found (search logs).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hits: Option<usize>,
     /// A path written (written events).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub path: Option<String>,
+    /// Step progress of search and fetch logs: `[done, total]`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub step: Option<[usize; 2]>,
 }
 
 /// Current local time as RFC 3339 with seconds.
@@ -76,7 +82,9 @@ impl Event {
             level: None,
             lines: None,
             sources: None,
+            hits: None,
             path: None,
+            step: None,
         }
     }
 
@@ -144,8 +152,7 @@ impl Target {
 }
 
 /// What a front end asks the supervisor to do.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Pause at the next await point.
     Pause(Target),
@@ -155,13 +162,19 @@ pub enum Command {
     Retry(u32),
     /// Stop now.
     Cancel(Target),
-    /// Write a rejected PART again with the reviewer's reason.
-    Requeue {
+    /// Approve a draft: write the file and its drop, tick the plan, update INDEX.md.
+    Approve(u32),
+    /// Reject a draft: skip the PART, or (requeue) write it again with the reason.
+    Reject {
         /// The PART.
         part: u32,
-        /// Why the previous draft was rejected.
-        reason: String,
+        /// Why.
+        reason: Option<String>,
+        /// Write it again with the reason.
+        requeue: bool,
     },
+    /// The plan file changed: run PARTs that appeared, mark PARTs ticked by hand as done.
+    UpdatePlan(Box<crate::plan::Plan>),
     /// Stop everything and end the run.
     Shutdown,
 }

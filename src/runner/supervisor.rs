@@ -122,6 +122,8 @@ pub fn spawn(
 
 struct Supervisor {
     ctx: Arc<RunContext>,
+    /// The plan as last read (grows when PARTs are added while running).
+    plan: Plan,
     options: RunOptions,
     out: mpsc::Sender<Event>,
     internal: mpsc::Sender<Event>,
@@ -151,6 +153,7 @@ async fn supervise(
         .map(|r| replay(&r))
         .unwrap_or_default();
     let mut sup = Supervisor {
+        plan: ctx.plan.clone(),
         ctx: Arc::new(ctx),
         options,
         out,
@@ -257,7 +260,7 @@ impl Supervisor {
     }
 
     fn start(&mut self, n: u32, feedback: Option<String>) {
-        let Some(part) = self.ctx.plan.part(n).cloned() else {
+        let Some(part) = self.plan.part(n).cloned() else {
             return;
         };
         let (pause_tx, pause_rx) = watch::channel(false);
@@ -270,7 +273,7 @@ impl Supervisor {
         }
         let runner = RunnerCtx {
             part,
-            plan_title: self.ctx.plan.title.clone(),
+            plan_title: self.plan.title.clone(),
             providers: self.ctx.providers.clone(),
             journal: self.ctx.journal.clone(),
             cache: self.ctx.cache.clone(),
@@ -298,20 +301,31 @@ impl Supervisor {
         let part = event.part;
         self.forward(event).await;
         if auto_approve && let Some(n) = part {
-            self.auto_approve(n).await;
+            self.approve(n, true).await;
         }
     }
 
-    async fn auto_approve(&mut self, n: u32) {
-        let review = Review::new(
+    fn review(&self) -> Review {
+        Review::new(
             self.ctx.workspace.clone(),
             self.ctx.plan_path.clone(),
             self.ctx.journal.clone(),
-        );
-        // Approvals run one at a time, so two never tick the plan at once.
-        let result =
-            tokio::task::spawn_blocking(move || review.approve_if_clean(n, chrono::Local::now()))
-                .await;
+        )
+    }
+
+    /// Approve a draft (only when its checklist is clean, for `--approve-all`). Approvals run one
+    /// at a time here, so two never tick the plan at once.
+    async fn approve(&mut self, n: u32, only_if_clean: bool) {
+        let review = self.review();
+        let result = tokio::task::spawn_blocking(move || {
+            let now = chrono::Local::now();
+            if only_if_clean {
+                review.approve_if_clean(n, now)
+            } else {
+                review.approve(n, now).map(AutoApproval::Approved)
+            }
+        })
+        .await;
         match result {
             Ok(Ok(AutoApproval::Approved(a))) => {
                 self.forward(Event::written(
@@ -326,12 +340,13 @@ impl Supervisor {
                     format!("wrote {}", a.drop),
                 ))
                 .await;
-                self.forward(Event::state(
-                    n,
-                    RunnerState::Approved,
-                    "approved: checklist clean (--approve-all)",
-                ))
-                .await;
+                let why = if only_if_clean {
+                    "approved: checklist clean (--approve-all)"
+                } else {
+                    "approved"
+                };
+                self.forward(Event::state(n, RunnerState::Approved, why))
+                    .await;
             }
             Ok(Ok(AutoApproval::NotClean(summary))) => {
                 self.forward(Event::log(
@@ -342,11 +357,57 @@ impl Supervisor {
                 .await;
             }
             Ok(Err(e)) => {
-                self.forward(Event::error(Some(n), format!("approval failed: {e}")))
+                self.forward(Event::error(
+                    Some(n),
+                    format!("approval refused, nothing was written: {e}"),
+                ))
+                .await
+            }
+            Err(e) => {
+                self.forward(Event::error(
+                    Some(n),
+                    format!("approval failed, nothing was written: {e}"),
+                ))
+                .await
+            }
+        }
+    }
+
+    /// Reject a draft: skip the PART, or write it again with the reason.
+    async fn reject(&mut self, n: u32, reason: Option<String>, requeue: bool) {
+        let review = self.review();
+        let r = reason.clone();
+        let result =
+            tokio::task::spawn_blocking(move || review.reject(n, r.as_deref(), requeue)).await;
+        match result {
+            Ok(Ok(())) if requeue => {
+                self.forward(Event::state(
+                    n,
+                    RunnerState::Rejected,
+                    reason.clone().unwrap_or_default(),
+                ))
+                .await;
+                self.restart(
+                    n,
+                    reason.or(Some(String::new())),
+                    "requeued with the reviewer's reason",
+                )
+                .await;
+            }
+            Ok(Ok(())) => {
+                self.forward(Event::state(
+                    n,
+                    RunnerState::Skipped,
+                    format!("rejected: {}", reason.unwrap_or_default()),
+                ))
+                .await
+            }
+            Ok(Err(e)) => {
+                self.forward(Event::error(Some(n), format!("rejection failed: {e}")))
                     .await
             }
             Err(e) => {
-                self.forward(Event::error(Some(n), format!("approval failed: {e}")))
+                self.forward(Event::error(Some(n), format!("rejection failed: {e}")))
                     .await
             }
         }
@@ -408,11 +469,55 @@ impl Supervisor {
             }
             Command::Cancel(t) => self.cancel(t),
             Command::Retry(n) => self.restart(n, None, "retry").await,
-            Command::Requeue { part, reason } => {
-                self.restart(part, Some(reason), "requeued with the reviewer's reason")
-                    .await
-            }
+
+            Command::UpdatePlan(plan) => self.update_plan(*plan).await,
+            Command::Approve(n) => self.approve(n, false).await,
+            Command::Reject {
+                part,
+                reason,
+                requeue,
+            } => self.reject(part, reason, requeue).await,
             Command::Shutdown => {}
+        }
+    }
+
+    /// A plan edited while running: new PARTs (within --only, if given) are run, PARTs ticked by
+    /// hand that are not active become done.
+    async fn update_plan(&mut self, plan: Plan) {
+        for part in &plan.parts {
+            let n = part.number;
+            match self.slots.get(&n).map(|s| s.state) {
+                None if self.options.only.as_ref().is_none_or(|o| o.contains(&n)) => {
+                    self.slots.insert(
+                        n,
+                        Slot {
+                            state: RunnerState::Queued,
+                            before_stall: None,
+                            last_progress: Instant::now(),
+                            pause: None,
+                            cancel: None,
+                        },
+                    );
+                    self.plan.parts.push(part.clone());
+                    self.forward(Event::state(n, RunnerState::Queued, "added to the plan"))
+                        .await;
+                    self.start(n, None);
+                }
+                Some(state)
+                    if part.done
+                        && !state.is_active()
+                        && state != RunnerState::Done
+                        && state != RunnerState::Approved =>
+                {
+                    self.forward(Event::state(
+                        n,
+                        RunnerState::Done,
+                        "ticked in the plan by hand",
+                    ))
+                    .await;
+                }
+                _ => {}
+            }
         }
     }
 
