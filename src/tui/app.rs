@@ -1,5 +1,6 @@
 //! The TUI's state and its update function: messages in, state changed, effects out. No IO here.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -219,11 +220,14 @@ pub struct App {
     pub dirty: bool,
     /// A one-line notice for the footer (last action's result).
     pub notice: Option<String>,
+    /// The PARTs this run covers (None: all).
+    pub only: Option<BTreeSet<u32>>,
 }
 
 impl App {
-    /// The app for `plan`, every PART queued (or done, as the plan says) until events arrive.
-    pub fn new(plan: &Plan, size: (u16, u16)) -> App {
+    /// The app for `plan`'s PARTs (those in `only`, when given), each queued (or done, as the
+    /// plan says) until events arrive.
+    pub fn new(plan: &Plan, only: Option<BTreeSet<u32>>, size: (u16, u16)) -> App {
         let mut app = App {
             title: plan.title.clone().unwrap_or_else(|| "plan".to_string()),
             cards: Vec::new(),
@@ -243,6 +247,7 @@ impl App {
             ticks: 0,
             dirty: true,
             notice: None,
+            only,
         };
         app.merge_plan(plan);
         app
@@ -251,7 +256,9 @@ impl App {
     fn merge_plan(&mut self, plan: &Plan) -> bool {
         let mut added = false;
         for p in &plan.parts {
-            if self.cards.iter().any(|c| c.number == p.number) {
+            if self.cards.iter().any(|c| c.number == p.number)
+                || self.only.as_ref().is_some_and(|o| !o.contains(&p.number))
+            {
                 continue;
             }
             added = true;
@@ -695,7 +702,10 @@ impl App {
             return;
         }
         if a == Action::Quit {
-            if self.active() > 0 || !self.in_review().is_empty() {
+            let too_small =
+                self.size.0 < super::layout::MIN_SIZE.0 || self.size.1 < super::layout::MIN_SIZE.1;
+            // A terminal too small to show the question quits at once: drafts persist anyway.
+            if !too_small && (self.active() > 0 || !self.in_review().is_empty()) {
                 self.confirm_quit = true;
             } else {
                 fx.push(Effect::Quit);
@@ -921,7 +931,7 @@ mod tests {
     }
 
     fn app() -> App {
-        App::new(&plan(), (160, 48))
+        App::new(&plan(), None, (160, 48))
     }
 
     fn key(app: &mut App, a: Action) -> Vec<Effect> {
@@ -1145,6 +1155,13 @@ mod tests {
         }
         let fx = a.update(Msg::PlanChanged(Box::new(Plan::parse(&text))));
         assert_eq!(a.cards.len(), 7);
+        let mut only = App::new(&plan(), Some([2, 3].into()), (160, 48));
+        assert_eq!(
+            only.cards.iter().map(|c| c.number).collect::<Vec<_>>(),
+            [2, 3]
+        );
+        only.update(Msg::PlanChanged(Box::new(Plan::parse(&text))));
+        assert_eq!(only.cards.len(), 2, "PARTs outside --only stay out");
         assert!(matches!(&fx[0], Effect::Command(Command::UpdatePlan(_))));
     }
 }

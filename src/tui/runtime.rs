@@ -144,12 +144,13 @@ pub async fn run(
         exit_when_settled: false,
         ..options
     };
+    let only = options.only.clone();
     let (commands, supervisor) = runner::spawn(ctx, options, ev_tx);
 
     install_panic_hook();
     let mut term = Term::enter()?;
     let size = term.terminal.size()?;
-    let mut app = App::new(&plan, (size.width, size.height));
+    let mut app = App::new(&plan, only, (size.width, size.height));
     app.bell = tui.bell;
     let theme = Theme::new(tui.no_color);
 
@@ -246,31 +247,35 @@ fn watch_paths(
     tx: mpsc::Sender<Msg>,
 ) -> Option<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
-    let plan_file = plan_path.to_path_buf();
-    let knowledge_dir = knowledge.to_path_buf();
+    // notify reports absolute paths; compare against absolute ones.
+    let plan_file = plan_path.canonicalize().ok()?;
+    let knowledge_dir = knowledge
+        .canonicalize()
+        .unwrap_or_else(|_| knowledge.to_path_buf());
+    let (watched_plan, watched_knowledge) = (plan_file.clone(), knowledge_dir.clone());
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if !(event.kind.is_modify() || event.kind.is_create()) {
             return;
         }
         for path in event.paths {
-            if path.file_name() == plan_file.file_name() && path.parent() == plan_file.parent() {
-                if let Ok((plan, _)) = plan::load(&plan_file)
+            if path == watched_plan {
+                if let Ok((plan, _)) = plan::load(&watched_plan)
                     && !plan.has_errors()
                 {
                     let _ = tx.blocking_send(Msg::PlanChanged(Box::new(plan)));
                 }
-            } else if path.starts_with(&knowledge_dir) {
+            } else if path.starts_with(&watched_knowledge) {
                 let _ = tx.blocking_send(Msg::FileChanged(path));
             }
         }
     })
     .ok()?;
-    if let Some(dir) = plan_path.parent() {
+    if let Some(dir) = plan_file.parent() {
         let _ = watcher.watch(dir, RecursiveMode::NonRecursive);
     }
-    if knowledge.is_dir() {
-        let _ = watcher.watch(knowledge, RecursiveMode::Recursive);
+    if knowledge_dir.is_dir() {
+        let _ = watcher.watch(&knowledge_dir, RecursiveMode::Recursive);
     }
     Some(watcher)
 }

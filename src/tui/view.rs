@@ -86,29 +86,25 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, keys: &Keymap, now: Instant
 }
 
 fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let mut spans = vec![
-        Span::styled(" expanse ", theme.accent),
-        Span::styled(format!("· {} ", app.title), theme.text),
-    ];
+    // Counts first: on a narrow terminal the title is what gets cut.
+    let mut spans = vec![Span::styled(" expanse ", theme.accent)];
+    if app.new_drafts > 0 {
+        let plural = if app.new_drafts == 1 { "" } else { "s" };
+        spans.push(Span::styled(
+            format!("◆ {} new draft{plural} (n) ", app.new_drafts),
+            theme.warn.add_modifier(Modifier::BOLD),
+        ));
+    }
     for state in RunnerState::ALL {
         let n = app.cards.iter().filter(|c| c.state == state).count();
         if n > 0 {
             spans.push(Span::styled(
-                format!(" {} {n} {state}", glyph(state)),
+                format!("{} {n} {state} ", glyph(state)),
                 theme.state(state),
             ));
         }
     }
-    if app.new_drafts > 0 {
-        spans.push(Span::styled(
-            format!(
-                "  ◆ {} new draft{} (n)",
-                app.new_drafts,
-                if app.new_drafts == 1 { "" } else { "s" }
-            ),
-            theme.warn.add_modifier(Modifier::BOLD),
-        ));
-    }
+    spans.push(Span::styled(format!("· {}", app.title), theme.dim));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -376,7 +372,7 @@ fn review(f: &mut Frame, app: &App, v: &ReviewView, theme: &Theme, area: Rect) {
             } else {
                 &data.drop
             };
-            let lines = diff_lines(diff, theme);
+            let lines = diff_lines(diff, theme, inner.width as usize);
             let max = lines.len().saturating_sub(inner.height as usize);
             let scroll = v.scroll.min(max);
             let shown: Vec<Line> = lines
@@ -448,8 +444,11 @@ fn review(f: &mut Frame, app: &App, v: &ReviewView, theme: &Theme, area: Rect) {
     );
 }
 
-/// A diff as styled lines: hunk headers, numbered lines, changed words emphasised.
-pub fn diff_lines(diff: &FileDiff, theme: &Theme) -> Vec<Line<'static>> {
+/// A diff as styled lines: hunk headers, numbered lines, changed words emphasised. Long lines
+/// (a markdown paragraph is one line) wrap under their text so no change is ever cut off.
+pub fn diff_lines(diff: &FileDiff, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    const GUTTER: usize = 11; // "OOOO NNNN ±"
+    let text_width = width.saturating_sub(GUTTER).max(10);
     let mut out = Vec::new();
     if diff.is_empty() {
         out.push(Line::from(Span::styled(
@@ -472,19 +471,36 @@ pub fn diff_lines(diff: &FileDiff, theme: &Theme) -> Vec<Line<'static>> {
                 LineTag::Delete => ('-', theme.bad),
             };
             let num = |n: Option<usize>| n.map_or("    ".to_string(), |n| format!("{n:>4}"));
-            let mut spans = vec![
+            let mut row = vec![
                 Span::styled(format!("{} {} ", num(l.old), num(l.new)), theme.dim),
                 Span::styled(sign.to_string(), style),
             ];
+            let mut used = 0;
             for s in &l.segments {
                 let st = if s.emphasized {
                     style.patch(theme.emph)
                 } else {
                     style
                 };
-                spans.push(Span::styled(s.text.clone(), st));
+                let mut rest = s.text.as_str();
+                while !rest.is_empty() {
+                    if used == text_width {
+                        out.push(Line::from(std::mem::replace(
+                            &mut row,
+                            vec![Span::raw(" ".repeat(GUTTER))],
+                        )));
+                        used = 0;
+                    }
+                    let take = rest
+                        .char_indices()
+                        .nth(text_width - used)
+                        .map_or(rest.len(), |(i, _)| i);
+                    row.push(Span::styled(rest[..take].to_string(), st));
+                    used += rest[..take].chars().count();
+                    rest = &rest[take..];
+                }
             }
-            out.push(Line::from(spans));
+            out.push(Line::from(row));
         }
     }
     out

@@ -1,0 +1,254 @@
+//! The real binary's terminal UI driven through tmux: grid, help, review, approve, plan edits, quit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str, size: (u16, u16)) -> Tmux {
+        let have = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(have, "tmux is required for this test (.ci/run installs it)");
+        let session = format!("expanse-test-{}-{}", std::process::id(), rand_suffix());
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &size.0.to_string(),
+                "-y",
+                &size.1.to_string(),
+                cmd,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux could not start");
+        Tmux { session }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, k])
+                .status()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait until the screen satisfies `pred`; fail with the last screen after 30 s.
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000
+}
+
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("plans")).unwrap();
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    std::fs::write(dir.path().join("plans/p.md"), RUNNABLE).unwrap();
+    std::fs::write(
+        dir.path().join("knowledge/INDEX.md"),
+        "# Index\n\n## Files\n\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn command(ws: &Path, extra: &str) -> String {
+    let bin: PathBuf = assert_cmd::cargo::cargo_bin("expanse");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus");
+    format!(
+        "cd {ws} && {bin} run plans/p.md --offline --corpus {corpus} {extra}; echo EXPANSE-EXITED $?; sleep 30",
+        ws = ws.display(),
+        bin = bin.display(),
+        corpus = corpus.display()
+    )
+}
+
+#[test]
+fn grid_help_review_approve_plan_edit_and_quit() {
+    let ws = workspace();
+    let t = Tmux::start(&command(ws.path(), "--only 1-4"), (160, 48));
+    let grid = t.wait("four drafts", |s| s.contains("◆ 4 review"));
+    assert!(
+        grid.contains("EXPANSION 18: Multi-GPU Distributed Frameworks"),
+        "{grid}"
+    );
+    // Four cards across at 160 columns, titled `PART N · <stem>`.
+    let row = grid.lines().find(|l| l.contains("PART 1 ·")).unwrap();
+    assert_eq!(row.matches("PART ").count(), 4, "{row}");
+    assert!(
+        row.contains("PART 1 · 00-deepspeed-zero-optimizer"),
+        "{row}"
+    );
+    assert!(grid.contains("log · PART 1"), "{grid}");
+    assert!(
+        grid.contains("search \"DeepSpeed ZeRO optimizer tutorial 2024\""),
+        "the selected runner's log streams: {grid}"
+    );
+
+    // Pause on a PART with a draft says there is nothing to pause.
+    t.keys(&["p"]);
+    t.wait("the pause notice", |s| {
+        s.contains("PART 1 is review; nothing to pause")
+    });
+
+    t.keys(&["?"]);
+    let help = t.wait("help", |s| s.contains("Keys (? or Esc closes)"));
+    assert!(
+        help.contains("pause / resume the selected runner") && help.contains("approve the draft"),
+        "{help}"
+    );
+    t.keys(&["Escape"]);
+    t.wait("help closed", |s| !s.contains("Keys (? or Esc closes)"));
+
+    // Review the next draft and approve it.
+    t.keys(&["n"]);
+    let review = t.wait("the review screen", |s| {
+        s.contains("review · PART 2") && s.contains("sections,")
+    });
+    assert!(
+        review.contains("+## Section 1: Pipeline parallelism fundamentals"),
+        "{review}"
+    );
+    t.keys(&["Tab"]);
+    t.wait("the drop tab", |s| {
+        s.contains("KNOWLEDGE DROP: pipeline-parallelism")
+    });
+    t.keys(&["a"]);
+    t.wait("approval", |s| s.contains("✓ 1 approved"));
+    let target = ws
+        .path()
+        .join("knowledge/karpathy/distributed-training/01-deepspeed-pipeline-parallelism.md");
+    assert!(target.is_file());
+    let plan = std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap();
+    assert!(plan.contains("- [✓] PART 2: Create karpathy/distributed-training/01-deepspeed-pipeline-parallelism.md (Completed "));
+
+    // Ticking a PART by hand in the plan shows it done.
+    let edited = plan.replace(
+        "- [ ] PART 3: Create karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md",
+        "- [x] PART 3: Create karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md (by hand)",
+    );
+    std::fs::write(ws.path().join("plans/p.md"), edited).unwrap();
+    t.wait("PART 3 done", |s| s.contains("✔ 1 done"));
+
+    // Quit asks first (drafts await review), then leaves with the terminal restored.
+    t.keys(&["q"]);
+    t.wait("the quit prompt", |s| s.contains("Quit now? y / n"));
+    t.keys(&["y"]);
+    let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
+    assert!(after.contains("EXPANSE-EXITED 0"), "{after}");
+    assert!(after.contains("drafts await review"), "{after}");
+    assert!(
+        !after.contains("PART 1 ·"),
+        "the alternate screen is gone: {after}"
+    );
+}
+
+#[test]
+fn a_tiny_terminal_shows_a_note_and_quits_cleanly() {
+    let ws = workspace();
+    let t = Tmux::start(&command(ws.path(), "--only 1"), (50, 12));
+    t.wait("the size note", |s| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("expanse needs a terminal of at least 60×16")
+    });
+    t.keys(&["q"]);
+    t.wait("the quit prompt", |s| {
+        s.contains("y / n") || s.contains("EXPANSE-EXITED")
+    });
+    t.keys(&["y"]);
+    t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_keeps_drafts() {
+    let ws = workspace();
+    let t = Tmux::start(&command(ws.path(), "--only 1-2"), (120, 40));
+    t.wait("drafts", |s| s.contains("◆ 2 review"));
+    let out = Command::new("tmux")
+        .args(["display", "-p", "-t", &t.session, "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let children = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&children.stdout)
+        .lines()
+        .next()
+        .expect("expanse runs under the pane's shell")
+        .to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
+    assert!(after.contains("2 drafts await review"), "{after}");
+    assert!(
+        !after.contains("PART 1 ·"),
+        "the alternate screen is gone: {after}"
+    );
+    let status = Command::new(assert_cmd::cargo::cargo_bin("expanse"))
+        .arg("--root")
+        .arg(ws.path())
+        .args(["status", "plans/p.md"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout)
+            .matches("review")
+            .count(),
+        2
+    );
+}
