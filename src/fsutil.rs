@@ -1,4 +1,4 @@
-//! Atomic file writes: a temp file in the same folder, fsync, rename, fsync of the folder.
+//! File helpers: atomic writes, and walking a folder for documents of given types.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -15,4 +15,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Regular files under `dir` whose extension (case-insensitive) is one of `extensions`, sorted by
+/// path, skipping hidden files and folders. Unreadable entries are skipped.
+pub fn documents(dir: &Path, extensions: &[&str]) -> Vec<ignore::DirEntry> {
+    let mut files: Vec<ignore::DirEntry> = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .git_ignore(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            e.path()
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| extensions.contains(&x.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    files.sort_by(|a, b| a.path().cmp(b.path()));
+    files
+}
+
+/// `path` relative to `base`, `/`-separated.
+pub fn relative(path: &Path, base: &Path) -> Option<String> {
+    path.strip_prefix(base)
+        .ok()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
 }

@@ -1,6 +1,8 @@
 //! expanse: run a knowledge-expansion plan with one research runner per PART, under human review.
 
+pub mod config;
 pub mod draft;
+pub mod editor;
 pub mod fsutil;
 pub mod journal;
 pub mod knowledge;

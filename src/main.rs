@@ -43,6 +43,9 @@ enum Command {
     /// the plan and updates knowledge/INDEX.md. If the file changed on disk since its diff, the
     /// approval is refused and the new diff shown; nothing is ever overwritten unseen.
     Review(cmd::review::Args),
+    /// Print the main content of one page (HTML, markdown or text file, or a URL) exactly as a
+    /// runner sees it: navigation, headers, footers, ads and scripts removed.
+    Extract(cmd::extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(&cli.root, &args),
         Command::Status(args) => cmd::status::run(&cli.root, &args),
         Command::Review(args) => cmd::review::run(&cli.root, &args),
+        Command::Extract(args) => cmd::extract::run(&cli.root, &args),
     };
     match result {
         Ok(code) => code,

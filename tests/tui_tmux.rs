@@ -102,10 +102,14 @@ fn workspace() -> tempfile::TempDir {
 }
 
 fn command(ws: &Path, extra: &str) -> String {
+    command_with_env(ws, "", extra)
+}
+
+fn command_with_env(ws: &Path, env: &str, extra: &str) -> String {
     let bin: PathBuf = assert_cmd::cargo::cargo_bin("expanse");
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus");
     format!(
-        "cd {ws} && {bin} run plans/p.md --offline --corpus {corpus} {extra}; echo EXPANSE-EXITED $?; sleep 30",
+        "cd {ws} && {env} {bin} run plans/p.md --offline --corpus {corpus} {extra}; echo EXPANSE-EXITED $?; sleep 30",
         ws = ws.display(),
         bin = bin.display(),
         corpus = corpus.display()
@@ -251,4 +255,38 @@ fn sigterm_restores_the_terminal_and_keeps_drafts() {
             .count(),
         2
     );
+}
+
+#[test]
+fn the_editor_suspends_the_tui_and_the_edit_is_reviewed() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = workspace();
+    let editor = ws.path().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i -e 's/^# Deepspeed Zero Optimizer$/# DeepSpeed ZeRO Optimizer (edited)/' \"$1\"\n").unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = format!("EDITOR={}", editor.display());
+    let t = Tmux::start(&command_with_env(ws.path(), &env, "--only 1"), (120, 40));
+    t.wait("a draft", |s| s.contains("◆ 1 review"));
+    t.keys(&["n"]);
+    t.wait("the review screen", |s| {
+        s.contains("review · PART 1") && s.contains("sections,")
+    });
+    t.keys(&["e"]);
+    let after = t.wait("the edited diff", |s| {
+        s.contains("+# DeepSpeed ZeRO Optimizer (edited)")
+    });
+    assert!(
+        after.contains("review · PART 1"),
+        "back in the review screen after the editor: {after}"
+    );
+    t.keys(&["a"]);
+    t.wait("approval", |s| s.contains("✓ 1 approved"));
+    let file = std::fs::read_to_string(
+        ws.path()
+            .join("knowledge/karpathy/distributed-training/00-deepspeed-zero-optimizer.md"),
+    )
+    .unwrap();
+    assert!(file.starts_with("# DeepSpeed ZeRO Optimizer (edited)\n"));
+    t.keys(&["q"]);
+    t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments into library calls and output.
 
 pub mod check;
+pub mod extract;
 pub mod review;
 pub mod run;
 pub mod status;

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use expanse::journal::Journal;
 use expanse::review::{FileDiff, LineTag, Review, ReviewError};
 use expanse::workspace::Workspace;
@@ -140,28 +139,16 @@ fn edit(review: &Review, n: u32) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    let tmp = tempfile::Builder::new().suffix(".md").tempfile()?;
-    std::fs::write(tmp.path(), &draft.text)?;
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(tmp.path())
-        .status()
-        .with_context(|| format!("cannot start the editor {editor}"))?;
-    if !status.success() {
-        eprintln!("expanse: the editor exited with {status}; the draft is unchanged");
-        return Ok(ExitCode::FAILURE);
-    }
-    let text = std::fs::read_to_string(tmp.path())?;
-    if text == draft.text {
-        println!("PART {n}: no change");
-    } else {
-        review.edit(n, &text)?;
-        println!("PART {n}: draft updated ({} lines)", text.lines().count());
+    match expanse::editor::edit(&draft.text) {
+        Ok(Some(text)) => {
+            review.edit(n, &text)?;
+            println!("PART {n}: draft updated ({} lines)", text.lines().count());
+        }
+        Ok(None) => println!("PART {n}: no change"),
+        Err(e) => {
+            eprintln!("expanse: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -82,30 +82,39 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     }
-    // Settings errors (a bad key binding) are reported before the screen is taken over.
+    // Settings errors (a bad key, a secret in the file) are reported before the screen is taken over.
+    let config = expanse::config::Config::load(&ws.root)?;
     let keymap = if args.headless {
         None
     } else {
-        Some(load_keymap(&ws)?)
+        Some(keymap(&config)?)
     };
 
     let corpus = args
         .corpus
         .clone()
+        .or_else(|| config.corpus.clone())
         .map(|c| ws.resolve(&c))
         .unwrap_or_else(|| ws.default_corpus());
-    let why = if args.offline {
-        "--offline"
-    } else {
-        "nothing else is configured"
-    };
-    eprintln!("expanse: indexing the corpus {} …", corpus.display());
-    let (providers, info) = expanse::research::offline(&corpus, &ws.state().join("index"), why)
-        .with_context(|| format!("cannot open the corpus {}", corpus.display()))?;
-    for (file, reason) in &info.skipped {
+    eprintln!(
+        "expanse: opening the corpus {} (indexing it if it changed) …",
+        corpus.display()
+    );
+    let selection = expanse::research::select(
+        &config,
+        &expanse::config::process_env,
+        args.offline,
+        &corpus,
+        &ws.state().join("index"),
+    )
+    .with_context(|| format!("cannot set up the providers (corpus {})", corpus.display()))?;
+    for (file, reason) in selection.index.iter().flat_map(|i| &i.skipped) {
         eprintln!("expanse: corpus file {file} {reason}");
     }
-    eprintln!("expanse: {}", providers.description);
+    for line in selection.description.lines() {
+        eprintln!("expanse: {line}");
+    }
+    let providers = selection.providers;
 
     let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
     let review = Review::new(ws.clone(), plan_path.clone(), journal.clone());
@@ -131,7 +140,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         cache: Arc::new(Cache::new(&ws.state().join("cache"))),
     };
     let options = RunOptions {
-        jobs: args.jobs.map(|j| j as usize),
+        jobs: args.jobs.map(|j| j as usize).or(config.jobs),
         only: args.only.clone(),
         redo: args.redo,
         stall_after: Duration::from_secs(args.stall_after.max(1)),
@@ -201,27 +210,18 @@ fn report(summary: &runner::Summary) -> ExitCode {
 }
 
 /// The default keys with expanse.toml's `[keys]` table (action = "key") applied.
-fn load_keymap(ws: &Workspace) -> anyhow::Result<expanse::tui::keymap::Keymap> {
+fn keymap(config: &expanse::config::Config) -> anyhow::Result<expanse::tui::keymap::Keymap> {
     use expanse::tui::keymap::{Action, Keymap};
-    let path = ws.root.join("expanse.toml");
-    let overrides: std::collections::HashMap<Action, String> = match std::fs::read_to_string(&path)
-    {
-        Ok(text) => {
-            let value: toml::Table = toml::from_str(&text)
-                .with_context(|| format!("{} is not valid TOML", path.display()))?;
-            match value.get("keys") {
-                Some(keys) => keys.clone().try_into().with_context(|| {
-                    format!(
-                        "{}: [keys] maps action names (such as pause, approve, quit) to keys",
-                        path.display()
-                    )
-                })?,
-                None => Default::default(),
-            }
-        }
-        Err(_) => Default::default(),
-    };
-    Keymap::with_overrides(&overrides).with_context(|| format!("{}: [keys]", path.display()))
+    let mut overrides = std::collections::HashMap::new();
+    for (action, key) in &config.keys {
+        let parsed: Action = toml::Value::String(action.clone()).try_into().map_err(|_| {
+            anyhow::anyhow!(
+                "expanse.toml: [keys] has no action \"{action}\"; actions are named as in the ? help, e.g. pause, pause_all, approve, reject, quit"
+            )
+        })?;
+        overrides.insert(parsed, key.clone());
+    }
+    Keymap::with_overrides(&overrides).context("expanse.toml: [keys]")
 }
 
 /// One event as a readable line.

@@ -138,8 +138,16 @@ fn cut(line: &str) -> String {
     }
 }
 
+/// Whether a plan-given path would leave the base (`..` or absolute).
+fn escapes(rel: &str) -> bool {
+    rel.starts_with('/') || rel.starts_with('\\') || rel.split(['/', '\\']).any(|c| c == "..")
+}
+
 /// Read one file of the base; with terms, keep the lines mentioning any of them.
 fn read_file(root: &Path, rel: &str, terms: &[String], why: String) -> Option<ExistingFile> {
+    if escapes(rel) {
+        return None;
+    }
     let path = root.join(rel);
     let meta = std::fs::metadata(&path).ok()?;
     if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
@@ -177,31 +185,18 @@ fn read_file(root: &Path, rel: &str, terms: &[String], why: String) -> Option<Ex
 
 /// Relative paths of the text files under `root/scope`, sorted for determinism.
 fn walk(root: &Path, scope: &str) -> Vec<String> {
+    // A plan's scope never leads outside the base.
+    if escapes(scope) {
+        return Vec::new();
+    }
     let base = root.join(scope.trim_start_matches('/'));
     if !base.is_dir() {
         return Vec::new();
     }
-    let mut files: Vec<String> = ignore::WalkBuilder::new(&base)
-        .hidden(true)
-        .git_ignore(false)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .filter(|e| {
-            e.path()
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| matches!(x, "md" | "markdown" | "txt"))
-        })
-        .filter_map(|e| {
-            e.path()
-                .strip_prefix(root)
-                .ok()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-        })
-        .collect();
-    files.sort();
-    files
+    crate::fsutil::documents(&base, &["md", "markdown", "txt"])
+        .iter()
+        .filter_map(|e| crate::fsutil::relative(e.path(), root))
+        .collect()
 }
 
 /// Files under `scope` whose content matches the terms (all of them for AND, any for OR).
@@ -354,6 +349,21 @@ mod tests {
         assert_eq!(found.files[1].path, "karpathy/distributed-x.md");
         assert_eq!(found.notes, ["Check existing NVIDIA files"]);
         assert_eq!(found.gaps, ["what is missing"]);
+    }
+
+    #[test]
+    fn plan_paths_never_leave_the_base() {
+        let kb = base();
+        let secret = kb.path().parent().unwrap().join("outside-secret.md");
+        std::fs::write(&secret, "DeepSpeed secret\n").unwrap();
+        let found = scan(
+            kb.path(),
+            &part(
+                "- [ ] Read ../outside-secret.md for DeepSpeed\n- [ ] Grep for \"DeepSpeed\" in ../\n- [ ] Read /etc/hostname\n",
+            ),
+        );
+        let _ = std::fs::remove_file(&secret);
+        assert!(found.files.is_empty(), "{found:?}");
     }
 
     #[test]

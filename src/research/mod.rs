@@ -1,6 +1,7 @@
 //! Research providers: Search (query -> hits), Fetch (url -> main content), Writer (sources -> draft).
 
 pub mod extract;
+pub mod http;
 pub mod local;
 pub mod passages;
 
@@ -8,6 +9,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+
+pub use http::{Selection, select};
 
 use crate::knowledge::Existing;
 use crate::plan::Part;
@@ -69,6 +72,9 @@ pub enum ResearchError {
         /// What went wrong.
         message: String,
     },
+    /// The settings do not make a usable provider (a missing variable, a bad URL).
+    #[error("configuration: {0}")]
+    Config(String),
     /// The requested document does not exist.
     #[error("{provider}: not found: {what}")]
     NotFound {

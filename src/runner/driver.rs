@@ -160,65 +160,26 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
             }
             Action::Search(i) => {
                 let query = planned[i].query.clone();
-                let provider = ctx.providers.search.name().to_string();
                 progress.searches.resize(planned.len(), None);
                 let step = Some([i + 1, planned.len()]);
-                if let Some(hits) = ctx.cache.search(&provider, &query, limit) {
-                    ctx.emit(Event {
-                        step,
+                let (result, how) = search(ctx, &query, limit).await?;
+                let event = match &result {
+                    Ok(hits) => Event {
                         hits: Some(hits.len()),
                         ..Event::log(
                             Some(n),
                             Level::Info,
-                            format!("search \"{query}\" → {} hits (cached)", hits.len()),
+                            format!("search \"{query}\" → {} hits {how}", hits.len()),
                         )
-                    })
-                    .await;
-                    progress.searches[i] = Some(Ok(hits));
-                    continue;
-                }
-                let started = Instant::now();
-                let search = ctx.providers.search.clone();
-                let sink = log_sink(&ctx.events, n);
-                let result = ctx.or_cancel(search.search(&query, limit, &sink)).await?;
-                let ms = started.elapsed().as_millis();
-                match result {
-                    Ok(hits) => {
-                        if let Err(e) = ctx.cache.put_search(&provider, &query, limit, &hits) {
-                            ctx.log(Level::Warn, format!("could not cache search results: {e}"))
-                                .await;
-                        }
-                        let _ = ctx.journal.append(&Record::Searched {
-                            ts: super::event::now(),
-                            part: n,
-                            query: query.clone(),
-                            hits: hits.len(),
-                        });
-                        ctx.emit(Event {
-                            step,
-                            hits: Some(hits.len()),
-                            ..Event::log(
-                                Some(n),
-                                Level::Info,
-                                format!("search \"{query}\" → {} hits in {ms} ms", hits.len()),
-                            )
-                        })
-                        .await;
-                        progress.searches[i] = Some(Ok(hits));
-                    }
-                    Err(e) => {
-                        ctx.emit(Event {
-                            step,
-                            ..Event::log(
-                                Some(n),
-                                Level::Warn,
-                                format!("search \"{query}\" failed: {e}"),
-                            )
-                        })
-                        .await;
-                        progress.searches[i] = Some(Err(e.to_string()));
-                    }
-                }
+                    },
+                    Err(e) => Event::log(
+                        Some(n),
+                        Level::Warn,
+                        format!("search \"{query}\" failed: {e}"),
+                    ),
+                };
+                ctx.emit(Event { step, ..event }).await;
+                progress.searches[i] = Some(result);
             }
             Action::PlanFetches => {
                 let hits = machine::search_hits(&progress);
@@ -292,6 +253,39 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
             Action::Fail(reason) => return Ok(Outcome::Failed(reason)),
         }
     }
+}
+
+/// One search, from the cache when it holds it; the result and how it was got (`(cached)` or
+/// `in N ms`). A fresh result is cached and journalled.
+async fn search(
+    ctx: &RunnerCtx,
+    query: &str,
+    limit: usize,
+) -> Result<(Result<Vec<crate::research::Hit>, String>, String), Cancelled> {
+    let n = ctx.part.number;
+    let provider = ctx.providers.search.name().to_string();
+    if let Some(hits) = ctx.cache.search(&provider, query, limit) {
+        return Ok((Ok(hits), "(cached)".into()));
+    }
+    let started = Instant::now();
+    let search = ctx.providers.search.clone();
+    let sink = log_sink(&ctx.events, n);
+    let result = ctx.or_cancel(search.search(query, limit, &sink)).await?;
+    let how = format!("in {} ms", started.elapsed().as_millis());
+    let Ok(hits) = result else {
+        return Ok((result.map_err(|e| e.to_string()), how));
+    };
+    if let Err(e) = ctx.cache.put_search(&provider, query, limit, &hits) {
+        ctx.log(Level::Warn, format!("could not cache search results: {e}"))
+            .await;
+    }
+    let _ = ctx.journal.append(&Record::Searched {
+        ts: super::event::now(),
+        part: n,
+        query: query.to_string(),
+        hits: hits.len(),
+    });
+    Ok((Ok(hits), how))
 }
 
 async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Cancelled> {

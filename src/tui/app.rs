@@ -53,6 +53,21 @@ impl Card {
 /// What the review screen shows, computed off the render loop.
 pub type ReviewData = crate::review::Inspection;
 
+/// One row of the drafts list: +/− counts and the checklist summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftSummary {
+    /// The PART.
+    pub part: u32,
+    /// Lines added against the file on disk.
+    pub added: usize,
+    /// Lines removed.
+    pub removed: usize,
+    /// The checklist's one-line summary.
+    pub checklist: String,
+    /// Whether the checklist is clean.
+    pub clean: bool,
+}
+
 /// Which side of a draft the review screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReviewTab {
@@ -98,7 +113,7 @@ pub enum Mode {
     /// The selected runner's log, maximised.
     Log,
     /// A draft's diff and checklist.
-    Review(ReviewView),
+    Review(Box<ReviewView>),
     /// Every draft awaiting review.
     Drafts {
         /// Selected row.
@@ -156,6 +171,8 @@ pub enum Msg {
     PlanChanged(Box<Plan>),
     /// A file in the knowledge base changed on disk.
     FileChanged(PathBuf),
+    /// The drafts list's rows finished loading.
+    DraftsLoaded(Result<Vec<DraftSummary>, String>),
     /// A review's data finished loading.
     ReviewLoaded {
         /// Which PART.
@@ -179,6 +196,8 @@ pub enum Effect {
     Command(Command),
     /// Compute a draft's diff and checklist.
     LoadReview(u32),
+    /// Compute the +/− counts and checklists of every draft awaiting review.
+    LoadDrafts,
     /// Open the draft in $EDITOR (suspending the TUI).
     Edit(u32),
     /// Ring the terminal bell.
@@ -222,6 +241,8 @@ pub struct App {
     pub notice: Option<String>,
     /// The PARTs this run covers (None: all).
     pub only: Option<BTreeSet<u32>>,
+    /// Rows of the drafts list, once computed.
+    pub draft_rows: Vec<DraftSummary>,
 }
 
 impl App {
@@ -248,6 +269,7 @@ impl App {
             dirty: true,
             notice: None,
             only,
+            draft_rows: Vec::new(),
         };
         app.merge_plan(plan);
         app
@@ -362,6 +384,10 @@ impl App {
                 }
             }
             Msg::ReviewDone { part, result } => self.on_review_done(part, result, &mut fx),
+            Msg::DraftsLoaded(rows) => match rows {
+                Ok(rows) => self.draft_rows = rows,
+                Err(e) => self.notice = Some(format!("cannot list the drafts: {e}")),
+            },
             Msg::Click { col, row } => self.on_click(col, row, &mut fx),
             Msg::Wheel { up } => self.scroll(if up { -3 } else { 3 }),
             Msg::Char(c) => self.on_char(c, &mut fx),
@@ -630,14 +656,14 @@ impl App {
         }
         let part = card.number;
         self.new_drafts = 0;
-        self.mode = Mode::Review(ReviewView {
+        self.mode = Mode::Review(Box::new(ReviewView {
             part,
             tab: ReviewTab::File,
             scroll: 0,
             data: None,
             status: Some("computing the diff…".into()),
             busy: false,
-        });
+        }));
         fx.push(Effect::LoadReview(part));
     }
 
@@ -714,7 +740,7 @@ impl App {
         }
         match self.mode.clone() {
             Mode::Grid | Mode::Log => self.on_grid_action(a, fx),
-            Mode::Review(v) => self.on_review_action(v, a, fx),
+            Mode::Review(v) => self.on_review_action(*v, a, fx),
             Mode::Drafts { selected } => {
                 let drafts: Vec<usize> = (0..self.cards.len())
                     .filter(|&i| self.cards[i].state == RunnerState::Review)
@@ -835,7 +861,10 @@ impl App {
             }
             Action::PageUp => self.scroll(-self.page()),
             Action::PageDown => self.scroll(self.page()),
-            Action::Drafts => self.mode = Mode::Drafts { selected: 0 },
+            Action::Drafts => {
+                self.mode = Mode::Drafts { selected: 0 };
+                fx.push(Effect::LoadDrafts);
+            }
             Action::Approve | Action::Reject | Action::Edit => {
                 if card.state == RunnerState::Review {
                     self.open_review(self.selected, fx);
@@ -1132,6 +1161,23 @@ mod tests {
         assert_eq!(a.log.current, 3);
         key(&mut a, Action::Filter);
         assert!(a.log.filter);
+    }
+
+    #[test]
+    fn the_drafts_list_loads_its_rows_off_the_loop() {
+        let mut a = app();
+        a.update(Msg::Core(Event::draft(2, 120, 2, "draft ready")));
+        assert_eq!(key(&mut a, Action::Drafts), vec![Effect::LoadDrafts]);
+        let row = DraftSummary {
+            part: 2,
+            added: 120,
+            removed: 0,
+            checklist: "5/5 sections".into(),
+            clean: true,
+        };
+        a.update(Msg::DraftsLoaded(Ok(vec![row.clone()])));
+        assert_eq!(a.draft_rows, vec![row]);
+        assert_eq!(key(&mut a, Action::Open), vec![Effect::LoadReview(2)]);
     }
 
     #[test]

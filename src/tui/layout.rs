@@ -109,11 +109,7 @@ pub fn grid_layout(area: Rect, cards: &[Card], selected: usize) -> Vec<GridItem>
         }
     }
     // Scroll: the selected card's row fully visible, its header too when it fits.
-    let top = if selected_y + CARD_HEIGHT > area.height {
-        selected_y + CARD_HEIGHT - area.height
-    } else {
-        0
-    };
+    let top = (selected_y + CARD_HEIGHT).saturating_sub(area.height);
     rows.into_iter()
         .filter_map(|(vy, item)| {
             let h = match &item {

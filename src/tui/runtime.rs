@@ -15,7 +15,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
-use super::app::{App, Effect, Msg};
+use super::app::{App, DraftSummary, Effect, Msg};
 use super::keymap::Keymap;
 use super::theme::Theme;
 use super::view;
@@ -210,6 +210,27 @@ pub async fn run(
                         let _ = tx.blocking_send(Msg::ReviewLoaded { part: n, result });
                     });
                 }
+                Effect::LoadDrafts => {
+                    let (review, tx) = (review.clone(), msg_tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let rows = review
+                            .pending()
+                            .map(|pending| {
+                                pending
+                                    .into_iter()
+                                    .map(|p| DraftSummary {
+                                        part: p.draft.part,
+                                        added: p.diff.added,
+                                        removed: p.diff.removed,
+                                        checklist: p.checklist.summary(),
+                                        clean: p.checklist.is_clean(),
+                                    })
+                                    .collect()
+                            })
+                            .map_err(|e| e.to_string());
+                        let _ = tx.blocking_send(Msg::DraftsLoaded(rows));
+                    });
+                }
                 Effect::Edit(n) => {
                     input_paused.store(true, Ordering::Relaxed);
                     term.suspend();
@@ -313,30 +334,9 @@ fn translate(app: &App, keymap: &Keymap, ev: CtEvent) -> Option<Msg> {
 /// Open the draft in $VISUAL / $EDITOR; the edited text replaces the draft.
 fn edit_draft(review: &Review, n: u32) -> Result<(RunnerState, String), String> {
     let draft = review.draft(n).map_err(|e| e.to_string())?;
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    let tmp = tempfile::Builder::new()
-        .suffix(".md")
-        .tempfile()
-        .map_err(|e| e.to_string())?;
-    std::fs::write(tmp.path(), &draft.text).map_err(|e| e.to_string())?;
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(tmp.path())
-        .status()
-        .map_err(|e| format!("cannot start the editor {editor}: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "the editor exited with {status}; the draft is unchanged"
-        ));
-    }
-    let text = std::fs::read_to_string(tmp.path()).map_err(|e| e.to_string())?;
-    if text == draft.text {
+    let Some(text) = crate::editor::edit(&draft.text).map_err(|e| e.to_string())? else {
         return Ok((RunnerState::Review, format!("PART {n}: no change")));
-    }
+    };
     review.edit(n, &text).map_err(|e| e.to_string())?;
     Ok((
         RunnerState::Review,

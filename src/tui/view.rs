@@ -525,13 +525,22 @@ fn drafts(f: &mut Frame, app: &App, selected: usize, theme: &Theme, area: Rect) 
         } else {
             theme.text
         };
+        let row = app.draft_rows.iter().find(|r| r.part == c.number);
+        let (counts, summary) = match row {
+            Some(r) => (
+                format!("+{:<5} −{:<5}", r.added, r.removed),
+                format!(
+                    "{}{}",
+                    r.checklist,
+                    if r.clean { "" } else { "  (not clean)" }
+                ),
+            ),
+            None => ("…".to_string(), "computing…".to_string()),
+        };
         lines.push(Line::from(Span::styled(
             format!(
-                " PART {:>3}  {:<48} {:>5} lines  {} sources",
-                c.number,
-                c.target,
-                c.lines.unwrap_or(0),
-                c.sources
+                " PART {:>3}  {:<48} {counts}  {summary}",
+                c.number, c.target
             ),
             style,
         )));

@@ -50,23 +50,12 @@ const EXTENSIONS: &[&str] = &["md", "markdown", "txt", "html", "htm"];
 
 /// The corpus's documents of supported types, sorted by path.
 pub fn list_corpus(dir: &Path) -> Vec<CorpusFile> {
-    let mut files: Vec<CorpusFile> = ignore::WalkBuilder::new(dir)
-        .hidden(true)
-        .git_ignore(false)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .filter(|e| {
-            e.path()
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
-        })
+    let mut files: Vec<CorpusFile> = crate::fsutil::documents(dir, EXTENSIONS)
+        .into_iter()
         .filter_map(|e| {
             let meta = e.metadata().ok()?;
-            let rel = e.path().strip_prefix(dir).ok()?;
             Some(CorpusFile {
-                rel: rel.to_string_lossy().replace('\\', "/"),
+                rel: crate::fsutil::relative(e.path(), dir)?,
                 path: e.path().to_path_buf(),
                 len: meta.len(),
                 mtime: meta

@@ -1,0 +1,120 @@
+//! The supervisor's overhead per PART: 1,000 PARTs through check, search, fetch and write on
+//! instant in-memory providers, with the real journal and cache on disk.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use criterion::{Criterion, criterion_group, criterion_main};
+use expanse::journal::{Cache, Journal};
+use expanse::plan::Plan;
+use expanse::research::{
+    Fetch, Hit, LogSink, Page, Providers, ResearchError, Search, WriteRequest, Writer, Written,
+};
+use expanse::runner::{self, RunContext, RunOptions, RunnerState};
+use tokio::sync::mpsc;
+
+struct Instant0;
+
+#[async_trait]
+impl Search for Instant0 {
+    fn name(&self) -> &str {
+        "instant"
+    }
+    async fn search(&self, query: &str, _: usize, _: &LogSink) -> Result<Vec<Hit>, ResearchError> {
+        Ok(vec![Hit {
+            url: format!("mem://{query}"),
+            title: query.into(),
+            snippet: String::new(),
+        }])
+    }
+}
+
+#[async_trait]
+impl Fetch for Instant0 {
+    fn name(&self) -> &str {
+        "instant"
+    }
+    async fn fetch(&self, url: &str, _: &LogSink) -> Result<Page, ResearchError> {
+        Ok(Page {
+            url: url.into(),
+            title: url.into(),
+            content: "A short page.".into(),
+        })
+    }
+}
+
+#[async_trait]
+impl Writer for Instant0 {
+    fn name(&self) -> &str {
+        "instant"
+    }
+    async fn write(
+        &self,
+        r: &WriteRequest,
+        _: &LogSink,
+        _: &LogSink,
+    ) -> Result<Written, ResearchError> {
+        Ok(Written {
+            body: format!("# {}\n\nA fact. [1]\n", r.part.target),
+            usage: None,
+        })
+    }
+}
+
+fn plan(parts: usize) -> Plan {
+    let mut s = String::from("# Bench\n\n");
+    for n in 1..=parts {
+        s.push_str(&format!("### PART {n}: Create b/{n}.md\n\n- [ ] PART {n}: Create b/{n}.md\n- [ ] Search: \"topic {n}\"\n- [ ] Scrape top 1 results\n- [ ] Section 1: A (~5 lines)\n\n"));
+    }
+    Plan::parse(&s)
+}
+
+/// One full run of `parts` PARTs; returns the wall time.
+fn run(parts: usize) -> std::time::Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Arc::new(Instant0);
+    let ctx = RunContext {
+        plan: plan(parts),
+        plan_path: dir.path().join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir.path()),
+        providers: Providers {
+            search: p.clone(),
+            fetch: p.clone(),
+            writer: p,
+            description: String::new(),
+        },
+        journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let summary = rt.block_on(async move {
+        let (tx, mut rx) = mpsc::channel(1024);
+        let (_c, handle) = runner::spawn(ctx, RunOptions::default(), tx);
+        while rx.recv().await.is_some() {}
+        handle.await.unwrap()
+    });
+    let took = start.elapsed();
+    assert_eq!(summary.count(RunnerState::Review), parts);
+    took
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("supervisor");
+    g.sample_size(10);
+    g.bench_function("1000 PARTs on instant providers", |b| b.iter(|| run(1000)));
+    g.finish();
+    let t = run(1000);
+    println!(
+        "supervisor: 1000 PARTs in {:?} = {:.3} ms per PART",
+        t,
+        t.as_secs_f64() * 1000.0 / 1000.0
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

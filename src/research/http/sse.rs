@@ -1,0 +1,418 @@
+//! The streamed answer of an OpenAI-compatible chat completion: server-sent events parsed with
+//! eventsource-stream, chunk JSON read into content, finish reason and usage, and `<think>`
+//! blocks removed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use serde::Deserialize;
+
+use super::client::json_error_message;
+use crate::research::Usage;
+
+/// What the stream delivered before it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// Every content piece concatenated, `<think>` blocks included.
+    pub raw: String,
+    /// The finish reason of the (first) choice, if one arrived.
+    pub finish_reason: Option<String>,
+    /// Whether `data: [DONE]` arrived.
+    pub done: bool,
+    /// Token usage, if the server sent it.
+    pub usage: Option<Usage>,
+    /// Bytes received.
+    pub bytes: usize,
+}
+
+impl Completion {
+    /// Whether the answer ended properly: `[DONE]` or a finish reason arrived. A stream that
+    /// simply stops has been cut and its text must not be taken as a whole draft.
+    pub fn is_complete(&self) -> bool {
+        self.done || self.finish_reason.is_some()
+    }
+}
+
+/// Why reading the stream failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StreamFailure {
+    /// The server sent an error in the stream.
+    #[error("the model server reported an error: {0}")]
+    Server(String),
+    /// The stream held something that is not a chat completion chunk.
+    #[error("the stream is not an OpenAI-compatible chat completion: {0}")]
+    Invalid(String),
+    /// The connection broke or went quiet (the text so far is incomplete).
+    #[error("{0}")]
+    Cut(String),
+    /// The stream grew past the size cap.
+    #[error("the streamed answer is larger than the {0}-byte limit")]
+    TooLarge(usize),
+}
+
+/// One parsed `data:` payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// A piece of the answer's text.
+    Content(String),
+    /// Why the model stopped.
+    Finish(String),
+    /// Token usage.
+    Usage(Usage),
+    /// `[DONE]`.
+    Done,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Option<Vec<Choice>>,
+    #[serde(default)]
+    usage: Option<UsageJson>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
+    delta: Option<Delta>,
+    #[serde(default)]
+    message: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UsageJson {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+/// The pieces in one `data:` payload (a chunk, `[DONE]`, or an error object).
+pub fn parse_data(data: &str) -> Result<Vec<Piece>, StreamFailure> {
+    let data = data.trim();
+    // `data: : keepalive` and empty data are keep-alives, not chunks.
+    if data.is_empty() || data.starts_with(':') {
+        return Ok(Vec::new());
+    }
+    if data == "[DONE]" {
+        return Ok(vec![Piece::Done]);
+    }
+    let value: serde_json::Value = serde_json::from_str(data)
+        .map_err(|e| StreamFailure::Invalid(format!("{e} in `{}`", shorten(data, 120))))?;
+    let is_error = value.get("error").is_some_and(|e| !e.is_null())
+        || value.get("object").and_then(|o| o.as_str()) == Some("error");
+    if is_error {
+        return Err(StreamFailure::Server(
+            json_error_message(&value).unwrap_or_else(|| shorten(data, 300)),
+        ));
+    }
+    let chunk: Chunk = serde_json::from_value(value)
+        .map_err(|e| StreamFailure::Invalid(format!("{e} in `{}`", shorten(data, 120))))?;
+    let mut out = Vec::new();
+    for choice in chunk.choices.unwrap_or_default() {
+        // expanse asks for one choice; a server that sends more is read for the first only.
+        if choice.index.unwrap_or(0) != 0 {
+            continue;
+        }
+        let content = choice
+            .delta
+            .and_then(|d| d.content)
+            .or_else(|| choice.message.and_then(|m| m.content));
+        if let Some(c) = content.filter(|c| !c.is_empty()) {
+            out.push(Piece::Content(c));
+        }
+        if let Some(r) = choice.finish_reason.filter(|r| !r.is_empty()) {
+            out.push(Piece::Finish(r));
+        }
+    }
+    if let Some(u) = chunk.usage {
+        out.push(Piece::Usage(Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+        }));
+    }
+    Ok(out)
+}
+
+/// Reads a chat completion stream to its end. `on_content` gets each content piece as it
+/// arrives; `idle` bounds the silence between two chunks; `max_bytes` caps the whole stream.
+pub async fn read_stream<S, B, E>(
+    bytes: S,
+    idle: Option<Duration>,
+    max_bytes: usize,
+    on_content: &mut (dyn FnMut(&str) + Send),
+) -> Result<Completion, StreamFailure>
+where
+    S: Stream<Item = Result<B, E>> + Send,
+    B: AsRef<[u8]> + Send,
+    E: std::fmt::Display + Send,
+{
+    let mut completion = Completion::default();
+    let received = AtomicUsize::new(0);
+    let counted = bytes.map_ok(|b| {
+        received.fetch_add(b.as_ref().len(), Ordering::Relaxed);
+        b.as_ref().to_vec()
+    });
+    // eventsource-stream drops an event still open at the end of the input; a final blank line
+    // closes it, so `data: [DONE]` without its trailing blank line is still seen.
+    let closed = counted
+        .map_err(|e| e.to_string())
+        .chain(futures_util::stream::once(async {
+            Ok::<Vec<u8>, String>(b"\n\n".to_vec())
+        }));
+    let mut events = Box::pin(eventsource_stream::EventStream::new(closed));
+    loop {
+        let next = match idle {
+            Some(limit) => match tokio::time::timeout(limit, events.next()).await {
+                Ok(n) => n,
+                Err(_) => {
+                    return Err(StreamFailure::Cut(format!(
+                        "no data from the model server for {:.0} s",
+                        limit.as_secs_f64()
+                    )));
+                }
+            },
+            None => events.next().await,
+        };
+        let Some(event) = next else { break };
+        let event = event.map_err(|e| StreamFailure::Cut(format!("the stream broke: {e}")))?;
+        if event.event == "error" {
+            let v: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
+            return Err(StreamFailure::Server(
+                json_error_message(&v).unwrap_or_else(|| shorten(&event.data, 300)),
+            ));
+        }
+        if received.load(Ordering::Relaxed) > max_bytes {
+            return Err(StreamFailure::TooLarge(max_bytes));
+        }
+        let pieces = match parse_data(&event.data) {
+            Ok(p) => p,
+            // A half-written last line is a cut stream, not a server speaking nonsense.
+            Err(StreamFailure::Invalid(_)) if !completion.done && looks_cut(&event.data) => {
+                return Err(StreamFailure::Cut("the stream ended inside a chunk".into()));
+            }
+            Err(e) => return Err(e),
+        };
+        for piece in pieces {
+            match piece {
+                Piece::Content(c) => {
+                    on_content(&c);
+                    completion.raw.push_str(&c);
+                }
+                Piece::Finish(r) => {
+                    completion.finish_reason.get_or_insert(r);
+                }
+                Piece::Usage(u) => completion.usage = Some(u),
+                Piece::Done => completion.done = true,
+            }
+        }
+        if completion.done {
+            break;
+        }
+    }
+    drop(events);
+    completion.bytes = received.load(Ordering::Relaxed);
+    Ok(completion)
+}
+
+fn looks_cut(data: &str) -> bool {
+    let t = data.trim_end();
+    t.starts_with('{') && !t.ends_with('}')
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max).collect::<String>() + "…"
+    }
+}
+
+const OPEN: &str = "<think>";
+const CLOSE: &str = "</think>";
+
+/// Removes `<think>…</think>` blocks from streamed text, holding back any piece that might be
+/// the start of a tag split across chunks.
+#[derive(Debug, Default)]
+pub struct ThinkFilter {
+    pending: String,
+    inside: bool,
+    /// Still at the start of the answer (or just after a think block): leading whitespace is dropped.
+    at_start: bool,
+    started: bool,
+}
+
+impl ThinkFilter {
+    /// A filter at the start of an answer.
+    pub fn new() -> ThinkFilter {
+        ThinkFilter {
+            at_start: true,
+            ..ThinkFilter::default()
+        }
+    }
+
+    /// The visible text this piece completes.
+    pub fn push(&mut self, piece: &str) -> String {
+        self.started = true;
+        self.pending.push_str(piece);
+        let mut out = String::new();
+        loop {
+            if self.inside {
+                if let Some(end) = self.pending.find(CLOSE) {
+                    self.pending.drain(..end + CLOSE.len());
+                    self.inside = false;
+                    self.at_start = true;
+                    continue;
+                }
+                // Keep only what could begin the closing tag.
+                let keep = partial_suffix(&self.pending, CLOSE);
+                self.pending.drain(..self.pending.len() - keep);
+                break;
+            }
+            if self.at_start {
+                let trimmed = self.pending.trim_start().len();
+                self.pending.drain(..self.pending.len() - trimmed);
+                if self.pending.is_empty() {
+                    break;
+                }
+                self.at_start = false;
+            }
+            let next_open = self.pending.find(OPEN);
+            let next_close = self.pending.find(CLOSE);
+            match (next_open, next_close) {
+                (Some(o), c) if c.is_none_or(|c| o < c) => {
+                    out.push_str(&self.pending[..o]);
+                    self.pending.drain(..o + OPEN.len());
+                    self.inside = true;
+                }
+                (_, Some(c)) => {
+                    // A closing tag with no opening one: the model's template opened the block.
+                    out.push_str(&self.pending[..c]);
+                    self.pending.drain(..c + CLOSE.len());
+                    self.at_start = true;
+                }
+                _ => {
+                    let keep = partial_suffix(&self.pending, OPEN)
+                        .max(partial_suffix(&self.pending, CLOSE));
+                    let emit = self.pending.len() - keep;
+                    out.push_str(&self.pending[..emit]);
+                    self.pending.drain(..emit);
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// What is left at the end of the stream: a held-back partial tag is text after all;
+    /// an unterminated think block is dropped.
+    pub fn finish(&mut self) -> String {
+        if self.inside {
+            self.pending.clear();
+            return String::new();
+        }
+        std::mem::take(&mut self.pending)
+    }
+}
+
+/// The answer with reasoning removed: `<think>…</think>` blocks, an unterminated leading
+/// `<think>` block, and everything before an orphan `</think>` (a template that opened the block
+/// itself). This is authoritative for the draft; [`ThinkFilter`] only shapes the live preview.
+pub fn strip_think(raw: &str) -> String {
+    if let Some(c) = raw.find(CLOSE)
+        && !raw[..c].contains(OPEN)
+    {
+        return strip_think(&raw[c + CLOSE.len()..]);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(o) = rest.find(OPEN) {
+        out.push_str(&rest[..o]);
+        match rest[o..].find(CLOSE) {
+            Some(c) => rest = &rest[o + c + CLOSE.len()..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim_start().to_string()
+}
+
+/// Length of the longest suffix of `text` that is a proper prefix of `tag`.
+fn partial_suffix(text: &str, tag: &str) -> usize {
+    (1..tag.len())
+        .rev()
+        .find(|&n| {
+            text.len() >= n
+                && text.is_char_boundary(text.len() - n)
+                && tag.starts_with(&text[text.len() - n..])
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter_all(pieces: &[&str]) -> String {
+        let mut f = ThinkFilter::new();
+        let mut out: String = pieces.iter().map(|p| f.push(p)).collect();
+        out.push_str(&f.finish());
+        out
+    }
+
+    #[test]
+    fn think_blocks_are_removed_across_chunks() {
+        assert_eq!(
+            filter_all(&["<thi", "nk>plan", " it</th", "ink>\n\n# Title"]),
+            "# Title"
+        );
+        assert_eq!(filter_all(&["# A\n", "<think>x</think>", "b"]), "# A\nb");
+        assert_eq!(filter_all(&["<think>never closed"]), "");
+        assert_eq!(filter_all(&["a <", "b"]), "a <b");
+        assert_eq!(filter_all(&["reasoning</think>\n# T"]), "reasoning# T");
+        assert_eq!(strip_think("reasoning</think>\n# T"), "# T");
+        assert_eq!(strip_think("<think>a</think>\n# T <think>b"), "# T ");
+        assert_eq!(strip_think("  # T"), "# T");
+    }
+
+    #[test]
+    fn data_payloads() {
+        assert_eq!(parse_data("[DONE]").unwrap(), vec![Piece::Done]);
+        assert!(parse_data(": keepalive").unwrap().is_empty());
+        let role = r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":null},"finish_reason":null}],"usage":null}"#;
+        assert!(parse_data(role).unwrap().is_empty());
+        let usage = r#"{"id":"c","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}"#;
+        assert_eq!(
+            parse_data(usage).unwrap(),
+            vec![Piece::Usage(Usage {
+                prompt_tokens: 9,
+                completion_tokens: 3
+            })]
+        );
+        let e =
+            parse_data(r#"{"error":{"message":"overloaded","type":"server_error"}}"#).unwrap_err();
+        assert_eq!(e, StreamFailure::Server("overloaded".into()));
+        let e =
+            parse_data(r#"{"object":"error","message":"bad","type":"BadRequestError","code":400}"#)
+                .unwrap_err();
+        assert_eq!(e, StreamFailure::Server("bad (400)".into()));
+        assert!(matches!(
+            parse_data("{nope"),
+            Err(StreamFailure::Invalid(_))
+        ));
+    }
+}
