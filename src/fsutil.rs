@@ -3,15 +3,24 @@
 use std::io::Write as _;
 use std::path::Path;
 
-/// Write `bytes` to `path` so that a crash leaves either the old file or the new one, never a mix.
+/// Write `bytes` to `path` so that a crash leaves either the old file or the new one, never a
+/// mix, and the new one survives a power loss once this returns.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// Like [`write_atomic`] without the fsyncs: a kill of the process still leaves the old file or
+/// the new one, but a power loss may lose the write. For data that can be fetched again.
+pub fn write_replacing(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
+    if durable && let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(())

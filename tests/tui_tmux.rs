@@ -290,3 +290,103 @@ fn the_editor_suspends_the_tui_and_the_edit_is_reviewed() {
     t.keys(&["q"]);
     t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
 }
+
+/// A SearXNG-compatible server on 127.0.0.1 answering each search after `delay`, with pages to
+/// fetch; it records every query it was asked.
+fn slow_searxng(delay: Duration) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::extract::{RawQuery, State};
+    use axum::routing::get;
+    let queries = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = queries.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new()
+                .route(
+                    "/search",
+                    get(move |State(seen): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>, RawQuery(raw): RawQuery| async move {
+                        let url = reqwest::Url::parse(&format!("http://x/?{}", raw.unwrap_or_default())).unwrap();
+                        let query = url.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.into_owned()).unwrap_or_default();
+                        seen.lock().unwrap().push(query.clone());
+                        tokio::time::sleep(delay).await;
+                        let slug: String = query.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                        let body = serde_json::json!({
+                            "query": query,
+                            "results": [{"url": format!("http://127.0.0.1:{port}/page/{slug}"), "title": query, "content": "a page"}]
+                        });
+                        ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string())
+                    }),
+                )
+                .route(
+                    "/page/{slug}",
+                    get(|axum::extract::Path(slug): axum::extract::Path<String>| async move {
+                        axum::response::Html(format!(
+                            "<html><head><title>{slug}</title></head><body><nav>Home | Docs</nav><main><h1>{slug}</h1>\
+                             <p>The overview of {slug}: ZeRO partitions optimizer states, gradients and parameters across data parallel ranks, and pipeline parallelism splits layers into stages.</p>\
+                             <p>Memory optimization breakdown for {slug}: mixed precision Adam keeps sixteen bytes per parameter before partitioning.</p></main></body></html>"
+                        ))
+                    }),
+                )
+                .with_state(seen);
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (port, queries)
+}
+
+#[test]
+fn pause_holds_one_runner_while_others_go_on_and_resume_repeats_nothing() {
+    let (port, queries) = slow_searxng(Duration::from_millis(700));
+    let ws = workspace();
+    let bin = assert_cmd::cargo::cargo_bin("expanse");
+    let cmd = format!(
+        "cd {ws} && SEARXNG_URL=http://127.0.0.1:{port} {bin} run plans/p.md --only 1-2 --corpus /nonexistent-corpus; echo EXPANSE-EXITED $?; sleep 30",
+        ws = ws.path().display(),
+        bin = bin.display()
+    );
+    let t = Tmux::start(&cmd, (160, 48));
+    t.wait("PART 1 searching", |s| {
+        s.contains("⌕ searching") && s.contains("search 1/")
+    });
+    t.keys(&["p"]);
+    t.wait("PART 1 paused", |s| s.contains("⏸ 1 paused"));
+    let plan = expanse::plan::Plan::parse(RUNNABLE);
+    let mine: Vec<String> = expanse::runner::planned_searches(plan.part(1).unwrap())
+        .into_iter()
+        .map(|s| s.query)
+        .collect();
+    let part1 = |q: &Vec<String>| q.iter().filter(|q| mine.contains(q)).count();
+    let at_pause = part1(&queries.lock().unwrap());
+    // PART 2 finishes while PART 1 stays paused, sending nothing new.
+    let screen = t.wait("PART 2's draft", |s| s.contains("◆ 1 review"));
+    assert!(screen.contains("⏸ 1 paused"), "{screen}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        part1(&queries.lock().unwrap()),
+        at_pause,
+        "a paused runner starts no new request"
+    );
+    t.keys(&["p"]);
+    t.wait("both drafts", |s| s.contains("◆ 2 review"));
+    let all = queries.lock().unwrap().clone();
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        all.len(),
+        unique.len(),
+        "no search was sent twice across pause and resume: {all:?}"
+    );
+    assert_eq!(part1(&all), 6, "five queries and one named target: {all:?}");
+    t.keys(&["q"]);
+    t.wait("the quit prompt", |s| s.contains("Quit now? y / n"));
+    t.keys(&["y"]);
+    t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
+}

@@ -62,7 +62,9 @@ impl Cache {
             checksum,
             value,
         };
-        crate::fsutil::write_atomic(&self.path(kind, key), &serde_json::to_vec(&entry)?)
+        // Not fsynced: a cache entry lost to a power cut is fetched again, and a damaged one
+        // fails its checksum and is fetched again too.
+        crate::fsutil::write_replacing(&self.path(kind, key), &serde_json::to_vec(&entry)?, false)
     }
 
     fn search_key(provider: &str, query: &str, limit: usize) -> String {
