@@ -1,0 +1,200 @@
+//! The real binary against local search and model servers with an API key in the environment:
+//! the key is sent to the server and appears nowhere else — not on stdout or stderr, not in the
+//! journal, the log file, the drafts or the cache — even when a server echoes it in an error.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+const KEY: &str = "sk-test-SECRET-7f3a9c";
+const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
+
+#[derive(Clone, Default)]
+struct Seen {
+    auth: Arc<Mutex<Vec<String>>>,
+}
+
+fn chunk(content: &str) -> String {
+    serde_json::json!({"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]}).to_string()
+}
+
+async fn completions(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) -> Response {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    seen.auth.lock().unwrap().push(auth);
+    let prompt = String::from_utf8_lossy(&body);
+    // PART 1's request is refused by a server that echoes the key it was given, as some do.
+    if prompt.contains("00-deepspeed-zero-optimizer") {
+        let body = serde_json::json!({"error": {"message": format!("Incorrect API key provided: {KEY}"), "type": "invalid_request_error"}});
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    let finish =
+        serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            .to_string();
+    let usage = serde_json::json!({"choices": [], "usage": {"prompt_tokens": 900, "completion_tokens": 40}}).to_string();
+    let sse = format!(
+        "data: {}\n\ndata: {}\n\ndata: {finish}\n\ndata: {usage}\n\ndata: [DONE]\n\n",
+        chunk(
+            "# Pipeline Parallelism\n\n## Section 1: Pipeline parallelism fundamentals\n\nStages hold layers [1].\n"
+        ),
+        chunk("\n## Sources\n\n[1] invented by the model — https://made-up.example\n"),
+    );
+    ([(header::CONTENT_TYPE, "text/event-stream")], sse).into_response()
+}
+
+async fn search(RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+    let base = format!(
+        "http://{}",
+        headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+    );
+    let url = reqwest::Url::parse(&format!("http://x/?{}", raw.unwrap_or_default())).unwrap();
+    let q = url
+        .query_pairs()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let slug: String = q.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let body = serde_json::json!({"query": q, "results": [{"url": format!("{base}/page/{slug}"), "title": q, "content": "x"}]});
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn page() -> Response {
+    let html = "<html><head><title>Pipelines</title></head><body><nav>Home</nav><main><h1>Pipelines</h1>\
+<p>Pipeline parallelism places consecutive layers on different GPUs and streams micro-batches through them.</p></main></body></html>";
+    ([(header::CONTENT_TYPE, "text/html")], html).into_response()
+}
+
+fn server() -> (String, Seen) {
+    let seen = Seen::default();
+    let state = seen.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = Router::new()
+                .route("/v1/chat/completions", post(completions))
+                .route("/search", get(search))
+                .route("/page/{slug}", get(page))
+                .with_state(state);
+            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
+                .await
+                .unwrap();
+        });
+    });
+    (base, seen)
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn the_api_key_reaches_the_server_and_nothing_else() {
+    let (base, seen) = server();
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("plans")).unwrap();
+    std::fs::create_dir_all(ws.path().join("knowledge")).unwrap();
+    std::fs::write(ws.path().join("plans/p.md"), RUNNABLE).unwrap();
+    let out = assert_cmd::Command::cargo_bin("expanse")
+        .unwrap()
+        .arg("--root")
+        .arg(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--json",
+            "--only",
+            "1,2",
+            "--corpus",
+            "/nonexistent",
+        ])
+        .env("SEARXNG_URL", &base)
+        .env("OPENAI_BASE_URL", format!("{base}/v1"))
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_MODEL", "test-model")
+        .env("EXPANSE_LOG", "debug")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        seen.auth
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|a| a == &format!("Bearer {KEY}")),
+        "the key is sent to the model server"
+    );
+    assert!(!seen.auth.lock().unwrap().is_empty());
+    assert!(
+        stderr.contains("writer = openai-compatible model test-model"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "PART 1 failed: {stdout}");
+    assert!(stdout.contains("401"), "the refusal is reported: {stdout}");
+    for (name, text) in [("stdout", stdout.as_ref()), ("stderr", stderr.as_ref())] {
+        assert!(!text.contains(KEY), "the key leaked to {name}: {text}");
+    }
+    let state = files(&ws.path().join(".expanse"));
+    assert!(
+        state.iter().any(|p| p.ends_with("journal.jsonl"))
+            && state.iter().any(|p| p.ends_with("expanse.log"))
+    );
+    for p in &state {
+        let bytes = std::fs::read(p).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(KEY),
+            "the key leaked to {}",
+            p.display()
+        );
+    }
+    // PART 2's draft came from the model, with expanse's own Sources list.
+    let draft = state
+        .iter()
+        .find(|p| p.ends_with("part-2.json"))
+        .expect("PART 2 drafted");
+    let draft: serde_json::Value = serde_json::from_slice(&std::fs::read(draft).unwrap()).unwrap();
+    let text = draft["text"].as_str().unwrap();
+    assert!(text.contains("Stages hold layers [1]."), "{text}");
+    assert!(
+        !text.contains("made-up.example"),
+        "the model's Sources list is replaced: {text}"
+    );
+    assert!(text.contains("## Sources\n\n[1] "), "{text}");
+}
