@@ -237,14 +237,27 @@ impl Config {
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             file: file.to_string(),
-            message: one_line(&e.to_string()),
+            message: toml_message(text, &e),
         })?;
         check_keys(&table, "", file)?;
         // Parsed again from the text so type errors carry their line and column.
+        // Secret-looking keys were refused above, so the quoted line in a type error is safe.
         toml::from_str::<Config>(text).map_err(|e| ConfigError::Invalid {
             file: file.to_string(),
             message: one_line(&e.to_string()),
         })
+    }
+}
+
+/// A TOML error as `line L: message`, without the quoted source line: that line may hold a
+/// secret typed where it does not belong (`api_key = sk-…` unquoted).
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let line = e
+        .span()
+        .map(|s| text.get(..s.start).unwrap_or(text).matches('\n').count() + 1);
+    match line {
+        Some(l) => format!("line {l}: {}", one_line(e.message())),
+        None => one_line(e.message()),
     }
 }
 
@@ -367,6 +380,14 @@ mod tests {
         );
         let e = Config::parse("[serch]\n", "expanse.toml").unwrap_err();
         assert!(e.to_string().contains("`serch`"), "{e}");
+    }
+
+    #[test]
+    fn a_syntax_error_does_not_echo_the_line() {
+        let e = Config::parse("[model]\napi_key = sk-live-abc123\n", "expanse.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(!m.contains("sk-live-abc123"), "{m}");
+        assert!(m.contains("line 2"), "{m}");
     }
 
     #[test]

@@ -550,3 +550,128 @@ fn redo_diffs_against_the_existing_file() {
     );
     assert_eq!(signs.iter().filter(|&&c| c == '-').count(), 2, "{diff}");
 }
+
+#[test]
+fn redo_never_throws_away_a_draft_awaiting_review() {
+    let ws = drafted("3,4");
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    let journal_dir = std::fs::read_dir(ws.path().join(".expanse/plans"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let draft4 = std::fs::read(journal_dir.join("drafts/part-4.json")).unwrap();
+    let run = expanse(ws.path())
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--json",
+            "--offline",
+            "--only",
+            "3,4",
+            "--redo",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .output()
+        .unwrap();
+    let drafted: Vec<u64> = text(&run.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["kind"] == "draft")
+        .map(|e| e["part"].as_u64().unwrap())
+        .collect();
+    assert_eq!(drafted, [3], "only the done PART is redone");
+    assert_eq!(
+        std::fs::read(journal_dir.join("drafts/part-4.json")).unwrap(),
+        draft4
+    );
+}
+
+#[test]
+fn approval_keeps_permissions_and_never_shares_a_drop_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = drafted("3");
+    let plan = ws.path().join("plans/p.md");
+    std::fs::set_permissions(&plan, std::fs::Permissions::from_mode(0o664)).unwrap();
+    // A drop of the same name already exists (another PART approved the same minute).
+    let journal_dir = std::fs::read_dir(ws.path().join(".expanse/plans"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let draft: Value =
+        serde_json::from_slice(&std::fs::read(journal_dir.join("drafts/part-3.json")).unwrap())
+            .unwrap();
+    let planned = draft["drop_name"].as_str().unwrap().to_string();
+    std::fs::create_dir_all(ws.path().join("knowledge/drops")).unwrap();
+    let now = chrono::Local::now();
+    let mut taken = Vec::new();
+    for m in [
+        now - chrono::Duration::minutes(1),
+        now,
+        now + chrono::Duration::minutes(1),
+    ] {
+        let name = planned.replace("[TIME]", &m.format("%H%M").to_string());
+        std::fs::write(
+            ws.path().join("knowledge/drops").join(&name),
+            "someone else's drop\n",
+        )
+        .unwrap();
+        taken.push(name);
+    }
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    for name in &taken {
+        assert_eq!(
+            std::fs::read_to_string(ws.path().join("knowledge/drops").join(name)).unwrap(),
+            "someone else's drop\n"
+        );
+    }
+    assert_eq!(
+        drops(ws.path()).len(),
+        taken.len() + 1,
+        "a new drop file was added beside them"
+    );
+    assert_eq!(
+        std::fs::metadata(&plan).unwrap().permissions().mode() & 0o777,
+        0o664,
+        "the plan keeps its mode"
+    );
+    let file = ws.path().join("knowledge").join(T3);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+}
+
+#[test]
+fn a_rejected_draft_is_never_written_by_a_resumed_approval() {
+    let ws = drafted("3");
+    let journal = std::fs::read_dir(ws.path().join(".expanse/plans"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("journal.jsonl");
+    let mut j = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    std::io::Write::write_all(&mut j, b"{\"type\":\"approval\",\"ts\":\"2026-11-24T10:00:00+00:00\",\"part\":3,\"step\":\"begin\",\"path\":\"drops/KNOWLEDGE-DROP-x.md\"}\n").unwrap();
+    std::io::Write::write_all(&mut j, b"{\"type\":\"rejected\",\"ts\":\"2026-11-24T10:01:00+00:00\",\"part\":3,\"reason\":\"no\",\"requeue\":false}\n").unwrap();
+    let out = review(ws.path(), &[]);
+    assert!(
+        !text(&out.stderr).contains("interrupted approval"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!ws.path().join("knowledge").join(T3).exists());
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap(),
+        RUNNABLE
+    );
+}

@@ -53,6 +53,25 @@ fn run(ws: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
     )
 }
 
+/// Reject PART `n`'s draft with requeue, so the next run writes it again.
+fn requeue(ws: &Path, n: &str) {
+    Command::cargo_bin("expanse")
+        .unwrap()
+        .arg("--root")
+        .arg(ws)
+        .args([
+            "review",
+            "plans/p.md",
+            "--reject",
+            n,
+            "--reason",
+            "again",
+            "--requeue",
+        ])
+        .assert()
+        .success();
+}
+
 fn status(ws: &Path) -> Vec<Value> {
     let out = Command::cargo_bin("expanse")
         .unwrap()
@@ -176,8 +195,13 @@ fn a_second_run_repeats_nothing_and_redo_uses_the_cache() {
             .contains("awaits review")
     );
 
-    let (code, events, _) = run(ws.path(), &["--only", "1-3", "--redo"]);
+    // Sent back to the writer, the PARTs are drafted again from the cache alone.
+    for n in ["1", "2", "3"] {
+        requeue(ws.path(), n);
+    }
+    let (code, events, _) = run(ws.path(), &["--only", "1-3"]);
     assert_eq!(code, 0);
+    assert_eq!(events.iter().filter(|e| e["kind"] == "draft").count(), 3);
     let searches = logs(&events, "search");
     let fetches = logs(&events, "fetch");
     assert_eq!(searches.len(), 18);
@@ -222,11 +246,12 @@ fn a_torn_journal_line_and_a_corrupt_cache_are_survived() {
         .append(true)
         .open(&journal)
         .unwrap();
+    requeue(ws.path(), "4");
     std::io::Write::write_all(&mut f, br#"{"type":"state","part":4,"sta"#).unwrap();
     for p in walk(&state.join("cache")) {
         std::fs::write(p, b"{\"key\": garbage").unwrap();
     }
-    let (code, events, stderr) = run(ws.path(), &["--only", "4", "--redo"]);
+    let (code, events, stderr) = run(ws.path(), &["--only", "4"]);
     assert_eq!(code, 0, "{stderr}");
     let searches = logs(&events, "search");
     assert!(

@@ -267,3 +267,53 @@ async fn a_runner_without_progress_is_reported_stalled_then_active_again() {
     let (summary, _) = h.finish().await;
     assert_eq!(summary.states[&1], RunnerState::Review);
 }
+
+struct Panics;
+
+#[async_trait]
+impl Search for Panics {
+    fn name(&self) -> &str {
+        "panics"
+    }
+    async fn search(&self, _: &str, _: usize, _: &LogSink) -> Result<Vec<Hit>, ResearchError> {
+        panic!("a provider bug");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_runner_fails_its_part_and_the_run_still_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let providers = Providers {
+        search: Arc::new(Panics),
+        fetch: Arc::new(Echo),
+        writer: Arc::new(ExtractiveWriter),
+        description: "panics".into(),
+    };
+    let ctx = RunContext {
+        plan: plan(2, 1),
+        plan_path: dir.path().join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir.path()),
+        providers,
+        journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let (_c, handle) = runner::spawn(ctx, RunOptions::default(), tx);
+    let mut errors = Vec::new();
+    while let Some(e) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the run ends")
+    {
+        if e.kind == EventKind::Error {
+            errors.push(e.message);
+        }
+    }
+    let summary = handle.await.unwrap();
+    assert_eq!(summary.count(RunnerState::Failed), 2);
+    assert!(
+        errors
+            .iter()
+            .all(|m| m.contains("the runner crashed: a provider bug")),
+        "{errors:?}"
+    );
+}

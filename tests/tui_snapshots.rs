@@ -155,6 +155,7 @@ fn review_screen_at_three_sizes() {
             ),
             checklist: review::checklist(&plan.parts[0], new, &[]),
             target: "karpathy/distributed-training/00-deepspeed-zero-optimizer.md".into(),
+            base_hash: Some(review::content_hash(old)),
         };
         app.update(Msg::ReviewLoaded {
             part: 1,

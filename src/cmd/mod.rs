@@ -50,3 +50,20 @@ pub fn init_logging(state: &Path) {
         .with_writer(std::sync::Mutex::new(file))
         .try_init();
 }
+
+/// Say what became of approvals a crash had interrupted.
+pub fn report_resumed(
+    resumed: &[(
+        u32,
+        Result<expanse::review::Approved, expanse::review::ReviewError>,
+    )],
+) {
+    for (n, result) in resumed {
+        match result {
+            Ok(_) => eprintln!("expanse: finished the interrupted approval of PART {n}"),
+            Err(e) => eprintln!(
+                "expanse: the interrupted approval of PART {n} cannot finish: {e}; its draft stays for review"
+            ),
+        }
+    }
+}

@@ -45,9 +45,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
     let review = Review::new(ws, plan_path, journal);
-    for n in review.resume_approvals()? {
-        eprintln!("expanse: finished the interrupted approval of PART {n}");
-    }
+    super::report_resumed(&review.resume_approvals());
     let result = if let Some(n) = args.diff {
         review.diffs(n).map(|(file, drop)| {
             let colour = std::io::stdout().is_terminal()

@@ -118,10 +118,8 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
 
     let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
     let review = Review::new(ws.clone(), plan_path.clone(), journal.clone());
-    let resumed = review.resume_approvals()?;
-    for n in &resumed {
-        eprintln!("expanse: finished the interrupted approval of PART {n}");
-    }
+    let resumed = review.resume_approvals();
+    super::report_resumed(&resumed);
     // A finished approval ticked the plan: run on what is on disk now.
     let plan = if resumed.is_empty() {
         plan

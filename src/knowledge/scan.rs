@@ -143,12 +143,24 @@ fn escapes(rel: &str) -> bool {
     rel.starts_with('/') || rel.starts_with('\\') || rel.split(['/', '\\']).any(|c| c == "..")
 }
 
+/// Whether `path` really lies inside `root`, symlinks followed: what the checks find may go to a
+/// remote model, so nothing outside the base may be read through a link.
+fn inside(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize()) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => false,
+    }
+}
+
 /// Read one file of the base; with terms, keep the lines mentioning any of them.
 fn read_file(root: &Path, rel: &str, terms: &[String], why: String) -> Option<ExistingFile> {
     if escapes(rel) {
         return None;
     }
     let path = root.join(rel);
+    if !inside(root, &path) {
+        return None;
+    }
     let meta = std::fs::metadata(&path).ok()?;
     if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
         return None;
@@ -190,7 +202,7 @@ fn walk(root: &Path, scope: &str) -> Vec<String> {
         return Vec::new();
     }
     let base = root.join(scope.trim_start_matches('/'));
-    if !base.is_dir() {
+    if !base.is_dir() || !inside(root, &base) {
         return Vec::new();
     }
     crate::fsutil::documents(&base, &["md", "markdown", "txt"])
@@ -362,8 +374,16 @@ mod tests {
                 "- [ ] Read ../outside-secret.md for DeepSpeed\n- [ ] Grep for \"DeepSpeed\" in ../\n- [ ] Read /etc/hostname\n",
             ),
         );
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("notes.md"), "DeepSpeed outside\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), kb.path().join("link")).unwrap();
+        let through_link = scan(
+            kb.path(),
+            &part("- [ ] Read link/notes.md for DeepSpeed\n- [ ] Grep for \"outside\" in link/\n"),
+        );
         let _ = std::fs::remove_file(&secret);
         assert!(found.files.is_empty(), "{found:?}");
+        assert!(through_link.files.is_empty(), "{through_link:?}");
     }
 
     #[test]

@@ -14,4 +14,4 @@ pub use model::{
     Section, Severity,
 };
 pub use parse::ParseError;
-pub use validate::target_problem;
+pub use validate::{MAX_SCRAPE_TOP, target_problem};

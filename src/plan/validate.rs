@@ -46,6 +46,17 @@ pub fn validate(plan: &mut Plan) {
             )),
             Some(_) => {}
         }
+        for s in &part.scrape {
+            if let super::model::Scrape::Top { n: top } = s
+                && *top as usize > MAX_SCRAPE_TOP
+            {
+                found.push(Diagnostic {
+                    line: part.span.line,
+                    severity: Severity::Warning,
+                    message: format!("PART {n} asks to scrape the top {top} results; at most {MAX_SCRAPE_TOP} are taken"),
+                });
+            }
+        }
         if let Some(problem) = target_problem(&part.target) {
             found.push(error(
                 part.span.line,
@@ -56,6 +67,9 @@ pub fn validate(plan: &mut Plan) {
     plan.diagnostics.extend(found);
     plan.diagnostics.sort_by_key(|d| d.line);
 }
+
+/// The most pages one `Scrape top N` takes (the runner's limit; a larger N gets a warning).
+pub const MAX_SCRAPE_TOP: usize = 50;
 
 /// Why a target path cannot be written inside the knowledge base, if it cannot.
 pub fn target_problem(target: &str) -> Option<&'static str> {

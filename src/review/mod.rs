@@ -119,6 +119,8 @@ pub struct Inspection {
     pub checklist: Checklist,
     /// The target path, relative to `knowledge/`.
     pub target: String,
+    /// Content hash of the file on disk these diffs were computed against (None: no file).
+    pub base_hash: Option<String>,
 }
 
 /// What `approve_if_clean` did.
@@ -229,7 +231,7 @@ impl Review {
         let current = self.on_disk(&draft.target)?;
         let hash = current.as_deref().map(content_hash);
         if hash != draft.base_hash {
-            draft.base_hash = hash;
+            draft.base_hash = hash.clone();
             self.journal.save_draft(&draft)?;
         }
         let (plan, _) = self.plan()?;
@@ -243,6 +245,7 @@ impl Review {
             ),
             checklist: self.checklist_for(spec, &draft),
             target: draft.target,
+            base_hash: hash,
         })
     }
 
@@ -293,6 +296,18 @@ impl Review {
         part: u32,
         when: chrono::DateTime<chrono::Local>,
     ) -> Result<Approved, ReviewError> {
+        self.approve_seen(part, when, None)
+    }
+
+    /// [`Review::approve`], checking the file against `seen`: the content hash of the target the
+    /// reviewer's diff was drawn from (`Some(None)` when there was no file). With `None`, against
+    /// the hash recorded when the draft's diff was last computed.
+    pub fn approve_seen(
+        &self,
+        part: u32,
+        when: chrono::DateTime<chrono::Local>,
+        seen: Option<Option<String>>,
+    ) -> Result<Approved, ReviewError> {
         let status = self.statuses()?.remove(&part).unwrap_or_default();
         let resuming = status.approval_drop.clone();
         let mut draft = match resuming {
@@ -307,13 +322,17 @@ impl Review {
         let target = resolve_target(&knowledge, &draft.target)?;
         let drop_rel = match &resuming {
             Some(d) => d.clone(),
-            None => format!("drops/{}", drop_file_name(&draft.drop_name, when)),
+            None => free_name(
+                &knowledge,
+                &format!("drops/{}", drop_file_name(&draft.drop_name, when)),
+            ),
         };
         let drop_path = resolve_target(&knowledge, &drop_rel)?;
 
         // Never clobber: the file must be as it was when the draft's diff was computed.
         let current = self.on_disk(&draft.target)?;
-        let unchanged = current.as_deref().map(content_hash) == draft.base_hash
+        let expected = seen.unwrap_or_else(|| draft.base_hash.clone());
+        let unchanged = current.as_deref().map(content_hash) == expected
             || current.as_deref() == Some(draft.text.as_str());
         if !unchanged {
             draft.base_hash = current.as_deref().map(content_hash);
@@ -353,9 +372,14 @@ impl Review {
         // Stage everything first.
         let staged_file = stage(&target, draft.text.as_bytes())?;
         let staged_drop = stage(&drop_path, draft.drop_text.as_bytes())?;
+        // A plan kept behind a symlink is updated where it really lives, the link kept.
+        let plan_file = self
+            .plan_path
+            .canonicalize()
+            .unwrap_or_else(|_| self.plan_path.clone());
         let staged_plan = new_plan
             .as_ref()
-            .map(|t| stage(&self.plan_path, t.as_bytes()))
+            .map(|t| stage(&plan_file, t.as_bytes()))
             .transpose()?;
         let staged_index = stage(&index_path, new_index.as_bytes())?;
 
@@ -376,7 +400,7 @@ impl Review {
         step("drop", Some(drop_rel.clone()))?;
         let ticked = staged_plan.is_some();
         if let Some(staged) = staged_plan {
-            commit(staged, &self.plan_path)?;
+            commit(staged, &plan_file)?;
         }
         step("plan", None)?;
         commit(staged_index, &index_path)?;
@@ -411,16 +435,18 @@ impl Review {
         Ok(AutoApproval::Approved(self.approve(part, when)?))
     }
 
-    /// Finish approvals a crash interrupted; returns the PARTs completed.
-    pub fn resume_approvals(&self) -> Result<Vec<u32>, ReviewError> {
-        let mut done = Vec::new();
-        for (n, status) in self.statuses()? {
-            if status.approval_drop.is_some() && status.state != Some(RunnerState::Approved) {
-                self.approve(n, chrono::Local::now())?;
-                done.push(n);
-            }
-        }
-        Ok(done)
+    /// Finish approvals a crash interrupted, each with its result. One that cannot finish (the
+    /// target was edited meanwhile, the PART left the plan) is reported and left as it is; it
+    /// never stops the others or the command that asked.
+    pub fn resume_approvals(&self) -> Vec<(u32, Result<Approved, ReviewError>)> {
+        let Ok(statuses) = self.statuses() else {
+            return Vec::new();
+        };
+        statuses
+            .into_iter()
+            .filter(|(_, s)| s.approval_drop.is_some() && s.state == Some(RunnerState::Review))
+            .map(|(n, _)| (n, self.approve(n, chrono::Local::now())))
+            .collect()
     }
 }
 
@@ -436,7 +462,18 @@ pub fn drop_file_name(planned: &str, when: chrono::DateTime<chrono::Local>) -> S
     }
 }
 
-/// A fully written, fsynced temp file beside `path`.
+/// `rel`, or `rel` with `-2`, `-3`, … before `.md` when that drop already exists: two PARTs
+/// approved in the same minute must not share a drop file.
+fn free_name(knowledge: &Path, rel: &str) -> String {
+    let (stem, ext) = rel.rsplit_once('.').unwrap_or((rel, "md"));
+    std::iter::once(rel.to_string())
+        .chain((2..1000).map(|k| format!("{stem}-{k}.{ext}")))
+        .find(|candidate| !knowledge.join(candidate).exists())
+        .unwrap_or_else(|| rel.to_string())
+}
+
+/// A fully written, fsynced temp file beside `path`, with the permissions the file has now
+/// (or the usual 0644 for a new one): a temp file's private 0600 must not replace them.
 fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, ReviewError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_err("create the folder", dir))?;
@@ -445,6 +482,16 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, ReviewErr
         .tempfile_in(dir)
         .map_err(io_err("write in", dir))?;
     tmp.write_all(bytes).map_err(io_err("write", path))?;
+    let permissions = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::Permissions::from_mode(0o644)
+        }
+    };
+    tmp.as_file()
+        .set_permissions(permissions)
+        .map_err(io_err("write", path))?;
     tmp.as_file().sync_all().map_err(io_err("write", path))?;
     Ok(tmp)
 }

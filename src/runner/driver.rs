@@ -55,7 +55,11 @@ struct Cancelled;
 impl RunnerCtx {
     async fn emit(&self, event: Event) {
         // The supervisor outlives its runners; a closed channel only means the run is ending.
-        let _ = self.events.send(event).await;
+        // A cancelled runner never waits on a full channel: it has nothing more to say.
+        tokio::select! {
+            _ = self.cancel.cancelled() => {}
+            _ = self.events.send(event) => {}
+        }
     }
 
     async fn log(&self, level: Level, message: impl Into<String>) {

@@ -163,7 +163,13 @@ pub enum Command {
     /// Stop now.
     Cancel(Target),
     /// Approve a draft: write the file and its drop, tick the plan, update INDEX.md.
-    Approve(u32),
+    Approve {
+        /// The PART.
+        part: u32,
+        /// The content hash of the target the reviewer's diff was drawn from (`Some(None)`: no
+        /// file); the approval is refused if the file differs now. None: the draft's record.
+        seen: Option<Option<String>>,
+    },
     /// Reject a draft: skip the PART, or (requeue) write it again with the reason.
     Reject {
         /// The PART.

@@ -8,6 +8,8 @@ use super::state::RunnerState;
 
 /// Pages scraped when a plan names queries but no `Scrape top N`.
 pub const DEFAULT_TOP: usize = 3;
+/// The most pages one `Scrape top N` takes; a larger N is cut to this (and the plan warns).
+pub const MAX_TOP: usize = crate::plan::MAX_SCRAPE_TOP;
 
 /// One search a PART asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +112,7 @@ pub fn top_n(part: &Part) -> usize {
         })
         .max()
         .unwrap_or(DEFAULT_TOP)
+        .min(MAX_TOP)
 }
 
 /// Hits asked of each search: enough to fill the top N after duplicates across queries.
@@ -247,6 +250,10 @@ mod tests {
             }]
         );
         assert_eq!(top_n(&bare), DEFAULT_TOP);
+        assert_eq!(
+            top_n(&part("- [ ] Scrape top 100000000 results\n")),
+            MAX_TOP
+        );
     }
 
     #[test]

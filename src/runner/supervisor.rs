@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt as _;
+use std::panic::AssertUnwindSafe;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -90,7 +92,8 @@ pub fn initial_state(
     let recorded = status.and_then(|s| s.state);
     match recorded {
         Some(RunnerState::Approved) if !redo => return RunnerState::Approved,
-        Some(RunnerState::Review) if has_draft && !redo => return RunnerState::Review,
+        // --redo is for PARTs already done; a draft awaiting review is never thrown away.
+        Some(RunnerState::Review) if has_draft => return RunnerState::Review,
         Some(RunnerState::Skipped) if !redo => return RunnerState::Skipped,
         _ => {}
     }
@@ -214,6 +217,11 @@ async fn supervise(
         tokio::select! {
             Some(event) = from_runners.recv() => sup.on_runner_event(event).await,
             Some(joined) = sup.tasks.join_next(), if !sup.tasks.is_empty() => {
+                // Every event a runner sent is queued before its task ends: apply them first, so
+                // a late `writing` can never overwrite the outcome.
+                while let Ok(event) = from_runners.try_recv() {
+                    sup.on_runner_event(event).await;
+                }
                 if let Ok((n, outcome)) = joined {
                     sup.on_outcome(n, outcome).await;
                 }
@@ -221,7 +229,13 @@ async fn supervise(
             cmd = commands.recv(), if commands_open => match cmd {
                 Some(Command::Shutdown) => {
                     sup.cancel(Target::All);
-                    while sup.tasks.join_next().await.is_some() {}
+                    // Keep the runners' channel flowing while they stop, so none blocks on it.
+                    while !sup.tasks.is_empty() {
+                        tokio::select! {
+                            _ = sup.tasks.join_next() => {}
+                            _ = from_runners.recv() => {}
+                        }
+                    }
                     break;
                 }
                 Some(cmd) => sup.on_command(cmd).await,
@@ -289,7 +303,18 @@ impl Supervisor {
                 _ = cancel.cancelled() => return (n, Outcome::Cancelled),
                 p = permits.acquire_owned() => p,
             };
-            let outcome = run_part(runner).await;
+            // A panic in a runner (a parser, a provider) fails its PART, not the run.
+            let outcome = AssertUnwindSafe(run_part(runner))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let why = panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("unknown cause");
+                    Outcome::Failed(format!("the runner crashed: {why}"))
+                });
             drop(permit);
             (n, outcome)
         });
@@ -301,7 +326,7 @@ impl Supervisor {
         let part = event.part;
         self.forward(event).await;
         if auto_approve && let Some(n) = part {
-            self.approve(n, true).await;
+            self.approve(n, true, None).await;
         }
     }
 
@@ -315,14 +340,16 @@ impl Supervisor {
 
     /// Approve a draft (only when its checklist is clean, for `--approve-all`). Approvals run one
     /// at a time here, so two never tick the plan at once.
-    async fn approve(&mut self, n: u32, only_if_clean: bool) {
+    async fn approve(&mut self, n: u32, only_if_clean: bool, seen: Option<Option<String>>) {
         let review = self.review();
         let result = tokio::task::spawn_blocking(move || {
             let now = chrono::Local::now();
             if only_if_clean {
                 review.approve_if_clean(n, now)
             } else {
-                review.approve(n, now).map(AutoApproval::Approved)
+                review
+                    .approve_seen(n, now, seen)
+                    .map(AutoApproval::Approved)
             }
         })
         .await;
@@ -471,7 +498,7 @@ impl Supervisor {
             Command::Retry(n) => self.restart(n, None, "retry").await,
 
             Command::UpdatePlan(plan) => self.update_plan(*plan).await,
-            Command::Approve(n) => self.approve(n, false).await,
+            Command::Approve { part, seen } => self.approve(part, false, seen).await,
             Command::Reject {
                 part,
                 reason,

@@ -929,7 +929,8 @@ impl App {
             Action::Approve if !v.busy && v.data.is_some() => {
                 view.busy = true;
                 view.status = Some("approving…".into());
-                fx.push(Effect::Command(Command::Approve(v.part)));
+                let seen = v.data.as_ref().map(|d| d.base_hash.clone());
+                fx.push(Effect::Command(Command::Approve { part: v.part, seen }));
             }
             Action::Reject if !v.busy => {
                 self.prompt = Some(RejectPrompt {
@@ -1057,6 +1058,7 @@ mod tests {
             drop: crate::review::diff(None, "b\n", "d.md"),
             checklist: crate::review::checklist(&plan().parts[2], "a\n", &[]),
             target: "a/03-topic.md".into(),
+            base_hash: None,
         };
         a.update(Msg::ReviewLoaded {
             part: 3,
@@ -1064,7 +1066,10 @@ mod tests {
         });
         assert_eq!(
             key(&mut a, Action::Approve),
-            vec![Effect::Command(Command::Approve(3))]
+            vec![Effect::Command(Command::Approve {
+                part: 3,
+                seen: Some(None)
+            })]
         );
         assert!(
             key(&mut a, Action::Approve).is_empty(),

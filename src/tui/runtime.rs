@@ -95,8 +95,15 @@ impl Drop for Term {
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
+        // A runner's panic is caught and reported as a failed PART while the UI goes on; only a
+        // panic of the UI's own thread ends it, and then the terminal must be readable.
+        if std::thread::current().name() == Some("main") {
+            restore_terminal();
+            previous(info);
+        } else {
+            // Printed on the UI's screen it would garble it; the PART shows the failure.
+            tracing::error!("{info}");
+        }
     }));
 }
 
@@ -132,6 +139,8 @@ pub async fn run(
     tui: TuiOptions,
 ) -> std::io::Result<Summary> {
     let plan = ctx.plan.clone();
+    // Which providers the run uses, and why, stays on screen until the first key.
+    let providers = ctx.providers.description.clone();
     let review = Arc::new(Review::new(
         ctx.workspace.clone(),
         ctx.plan_path.clone(),
@@ -152,6 +161,7 @@ pub async fn run(
     let size = term.terminal.size()?;
     let mut app = App::new(&plan, only, (size.width, size.height));
     app.bell = tui.bell;
+    app.notice = Some(providers);
     let theme = Theme::new(tui.no_color);
 
     let (in_tx, mut in_rx) = mpsc::channel(256);
@@ -198,7 +208,11 @@ pub async fn run(
             match effect {
                 Effect::Quit => break 'main,
                 Effect::Command(c) => {
-                    let _ = commands.send(c).await;
+                    // Never wait on the supervisor here: it may be waiting on us to read events.
+                    if commands.try_send(c).is_err() {
+                        app.notice = Some("busy: the command was not taken, try again".into());
+                        app.dirty = true;
+                    }
                 }
                 Effect::Bell => {
                     let _ = std::io::stdout().write_all(b"\x07");

@@ -332,7 +332,8 @@ fn highlight<'a>(text: &'a str, q: &str, style: Style, hit: Style) -> Vec<Span<'
     let mut spans = Vec::new();
     let mut at = 0;
     for (i, _) in lower.match_indices(q) {
-        if i < at {
+        // Equal lengths do not guarantee aligned characters; never cut inside one.
+        if i < at || !text.is_char_boundary(i) || !text.is_char_boundary(i + q.len()) {
             continue;
         }
         spans.push(Span::styled(&text[at..i], style));
@@ -585,4 +586,37 @@ fn popup(f: &mut Frame, theme: &Theme, area: Rect, title: &str, lines: Vec<Line>
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlight_never_cuts_inside_a_character() {
+        let style = Style::default();
+        // "ẞİ" lowercases to text of the same byte length whose characters do not line up.
+        for (text, q) in [
+            ("ẞİ x", "i"),
+            ("fetch ÉCOLE", "école"),
+            ("plain fetch line", "fetch"),
+        ] {
+            let spans = highlight(text, q, style, style);
+            let joined: String = spans.iter().map(|s| s.content.as_ref()).collect();
+            assert_eq!(joined, text);
+        }
+        let spans = highlight(
+            "a fetch b FETCH",
+            "fetch",
+            style,
+            Style::default().add_modifier(Modifier::BOLD),
+        );
+        assert_eq!(
+            spans
+                .iter()
+                .filter(|s| s.style.add_modifier.contains(Modifier::BOLD))
+                .count(),
+            2
+        );
+    }
 }

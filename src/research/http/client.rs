@@ -150,7 +150,8 @@ impl RateLimit {
         if !per_second.is_finite() || per_second <= 0.0 {
             return None;
         }
-        let period = Duration::from_secs_f64(1.0 / per_second);
+        // A rate so low its period overflows a Duration is refused like a non-positive one.
+        let period = Duration::try_from_secs_f64(1.0 / per_second).ok()?;
         let burst = NonZeroU32::new(per_second.ceil().clamp(1.0, 10_000.0) as u32)?;
         let quota = governor::Quota::with_period(period)?.allow_burst(burst);
         Some(Arc::new(RateLimit {
@@ -556,11 +557,13 @@ pub fn retry_after_headers(headers: &HeaderMap) -> Option<Duration> {
         && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        // A wait too long to represent is as good as forever: the cap turns it into an error.
+        return Some(Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX));
     }
     let v = text(header::RETRY_AFTER.as_str())?;
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(

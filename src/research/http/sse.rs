@@ -330,10 +330,13 @@ impl ThinkFilter {
 /// `<think>` block, and everything before an orphan `</think>` (a template that opened the block
 /// itself). This is authoritative for the draft; [`ThinkFilter`] only shapes the live preview.
 pub fn strip_think(raw: &str) -> String {
-    if let Some(c) = raw.find(CLOSE)
+    // Orphan closing tags (no opening one before them) cut everything up to them; a loop, not
+    // recursion, so a model emitting thousands of them cannot overflow the stack.
+    let mut raw = raw;
+    while let Some(c) = raw.find(CLOSE)
         && !raw[..c].contains(OPEN)
     {
-        return strip_think(&raw[c + CLOSE.len()..]);
+        raw = &raw[c + CLOSE.len()..];
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
