@@ -99,7 +99,7 @@ impl Search for BraveSearch {
             .fetch(request, call, Expect::Any)
             .await
             .map_err(|e| provider_error(&self.client, NAME, e))?;
-        let response: Response = parse_json(NAME, &fetched.body)?;
+        let response: Response = parse_json(&self.client, NAME, &fetched.body)?;
         if response.kind.as_deref() == Some("ErrorResponse") || response.error.is_some() {
             let detail = response
                 .error

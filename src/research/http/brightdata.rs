@@ -130,7 +130,7 @@ impl Search for BrightDataSearch {
             .request(target.as_str(), Expect::Any, log)
             .await
             .map_err(|e| provider_error(&self.zone.client, SERP, e))?;
-        let response: SerpResponse = parse_json(SERP, &fetched.body)?;
+        let response: SerpResponse = parse_json(&self.zone.client, SERP, &fetched.body)?;
         let Some(mut organic) = response.organic else {
             return Err(ResearchError::Provider {
                 provider: SERP.into(),

@@ -405,6 +405,7 @@ pub(crate) fn provider_error(client: &HttpClient, provider: &str, e: HttpError) 
 
 /// JSON of the expected shape, or an error naming the provider and what was wrong.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    client: &HttpClient,
     provider: &str,
     body: &[u8],
 ) -> Result<T, ResearchError> {
@@ -414,7 +415,8 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
             provider: provider.into(),
             message: format!(
                 "unexpected answer (not the JSON this provider returns): {e}; it starts with {:?}",
-                Redactor::default().text(&start)
+                // The client knows the configured keys: a server echoing one is still redacted.
+                client.redact(&start)
             ),
         }
     })

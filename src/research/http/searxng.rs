@@ -93,7 +93,7 @@ impl Search for SearxngSearch {
                 },
                 _ => provider_error(&self.client, NAME, e),
             })?;
-        let response: Response = parse_json(NAME, &fetched.body)?;
+        let response: Response = parse_json(&self.client, NAME, &fetched.body)?;
         if response.results.is_empty() && !response.unresponsive_engines.is_empty() {
             let engines: Vec<String> = response
                 .unresponsive_engines
