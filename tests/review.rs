@@ -1,16 +1,15 @@
 //! `expanse review` and `run --approve-all`: the gate that writes files, drops, plan ticks and INDEX.md.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
-const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
-const T3: &str = "karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md";
+use common::{RUNNABLE, corpus, files, workspace};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus")
-}
+const T3: &str = "karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md";
 
 fn expanse(ws: &Path) -> Command {
     let mut c = Command::cargo_bin("expanse").unwrap();
@@ -20,15 +19,7 @@ fn expanse(ws: &Path) -> Command {
 
 /// A workspace with the runnable plan, run offline for `only`, drafts awaiting review.
 fn drafted(only: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("plans")).unwrap();
-    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
-    std::fs::write(dir.path().join("plans/p.md"), RUNNABLE).unwrap();
-    std::fs::write(
-        dir.path().join("knowledge/INDEX.md"),
-        "# Index\n\n## Files\n\n",
-    )
-    .unwrap();
+    let dir = workspace(RUNNABLE);
     expanse(dir.path())
         .args([
             "run",
@@ -456,7 +447,7 @@ fn a_full_disk_fails_the_approval_cleanly() {
         return;
     }
     let out = review(ws.path(), &["--approve", "3"]);
-    let listing: Vec<_> = walk_files(&mount);
+    let listing: Vec<_> = files(&mount);
     let _ = std::process::Command::new("umount").arg(&mount).status();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
@@ -471,19 +462,6 @@ fn a_full_disk_fails_the_approval_cleanly() {
         RUNNABLE
     );
     assert_eq!(state_of(ws.path(), 3), "review");
-}
-
-fn walk_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk_files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! `expanse run --headless` and `expanse status` on real workspaces with the offline providers.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -7,22 +9,9 @@ use std::process::Stdio;
 use assert_cmd::Command;
 use serde_json::Value;
 
-const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
+use common::{RUNNABLE, corpus, files, workspace};
+
 const SEED: &str = include_str!("fixtures/seed-expansion-18-21.md");
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus")
-}
-
-/// A workspace holding `plan` as plans/p.md and an empty knowledge base.
-fn workspace(plan: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("plans")).unwrap();
-    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
-    std::fs::write(dir.path().join("plans/p.md"), plan).unwrap();
-    std::fs::write(dir.path().join("knowledge/INDEX.md"), "# Index\n").unwrap();
-    dir
-}
 
 fn run(ws: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
     let out = Command::cargo_bin("expanse")
@@ -95,7 +84,7 @@ fn logs<'a>(events: &'a [Value], prefix: &str) -> Vec<&'a str> {
 }
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out: Vec<(PathBuf, Vec<u8>)> = walk(dir)
+    let mut out: Vec<(PathBuf, Vec<u8>)> = files(dir)
         .into_iter()
         .map(|p| {
             let b = std::fs::read(&p).unwrap();
@@ -103,19 +92,6 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         })
         .collect();
     out.sort();
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
-    }
     out
 }
 
@@ -238,7 +214,7 @@ fn a_torn_journal_line_and_a_corrupt_cache_are_survived() {
     let ws = workspace(RUNNABLE);
     assert_eq!(run(ws.path(), &["--only", "4"]).0, 0);
     let state = ws.path().join(".expanse");
-    let journal = walk(&state.join("plans"))
+    let journal = files(&state.join("plans"))
         .into_iter()
         .find(|p| p.ends_with("journal.jsonl"))
         .unwrap();
@@ -248,7 +224,7 @@ fn a_torn_journal_line_and_a_corrupt_cache_are_survived() {
         .unwrap();
     requeue(ws.path(), "4");
     std::io::Write::write_all(&mut f, br#"{"type":"state","part":4,"sta"#).unwrap();
-    for p in walk(&state.join("cache")) {
+    for p in files(&state.join("cache")) {
         std::fs::write(p, b"{\"key\": garbage").unwrap();
     }
     let (code, events, stderr) = run(ws.path(), &["--only", "4"]);
@@ -331,7 +307,7 @@ fn a_part_whose_searches_find_nothing_still_gets_a_draft_saying_what_is_missing(
         logs(&events, "search \"qwxyzzy flurble\" → 0 hits").len() == 1,
         "{events:?}"
     );
-    let drafts = walk(&ws.path().join(".expanse/plans"))
+    let drafts = files(&ws.path().join(".expanse/plans"))
         .into_iter()
         .find(|p| p.ends_with("part-1.json"))
         .unwrap();

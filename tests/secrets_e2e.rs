@@ -2,7 +2,8 @@
 //! the key is sent to the server and appears nowhere else — not on stdout or stderr, not in the
 //! journal, the log file, the drafts or the cache — even when a server echoes it in an error.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -11,9 +12,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use common::{RUNNABLE, files, workspace};
 
 const KEY: &str = "sk-test-SECRET-7f3a9c";
-const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
 
 #[derive(Clone, Default)]
 struct Seen {
@@ -110,26 +111,10 @@ fn server() -> (String, Seen) {
     (base, seen)
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
-}
-
 #[test]
 fn the_api_key_reaches_the_server_and_nothing_else() {
     let (base, seen) = server();
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(ws.path().join("plans")).unwrap();
-    std::fs::create_dir_all(ws.path().join("knowledge")).unwrap();
-    std::fs::write(ws.path().join("plans/p.md"), RUNNABLE).unwrap();
+    let ws = workspace(RUNNABLE);
     let out = assert_cmd::Command::cargo_bin("expanse")
         .unwrap()
         .arg("--root")

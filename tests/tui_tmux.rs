@@ -1,10 +1,12 @@
 //! The real binary's terminal UI driven through tmux: grid, help, review, approve, plan edits, quit.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
+use common::{RUNNABLE, corpus, workspace};
 
 struct Tmux {
     session: String,
@@ -88,26 +90,13 @@ fn rand_suffix() -> u128 {
         % 1_000_000
 }
 
-fn workspace() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("plans")).unwrap();
-    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
-    std::fs::write(dir.path().join("plans/p.md"), RUNNABLE).unwrap();
-    std::fs::write(
-        dir.path().join("knowledge/INDEX.md"),
-        "# Index\n\n## Files\n\n",
-    )
-    .unwrap();
-    dir
-}
-
 fn command(ws: &Path, extra: &str) -> String {
     command_with_env(ws, "", extra)
 }
 
 fn command_with_env(ws: &Path, env: &str, extra: &str) -> String {
     let bin: PathBuf = assert_cmd::cargo::cargo_bin("expanse");
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/corpus");
+    let corpus = corpus();
     format!(
         "cd {ws} && {env} {bin} run plans/p.md --offline --corpus {corpus} {extra}; echo EXPANSE-EXITED $?; sleep 30",
         ws = ws.display(),
@@ -118,7 +107,7 @@ fn command_with_env(ws: &Path, env: &str, extra: &str) -> String {
 
 #[test]
 fn grid_help_review_approve_plan_edit_and_quit() {
-    let ws = workspace();
+    let ws = workspace(RUNNABLE);
     let t = Tmux::start(&command(ws.path(), "--only 1-4"), (160, 48));
     let grid = t.wait("four drafts", |s| s.contains("◆ 4 review"));
     assert!(
@@ -198,7 +187,7 @@ fn grid_help_review_approve_plan_edit_and_quit() {
 
 #[test]
 fn a_tiny_terminal_shows_a_note_and_quits_cleanly() {
-    let ws = workspace();
+    let ws = workspace(RUNNABLE);
     let t = Tmux::start(&command(ws.path(), "--only 1"), (50, 12));
     t.wait("the size note", |s| {
         s.split_whitespace()
@@ -216,7 +205,7 @@ fn a_tiny_terminal_shows_a_note_and_quits_cleanly() {
 
 #[test]
 fn sigterm_restores_the_terminal_and_keeps_drafts() {
-    let ws = workspace();
+    let ws = workspace(RUNNABLE);
     let t = Tmux::start(&command(ws.path(), "--only 1-2"), (120, 40));
     t.wait("drafts", |s| s.contains("◆ 2 review"));
     let out = Command::new("tmux")
@@ -260,7 +249,7 @@ fn sigterm_restores_the_terminal_and_keeps_drafts() {
 #[test]
 fn the_editor_suspends_the_tui_and_the_edit_is_reviewed() {
     use std::os::unix::fs::PermissionsExt;
-    let ws = workspace();
+    let ws = workspace(RUNNABLE);
     let editor = ws.path().join("editor.sh");
     std::fs::write(&editor, "#!/bin/sh\nsed -i -e 's/^# Deepspeed Zero Optimizer$/# DeepSpeed ZeRO Optimizer (edited)/' \"$1\"\n").unwrap();
     std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -344,7 +333,7 @@ fn slow_searxng(delay: Duration) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<St
 #[test]
 fn pause_holds_one_runner_while_others_go_on_and_resume_repeats_nothing() {
     let (port, queries) = slow_searxng(Duration::from_millis(700));
-    let ws = workspace();
+    let ws = workspace(RUNNABLE);
     let bin = assert_cmd::cargo::cargo_bin("expanse");
     let cmd = format!(
         "cd {ws} && SEARXNG_URL=http://127.0.0.1:{port} {bin} run plans/p.md --only 1-2 --corpus /nonexistent-corpus; echo EXPANSE-EXITED $?; sleep 30",
