@@ -520,6 +520,12 @@ fn drafts(f: &mut Frame, app: &App, selected: usize, theme: &Theme, area: Rect) 
             theme.dim,
         )));
     }
+    // File stems, not full paths: the counts and the checklist must fit beside them.
+    let width = review
+        .iter()
+        .map(|c| c.stem.chars().count())
+        .max()
+        .unwrap_or(0);
     for (i, c) in review.iter().enumerate() {
         let style = if i == selected {
             theme.accent.add_modifier(Modifier::REVERSED)
@@ -540,8 +546,8 @@ fn drafts(f: &mut Frame, app: &App, selected: usize, theme: &Theme, area: Rect) 
         };
         lines.push(Line::from(Span::styled(
             format!(
-                " PART {:>3}  {:<48} {counts}  {summary}",
-                c.number, c.target
+                " PART {:>3}  {:<width$}  {counts}  {summary}",
+                c.number, c.stem
             ),
             style,
         )));
