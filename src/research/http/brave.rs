@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
-use super::client::{Call, Expect, HttpClient, HttpError, RateLimit};
+use super::client::{Call, Expect, HttpClient, RateLimit};
 use super::{parse_json, plain_snippet, provider_error};
 use crate::research::{Hit, LogSink, ResearchError, Search};
 
@@ -87,16 +87,14 @@ impl Search for BraveSearch {
             .client
             .request(Method::GET, url)
             .header(header::ACCEPT, "application/json")
-            .header("X-Subscription-Token", &self.key)
-            .build()
-            .map_err(|e| provider_error(&self.client, NAME, HttpError::Url(e.to_string())))?;
+            .header("X-Subscription-Token", &self.key);
         let call = Call {
             log,
             limit: self.limit.as_deref(),
         };
         let fetched = self
             .client
-            .fetch(request, call, Expect::Any)
+            .send(request, call, Expect::Any)
             .await
             .map_err(|e| provider_error(&self.client, NAME, e))?;
         let response: Response = parse_json(&self.client, NAME, &fetched.body)?;

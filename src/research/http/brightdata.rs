@@ -55,14 +55,12 @@ impl Zone {
             .request(Method::POST, self.endpoint.clone())
             .bearer_auth(&self.key)
             .header(header::ACCEPT, "*/*")
-            .json(&body)
-            .build()
-            .map_err(|e| HttpError::Url(e.to_string()))?;
+            .json(&body);
         let call = Call {
             log,
             limit: self.limit.as_deref(),
         };
-        self.client.fetch(request, call, expect).await
+        self.client.send(request, call, expect).await
     }
 }
 

@@ -251,6 +251,18 @@ impl HttpClient {
         self.inner.request(method, url)
     }
 
+    /// Builds `request` and sends it as [`HttpClient::fetch`] does: the one path every
+    /// provider's request takes (a request that cannot be built is an [`HttpError::Url`]).
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        call: Call<'_>,
+        expect: Expect,
+    ) -> Result<Fetched, HttpError> {
+        let request = request.build().map_err(|e| HttpError::Url(e.to_string()))?;
+        self.fetch(request, call, expect).await
+    }
+
     /// Sends `request` with retries and reads its whole body under the size cap.
     pub async fn fetch(
         &self,

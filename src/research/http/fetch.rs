@@ -40,16 +40,14 @@ impl Fetch for DirectFetch {
             .client
             .request(Method::GET, parsed)
             .header(header::ACCEPT, BROWSER_ACCEPT)
-            .header(header::ACCEPT_LANGUAGE, BROWSER_ACCEPT_LANGUAGE)
-            .build()
-            .map_err(|e| provider_error(&self.client, NAME, HttpError::Url(e.to_string())))?;
+            .header(header::ACCEPT_LANGUAGE, BROWSER_ACCEPT_LANGUAGE);
         let call = Call {
             log,
             limit: self.limit.as_deref(),
         };
         let fetched = self
             .client
-            .fetch(request, call, Expect::Page)
+            .send(request, call, Expect::Page)
             .await
             .map_err(|e| match e.status() {
                 Some(404 | 410) => ResearchError::NotFound {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
-use super::client::{Call, Expect, HttpClient, HttpError, RateLimit};
+use super::client::{Call, Expect, HttpClient, RateLimit};
 use super::{BROWSER_ACCEPT, BROWSER_ACCEPT_LANGUAGE, parse_json, plain_snippet, provider_error};
 use crate::research::{Hit, LogSink, ResearchError, Search};
 
@@ -73,16 +73,14 @@ impl Search for SearxngSearch {
             .client
             .request(Method::GET, url)
             .header(header::ACCEPT, BROWSER_ACCEPT)
-            .header(header::ACCEPT_LANGUAGE, BROWSER_ACCEPT_LANGUAGE)
-            .build()
-            .map_err(|e| provider_error(&self.client, NAME, HttpError::Url(e.to_string())))?;
+            .header(header::ACCEPT_LANGUAGE, BROWSER_ACCEPT_LANGUAGE);
         let call = Call {
             log,
             limit: self.limit.as_deref(),
         };
         let fetched = self
             .client
-            .fetch(request, call, Expect::Any)
+            .send(request, call, Expect::Any)
             .await
             .map_err(|e| match e.status() {
                 Some(403) => ResearchError::Provider {
