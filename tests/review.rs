@@ -4,18 +4,13 @@ mod common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use common::{RUNNABLE, corpus, files, workspace};
+use common::{
+    RUNNABLE, append_journal, corpus, drafted_parts, expanse, files, journal_dir, run, workspace,
+};
 
 const T3: &str = "karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md";
-
-fn expanse(ws: &Path) -> Command {
-    let mut c = Command::cargo_bin("expanse").unwrap();
-    c.arg("--root").arg(ws);
-    c
-}
 
 /// A workspace with the runnable plan, run offline for `only`, drafts awaiting review.
 fn drafted(only: &str) -> tempfile::TempDir {
@@ -219,28 +214,9 @@ fn reject_skips_or_requeues() {
     );
     assert!(text(&out.stdout).contains("writes it again with your reason"));
     assert_eq!(state_of(ws.path(), 4), "rejected");
-    let run = expanse(ws.path())
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--json",
-            "--offline",
-            "--only",
-            "3,4",
-            "--corpus",
-        ])
-        .arg(corpus())
-        .output()
-        .unwrap();
-    let drafts: Vec<u64> = text(&run.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|e| e["kind"] == "draft")
-        .map(|e| e["part"].as_u64().unwrap())
-        .collect();
+    let (_, events, _) = run(ws.path(), &["--only", "3,4"]);
     assert_eq!(
-        drafts,
+        drafted_parts(&events),
         [4],
         "the requeued PART is written again, the skipped one is not"
     );
@@ -272,18 +248,7 @@ fn an_edited_draft_is_what_gets_written() {
 #[test]
 fn an_interrupted_approval_completes_on_the_next_start() {
     let ws = drafted("3");
-    let journal = std::fs::read_dir(ws.path().join(".expanse/plans"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("journal.jsonl");
-    let mut j = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&journal)
-        .unwrap();
-    std::io::Write::write_all(&mut j, b"{\"type\":\"approval\",\"ts\":\"2026-11-24T10:00:00+00:00\",\"part\":3,\"step\":\"begin\",\"path\":\"drops/KNOWLEDGE-DROP-megatron-lm-2025-11-13-1000.md\"}\n").unwrap();
+    append_journal(ws.path(), b"{\"type\":\"approval\",\"ts\":\"2026-11-24T10:00:00+00:00\",\"part\":3,\"step\":\"begin\",\"path\":\"drops/KNOWLEDGE-DROP-megatron-lm-2025-11-13-1000.md\"}\n");
     let out = review(ws.path(), &[]);
     assert!(text(&out.stderr).contains("finished the interrupted approval of PART 3"));
     assert!(ws.path().join("knowledge").join(T3).is_file());
@@ -378,26 +343,8 @@ fn a_read_only_base_fails_the_approval_cleanly() {
 #[test]
 fn approve_all_approves_clean_drafts_only() {
     let ws = drafted("1");
-    let out = expanse(ws.path())
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--json",
-            "--offline",
-            "--only",
-            "2,3,4",
-            "--approve-all",
-            "--corpus",
-        ])
-        .arg(corpus())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let events: Vec<Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (code, events, stderr) = run(ws.path(), &["--only", "2,3,4", "--approve-all"]);
+    assert_eq!(code, 0, "{stderr}");
     let written: Vec<u64> = events
         .iter()
         .filter(|e| e["kind"] == "written")
@@ -533,35 +480,10 @@ fn redo_diffs_against_the_existing_file() {
 fn redo_never_throws_away_a_draft_awaiting_review() {
     let ws = drafted("3,4");
     assert!(review(ws.path(), &["--approve", "3"]).status.success());
-    let journal_dir = std::fs::read_dir(ws.path().join(".expanse/plans"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let journal_dir = journal_dir(ws.path());
     let draft4 = std::fs::read(journal_dir.join("drafts/part-4.json")).unwrap();
-    let run = expanse(ws.path())
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--json",
-            "--offline",
-            "--only",
-            "3,4",
-            "--redo",
-            "--corpus",
-        ])
-        .arg(corpus())
-        .output()
-        .unwrap();
-    let drafted: Vec<u64> = text(&run.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|e| e["kind"] == "draft")
-        .map(|e| e["part"].as_u64().unwrap())
-        .collect();
-    assert_eq!(drafted, [3], "only the done PART is redone");
+    let (_, events, _) = run(ws.path(), &["--only", "3,4", "--redo"]);
+    assert_eq!(drafted_parts(&events), [3], "only the done PART is redone");
     assert_eq!(
         std::fs::read(journal_dir.join("drafts/part-4.json")).unwrap(),
         draft4
@@ -575,12 +497,7 @@ fn approval_keeps_permissions_and_never_shares_a_drop_file() {
     let plan = ws.path().join("plans/p.md");
     std::fs::set_permissions(&plan, std::fs::Permissions::from_mode(0o664)).unwrap();
     // A drop of the same name already exists (another PART approved the same minute).
-    let journal_dir = std::fs::read_dir(ws.path().join(".expanse/plans"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let journal_dir = journal_dir(ws.path());
     let draft: Value =
         serde_json::from_slice(&std::fs::read(journal_dir.join("drafts/part-3.json")).unwrap())
             .unwrap();
@@ -628,19 +545,8 @@ fn approval_keeps_permissions_and_never_shares_a_drop_file() {
 #[test]
 fn a_rejected_draft_is_never_written_by_a_resumed_approval() {
     let ws = drafted("3");
-    let journal = std::fs::read_dir(ws.path().join(".expanse/plans"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("journal.jsonl");
-    let mut j = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&journal)
-        .unwrap();
-    std::io::Write::write_all(&mut j, b"{\"type\":\"approval\",\"ts\":\"2026-11-24T10:00:00+00:00\",\"part\":3,\"step\":\"begin\",\"path\":\"drops/KNOWLEDGE-DROP-x.md\"}\n").unwrap();
-    std::io::Write::write_all(&mut j, b"{\"type\":\"rejected\",\"ts\":\"2026-11-24T10:01:00+00:00\",\"part\":3,\"reason\":\"no\",\"requeue\":false}\n").unwrap();
+    append_journal(ws.path(), b"{\"type\":\"approval\",\"ts\":\"2026-11-24T10:00:00+00:00\",\"part\":3,\"step\":\"begin\",\"path\":\"drops/KNOWLEDGE-DROP-x.md\"}\n");
+    append_journal(ws.path(), b"{\"type\":\"rejected\",\"ts\":\"2026-11-24T10:01:00+00:00\",\"part\":3,\"reason\":\"no\",\"requeue\":false}\n");
     let out = review(ws.path(), &[]);
     assert!(
         !text(&out.stderr).contains("interrupted approval"),

@@ -6,48 +6,17 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use common::{RUNNABLE, corpus, files, workspace};
+use common::{
+    RUNNABLE, append_journal, corpus, drafted_parts, expanse, files, run, status, workspace,
+};
 
 const SEED: &str = include_str!("fixtures/seed-expansion-18-21.md");
 
-fn run(ws: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = Command::cargo_bin("expanse")
-        .unwrap()
-        .arg("--root")
-        .arg(ws)
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--json",
-            "--offline",
-            "--corpus",
-        ])
-        .arg(corpus())
-        .args(extra)
-        .output()
-        .unwrap();
-    let events = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect();
-    (
-        out.status.code().unwrap_or(-1),
-        events,
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 /// Reject PART `n`'s draft with requeue, so the next run writes it again.
 fn requeue(ws: &Path, n: &str) {
-    Command::cargo_bin("expanse")
-        .unwrap()
-        .arg("--root")
-        .arg(ws)
+    expanse(ws)
         .args([
             "review",
             "plans/p.md",
@@ -59,19 +28,6 @@ fn requeue(ws: &Path, n: &str) {
         ])
         .assert()
         .success();
-}
-
-fn status(ws: &Path) -> Vec<Value> {
-    let out = Command::cargo_bin("expanse")
-        .unwrap()
-        .arg("--root")
-        .arg(ws)
-        .args(["status", "plans/p.md", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["parts"].as_array().unwrap().clone()
 }
 
 fn logs<'a>(events: &'a [Value], prefix: &str) -> Vec<&'a str> {
@@ -199,14 +155,7 @@ fn done_parts_are_not_run_unless_redo() {
     assert_eq!(events.iter().filter(|e| e["state"] == "done").count(), 16);
     let (code, events, _) = run(ws.path(), &["--only", "2", "--redo"]);
     assert_eq!(code, 0);
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| e["kind"] == "draft")
-            .map(|e| e["part"].as_u64().unwrap())
-            .collect::<Vec<_>>(),
-        [2]
-    );
+    assert_eq!(drafted_parts(&events), [2]);
 }
 
 #[test]
@@ -214,16 +163,8 @@ fn a_torn_journal_line_and_a_corrupt_cache_are_survived() {
     let ws = workspace(RUNNABLE);
     assert_eq!(run(ws.path(), &["--only", "4"]).0, 0);
     let state = ws.path().join(".expanse");
-    let journal = files(&state.join("plans"))
-        .into_iter()
-        .find(|p| p.ends_with("journal.jsonl"))
-        .unwrap();
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&journal)
-        .unwrap();
     requeue(ws.path(), "4");
-    std::io::Write::write_all(&mut f, br#"{"type":"state","part":4,"sta"#).unwrap();
+    append_journal(ws.path(), br#"{"type":"state","part":4,"sta"#);
     for p in files(&state.join("cache")) {
         std::fs::write(p, b"{\"key\": garbage").unwrap();
     }
@@ -279,11 +220,7 @@ fn kill_9_mid_run_loses_nothing_finished() {
 
     let (code, events, _) = run(ws.path(), &[]);
     assert_eq!(code, 0);
-    let rerun: Vec<u64> = events
-        .iter()
-        .filter(|e| e["kind"] == "draft")
-        .map(|e| e["part"].as_u64().unwrap())
-        .collect();
+    let rerun = drafted_parts(&events);
     assert!(
         rerun.iter().all(|n| !kept.contains(n)),
         "drafts made before the kill are kept, not redone: {kept:?} then {rerun:?}"
@@ -330,10 +267,7 @@ fn binary_and_huge_corpus_files_are_skipped_with_a_note() {
     std::fs::write(corpus.join("ok.md"), "# Ray Tune\n\nRay Tune runs hyperparameter searches with schedulers such as ASHA on a cluster.\n").unwrap();
     std::fs::write(corpus.join("blob.md"), b"\x00\x01binary").unwrap();
     std::fs::write(corpus.join("huge.txt"), "ray tune ".repeat(300_000)).unwrap();
-    let out = Command::cargo_bin("expanse")
-        .unwrap()
-        .arg("--root")
-        .arg(ws.path())
+    let out = expanse(ws.path())
         .args([
             "run",
             "plans/p.md",
@@ -376,10 +310,7 @@ fn bad_arguments_are_clear() {
         stderr.contains("\"x-y\" is not a PART number or range"),
         "{stderr}"
     );
-    let out = Command::cargo_bin("expanse")
-        .unwrap()
-        .arg("--root")
-        .arg(ws.path())
+    let out = expanse(ws.path())
         .args([
             "run",
             "plans/p.md",

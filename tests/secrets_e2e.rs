@@ -12,7 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use common::{RUNNABLE, files, workspace};
+use common::{RUNNABLE, expanse, files, workspace};
 
 const KEY: &str = "sk-test-SECRET-7f3a9c";
 
@@ -115,10 +115,7 @@ fn server() -> (String, Seen) {
 fn the_api_key_reaches_the_server_and_nothing_else() {
     let (base, seen) = server();
     let ws = workspace(RUNNABLE);
-    let out = assert_cmd::Command::cargo_bin("expanse")
-        .unwrap()
-        .arg("--root")
-        .arg(ws.path())
+    let out = expanse(ws.path())
         .args([
             "run",
             "plans/p.md",

@@ -39,3 +39,75 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// `expanse --root WS`.
+pub fn expanse(ws: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("expanse").unwrap();
+    c.arg("--root").arg(ws);
+    c
+}
+
+/// `expanse run plans/p.md --headless --json --offline` on the demo corpus, plus `extra`:
+/// the exit code, the events, and stderr.
+pub fn run(ws: &Path, extra: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
+    let out = expanse(ws)
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--json",
+            "--offline",
+            "--corpus",
+        ])
+        .arg(corpus())
+        .args(extra)
+        .output()
+        .unwrap();
+    let events = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        events,
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The PARTs of the draft events, in order.
+pub fn drafted_parts(events: &[serde_json::Value]) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "draft")
+        .map(|e| e["part"].as_u64().unwrap())
+        .collect()
+}
+
+/// `expanse status plans/p.md --json`'s PARTs.
+pub fn status(ws: &Path) -> Vec<serde_json::Value> {
+    let out = expanse(ws)
+        .args(["status", "plans/p.md", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["parts"].as_array().unwrap().clone()
+}
+
+/// The state folder of the workspace's only plan (`.expanse/plans/<plan>/`).
+pub fn journal_dir(ws: &Path) -> PathBuf {
+    let mut dirs = files(&ws.join(".expanse/plans"));
+    dirs.retain(|p| p.ends_with("journal.jsonl"));
+    assert_eq!(dirs.len(), 1, "one plan's journal: {dirs:?}");
+    dirs[0].parent().unwrap().to_path_buf()
+}
+
+/// Append raw lines to that journal (as a crash or another process would have left them).
+pub fn append_journal(ws: &Path, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(journal_dir(ws).join("journal.jsonl"))
+        .unwrap();
+    std::io::Write::write_all(&mut f, bytes).unwrap();
+}
