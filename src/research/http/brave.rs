@@ -7,7 +7,7 @@ use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
 use super::client::{Call, Expect, HttpClient, RateLimit};
-use super::{parse_json, plain_snippet, provider_error};
+use super::{parse_json, provider_error, web_hits};
 use crate::research::{Hit, LogSink, ResearchError, Search};
 
 const NAME: &str = "brave";
@@ -110,14 +110,9 @@ impl Search for BraveSearch {
             });
         }
         let results = response.web.map(|w| w.results).unwrap_or_default();
-        Ok(results
-            .into_iter()
-            .take(limit)
-            .map(|r| Hit {
-                title: plain_snippet(&r.title),
-                snippet: plain_snippet(r.description.as_deref().unwrap_or("")),
-                url: r.url,
-            })
-            .collect())
+        Ok(web_hits(
+            results.into_iter().map(|r| (r.url, r.title, r.description)),
+            limit,
+        ))
     }
 }

@@ -8,7 +8,7 @@ use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
 use super::client::{Call, Expect, HttpClient, HttpError, RateLimit};
-use super::{decode_page, parse_json, plain_snippet, provider_error};
+use super::{decode_page, parse_json, provider_error, web_hits};
 use crate::research::{Fetch, Hit, LogSink, Page, ResearchError, Search};
 
 /// The public API's base URL.
@@ -137,16 +137,12 @@ impl Search for BrightDataSearch {
         };
         // Bright Data numbers results from 1; keep page order when a rank is missing.
         organic.sort_by_key(|o| o.rank.unwrap_or(u32::MAX));
-        Ok(organic
-            .into_iter()
-            .filter(|o| o.link.starts_with("http://") || o.link.starts_with("https://"))
-            .take(limit)
-            .map(|o| Hit {
-                title: plain_snippet(&o.title),
-                snippet: plain_snippet(o.description.as_deref().unwrap_or("")),
-                url: o.link,
-            })
-            .collect())
+        Ok(web_hits(
+            organic
+                .into_iter()
+                .map(|o| (o.link, o.title, o.description)),
+            limit,
+        ))
     }
 }
 

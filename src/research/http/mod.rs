@@ -28,7 +28,7 @@ pub use searxng::SearxngSearch;
 
 use crate::config::{self, Config, EnvLookup, FetchProvider, SearchProvider, env};
 use crate::research::{
-    Fetch, Page, Providers, ResearchError, Search, Writer, extract, local, offline,
+    Fetch, Hit, Page, Providers, ResearchError, Search, Writer, extract, local, offline,
 };
 
 /// An Accept header like a browser's: some search front ends turn away anything else.
@@ -473,6 +473,24 @@ pub(crate) fn decode_page(
         });
     }
     Ok(page)
+}
+
+/// A search answer's results as ranked hits: web addresses only (an engine's internal links
+/// cannot be fetched), the first `limit`, titles and snippets as plain text.
+pub(crate) fn web_hits(
+    results: impl IntoIterator<Item = (String, String, Option<String>)>,
+    limit: usize,
+) -> Vec<Hit> {
+    results
+        .into_iter()
+        .filter(|(url, _, _)| url.starts_with("http://") || url.starts_with("https://"))
+        .take(limit)
+        .map(|(url, title, snippet)| Hit {
+            title: plain_snippet(&title),
+            snippet: plain_snippet(snippet.as_deref().unwrap_or("")),
+            url,
+        })
+        .collect()
 }
 
 /// A search snippet as plain text: tags removed (Brave marks matches with `<strong>`), the

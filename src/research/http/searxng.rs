@@ -7,7 +7,7 @@ use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
 use super::client::{Call, Expect, HttpClient, RateLimit};
-use super::{BROWSER_ACCEPT, BROWSER_ACCEPT_LANGUAGE, parse_json, plain_snippet, provider_error};
+use super::{BROWSER_ACCEPT, BROWSER_ACCEPT_LANGUAGE, parse_json, provider_error, web_hits};
 use crate::research::{Hit, LogSink, ResearchError, Search};
 
 const NAME: &str = "searxng";
@@ -110,16 +110,12 @@ impl Search for SearxngSearch {
                 engines.join(", ")
             ));
         }
-        Ok(response
-            .results
-            .into_iter()
-            .filter(|r| r.url.starts_with("http://") || r.url.starts_with("https://"))
-            .take(limit)
-            .map(|r| Hit {
-                title: plain_snippet(&r.title),
-                snippet: plain_snippet(r.content.as_deref().unwrap_or("")),
-                url: r.url,
-            })
-            .collect())
+        Ok(web_hits(
+            response
+                .results
+                .into_iter()
+                .map(|r| (r.url, r.title, r.content)),
+            limit,
+        ))
     }
 }
