@@ -165,6 +165,11 @@ fn a_torn_journal_line_and_a_corrupt_cache_are_survived() {
     let state = ws.path().join(".expanse");
     requeue(ws.path(), "4");
     append_journal(ws.path(), br#"{"type":"state","part":4,"sta"#);
+    // status reads the journal as it is: the torn line stays until a run opens the journal.
+    let journal = common::journal_dir(ws.path()).join("journal.jsonl");
+    let before = std::fs::read(&journal).unwrap();
+    assert_eq!(status(ws.path())[3]["state"], "rejected");
+    assert_eq!(std::fs::read(&journal).unwrap(), before, "status changes nothing");
     for p in files(&state.join("cache")) {
         std::fs::write(p, b"{\"key\": garbage").unwrap();
     }

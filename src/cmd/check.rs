@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use expanse::plan::{self, Plan, Severity};
+use expanse::plan::Plan;
 
 /// Arguments of `expanse check`.
 #[derive(clap::Args)]
@@ -19,21 +19,10 @@ pub struct Args {
 pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let path = expanse::workspace::Workspace::new(root).resolve(&args.plan);
     let shown = args.plan.display().to_string();
-    // check prints the table even when the plan has errors, so load without the gate.
-    let plan = match plan::load(&path) {
-        Ok((plan, _)) => plan,
-        Err(_) => {
-            super::load_checked(&path, &shown)?;
-            return Ok(ExitCode::FAILURE);
-        }
+    // check prints the table even when the plan has errors.
+    let Some(plan) = super::load_reported(&path, &shown) else {
+        return Ok(ExitCode::FAILURE);
     };
-    for d in &plan.diagnostics {
-        let level = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        eprintln!("{shown}:{}: {level}: {}", d.line, d.message);
-    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {

@@ -12,15 +12,21 @@ use expanse::plan::{self, Plan, Severity};
 
 /// Load a plan and print its diagnostics as `PLAN:LINE: level: message`; None when it has errors.
 pub fn load_checked(path: &Path, shown: &str) -> anyhow::Result<Option<Plan>> {
+    Ok(load_reported(path, shown).filter(|plan| !plan.has_errors()))
+}
+
+/// Load a plan and print every problem as `PLAN:LINE: level: message`; the plan even when it
+/// has errors (check shows it anyway), None only when it could not be read at all.
+pub fn load_reported(path: &Path, shown: &str) -> Option<Plan> {
     let plan = match plan::load(path) {
         Ok((plan, _)) => plan,
         Err(plan::LoadError::Parse { source, .. }) => {
             eprintln!("{shown}:{}: error: {source}", source.line());
-            return Ok(None);
+            return None;
         }
         Err(plan::LoadError::Io { source, .. }) => {
             eprintln!("{shown}: error: cannot read the plan: {source}");
-            return Ok(None);
+            return None;
         }
     };
     for d in &plan.diagnostics {
@@ -30,7 +36,7 @@ pub fn load_checked(path: &Path, shown: &str) -> anyhow::Result<Option<Plan>> {
         };
         eprintln!("{shown}:{}: {level}: {}", d.line, d.message);
     }
-    Ok((!plan.has_errors()).then_some(plan))
+    Some(plan)
 }
 
 /// Send `tracing` output to `.expanse/expanse.log`, never to the terminal.

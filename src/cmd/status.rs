@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use expanse::journal::{self, Journal};
+use expanse::journal;
 use expanse::runner::{RunnerState, initial_state};
 use expanse::workspace::Workspace;
 use serde::Serialize;
@@ -38,15 +38,13 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     };
     let dir = ws.journal_dir(&plan_path);
     let statuses = journal::replay(&journal::read_records(&dir.join("journal.jsonl"))?);
-    let journal = dir.is_dir().then(|| Journal::open(&dir)).transpose()?;
+
     let rows: Vec<Row> = plan
         .parts
         .iter()
         .map(|p| {
             let status = statuses.get(&p.number);
-            let draft = journal
-                .as_ref()
-                .and_then(|j| j.load_draft(p.number).ok().flatten());
+            let draft = journal::read_draft(&dir, p.number).ok().flatten();
             let mut state = initial_state(p, status, draft.is_some(), false);
             // A PART queued by the plan's view may have been left mid-run: show where it stopped.
             if state == RunnerState::Queued

@@ -7,7 +7,7 @@ pub use cache::Cache;
 pub use record::{PartStatus, Record, replay};
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -85,8 +85,10 @@ impl Journal {
         // A torn last line (a kill mid-write) must not glue itself to the next record.
         let len = file.metadata().map_err(io(&path))?.len();
         if len > 0 {
-            let bytes = std::fs::read(&path).map_err(io(&path))?;
-            if bytes.last() != Some(&b'\n') {
+            let mut last = [0u8];
+            file.seek(SeekFrom::Start(len - 1)).map_err(io(&path))?;
+            file.read_exact(&mut last).map_err(io(&path))?;
+            if last[0] != b'\n' {
                 file.write_all(b"\n").map_err(io(&path))?;
             }
         }
@@ -124,7 +126,7 @@ impl Journal {
     }
 
     fn draft_path(&self, part: u32) -> PathBuf {
-        self.dir.join("drafts").join(format!("part-{part}.json"))
+        draft_path(&self.dir, part)
     }
 
     /// Save a draft atomically.
@@ -136,19 +138,29 @@ impl Journal {
 
     /// The saved draft of `part`, if there is one.
     pub fn load_draft(&self, part: u32) -> Result<Option<Draft>, JournalError> {
-        let path = self.draft_path(part);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| JournalError::CorruptDraft {
-                        path,
-                        message: e.to_string(),
-                    })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(&path)(e)),
+        read_draft(&self.dir, part)
+    }
+}
+
+fn draft_path(dir: &Path, part: u32) -> PathBuf {
+    dir.join("drafts").join(format!("part-{part}.json"))
+}
+
+/// The saved draft of `part` in a plan's state folder, read without opening the journal for
+/// writing (for `status`, which must change nothing).
+pub fn read_draft(dir: &Path, part: u32) -> Result<Option<Draft>, JournalError> {
+    let path = draft_path(dir, part);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| JournalError::CorruptDraft {
+                    path,
+                    message: e.to_string(),
+                })
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(&path)(e)),
     }
 }
 
