@@ -169,7 +169,11 @@ fn a_torn_journal_line_and_a_corrupt_cache_are_survived() {
     let journal = common::journal_dir(ws.path()).join("journal.jsonl");
     let before = std::fs::read(&journal).unwrap();
     assert_eq!(status(ws.path())[3]["state"], "rejected");
-    assert_eq!(std::fs::read(&journal).unwrap(), before, "status changes nothing");
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "status changes nothing"
+    );
     for p in files(&state.join("cache")) {
         std::fs::write(p, b"{\"key\": garbage").unwrap();
     }

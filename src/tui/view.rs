@@ -373,14 +373,13 @@ fn review(f: &mut Frame, app: &App, v: &ReviewView, theme: &Theme, area: Rect) {
             } else {
                 &data.drop
             };
-            let lines = diff_lines(diff, theme, inner.width as usize);
-            let max = lines.len().saturating_sub(inner.height as usize);
-            let scroll = v.scroll.min(max);
-            let shown: Vec<Line> = lines
-                .into_iter()
-                .skip(scroll)
-                .take(inner.height as usize)
-                .collect();
+            let shown = diff_view(
+                diff,
+                theme,
+                inner.width as usize,
+                v.scroll,
+                inner.height as usize,
+            );
             f.render_widget(Paragraph::new(shown), inner);
         }
     }
@@ -445,65 +444,114 @@ fn review(f: &mut Frame, app: &App, v: &ReviewView, theme: &Theme, area: Rect) {
     );
 }
 
-/// A diff as styled lines: hunk headers, numbered lines, changed words emphasised. Long lines
-/// (a markdown paragraph is one line) wrap under their text so no change is ever cut off.
-pub fn diff_lines(diff: &FileDiff, theme: &Theme, width: usize) -> Vec<Line<'static>> {
-    const GUTTER: usize = 11; // "OOOO NNNN ±"
+/// Gutter before a diff line's text: "OOOO NNNN ±".
+const GUTTER: usize = 11;
+
+/// The rows of a diff visible in a window `height` rows tall scrolled to `scroll`: hunk
+/// headers, numbered lines, changed words emphasised. Long lines (a markdown paragraph is one
+/// line) wrap under their text so no change is ever cut off. Only the visible rows are built,
+/// so a redraw costs the window, not the whole diff.
+pub fn diff_view(
+    diff: &FileDiff,
+    theme: &Theme,
+    width: usize,
+    scroll: usize,
+    height: usize,
+) -> Vec<Line<'static>> {
     let text_width = width.saturating_sub(GUTTER).max(10);
-    let mut out = Vec::new();
     if diff.is_empty() {
-        out.push(Line::from(Span::styled(
+        return vec![Line::from(Span::styled(
             "(no changes against the file on disk)",
             theme.dim,
-        )));
+        ))];
     }
+    // A line's rows follow from its length alone, so rows above the window are only counted.
+    let rows_of = |l: &crate::review::DiffLine| {
+        let chars: usize = l.segments.iter().map(|s| s.text.chars().count()).sum();
+        chars.div_ceil(text_width).max(1)
+    };
+    let total: usize = diff
+        .hunks
+        .iter()
+        .map(|h| 1 + h.lines.iter().map(rows_of).sum::<usize>())
+        .sum();
+    let top = scroll.min(total.saturating_sub(height));
+    let bottom = top + height;
+    let mut out = Vec::new();
+    let mut row = 0;
     for h in &diff.hunks {
-        out.push(Line::from(Span::styled(
-            format!(
-                "@@ -{},{} +{},{} @@",
-                h.old_start, h.old_len, h.new_start, h.new_len
-            ),
-            theme.accent,
-        )));
+        if row >= bottom {
+            break;
+        }
+        if row >= top {
+            out.push(Line::from(Span::styled(
+                format!(
+                    "@@ -{},{} +{},{} @@",
+                    h.old_start, h.old_len, h.new_start, h.new_len
+                ),
+                theme.accent,
+            )));
+        }
+        row += 1;
         for l in &h.lines {
-            let (sign, style) = match l.tag {
-                LineTag::Equal => (' ', theme.text),
-                LineTag::Insert => ('+', theme.good),
-                LineTag::Delete => ('-', theme.bad),
-            };
-            let num = |n: Option<usize>| n.map_or("    ".to_string(), |n| format!("{n:>4}"));
-            let mut row = vec![
-                Span::styled(format!("{} {} ", num(l.old), num(l.new)), theme.dim),
-                Span::styled(sign.to_string(), style),
-            ];
-            let mut used = 0;
-            for s in &l.segments {
-                let st = if s.emphasized {
-                    style.patch(theme.emph)
-                } else {
-                    style
-                };
-                let mut rest = s.text.as_str();
-                while !rest.is_empty() {
-                    if used == text_width {
-                        out.push(Line::from(std::mem::replace(
-                            &mut row,
-                            vec![Span::raw(" ".repeat(GUTTER))],
-                        )));
-                        used = 0;
-                    }
-                    let take = rest
-                        .char_indices()
-                        .nth(text_width - used)
-                        .map_or(rest.len(), |(i, _)| i);
-                    row.push(Span::styled(rest[..take].to_string(), st));
-                    used += rest[..take].chars().count();
-                    rest = &rest[take..];
-                }
+            let n = rows_of(l);
+            if row + n > top && row < bottom {
+                let skip = top.saturating_sub(row);
+                out.extend(
+                    line_rows(l, theme, text_width)
+                        .into_iter()
+                        .skip(skip)
+                        .take(bottom - row.max(top)),
+                );
             }
-            out.push(Line::from(row));
+            row += n;
+            if row >= bottom {
+                break;
+            }
         }
     }
+    out
+}
+
+/// One diff line as its wrapped rows.
+fn line_rows(l: &crate::review::DiffLine, theme: &Theme, text_width: usize) -> Vec<Line<'static>> {
+    let (sign, style) = match l.tag {
+        LineTag::Equal => (' ', theme.text),
+        LineTag::Insert => ('+', theme.good),
+        LineTag::Delete => ('-', theme.bad),
+    };
+    let num = |n: Option<usize>| n.map_or("    ".to_string(), |n| format!("{n:>4}"));
+    let mut out = Vec::new();
+    let mut row = vec![
+        Span::styled(format!("{} {} ", num(l.old), num(l.new)), theme.dim),
+        Span::styled(sign.to_string(), style),
+    ];
+    let mut used = 0;
+    for s in &l.segments {
+        let st = if s.emphasized {
+            style.patch(theme.emph)
+        } else {
+            style
+        };
+        let mut rest = s.text.as_str();
+        while !rest.is_empty() {
+            if used == text_width {
+                out.push(Line::from(std::mem::replace(
+                    &mut row,
+                    vec![Span::raw(" ".repeat(GUTTER))],
+                )));
+                used = 0;
+            }
+            let take = rest
+                .char_indices()
+                .nth(text_width - used)
+                .map_or(rest.len(), |(i, _)| i);
+            row.push(Span::styled(rest[..take].to_string(), st));
+            used += rest[..take].chars().count();
+            rest = &rest[take..];
+        }
+    }
+    out.push(Line::from(row));
     out
 }
 
@@ -597,6 +645,41 @@ fn popup(f: &mut Frame, theme: &Theme, area: Rect, title: &str, lines: Vec<Line>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diff_window_is_exactly_that_slice_of_the_whole_diff() {
+        let theme = Theme::new(true);
+        let old: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        let new: String = (0..40)
+            .map(|i| {
+                if i % 7 == 3 {
+                    format!("line {i} {}\n", "a long changed paragraph ".repeat(9))
+                } else {
+                    format!("line {i}\n")
+                }
+            })
+            .collect();
+        let d = crate::review::diff(Some(&old), &new, "x.md");
+        let render = |lines: Vec<Line>| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        let whole = render(diff_view(&d, &theme, 60, 0, 1_000_000));
+        assert!(whole.len() > 40, "long lines wrap: {}", whole.len());
+        for (scroll, height) in [
+            (0, 5),
+            (3, 7),
+            (10, 1),
+            (17, 20),
+            (whole.len() - 4, 4),
+            (10_000, 6),
+        ] {
+            let window = render(diff_view(&d, &theme, 60, scroll, height));
+            let top = scroll.min(whole.len() - height);
+            assert_eq!(
+                window,
+                whole[top..top + height],
+                "scroll {scroll}, height {height}"
+            );
+        }
+    }
 
     #[test]
     fn highlight_never_cuts_inside_a_character() {
