@@ -98,11 +98,6 @@ impl Journal {
         })
     }
 
-    /// The journal's folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Append one record. A record written here survives a kill of the process at once (the
     /// kernel has it); drafts, rejections and approvals are also fsynced so they survive a power
     /// loss, while progress records are not, because a lost one only means a cached step is

@@ -53,13 +53,6 @@ impl Existing {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
-
-    /// Every matching line, for overlap checks.
-    pub fn lines(&self) -> impl Iterator<Item = &str> {
-        self.files
-            .iter()
-            .flat_map(|f| f.matches.iter().map(|m| m.text.as_str()))
-    }
 }
 
 /// Run `part`'s checks against the base at `root`. A missing base is an empty base.

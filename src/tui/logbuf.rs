@@ -24,8 +24,6 @@ pub struct LogLine {
 #[derive(Debug, Clone, Default)]
 pub struct LogBuf {
     lines: VecDeque<LogLine>,
-    /// Lines dropped from the front so far (keeps match positions stable as the ring turns).
-    dropped: u64,
 }
 
 impl LogBuf {
@@ -33,7 +31,6 @@ impl LogBuf {
     pub fn push(&mut self, time: &str, level: Level, text: &str) {
         if self.lines.len() == CAPACITY {
             self.lines.pop_front();
-            self.dropped += 1;
         }
         let text = match text.char_indices().nth(MAX_LINE) {
             Some((i, _)) => format!("{}…", &text[..i]),
@@ -74,11 +71,6 @@ impl LogBuf {
             .map(|(i, _)| i)
             .collect()
     }
-
-    /// Lines dropped from the front since the start.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
-    }
 }
 
 #[cfg(test)]
@@ -93,7 +85,6 @@ mod tests {
         }
         assert_eq!(b.len(), CAPACITY);
         assert_eq!(b.get(0).unwrap().text, "line 5");
-        assert_eq!(b.dropped(), 5);
         assert_eq!(
             b.matches("LINE 2004"),
             vec![CAPACITY - 1],
