@@ -10,5 +10,6 @@ pub mod plan;
 pub mod research;
 pub mod review;
 pub mod runner;
+pub mod state;
 pub mod tui;
 pub mod workspace;

@@ -205,7 +205,8 @@ async fn happy_stream_gives_body_usage_and_deltas() {
         w.usage,
         Some(Usage {
             prompt_tokens: 120,
-            completion_tokens: 12
+            completion_tokens: 12,
+            estimated: false,
         })
     );
     let streamed: String = cap.deltas.lock().unwrap().concat();

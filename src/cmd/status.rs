@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use expanse::journal;
-use expanse::runner::{RunnerState, initial_state};
+use expanse::state::{RunnerState, resting_state};
 use expanse::workspace::Workspace;
 use serde::Serialize;
 
@@ -45,13 +45,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         .map(|p| {
             let status = statuses.get(&p.number);
             let draft = journal::read_draft(&dir, p.number).ok().flatten();
-            let mut state = initial_state(p, status, draft.is_some(), false);
-            // A PART queued by the plan's view may have been left mid-run: show where it stopped.
-            if state == RunnerState::Queued
-                && let Some(recorded) = status.and_then(|s| s.state)
-            {
-                state = recorded;
-            }
+            let state = resting_state(p.done, status, draft.is_some());
             Row {
                 number: p.number,
                 state,

@@ -3,8 +3,9 @@
 mod cache;
 mod record;
 
+pub use crate::state::PartStatus;
 pub use cache::Cache;
-pub use record::{PartStatus, Record, replay};
+pub use record::{ApprovalStep, Record, replay};
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};

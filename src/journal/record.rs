@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runner::RunnerState;
+use crate::state::{PartStatus, RunnerState, Usage};
 
 /// One line of the journal.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -84,8 +84,8 @@ pub enum Record {
         ts: String,
         /// Which PART.
         part: u32,
-        /// The step: `file`, `drop`, `plan`, `index`, `done`.
-        step: String,
+        /// Which step.
+        step: ApprovalStep,
         /// What was written.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<String>,
@@ -117,25 +117,22 @@ impl Record {
     }
 }
 
-/// One PART's status as the journal tells it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PartStatus {
-    /// The last state recorded.
-    pub state: Option<RunnerState>,
-    /// The message of that state, if any.
-    pub message: Option<String>,
-    /// Lines of the last draft.
-    pub draft_lines: Option<usize>,
-    /// Sources of the last draft.
-    pub sources: Option<usize>,
-    /// The last rejection: reason and whether it was requeued.
-    pub rejection: Option<(Option<String>, bool)>,
-    /// Approval steps done since the last draft.
-    pub approval_steps: Vec<String>,
-    /// Tokens used by this PART's drafts so far.
-    pub usage: Option<crate::research::Usage>,
-    /// The drop path of an approval that began (so a resumed approval reuses its name).
-    pub approval_drop: Option<String>,
+/// The steps of an approval, journalled as each finishes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStep {
+    /// Everything is staged; the drop's name is fixed (its path is recorded).
+    Begin,
+    /// The knowledge file is in place.
+    File,
+    /// The drop is in place.
+    Drop,
+    /// The plan is ticked.
+    Plan,
+    /// INDEX.md lists the file.
+    Index,
+    /// The approval is complete.
+    Done,
 }
 
 /// Fold the records into each PART's status.
@@ -154,7 +151,6 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
                 s.state = Some(RunnerState::Review);
                 s.message = None;
                 s.rejection = None;
-                s.approval_steps.clear();
                 s.approval_drop = None;
             }
             Record::Rejected {
@@ -168,24 +164,24 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
                 });
                 s.message = reason.clone();
             }
-            Record::Approval { step, path, .. } => {
-                s.approval_steps.push(step.clone());
-                if step == "begin" {
-                    s.approval_drop = path.clone();
-                }
-                if step == "done" {
+            Record::Approval { step, path, .. } => match step {
+                ApprovalStep::Begin => s.approval_drop = path.clone(),
+                ApprovalStep::Done => {
                     s.state = Some(RunnerState::Approved);
                     s.approval_drop = None;
                 }
-            }
+                _ => {}
+            },
             Record::Usage {
                 prompt_tokens,
                 completion_tokens,
                 ..
             } => {
-                let u = s.usage.get_or_insert_with(Default::default);
-                u.prompt_tokens += prompt_tokens;
-                u.completion_tokens += completion_tokens;
+                s.usage.get_or_insert_with(Usage::default).add(Usage {
+                    prompt_tokens: *prompt_tokens,
+                    completion_tokens: *completion_tokens,
+                    estimated: false,
+                });
             }
             Record::Searched { .. } | Record::Fetched { .. } => {}
         }

@@ -89,14 +89,7 @@ pub enum ResearchError {
 /// Lines must already have secrets redacted.
 pub type LogSink = dyn for<'s> Fn(&'s str) + Send + Sync;
 
-/// Token counts a model server reported for one draft.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Usage {
-    /// Prompt tokens.
-    pub prompt_tokens: u64,
-    /// Completion tokens.
-    pub completion_tokens: u64,
-}
+pub use crate::state::Usage;
 
 /// What a writer produced.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,10 +16,10 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::draft::Draft;
-use crate::journal::{Journal, JournalError, PartStatus, Record, replay};
+use crate::journal::{ApprovalStep, Journal, JournalError, PartStatus, Record, replay};
 use crate::knowledge::{PathError, resolve_target};
 use crate::plan::{self, EditError, LoadError, Plan};
-use crate::runner::{RunnerState, now};
+use crate::state::{RunnerState, now};
 use crate::workspace::Workspace;
 
 /// Why a review action could not be done. Every variant leaves draft, plan and base unchanged.
@@ -383,29 +383,29 @@ impl Review {
             .transpose()?;
         let staged_index = stage(&index_path, new_index.as_bytes())?;
 
-        let step = |step: &str, path: Option<String>| {
+        let step = |step: ApprovalStep, path: Option<String>| {
             self.journal.append(&Record::Approval {
                 ts: now(),
                 part,
-                step: step.to_string(),
+                step,
                 path,
             })
         };
         if resuming.is_none() {
-            step("begin", Some(drop_rel.clone()))?;
+            step(ApprovalStep::Begin, Some(drop_rel.clone()))?;
         }
         commit(staged_file, &target)?;
-        step("file", Some(draft.target.clone()))?;
+        step(ApprovalStep::File, Some(draft.target.clone()))?;
         commit(staged_drop, &drop_path)?;
-        step("drop", Some(drop_rel.clone()))?;
+        step(ApprovalStep::Drop, Some(drop_rel.clone()))?;
         let ticked = staged_plan.is_some();
         if let Some(staged) = staged_plan {
             commit(staged, &plan_file)?;
         }
-        step("plan", None)?;
+        step(ApprovalStep::Plan, None)?;
         commit(staged_index, &index_path)?;
-        step("index", None)?;
-        step("done", None)?;
+        step(ApprovalStep::Index, None)?;
+        step(ApprovalStep::Done, None)?;
         self.journal.append(&Record::State {
             ts: now(),
             part,

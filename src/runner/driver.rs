@@ -9,11 +9,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::event::{Event, Level};
 use super::machine::{self, Action, Progress};
-use super::state::RunnerState;
 use crate::draft::{self, Draft, SourceRef};
 use crate::journal::{Cache, Journal, Record};
 use crate::plan::Part;
 use crate::research::{Providers, Source, WriteRequest};
+use crate::state::RunnerState;
 
 /// Everything one runner needs.
 pub struct RunnerCtx {
@@ -234,7 +234,7 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                                 .await;
                         }
                         let _ = ctx.journal.append(&Record::Fetched {
-                            ts: super::event::now(),
+                            ts: crate::state::now(),
                             part: n,
                             url: url.clone(),
                             bytes: page.content.len(),
@@ -284,7 +284,7 @@ async fn search(
             .await;
     }
     let _ = ctx.journal.append(&Record::Searched {
-        ts: super::event::now(),
+        ts: crate::state::now(),
         part: n,
         query: query.to_string(),
         hits: hits.len(),
@@ -327,7 +327,7 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
     stream.finish();
     if let Some(u) = written.usage {
         let _ = ctx.journal.append(&Record::Usage {
-            ts: super::event::now(),
+            ts: crate::state::now(),
             part: n,
             prompt_tokens: u.prompt_tokens,
             completion_tokens: u.completion_tokens,
@@ -392,7 +392,7 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
     }
     let lines = draft.lines();
     if let Err(e) = ctx.journal.append(&Record::Drafted {
-        ts: super::event::now(),
+        ts: crate::state::now(),
         part: n,
         lines,
         sources: draft.sources.len(),

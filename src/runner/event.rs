@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::state::RunnerState;
+use crate::state::{RunnerState, now};
 
 /// What kind of event this is.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -64,11 +64,6 @@ pub struct Event {
     /// Step progress of search and fetch logs: `[done, total]`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub step: Option<[usize; 2]>,
-}
-
-/// Current local time as RFC 3339 with seconds.
-pub fn now() -> String {
-    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 impl Event {

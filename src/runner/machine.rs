@@ -4,7 +4,7 @@ use crate::knowledge::Existing;
 use crate::plan::{Part, Scrape};
 use crate::research::{Hit, Page};
 
-use super::state::RunnerState;
+use crate::state::RunnerState;
 
 /// Pages scraped when a plan names queries but no `Scrape top N`.
 pub const DEFAULT_TOP: usize = 3;

@@ -3,11 +3,10 @@
 mod driver;
 mod event;
 mod machine;
-mod state;
 mod supervisor;
 
+pub use crate::state::{RunnerState, now};
 pub use driver::{Outcome, RunnerCtx, run_part};
-pub use event::{Command, Event, EventKind, Level, Target, now};
+pub use event::{Command, Event, EventKind, Level, Target};
 pub use machine::{Action, PlannedSearch, Progress, next_action, plan_fetches, planned_searches};
-pub use state::RunnerState;
-pub use supervisor::{RunContext, RunOptions, Summary, initial_state, spawn};
+pub use supervisor::{RunContext, RunOptions, Summary, spawn};

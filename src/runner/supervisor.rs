@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::driver::{Outcome, RunnerCtx, run_part};
 use super::event::{Command, Event, EventKind, Level, Target};
-use super::state::RunnerState;
-use crate::journal::{Cache, Journal, PartStatus, Record, replay};
+use crate::journal::{Cache, Journal, Record, replay};
 use crate::plan::{Part, Plan};
 use crate::research::Providers;
 use crate::review::{AutoApproval, Review};
+use crate::state::RunnerState;
+use crate::state::{after_plan_edit, initial_state};
 use crate::workspace::Workspace;
 
 /// How a run is shaped.
@@ -79,28 +80,6 @@ impl Summary {
     /// How many PARTs ended in `state`.
     pub fn count(&self, state: RunnerState) -> usize {
         self.states.values().filter(|&&s| s == state).count()
-    }
-}
-
-/// The state a PART starts a run in, from the plan and the journal.
-pub fn initial_state(
-    part: &Part,
-    status: Option<&PartStatus>,
-    has_draft: bool,
-    redo: bool,
-) -> RunnerState {
-    let recorded = status.and_then(|s| s.state);
-    match recorded {
-        Some(RunnerState::Approved) if !redo => return RunnerState::Approved,
-        // --redo is for PARTs already done; a draft awaiting review is never thrown away.
-        Some(RunnerState::Review) if has_draft => return RunnerState::Review,
-        Some(RunnerState::Skipped) if !redo => return RunnerState::Skipped,
-        _ => {}
-    }
-    if part.done && !redo {
-        RunnerState::Done
-    } else {
-        RunnerState::Queued
     }
 }
 
@@ -169,7 +148,7 @@ async fn supervise(
     for part in &selected {
         let status = statuses.get(&part.number);
         let has_draft = matches!(sup.ctx.journal.load_draft(part.number), Ok(Some(_)));
-        let state = initial_state(part, status, has_draft, sup.options.redo);
+        let state = initial_state(part.done, status, has_draft, sup.options.redo);
         sup.slots.insert(
             part.number,
             Slot {
@@ -530,18 +509,11 @@ impl Supervisor {
                         .await;
                     self.start(n, None);
                 }
-                Some(state)
-                    if part.done
-                        && !state.is_active()
-                        && state != RunnerState::Done
-                        && state != RunnerState::Approved =>
-                {
-                    self.forward(Event::state(
-                        n,
-                        RunnerState::Done,
-                        "ticked in the plan by hand",
-                    ))
-                    .await;
+                Some(state) => {
+                    if let Some(next) = after_plan_edit(state, part.done) {
+                        self.forward(Event::state(n, next, "ticked in the plan by hand"))
+                            .await;
+                    }
                 }
                 _ => {}
             }

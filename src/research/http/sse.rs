@@ -140,6 +140,7 @@ pub fn parse_data(data: &str) -> Result<Vec<Piece>, StreamFailure> {
         out.push(Piece::Usage(Usage {
             prompt_tokens: u.prompt_tokens,
             completion_tokens: u.completion_tokens,
+            estimated: false,
         }));
     }
     Ok(out)
@@ -403,7 +404,8 @@ mod tests {
             parse_data(usage).unwrap(),
             vec![Piece::Usage(Usage {
                 prompt_tokens: 9,
-                completion_tokens: 3
+                completion_tokens: 3,
+                estimated: false,
             })]
         );
         let e =

@@ -1,0 +1,280 @@
+//! The shared vocabulary at the bottom of the crate: a PART's runner state and its rules (where a
+//! PART starts, what a plan edit does to it, how `status` shows it), model usage, and the clock.
+//! Every layer (supervisor, journal replay, review, `status`, the TUI) uses these; none repeats them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Part;
+
+/// Where one PART's runner is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum RunnerState {
+    /// Waiting for a slot.
+    Queued,
+    /// Running the Step 0 checks against the knowledge base.
+    Checking,
+    /// Running searches.
+    Searching,
+    /// Fetching pages.
+    Scraping,
+    /// The writer is drafting.
+    Writing,
+    /// Paused by the user; resumes where it stopped.
+    Paused,
+    /// Active but without progress for a while.
+    Stalled,
+    /// A draft awaits review.
+    Review,
+    /// The draft was approved and written.
+    Approved,
+    /// The draft was rejected and will be written again with the reason.
+    Rejected,
+    /// The runner failed; retry resumes from the failed step.
+    Failed,
+    /// The plan already marks the PART complete.
+    Done,
+    /// Rejected without requeue, or cancelled: not run further.
+    Skipped,
+}
+
+impl RunnerState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [RunnerState; 13] = [
+        RunnerState::Queued,
+        RunnerState::Checking,
+        RunnerState::Searching,
+        RunnerState::Scraping,
+        RunnerState::Writing,
+        RunnerState::Paused,
+        RunnerState::Stalled,
+        RunnerState::Review,
+        RunnerState::Approved,
+        RunnerState::Rejected,
+        RunnerState::Failed,
+        RunnerState::Done,
+        RunnerState::Skipped,
+    ];
+
+    /// The state's name as the CLI and JSON print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunnerState::Queued => "queued",
+            RunnerState::Checking => "checking",
+            RunnerState::Searching => "searching",
+            RunnerState::Scraping => "scraping",
+            RunnerState::Writing => "writing",
+            RunnerState::Paused => "paused",
+            RunnerState::Stalled => "stalled",
+            RunnerState::Review => "review",
+            RunnerState::Approved => "approved",
+            RunnerState::Rejected => "rejected",
+            RunnerState::Failed => "failed",
+            RunnerState::Done => "done",
+            RunnerState::Skipped => "skipped",
+        }
+    }
+
+    /// The state as a phrase that reads in a sentence: "PART 3 is awaiting review".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            RunnerState::Review => "awaiting review",
+            RunnerState::Queued => "queued",
+            RunnerState::Done => "already done in the plan",
+            other => other.name(),
+        }
+    }
+
+    /// A runner is doing work (or could, once resumed).
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            RunnerState::Checking
+                | RunnerState::Searching
+                | RunnerState::Scraping
+                | RunnerState::Writing
+                | RunnerState::Paused
+                | RunnerState::Stalled
+        )
+    }
+
+    /// Nothing more happens without the user (headless runs end when every PART is here).
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            RunnerState::Review
+                | RunnerState::Approved
+                | RunnerState::Failed
+                | RunnerState::Done
+                | RunnerState::Skipped
+        )
+    }
+}
+
+impl std::fmt::Display for RunnerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Current local time as RFC 3339 with seconds: the clock every record and event is stamped with.
+pub fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Token counts of model requests (one request, a section, a PART or a plan).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Counted by expanse's tokenizer because the server reported none.
+    #[serde(default)]
+    pub estimated: bool,
+}
+
+impl Usage {
+    /// Both counts together.
+    pub fn total(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+
+    /// Add another request's usage; the sum is estimated if any part of it is.
+    pub fn add(&mut self, other: Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.estimated |= other.estimated;
+    }
+}
+
+/// One PART's status as the journal tells it (see `journal::replay`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartStatus {
+    /// The last state recorded.
+    pub state: Option<RunnerState>,
+    /// The message of that state, if any.
+    pub message: Option<String>,
+    /// Lines of the last draft.
+    pub draft_lines: Option<usize>,
+    /// Sources of the last draft.
+    pub sources: Option<usize>,
+    /// The last rejection: reason and whether it was requeued.
+    pub rejection: Option<(Option<String>, bool)>,
+    /// Tokens used by this PART's model requests so far, across runs.
+    pub usage: Option<Usage>,
+    /// The drop path of an approval that began and has not finished (a resumed approval reuses it).
+    pub approval_drop: Option<String>,
+}
+
+/// The state a PART starts a run in, from the plan (`done`: its checkbox is ticked) and what the
+/// journal recorded. `redo` runs PARTs already done or approved again; a draft awaiting review is
+/// never thrown away.
+pub fn initial_state(
+    done: bool,
+    status: Option<&PartStatus>,
+    has_draft: bool,
+    redo: bool,
+) -> RunnerState {
+    match status.and_then(|s| s.state) {
+        Some(RunnerState::Approved) if !redo => return RunnerState::Approved,
+        Some(RunnerState::Review) if has_draft => return RunnerState::Review,
+        Some(RunnerState::Skipped) if !redo => return RunnerState::Skipped,
+        _ => {}
+    }
+    if done && !redo {
+        RunnerState::Done
+    } else {
+        RunnerState::Queued
+    }
+}
+
+/// The state `expanse status` shows between runs: where a run would start, except that a PART
+/// left mid-run (paused, failed, rejected for a rewrite) shows where it stopped.
+pub fn resting_state(done: bool, status: Option<&PartStatus>, has_draft: bool) -> RunnerState {
+    let start = initial_state(done, status, has_draft, false);
+    match (start, status.and_then(|s| s.state)) {
+        (RunnerState::Queued, Some(recorded)) => recorded,
+        _ => start,
+    }
+}
+
+/// What a plan edit does to a PART in `current` whose checkbox is now `done`: a PART ticked by
+/// hand that is not running becomes done. None: nothing changes.
+pub fn after_plan_edit(current: RunnerState, done: bool) -> Option<RunnerState> {
+    (done && !current.is_active() && !matches!(current, RunnerState::Done | RunnerState::Approved))
+        .then_some(RunnerState::Done)
+}
+
+/// The state a part of the plan starts in for a front end before any event arrives.
+pub fn planned_state(part: &Part) -> RunnerState {
+    initial_state(part.done, None, false, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: RunnerState) -> PartStatus {
+        PartStatus {
+            state: Some(state),
+            ..PartStatus::default()
+        }
+    }
+
+    #[test]
+    fn where_a_part_starts() {
+        use RunnerState::*;
+        assert_eq!(initial_state(false, None, false, false), Queued);
+        assert_eq!(initial_state(true, None, false, false), Done);
+        assert_eq!(initial_state(true, None, false, true), Queued);
+        assert_eq!(
+            initial_state(true, Some(&status(Approved)), false, false),
+            Approved
+        );
+        assert_eq!(
+            initial_state(true, Some(&status(Approved)), false, true),
+            Queued
+        );
+        assert_eq!(
+            initial_state(false, Some(&status(Review)), true, true),
+            Review
+        );
+        assert_eq!(
+            initial_state(false, Some(&status(Review)), false, false),
+            Queued,
+            "a review without its draft file is written again"
+        );
+        assert_eq!(
+            initial_state(false, Some(&status(Skipped)), false, false),
+            Skipped
+        );
+        assert_eq!(resting_state(false, Some(&status(Paused)), false), Paused);
+        assert_eq!(resting_state(true, Some(&status(Paused)), false), Done);
+    }
+
+    #[test]
+    fn a_tick_by_hand_marks_only_idle_parts_done() {
+        use RunnerState::*;
+        assert_eq!(after_plan_edit(Queued, true), Some(Done));
+        assert_eq!(after_plan_edit(Review, true), Some(Done));
+        assert_eq!(after_plan_edit(Writing, true), None);
+        assert_eq!(after_plan_edit(Approved, true), None);
+        assert_eq!(after_plan_edit(Queued, false), None);
+    }
+
+    #[test]
+    fn usage_adds_and_keeps_the_estimate_mark() {
+        let mut u = Usage {
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            estimated: false,
+        };
+        u.add(Usage {
+            prompt_tokens: 1,
+            completion_tokens: 2,
+            estimated: true,
+        });
+        assert_eq!((u.total(), u.estimated), (18, true));
+    }
+}
