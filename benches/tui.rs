@@ -6,7 +6,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use expanse::plan::Plan;
 use expanse::runner::{Event, Level, RunnerState};
 use expanse::tui::app::{App, Msg};
-use expanse::tui::keymap::Keymap;
 use expanse::tui::theme::Theme;
 use expanse::tui::view;
 use ratatui::Terminal;
@@ -32,7 +31,6 @@ fn busy_app(size: (u16, u16)) -> App {
 
 fn bench(c: &mut Criterion) {
     let theme = Theme::new(false);
-    let keys = Keymap::default();
     for size in [(120u16, 40u16), (200, 50)] {
         let app = busy_app(size);
         let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
@@ -40,7 +38,7 @@ fn bench(c: &mut Criterion) {
             &format!("render full frame {}x{}, 16 busy runners", size.0, size.1),
             |b| {
                 b.iter(|| {
-                    term.draw(|f| view::draw(f, &app, &theme, &keys, Instant::now()))
+                    term.draw(|f| view::draw(f, &app, &theme, Instant::now()))
                         .unwrap();
                 })
             },

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use expanse::plan::Plan;
 use expanse::runner::{Event, Level, RunnerState};
 use expanse::tui::app::{App, Msg};
-use expanse::tui::keymap::{Action, Keymap};
+use expanse::tui::keymap::Key;
 use expanse::tui::theme::Theme;
 use expanse::tui::view;
 use ratatui::Terminal;
@@ -57,7 +57,7 @@ async fn main() {
     let plan = Plan::parse(PLAN);
     let mut app = App::new(&plan, None, (200, 50));
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("a test backend");
-    let (theme, keys) = (Theme::new(false), Keymap::default());
+    let theme = Theme::new(false);
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut producers = Vec::new();
@@ -110,14 +110,14 @@ async fn main() {
         }
         // A key press arriving now is handled on this turn of the loop.
         if let Some(at) = pending_input.take() {
-            app.update(Msg::Action(Action::Down));
+            app.update(Msg::Key(Key::Down));
             let waited = at.elapsed();
             input_max = input_max.max(waited);
             input_total += waited;
             inputs += 1;
         }
         if app.dirty && last_draw.elapsed() >= Duration::from_millis(16) {
-            term.draw(|f| view::draw(f, &app, &theme, &keys, Instant::now()))
+            term.draw(|f| view::draw(f, &app, &theme, Instant::now()))
                 .expect("draw");
             app.dirty = false;
             frames += 1;

@@ -137,6 +137,43 @@ pub struct ModelSettings {
     pub max_tokens: Option<u32>,
     /// Seconds a streamed answer may take in all.
     pub timeout_secs: Option<u64>,
+    /// Dollars per million prompt tokens (no price: no cost is shown).
+    pub price_input_per_mtok: Option<f64>,
+    /// Dollars per million completion tokens.
+    pub price_output_per_mtok: Option<f64>,
+}
+
+/// `[review]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSettings {
+    /// Ask for a confirming key before an approval in the TUI (default true).
+    pub confirm_approve: Option<bool>,
+    /// `lexical` (default) checks claims against their sources by their words; `model` also
+    /// asks the model about weak and unsupported claims.
+    pub verify: Option<Verify>,
+}
+
+/// How claims are checked against their sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verify {
+    /// Shared words, numbers and named terms.
+    Lexical,
+    /// The lexical check, then a yes/no question to the model for weak and unsupported claims.
+    Model,
+}
+
+/// `[budget]`: caps on model spending for a run.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSettings {
+    /// Tokens (prompt + completion) for the plan as a whole.
+    pub tokens: Option<u64>,
+    /// Dollars for the plan as a whole (needs prices in `[model]`).
+    pub usd: Option<f64>,
+    /// Tokens per PART.
+    pub per_part_tokens: Option<u64>,
 }
 
 /// `[limits]`.
@@ -177,6 +214,12 @@ pub struct Config {
     /// `[limits]`.
     #[serde(default)]
     pub limits: LimitSettings,
+    /// `[review]`.
+    #[serde(default)]
+    pub review: ReviewSettings,
+    /// `[budget]`.
+    #[serde(default)]
+    pub budget: BudgetSettings,
     /// `[keys]`: TUI action name -> key (`pause = "space"`); checked by the TUI's keymap.
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, String>,
@@ -187,7 +230,7 @@ const KNOWN: &[(&str, &[&str])] = &[
     (
         "",
         &[
-            "jobs", "corpus", "search", "fetch", "model", "limits", "keys",
+            "jobs", "corpus", "search", "fetch", "model", "limits", "review", "budget", "keys",
         ],
     ),
     (
@@ -204,8 +247,12 @@ const KNOWN: &[(&str, &[&str])] = &[
             "temperature",
             "max_tokens",
             "timeout_secs",
+            "price_input_per_mtok",
+            "price_output_per_mtok",
         ],
     ),
+    ("review", &["confirm_approve", "verify"]),
+    ("budget", &["tokens", "usd", "per_part_tokens"]),
     (
         "limits",
         &[
@@ -273,14 +320,16 @@ fn check_keys(table: &toml::Table, prefix: &str, file: &str) -> Result<(), Confi
         if prefix.is_empty() && key == "keys" {
             continue;
         }
-        if let Some(env) = secret_env(prefix, key) {
+        let known = KNOWN.iter().find(|(t, _)| *t == prefix).map(|(_, k)| *k);
+        // A setting expanse knows (`max_tokens`, `[budget] tokens`) is never taken for a secret.
+        let is_setting = known.is_some_and(|keys| keys.contains(&key.as_str()));
+        if !is_setting && let Some(env) = secret_env(prefix, key) {
             return Err(ConfigError::Secret {
                 file: file.to_string(),
                 key: dotted,
                 env: env.to_string(),
             });
         }
-        let known = KNOWN.iter().find(|(t, _)| *t == prefix).map(|(_, k)| *k);
         match known {
             Some(keys) if !keys.contains(&key.as_str()) => {
                 return Err(ConfigError::UnknownKey {

@@ -12,4 +12,5 @@ pub mod review;
 pub mod runner;
 pub mod state;
 pub mod tui;
+pub mod words;
 pub mod workspace;

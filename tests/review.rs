@@ -86,7 +86,7 @@ fn list_diff_and_approve_write_file_drop_tick_and_index() {
         listing.contains(T3) && listing.contains("5/5 sections"),
         "{listing}"
     );
-    assert!(listing.contains("2 drafts await review"));
+    assert!(listing.contains("2 drafts awaiting review"));
 
     let out = review(ws.path(), &["--diff", "3"]);
     let diff = text(&out.stdout);
@@ -141,7 +141,7 @@ fn list_diff_and_approve_write_file_drop_tick_and_index() {
     let again = review(ws.path(), &["--approve", "3"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again.stderr).contains("PART 3 is approved, not awaiting review"));
-    assert!(text(&review(ws.path(), &[]).stdout).contains("1 drafts await review"));
+    assert!(text(&review(ws.path(), &[]).stdout).contains("1 draft awaiting review"));
 }
 
 #[test]

@@ -1,12 +1,14 @@
-//! The TUI's views rendered on a TestBackend at 80×24, 120×40 and 200×50, compared with snapshots.
+//! Every TUI screen and overlay rendered on a TestBackend at 80×24, 120×40 and 200×50 and
+//! compared with snapshots; plus the properties a person relies on at each size.
 
 use std::time::Instant;
 
 use expanse::plan::Plan;
-use expanse::review;
+use expanse::review::{self, Inspection};
 use expanse::runner::{Event, Level, RunnerState};
-use expanse::tui::app::{App, Msg, ReviewData};
-use expanse::tui::keymap::{Action, Keymap};
+use expanse::tui::app::{App, Msg};
+use expanse::tui::keymap::{Key, Keymap, ScreenKind};
+use expanse::tui::screens::drafts::DraftSummary;
 use expanse::tui::theme::Theme;
 use expanse::tui::view;
 use ratatui::Terminal;
@@ -38,22 +40,14 @@ fn scene(size: (u16, u16)) -> App {
         (11, RunnerState::Done),
     ];
     for (n, s) in states {
-        if s == RunnerState::Review {
-            app.update(Msg::Core(at(Event::draft(
-                n,
-                337,
-                4,
-                "draft ready: 337 lines, 4 sources",
-            ))));
-        } else if s == RunnerState::Failed {
-            app.update(Msg::Core(at(Event::state(
-                n,
-                s,
-                "all 5 searches failed; the last error: HTTP 503",
-            ))));
-        } else {
-            app.update(Msg::Core(at(Event::state(n, s, ""))));
-        }
+        let e = match s {
+            RunnerState::Review => Event::draft(n, 337, 4, "draft ready: 337 lines, 4 sources"),
+            RunnerState::Failed => {
+                Event::state(n, s, "all 5 searches failed; the last error: HTTP 503")
+            }
+            _ => Event::state(n, s, ""),
+        };
+        app.update(Msg::Core(at(e)));
     }
     app.update(Msg::Core(at(Event {
         step: Some([3, 5]),
@@ -80,21 +74,62 @@ fn scene(size: (u16, u16)) -> App {
     app.update(Msg::Core(at(Event::log(
         Some(1),
         Level::Warn,
-        "fetch https://example.com/slow failed: timed out after 30 s",
+        "fetch https://example.com/slow failed: timed out after 30 s, and this line is long enough to wrap at word boundaries on a narrow terminal",
     ))));
-    app.update(Msg::Core(at(Event::error(
-        Some(1),
-        "approval refused: knowledge/x.md changed on disk",
-    ))));
+    app.notice = None;
+    app
+}
+
+fn inspection() -> Inspection {
+    let plan = Plan::parse(RUNNABLE);
+    let old =
+        "# ZeRO\n\nZeRO stage 2 partitions gradients and optimizer states.\n\nUnchanged tail.\n";
+    let new = "# ZeRO\n\nZeRO stage 3 partitions parameters, gradients and optimizer states. [1]\n\nUnchanged tail.\n\n## Sources\n\n[1] ZeRO — corpus://zero.md\n";
+    Inspection {
+        file: review::diff(
+            Some(old),
+            new,
+            "karpathy/distributed-training/00-deepspeed-zero-optimizer.md",
+        ),
+        drop: review::diff(
+            None,
+            "# KNOWLEDGE DROP: deepspeed-zero\n\n- **Runner**: PART 1\n",
+            "drops/KNOWLEDGE-DROP-deepspeed-zero-2025-11-13-[TIME].md",
+        ),
+        checklist: review::checklist(&plan.parts[0], new, &[]),
+        target: "karpathy/distributed-training/00-deepspeed-zero-optimizer.md".into(),
+        drop_name: "KNOWLEDGE-DROP-deepspeed-zero-2025-11-13-[TIME].md".into(),
+        base_hash: Some(review::content_hash(old)),
+    }
+}
+
+fn keys(app: &mut App, keys: &[Key]) {
+    for k in keys {
+        app.update(Msg::Key(*k));
+    }
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Msg::Key(Key::Char(c)));
+    }
+}
+
+/// The scene with PART 1's review open and loaded.
+fn reviewing(size: (u16, u16)) -> App {
+    let mut app = scene(size);
+    keys(&mut app, &[Key::Char('n')]);
+    app.update(Msg::ReviewLoaded {
+        part: 1,
+        result: Ok(Box::new(inspection())),
+    });
     app
 }
 
 fn render(app: &App, size: (u16, u16), no_color: bool) -> String {
     let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
     let theme = Theme::new(no_color);
-    let keys = Keymap::default();
-    let now = Instant::now();
-    term.draw(|f| view::draw(f, app, &theme, &keys, now))
+    term.draw(|f| view::draw(f, app, &theme, Instant::now()))
         .unwrap();
     let buf = term.backend().buffer().clone();
     let mut out = String::new();
@@ -109,78 +144,202 @@ fn render(app: &App, size: (u16, u16), no_color: bool) -> String {
     out
 }
 
+fn snap(name: &str, size: (u16, u16), screen: &str) {
+    insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen);
+}
+
+/// The key bar (last row) always offers help and quit.
+fn bar_has_help_and_quit(screen: &str) {
+    let bar = screen.lines().last().unwrap_or("");
+    assert!(bar.contains("? help") && bar.contains("q quit"), "{bar}");
+}
+
 #[test]
 fn grid_and_log_at_three_sizes() {
     for size in SIZES {
         let app = scene(size);
         let screen = render(&app, size, true);
-        // Four cards across at 160+ columns, fewer when narrow.
         let across = screen
             .lines()
             .find(|l| l.contains("PART 1 ·"))
             .unwrap()
             .matches("PART ")
             .count();
-        assert_eq!(
-            across,
-            if size.0 >= 160 {
-                4
-            } else {
-                (size.0 / 38) as usize
-            }
-        );
-        insta::assert_snapshot!(format!("grid_{}x{}", size.0, size.1), screen);
+        assert_eq!(across, ((size.0 / 38) as usize).min(4));
+        bar_has_help_and_quit(&screen);
+        // Cards that do not fit are counted, never drawn in part.
+        if size == (80, 24) {
+            assert!(screen.contains("cards below"), "{screen}");
+        }
+        snap("grid", size, &screen);
     }
+}
+
+#[test]
+fn maximised_log_scrolled_to_the_top_is_full() {
+    for size in SIZES {
+        let mut app = scene(size);
+        for i in 0..80 {
+            app.update(Msg::Core(at(Event::log(
+                Some(1),
+                Level::Info,
+                format!("fetch https://example.com/page-{i} → 12.0 KB"),
+            ))));
+        }
+        keys(&mut app, &[Key::Char('l'), Key::Char('g')]);
+        let screen = render(&app, size, true);
+        let body: Vec<&str> = screen.lines().skip(2).take(size.1 as usize - 3).collect();
+        assert!(
+            body.iter().all(|l| !l.trim().is_empty()),
+            "no blank rows when scrolled to the top:\n{screen}"
+        );
+        assert!(screen.contains("── earlier runs") || screen.contains("10:11:12"));
+        bar_has_help_and_quit(&screen);
+        snap("log_top", size, &screen);
+    }
+}
+
+#[test]
+fn a_filtered_scrolled_log_shows_every_match() {
+    let size = (80, 24);
+    let mut app = scene(size);
+    for i in 0..60 {
+        let text = if i % 15 == 0 {
+            format!("needle {i}")
+        } else {
+            format!("hay {i}")
+        };
+        app.update(Msg::Core(at(Event::log(Some(1), Level::Info, text))));
+    }
+    keys(&mut app, &[Key::Char('l'), Key::Char('/')]);
+    typed(&mut app, "needle");
+    keys(
+        &mut app,
+        &[Key::Enter, Key::Char('f'), Key::Char('k'), Key::Char('g')],
+    );
+    let screen = render(&app, size, true);
+    for i in [0, 15, 30, 45] {
+        assert!(screen.contains(&format!("needle {i}")), "{screen}");
+    }
+    assert!(!screen.contains("hay"), "{screen}");
 }
 
 #[test]
 fn review_screen_at_three_sizes() {
-    let plan = Plan::parse(RUNNABLE);
-    let old =
-        "# ZeRO\n\nZeRO stage 2 partitions gradients and optimizer states.\n\nUnchanged tail.\n";
-    let new = "# ZeRO\n\nZeRO stage 3 partitions parameters, gradients and optimizer states. [1]\n\nUnchanged tail.\n\n## Sources\n\n[1] ZeRO — corpus://zero.md\n";
     for size in SIZES {
-        let mut app = scene(size);
-        app.update(Msg::Action(Action::Next));
-        let data = ReviewData {
-            file: review::diff(
-                Some(old),
-                new,
-                "karpathy/distributed-training/00-deepspeed-zero-optimizer.md",
-            ),
-            drop: review::diff(
-                None,
-                "# KNOWLEDGE DROP: deepspeed-zero\n\n- **Runner**: PART 1\n",
-                "drops/KNOWLEDGE-DROP-deepspeed-zero-2025-11-13-[TIME].md",
-            ),
-            checklist: review::checklist(&plan.parts[0], new, &[]),
-            target: "karpathy/distributed-training/00-deepspeed-zero-optimizer.md".into(),
-            base_hash: Some(review::content_hash(old)),
-        };
-        app.update(Msg::ReviewLoaded {
-            part: 1,
-            result: Ok(Box::new(data)),
-        });
+        let app = reviewing(size);
         let screen = render(&app, size, true);
         assert!(screen.contains("review · PART 1"), "{screen}");
         assert!(screen.contains("0/5 sections"), "{screen}");
-        insta::assert_snapshot!(format!("review_{}x{}", size.0, size.1), screen);
+        bar_has_help_and_quit(&screen);
+        let row = screen.lines().find(|l| l.contains("checklist")).unwrap();
+        if size.0 < 120 {
+            assert!(
+                !row.contains("review ·"),
+                "narrow: the checklist goes under the diff"
+            );
+        } else {
+            assert!(row.contains("review ·"), "wide: side by side");
+        }
+        snap("review", size, &screen);
     }
 }
 
 #[test]
-fn help_overlay_lists_every_action() {
+fn review_search_highlights_and_counts() {
     let size = (120, 40);
-    let mut app = scene(size);
-    app.update(Msg::Action(Action::Help));
+    let mut app = reviewing(size);
+    keys(&mut app, &[Key::Char('/')]);
+    typed(&mut app, "zero");
+    keys(&mut app, &[Key::Enter]);
     let screen = render(&app, size, true);
-    for (_, text) in Action::HELP {
+    assert!(screen.contains("/zero 1/"), "{screen}");
+    snap("review_search", size, &screen);
+}
+
+#[test]
+fn drafts_screen_at_three_sizes() {
+    for size in SIZES {
+        let mut app = scene(size);
+        keys(&mut app, &[Key::Char('D')]);
+        app.update(Msg::DraftsLoaded(Ok(vec![DraftSummary {
+            part: 1,
+            added: 337,
+            removed: 0,
+            checklist: "5/5 sections, 337/500 lines".into(),
+            clean: false,
+        }])));
+        let screen = render(&app, size, true);
+        assert!(screen.contains("(not clean)"), "{screen}");
+        bar_has_help_and_quit(&screen);
+        snap("drafts", size, &screen);
+    }
+}
+
+#[test]
+fn help_reaches_every_key_at_every_size() {
+    let km = Keymap::default();
+    for size in SIZES {
+        let mut app = scene(size);
+        keys(&mut app, &[Key::Char('?')]);
+        let first = render(&app, size, true);
+        snap("help", size, &first);
+        keys(&mut app, &[Key::End]);
+        let last = render(&app, size, true);
+        let both = format!("{first}{last}");
+        for a in km.actions(ScreenKind::Grid) {
+            assert!(
+                both.contains(a.description()),
+                "help at {size:?} never shows \"{}\"",
+                a.description()
+            );
+        }
         assert!(
-            screen.contains(text),
-            "help is missing \"{text}\":\n{screen}"
+            last.contains("quit (asks"),
+            "the last line is reachable:\n{last}"
         );
     }
-    insta::assert_snapshot!("help_120x40", screen);
+}
+
+#[test]
+fn overlays_at_three_sizes() {
+    for size in SIZES {
+        // Quit asks while work is pending.
+        let mut app = scene(size);
+        keys(&mut app, &[Key::Char('q')]);
+        let screen = render(&app, size, true);
+        assert!(screen.contains("Quit now? y / n"), "{screen}");
+        snap("confirm_quit", size, &screen);
+
+        // Approve shows what will be written and waits for its key.
+        let mut app = reviewing(size);
+        keys(&mut app, &[Key::Char('a')]);
+        let screen = render(&app, size, true);
+        assert!(screen.contains("INDEX.md"), "{screen}");
+        assert!(screen.contains("any other key cancels"), "{screen}");
+        snap("confirm_approve", size, &screen);
+
+        // A long reason wraps and the toggle and Esc hint stay.
+        let mut app = reviewing(size);
+        keys(&mut app, &[Key::Char('r')]);
+        typed(
+            &mut app,
+            &"the sections on stages repeat the overview and cite nothing; ".repeat(3),
+        );
+        let screen = render(&app, size, true);
+        assert!(screen.contains("write it again"), "{screen}");
+        assert!(screen.contains("Esc: cancel"), "{screen}");
+        snap("reject_prompt", size, &screen);
+
+        // Redo of an approved PART asks first.
+        let mut app = scene(size);
+        let seven = app.cards.index_of(7).unwrap();
+        app.selected = seven;
+        keys(&mut app, &[Key::Char('R')]);
+        let screen = render(&app, size, true);
+        assert!(screen.contains("Run it again? y / n"), "{screen}");
+        snap("confirm_redo", size, &screen);
+    }
 }
 
 #[test]
@@ -199,32 +358,16 @@ fn no_color_drops_every_colour() {
     let size = (120, 40);
     let app = scene(size);
     let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
-    term.draw(|f| {
-        view::draw(
-            f,
-            &app,
-            &Theme::new(true),
-            &Keymap::default(),
-            Instant::now(),
-        )
-    })
-    .unwrap();
+    term.draw(|f| view::draw(f, &app, &Theme::new(true), Instant::now()))
+        .unwrap();
     let buf = term.backend().buffer();
     assert!(
         buf.content()
             .iter()
             .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset)
     );
-    term.draw(|f| {
-        view::draw(
-            f,
-            &app,
-            &Theme::new(false),
-            &Keymap::default(),
-            Instant::now(),
-        )
-    })
-    .unwrap();
+    term.draw(|f| view::draw(f, &app, &Theme::new(false), Instant::now()))
+        .unwrap();
     assert!(
         term.backend()
             .buffer()

@@ -130,20 +130,22 @@ fn grid_help_review_approve_plan_edit_and_quit() {
     // Pause on a PART with a draft says there is nothing to pause.
     t.keys(&["p"]);
     t.wait("the pause notice", |s| {
-        s.contains("PART 1 is review; nothing to pause")
+        s.contains("PART 1 is awaiting review; there is nothing to pause")
     });
 
     t.keys(&["?"]);
-    let help = t.wait("help", |s| s.contains("Keys (? or Esc closes)"));
+    let help = t.wait("help", |s| s.contains("Keys · grid"));
     assert!(
-        help.contains("pause / resume the selected runner") && help.contains("approve the draft"),
+        help.contains("pause / resume the selected runner"),
         "{help}"
     );
     t.keys(&["Escape"]);
-    t.wait("help closed", |s| !s.contains("Keys (? or Esc closes)"));
+    t.wait("help closed", |s| !s.contains("Keys · grid"));
 
-    // Review the next draft and approve it.
+    // `n` opens the selected card's new draft first, then the next one not yet opened.
     t.keys(&["n"]);
+    t.wait("PART 1's review", |s| s.contains("review · PART 1"));
+    t.keys(&["Escape", "n"]);
     let review = t.wait("the review screen", |s| {
         s.contains("review · PART 2") && s.contains("sections,")
     });
@@ -156,6 +158,8 @@ fn grid_help_review_approve_plan_edit_and_quit() {
         s.contains("KNOWLEDGE DROP: pipeline-parallelism")
     });
     t.keys(&["a"]);
+    t.wait("the approval question", |s| s.contains("Approve? y"));
+    t.keys(&["y"]);
     t.wait("approval", |s| s.contains("✓ 1 approved"));
     let target = ws
         .path()
@@ -178,11 +182,50 @@ fn grid_help_review_approve_plan_edit_and_quit() {
     t.keys(&["y"]);
     let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
     assert!(after.contains("EXPANSE-EXITED 0"), "{after}");
-    assert!(after.contains("drafts await review"), "{after}");
+    assert!(after.contains("drafts awaiting review"), "{after}");
     assert!(
         !after.contains("PART 1 ·"),
         "the alternate screen is gone: {after}"
     );
+}
+
+#[test]
+fn at_80x24_typed_text_writes_nothing_and_help_reaches_quit() {
+    let ws = workspace(RUNNABLE);
+    let t = Tmux::start(&command(ws.path(), "--only 1-2"), (80, 24));
+    t.wait("two drafts", |s| s.contains("◆ 2 review"));
+    let plan_before = std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap();
+    t.keys(&["n"]);
+    t.wait("the review screen", |s| {
+        s.contains("review · PART 1") && s.contains("sections,")
+    });
+    // The keys of `/data` and `/ZeRO-3` include `a` (approve) and `e` (edit): typed into the
+    // search, they are text.
+    t.keys(&["/", "d", "a", "t", "a", "Enter"]);
+    t.wait("the search", |s| s.contains("/data"));
+    t.keys(&["/", "Z", "e", "R", "O", "-", "3", "Enter"]);
+    let shown = t.wait("the second search", |s| s.contains("/ZeRO-3"));
+    assert!(shown.contains("review · PART 1"), "{shown}");
+    assert!(!shown.contains("Approve?"), "{shown}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap(),
+        plan_before,
+        "nothing was approved"
+    );
+    assert!(
+        !ws.path().join("knowledge/karpathy").exists(),
+        "nothing was written to the knowledge base"
+    );
+    t.keys(&["Escape", "Escape", "?", "End"]);
+    let help = t.wait("the end of the help", |s| s.contains("quit (asks"));
+    assert!(help.contains("Keys · grid"), "{help}");
+    t.keys(&["Escape"]);
+    let grid = t.wait("help closed", |s| !s.contains("Keys · grid"));
+    let bar = grid.lines().last().unwrap_or("");
+    assert!(bar.contains("? help") && bar.contains("q quit"), "{grid}");
+    t.keys(&["q", "y"]);
+    t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
 }
 
 #[test]
@@ -227,7 +270,7 @@ fn sigterm_restores_the_terminal_and_keeps_drafts() {
             .success()
     );
     let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
-    assert!(after.contains("2 drafts await review"), "{after}");
+    assert!(after.contains("2 drafts awaiting review"), "{after}");
     assert!(
         !after.contains("PART 1 ·"),
         "the alternate screen is gone: {after}"
@@ -268,7 +311,7 @@ fn the_editor_suspends_the_tui_and_the_edit_is_reviewed() {
         after.contains("review · PART 1"),
         "back in the review screen after the editor: {after}"
     );
-    t.keys(&["a"]);
+    t.keys(&["a", "y"]);
     t.wait("approval", |s| s.contains("✓ 1 approved"));
     let file = std::fs::read_to_string(
         ws.path()

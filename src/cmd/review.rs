@@ -123,8 +123,8 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
         );
     }
     println!(
-        "\n{} drafts await review. `--diff N` shows one, `--approve N` writes it, `--reject N` drops it.",
-        pending.len()
+        "\n{} awaiting review. `--diff N` shows one, `--approve N` writes it, `--reject N` drops it.",
+        expanse::words::plural(pending.len(), "draft")
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use expanse::journal::{Cache, Journal};
 use expanse::review::Review;
 use expanse::runner::{self, Event, EventKind, Level, RunContext, RunOptions, RunnerState};
+use expanse::words::plural;
 use expanse::workspace::{Workspace, parse_only};
 use tokio::sync::mpsc;
 
@@ -155,11 +156,12 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             keymap,
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             bell: std::env::var_os("EXPANSE_BELL").is_some_and(|v| !v.is_empty()),
+            confirm_approve: config.review.confirm_approve.unwrap_or(true),
         };
         let summary = rt
             .block_on(expanse::tui::run(ctx, options, tui))
             .context("the terminal UI failed")?;
-        return Ok(report(&summary));
+        return Ok(report(&summary, &review_command(root, &shown)));
     }
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
@@ -177,11 +179,20 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         let _ = stdout.flush();
         handle.await
     })?;
-    Ok(report(&summary))
+    Ok(report(&summary, &review_command(root, &shown)))
 }
 
 /// The run's final summary on stderr; exit status 1 when any PART failed.
-fn report(summary: &runner::Summary) -> ExitCode {
+/// The command that reviews this plan, as the user would type it.
+fn review_command(root: &Path, shown: &str) -> String {
+    if root == Path::new(".") {
+        format!("expanse review {shown}")
+    } else {
+        format!("expanse --root {} review {shown}", root.display())
+    }
+}
+
+fn report(summary: &runner::Summary, review: &str) -> ExitCode {
     let mut counts: Vec<String> = Vec::new();
     for state in RunnerState::ALL {
         let n = summary.count(state);
@@ -190,14 +201,15 @@ fn report(summary: &runner::Summary) -> ExitCode {
         }
     }
     eprintln!(
-        "expanse: finished {} PARTs: {}",
-        summary.states.len(),
+        "expanse: finished {}: {}",
+        plural(summary.states.len(), "PART"),
         counts.join(", ")
     );
     let waiting = summary.count(RunnerState::Review);
     if waiting > 0 {
         eprintln!(
-            "expanse: {waiting} drafts await review (`expanse review PLAN`, or the terminal UI); they persist"
+            "expanse: {} awaiting review (`{review}`, or the terminal UI); they persist",
+            plural(waiting, "draft")
         );
     }
     if summary.count(RunnerState::Failed) > 0 {

@@ -86,6 +86,24 @@ pub fn content_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// The knowledge file as the reviewer's diff showed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// Not known (the CLI without a diff): the draft's own record of the file is used.
+    Unknown,
+    /// There was no file.
+    Absent,
+    /// The file had this content hash.
+    Hash(String),
+}
+
+impl Seen {
+    /// From the content hash of the file the diff was drawn from (None: no file).
+    pub fn from_hash(hash: Option<String>) -> Seen {
+        hash.map_or(Seen::Absent, Seen::Hash)
+    }
+}
+
 /// A draft awaiting review with what the reviewer sees first.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -119,6 +137,8 @@ pub struct Inspection {
     pub checklist: Checklist,
     /// The target path, relative to `knowledge/`.
     pub target: String,
+    /// The drop's file name as planned (`[TIME]` is filled in when it is written).
+    pub drop_name: String,
     /// Content hash of the file on disk these diffs were computed against (None: no file).
     pub base_hash: Option<String>,
 }
@@ -245,6 +265,7 @@ impl Review {
             ),
             checklist: self.checklist_for(spec, &draft),
             target: draft.target,
+            drop_name: draft.drop_name,
             base_hash: hash,
         })
     }
@@ -267,6 +288,14 @@ impl Review {
             .join("\n")
             + "\n";
         draft.text = text.to_string();
+        self.journal.save_draft(&draft)?;
+        Ok(())
+    }
+
+    /// Replace the draft's KNOWLEDGE DROP with an edit; that text is what approval writes.
+    pub fn edit_drop(&self, part: u32, text: &str) -> Result<(), ReviewError> {
+        let mut draft = self.draft(part)?;
+        draft.drop_text = text.to_string();
         self.journal.save_draft(&draft)?;
         Ok(())
     }
@@ -296,7 +325,7 @@ impl Review {
         part: u32,
         when: chrono::DateTime<chrono::Local>,
     ) -> Result<Approved, ReviewError> {
-        self.approve_seen(part, when, None)
+        self.approve_seen(part, when, Seen::Unknown)
     }
 
     /// [`Review::approve`], checking the file against `seen`: the content hash of the target the
@@ -306,7 +335,7 @@ impl Review {
         &self,
         part: u32,
         when: chrono::DateTime<chrono::Local>,
-        seen: Option<Option<String>>,
+        seen: Seen,
     ) -> Result<Approved, ReviewError> {
         let status = self.statuses()?.remove(&part).unwrap_or_default();
         let resuming = status.approval_drop.clone();
@@ -331,7 +360,11 @@ impl Review {
 
         // Never clobber: the file must be as it was when the draft's diff was computed.
         let current = self.on_disk(&draft.target)?;
-        let expected = seen.unwrap_or_else(|| draft.base_hash.clone());
+        let expected = match seen {
+            Seen::Unknown => draft.base_hash.clone(),
+            Seen::Absent => None,
+            Seen::Hash(h) => Some(h),
+        };
         let unchanged = current.as_deref().map(content_hash) == expected
             || current.as_deref() == Some(draft.text.as_str());
         if !unchanged {

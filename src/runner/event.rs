@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::state::{RunnerState, now};
+use crate::review::Seen;
+use crate::state::{RunnerState, Usage, now};
 
 /// What kind of event this is.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -64,6 +65,22 @@ pub struct Event {
     /// Step progress of search and fetch logs: `[done, total]`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub step: Option<[usize; 2]>,
+    /// The PART's model usage so far (usage events and state events after model requests).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub usage: Option<Usage>,
+    /// Why a review decision was refused (error events answering approve, reject or undo).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refusal: Option<Refusal>,
+}
+
+/// Why the supervisor refused a reviewer's decision; the review screen acts on the kind.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The file changed on disk since the diff the reviewer saw: show the new diff.
+    Conflict,
+    /// Anything else (a read-only folder, a missing draft); nothing was written.
+    Failed,
 }
 
 impl Event {
@@ -80,6 +97,8 @@ impl Event {
             hits: None,
             path: None,
             step: None,
+            usage: None,
+            refusal: None,
         }
     }
 
@@ -104,6 +123,14 @@ impl Event {
         Event {
             level: Some(Level::Error),
             ..Self::base(part, EventKind::Error, message.into())
+        }
+    }
+
+    /// A refused review decision; nothing was written.
+    pub fn refused(part: u32, refusal: Refusal, message: impl Into<String>) -> Self {
+        Event {
+            refusal: Some(refusal),
+            ..Self::error(Some(part), message)
         }
     }
 
@@ -161,9 +188,8 @@ pub enum Command {
     Approve {
         /// The PART.
         part: u32,
-        /// The content hash of the target the reviewer's diff was drawn from (`Some(None)`: no
-        /// file); the approval is refused if the file differs now. None: the draft's record.
-        seen: Option<Option<String>>,
+        /// The target as the reviewer saw it; the approval is refused if it differs now.
+        seen: Seen,
     },
     /// Reject a draft: skip the PART, or (requeue) write it again with the reason.
     Reject {

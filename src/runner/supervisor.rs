@@ -13,11 +13,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::driver::{Outcome, RunnerCtx, run_part};
-use super::event::{Command, Event, EventKind, Level, Target};
+use super::event::{Command, Event, EventKind, Level, Refusal, Target};
 use crate::journal::{Cache, Journal, Record, replay};
 use crate::plan::{Part, Plan};
 use crate::research::Providers;
-use crate::review::{AutoApproval, Review};
+use crate::review::{AutoApproval, Review, ReviewError, Seen};
 use crate::state::RunnerState;
 use crate::state::{after_plan_edit, initial_state};
 use crate::workspace::Workspace;
@@ -305,7 +305,7 @@ impl Supervisor {
         let part = event.part;
         self.forward(event).await;
         if auto_approve && let Some(n) = part {
-            self.approve(n, true, None).await;
+            self.approve(n, true, Seen::Unknown).await;
         }
     }
 
@@ -319,7 +319,7 @@ impl Supervisor {
 
     /// Approve a draft (only when its checklist is clean, for `--approve-all`). Approvals run one
     /// at a time here, so two never tick the plan at once.
-    async fn approve(&mut self, n: u32, only_if_clean: bool, seen: Option<Option<String>>) {
+    async fn approve(&mut self, n: u32, only_if_clean: bool, seen: Seen) {
         let review = self.review();
         let result = tokio::task::spawn_blocking(move || {
             let now = chrono::Local::now();
@@ -347,9 +347,9 @@ impl Supervisor {
                 ))
                 .await;
                 let why = if only_if_clean {
-                    "approved: checklist clean (--approve-all)"
+                    "checklist clean (--approve-all)"
                 } else {
-                    "approved"
+                    ""
                 };
                 self.forward(Event::state(n, RunnerState::Approved, why))
                     .await;
@@ -363,15 +363,21 @@ impl Supervisor {
                 .await;
             }
             Ok(Err(e)) => {
-                self.forward(Event::error(
-                    Some(n),
+                let refusal = match e {
+                    ReviewError::Conflict { .. } => Refusal::Conflict,
+                    _ => Refusal::Failed,
+                };
+                self.forward(Event::refused(
+                    n,
+                    refusal,
                     format!("approval refused, nothing was written: {e}"),
                 ))
                 .await
             }
             Err(e) => {
-                self.forward(Event::error(
-                    Some(n),
+                self.forward(Event::refused(
+                    n,
+                    Refusal::Failed,
                     format!("approval failed, nothing was written: {e}"),
                 ))
                 .await
@@ -409,12 +415,20 @@ impl Supervisor {
                 .await
             }
             Ok(Err(e)) => {
-                self.forward(Event::error(Some(n), format!("rejection failed: {e}")))
-                    .await
+                self.forward(Event::refused(
+                    n,
+                    Refusal::Failed,
+                    format!("rejection failed: {e}"),
+                ))
+                .await
             }
             Err(e) => {
-                self.forward(Event::error(Some(n), format!("rejection failed: {e}")))
-                    .await
+                self.forward(Event::refused(
+                    n,
+                    Refusal::Failed,
+                    format!("rejection failed: {e}"),
+                ))
+                .await
             }
         }
     }

@@ -1,11 +1,17 @@
 //! The terminal UI: a front end over the supervisor's Events and Commands (ratatui + crossterm).
 
 pub mod app;
+pub mod cards;
 pub mod keymap;
 pub mod layout;
 pub mod logbuf;
+pub mod overlay;
 pub mod runtime;
+pub mod screens;
+pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod wrap;
 
-pub use runtime::{TuiOptions, restore_terminal, run};
+pub use runtime::{TuiOptions, run};
+pub use terminal::restore_terminal;

@@ -1,27 +1,27 @@
-//! The TUI's driver: owns the terminal, reads input on a thread, runs the select loop, draws at
-//! most 60 frames a second and only when something changed, and executes the app's effects.
+//! The TUI's driver: one select loop over core events, terminal input, finished background
+//! work, signals and timers. It blocks until one of them has something: no polling, a tick only
+//! while a spinner is on screen, a frame only when something changed (at most 60 a second).
 
-use std::io::{Stdout, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{
-    self as ct, Event as CtEvent, KeyCode, KeyEventKind, MouseButton, MouseEventKind,
-};
-use crossterm::{execute, terminal};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use crossterm::event::EventStream;
+use futures_util::StreamExt as _;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use super::app::{App, DraftSummary, Effect, Msg};
+use super::app::{App, EditFailure, Edited, Msg};
 use super::keymap::Keymap;
+use super::screens::drafts::DraftSummary;
+use super::screens::{EditWhat, Effect};
+use super::terminal::{Term, install_panic_hook, message};
 use super::theme::Theme;
 use super::view;
 use crate::plan;
 use crate::review::Review;
-use crate::runner::{self, Command, RunContext, RunOptions, RunnerState, Summary};
+use crate::runner::{self, Command, RunContext, RunOptions, Summary};
 
 /// How the TUI looks and behaves.
 pub struct TuiOptions {
@@ -31,121 +31,37 @@ pub struct TuiOptions {
     pub no_color: bool,
     /// Ring the bell when a draft arrives.
     pub bell: bool,
+    /// Ask for a confirming key before approving (`[review] confirm_approve`).
+    pub confirm_approve: bool,
 }
 
 /// Frames are at least this far apart (60 per second at most).
 const FRAME: Duration = Duration::from_millis(16);
-/// Spinner and elapsed-time tick.
+/// Spinner and elapsed-time tick, only while a spinner is on screen.
 const TICK: Duration = Duration::from_millis(250);
 /// Core events applied per loop turn before input and drawing get a chance.
 const DRAIN: usize = 20_000;
 
-/// Restore the terminal: leave raw mode and the alternate screen, show the cursor.
-pub fn restore_terminal() {
-    let _ = terminal::disable_raw_mode();
-    let _ = execute!(
-        std::io::stdout(),
-        ct::DisableMouseCapture,
-        terminal::LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
-}
-
-/// The terminal in TUI mode; dropping it restores the terminal.
-struct Term {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
-}
-
-impl Term {
-    fn enter() -> std::io::Result<Term> {
-        terminal::enable_raw_mode()?;
-        let mut out = std::io::stdout();
-        if let Err(e) = execute!(out, terminal::EnterAlternateScreen, ct::EnableMouseCapture) {
-            restore_terminal();
-            return Err(e);
-        }
-        let terminal =
-            Terminal::new(CrosstermBackend::new(out)).inspect_err(|_| restore_terminal())?;
-        Ok(Term { terminal })
-    }
-
-    /// Leave TUI mode for an external program (the editor).
-    fn suspend(&mut self) {
-        restore_terminal();
-    }
-
-    fn resume(&mut self) -> std::io::Result<()> {
-        terminal::enable_raw_mode()?;
-        execute!(
-            std::io::stdout(),
-            terminal::EnterAlternateScreen,
-            ct::EnableMouseCapture
-        )?;
-        self.terminal.clear()
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        restore_terminal();
-    }
-}
-
-/// Restore the terminal before a panic message is printed, so it is readable.
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        // A runner's panic is caught and reported as a failed PART while the UI goes on; only a
-        // panic of the UI's own thread ends it, and then the terminal must be readable.
-        if std::thread::current().name() == Some("main") {
-            restore_terminal();
-            previous(info);
-        } else {
-            // Printed on the UI's screen it would garble it; the PART shows the failure.
-            tracing::error!("{info}");
-        }
-    }));
-}
-
-/// Keyboard, mouse and resize events, read on a thread (crossterm's reads block).
-fn spawn_input(tx: mpsc::Sender<CtEvent>, paused: Arc<AtomicBool>, stop: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            // While the editor runs, its keystrokes are its own.
-            if paused.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(20));
-                continue;
-            }
-            match ct::poll(Duration::from_millis(50)) {
-                Ok(true) => match ct::read() {
-                    Ok(ev) => {
-                        if tx.blocking_send(ev).is_err() {
-                            return;
-                        }
-                    }
-                    Err(_) => return,
-                },
-                Ok(false) => {}
-                Err(_) => return,
-            }
-        }
-    });
-}
-
-/// Run the TUI over a supervisor until the user quits; returns the run's summary.
+/// Run the TUI over a supervisor until the user quits (or a signal ends it); returns the run's
+/// summary. The terminal is restored on every way out.
 pub async fn run(
     ctx: RunContext,
     options: RunOptions,
     tui: TuiOptions,
 ) -> std::io::Result<Summary> {
     let plan = ctx.plan.clone();
-    // Which providers the run uses, and why, stays on screen until the first key.
-    let providers = ctx.providers.description.clone();
+    let providers = format!(
+        "{} · {} · {}",
+        ctx.providers.search.name(),
+        ctx.providers.fetch.name(),
+        ctx.providers.writer.name()
+    );
     let review = Arc::new(Review::new(
         ctx.workspace.clone(),
         ctx.plan_path.clone(),
         ctx.journal.clone(),
     ));
+    let history = ctx.journal.records().unwrap_or_default();
     let plan_path = ctx.plan_path.clone();
     let knowledge = ctx.workspace.knowledge();
     let (ev_tx, mut ev_rx) = mpsc::channel(1024);
@@ -156,28 +72,38 @@ pub async fn run(
     let only = options.only.clone();
     let (commands, supervisor) = runner::spawn(ctx, options, ev_tx);
 
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
+    let mut term_sig = signal(SignalKind::terminate())?;
+    let mut tstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+
     install_panic_hook();
     let mut term = Term::enter()?;
     let size = term.terminal.size()?;
     let mut app = App::new(&plan, only, (size.width, size.height));
+    app.cards.seed(&history);
+    app.keymap = tui.keymap;
     app.bell = tui.bell;
-    app.notice = Some(providers);
+    app.confirm_approve = tui.confirm_approve;
+    app.providers = providers;
     let theme = Theme::new(tui.no_color);
 
-    let (in_tx, mut in_rx) = mpsc::channel(256);
-    let input_paused = Arc::new(AtomicBool::new(false));
-    let input_stop = Arc::new(AtomicBool::new(false));
-    spawn_input(in_tx, input_paused.clone(), input_stop.clone());
+    let mut input = Some(EventStream::new());
     let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(256);
     let _watcher = watch_paths(&plan_path, &knowledge, msg_tx.clone());
 
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut tick = tokio::time::interval(TICK);
     let mut last_draw = Instant::now() - FRAME;
+    let mut next_tick: Option<tokio::time::Instant> = None;
     'main: loop {
         let frame_due = app
             .dirty
             .then(|| tokio::time::Instant::from_std(last_draw + FRAME));
+        if app.animating() {
+            next_tick.get_or_insert_with(|| tokio::time::Instant::now() + TICK);
+        } else {
+            next_tick = None;
+        }
         let mut effects = Vec::new();
         tokio::select! {
             Some(e) = ev_rx.recv() => {
@@ -190,16 +116,27 @@ pub async fn run(
                     }
                 }
             }
-            Some(input) = in_rx.recv() => {
-                if let Some(msg) = translate(&app, &tui.keymap, input) {
-                    effects.extend(app.update(msg));
+            ev = next_input(&mut input) => match ev {
+                Some(Ok(ev)) => {
+                    if let Some(msg) = message(ev) {
+                        effects.extend(app.update(msg));
+                    }
                 }
-            }
+                // The terminal is gone (its window closed): end as on SIGHUP.
+                Some(Err(_)) | None => break 'main,
+            },
             Some(msg) = msg_rx.recv() => effects.extend(app.update(msg)),
-            _ = tick.tick() => effects.extend(app.update(Msg::Tick)),
-            _ = sigterm.recv() => break 'main,
+            _ = sleep_until(next_tick), if next_tick.is_some() => {
+                next_tick = None;
+                effects.extend(app.update(Msg::Tick));
+            }
+            _ = hup.recv() => break 'main,
+            _ = int.recv() => break 'main,
+            _ = quit.recv() => break 'main,
+            _ = term_sig.recv() => break 'main,
+            _ = tstp.recv() => effects.push(Effect::Suspend),
             _ = sleep_until(frame_due), if frame_due.is_some() => {
-                term.terminal.draw(|f| view::draw(f, &app, &theme, &tui.keymap, Instant::now()))?;
+                term.terminal.draw(|f| view::draw(f, &app, &theme, Instant::now()))?;
                 app.dirty = false;
                 last_draw = Instant::now();
             }
@@ -220,44 +157,49 @@ pub async fn run(
                 Effect::LoadReview(n) => {
                     let (review, tx) = (review.clone(), msg_tx.clone());
                     tokio::task::spawn_blocking(move || {
-                        let result = review.inspect(n).map(Box::new).map_err(|e| e.to_string());
+                        let result = review.inspect(n).map(Box::new);
                         let _ = tx.blocking_send(Msg::ReviewLoaded { part: n, result });
                     });
                 }
                 Effect::LoadDrafts => {
                     let (review, tx) = (review.clone(), msg_tx.clone());
                     tokio::task::spawn_blocking(move || {
-                        let rows = review
-                            .pending()
-                            .map(|pending| {
-                                pending
-                                    .into_iter()
-                                    .map(|p| DraftSummary {
-                                        part: p.draft.part,
-                                        added: p.diff.added,
-                                        removed: p.diff.removed,
-                                        checklist: p.checklist.summary(),
-                                        clean: p.checklist.is_clean(),
-                                    })
-                                    .collect()
-                            })
-                            .map_err(|e| e.to_string());
+                        let rows = review.pending().map(|pending| {
+                            pending
+                                .into_iter()
+                                .map(|p| DraftSummary {
+                                    part: p.draft.part,
+                                    added: p.diff.added,
+                                    removed: p.diff.removed,
+                                    checklist: p.checklist.summary(),
+                                    clean: p.checklist.is_clean(),
+                                })
+                                .collect()
+                        });
                         let _ = tx.blocking_send(Msg::DraftsLoaded(rows));
                     });
                 }
-                Effect::Edit(n) => {
-                    input_paused.store(true, Ordering::Relaxed);
+                Effect::Edit { part, what } => {
+                    // The editor owns the terminal and its keys until it exits.
+                    drop(input.take());
                     term.suspend();
-                    let result = edit_draft(&review, n);
+                    let result = tokio::task::block_in_place(|| edit_draft(&review, part, what));
                     term.resume()?;
-                    input_paused.store(false, Ordering::Relaxed);
+                    input = Some(EventStream::new());
+                    send_msg(&msg_tx, Msg::Edited { part, result }).await;
                     app.dirty = true;
-                    let _ = msg_tx.send(Msg::ReviewDone { part: n, result }).await;
+                }
+                Effect::Suspend => {
+                    drop(input.take());
+                    tokio::task::block_in_place(|| term.stop_process())?;
+                    input = Some(EventStream::new());
+                    let size = term.terminal.size()?;
+                    send_msg(&msg_tx, Msg::Resize(size.width, size.height)).await;
+                    app.dirty = true;
                 }
             }
         }
     }
-    input_stop.store(true, Ordering::Relaxed);
     let _ = commands.send(Command::Shutdown).await;
     drop(term);
     // Events still in flight are not shown any more; the supervisor must not block on them.
@@ -265,6 +207,20 @@ pub async fn run(
     let summary = supervisor.await.map_err(std::io::Error::other)?;
     drain.abort();
     Ok(summary)
+}
+
+/// Queue a message for the app's next turn.
+async fn send_msg(tx: &mpsc::Sender<Msg>, msg: Msg) {
+    let _ = tx.send(msg).await;
+}
+
+async fn next_input(
+    input: &mut Option<EventStream>,
+) -> Option<std::io::Result<crossterm::event::Event>> {
+    match input {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -315,45 +271,22 @@ fn watch_paths(
     Some(watcher)
 }
 
-/// A terminal event as a message: text for an open prompt, otherwise a bound action.
-fn translate(app: &App, keymap: &Keymap, ev: CtEvent) -> Option<Msg> {
-    match ev {
-        CtEvent::Key(k) if k.kind != KeyEventKind::Release => {
-            if app.wants_text() {
-                return match k.code {
-                    KeyCode::Char(c) => Some(Msg::Char(c)),
-                    KeyCode::Tab => Some(Msg::Char('\t')),
-                    KeyCode::Backspace => Some(Msg::Backspace),
-                    KeyCode::Enter => Some(Msg::Submit),
-                    KeyCode::Esc => Some(Msg::Cancel),
-                    _ => None,
-                };
-            }
-            keymap.action(&k).map(Msg::Action)
-        }
-        CtEvent::Mouse(m) => match m.kind {
-            MouseEventKind::Down(MouseButton::Left) => Some(Msg::Click {
-                col: m.column,
-                row: m.row,
-            }),
-            MouseEventKind::ScrollUp => Some(Msg::Wheel { up: true }),
-            MouseEventKind::ScrollDown => Some(Msg::Wheel { up: false }),
-            _ => None,
-        },
-        CtEvent::Resize(w, h) => Some(Msg::Resize(w, h)),
-        _ => None,
-    }
-}
-
-/// Open the draft in $VISUAL / $EDITOR; the edited text replaces the draft.
-fn edit_draft(review: &Review, n: u32) -> Result<(RunnerState, String), String> {
-    let draft = review.draft(n).map_err(|e| e.to_string())?;
-    let Some(text) = crate::editor::edit(&draft.text).map_err(|e| e.to_string())? else {
-        return Ok((RunnerState::Review, format!("PART {n}: no change")));
+/// Open the draft's file or drop in $VISUAL / $EDITOR; the edited text replaces it.
+fn edit_draft(review: &Review, n: u32, what: EditWhat) -> Result<Edited, EditFailure> {
+    let draft = review.draft(n)?;
+    let current = match what {
+        EditWhat::File => &draft.text,
+        EditWhat::Drop => &draft.drop_text,
     };
-    review.edit(n, &text).map_err(|e| e.to_string())?;
-    Ok((
-        RunnerState::Review,
-        format!("PART {n}: draft edited ({} lines)", text.lines().count()),
-    ))
+    let Some(text) = crate::editor::edit(current)? else {
+        return Ok(Edited::Unchanged);
+    };
+    match what {
+        EditWhat::File => review.edit(n, &text)?,
+        EditWhat::Drop => review.edit_drop(n, &text)?,
+    }
+    Ok(Edited::Changed {
+        what,
+        lines: text.lines().count(),
+    })
 }

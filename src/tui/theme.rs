@@ -2,7 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::runner::RunnerState;
+use crate::state::RunnerState;
 
 /// The styles the views use.
 #[derive(Debug, Clone, Copy)]

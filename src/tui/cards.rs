@@ -1,0 +1,417 @@
+//! The TUI's read model: one card per PART, built from the plan, the journal's history and the
+//! supervisor's events. The screens only read it; only [`Cards::apply`] and the seeding change it.
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::{Duration, Instant};
+
+use crate::journal::Record;
+use crate::plan::Plan;
+use crate::runner::{Event, EventKind, Level};
+use crate::state::{RunnerState, Usage, planned_state};
+
+use super::logbuf::LogBuf;
+
+/// One PART's card.
+#[derive(Debug, Clone)]
+pub struct Card {
+    /// PART number.
+    pub number: u32,
+    /// The target's file stem.
+    pub stem: String,
+    /// The target path.
+    pub target: String,
+    /// EXPANSION number and title.
+    pub expansion: Option<(u32, String)>,
+    /// Current state.
+    pub state: RunnerState,
+    /// Step progress of the current step: `[done, total]`.
+    pub step: Option<[usize; 2]>,
+    /// Sources gathered so far.
+    pub sources: usize,
+    /// Lines of the draft, once drafted.
+    pub lines: Option<usize>,
+    /// When it last became active in this session.
+    pub started: Option<Instant>,
+    /// Time spent, frozen once settled (from the journal for earlier runs).
+    pub elapsed: Duration,
+    /// Why it failed or paused, when it did.
+    pub message: String,
+    /// Model tokens used (and whether counted by expanse rather than the server).
+    pub usage: Usage,
+    /// Its log.
+    pub log: LogBuf,
+}
+
+impl Card {
+    /// Time active so far.
+    pub fn elapsed_now(&self, now: Instant) -> Duration {
+        match self.started {
+            Some(t) if self.state.is_active() => self.elapsed + (now - t),
+            _ => self.elapsed,
+        }
+    }
+
+    /// Whether a spinner turns on this card.
+    pub fn spinning(&self) -> bool {
+        self.state.is_active() && self.state != RunnerState::Paused
+    }
+}
+
+/// What applying an event changed that a front end reacts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing beyond the card itself.
+    None,
+    /// A draft arrived for this PART.
+    DraftArrived(u32),
+}
+
+/// Every card, in plan order.
+#[derive(Debug, Clone, Default)]
+pub struct Cards {
+    /// The cards.
+    pub list: Vec<Card>,
+    /// The PARTs this run covers (None: all).
+    only: Option<BTreeSet<u32>>,
+}
+
+impl Cards {
+    /// The cards of `plan`'s PARTs (those in `only`, when given), each as the plan leaves it
+    /// until events arrive.
+    pub fn new(plan: &Plan, only: Option<BTreeSet<u32>>) -> Cards {
+        let mut cards = Cards {
+            list: Vec::new(),
+            only,
+        };
+        cards.merge_plan(plan);
+        cards
+    }
+
+    /// Add cards for PARTs the plan gained (within `only`); returns how many were added.
+    pub fn merge_plan(&mut self, plan: &Plan) -> usize {
+        let mut added = 0;
+        for p in &plan.parts {
+            if self.index_of(p.number).is_some()
+                || self.only.as_ref().is_some_and(|o| !o.contains(&p.number))
+            {
+                continue;
+            }
+            added += 1;
+            self.list.push(Card {
+                number: p.number,
+                stem: p.stem().to_string(),
+                target: p.target.clone(),
+                expansion: p.expansion.as_ref().map(|e| (e.number, e.title.clone())),
+                state: planned_state(p),
+                step: None,
+                sources: 0,
+                lines: None,
+                started: None,
+                elapsed: Duration::ZERO,
+                message: String::new(),
+                usage: Usage::default(),
+                log: LogBuf::default(),
+            });
+        }
+        added
+    }
+
+    /// The index of PART `n`'s card.
+    pub fn index_of(&self, n: u32) -> Option<usize> {
+        self.list.iter().position(|c| c.number == n)
+    }
+
+    /// PART `n`'s card.
+    pub fn get(&self, n: u32) -> Option<&Card> {
+        self.list.iter().find(|c| c.number == n)
+    }
+
+    fn get_mut(&mut self, n: u32) -> Option<&mut Card> {
+        self.list.iter_mut().find(|c| c.number == n)
+    }
+
+    /// Runners doing work, queued, or paused mid-work.
+    pub fn active(&self) -> usize {
+        self.list
+            .iter()
+            .filter(|c| c.state.is_active() || c.state == RunnerState::Queued)
+            .count()
+    }
+
+    /// PARTs whose draft awaits review.
+    pub fn in_review(&self) -> Vec<u32> {
+        self.list
+            .iter()
+            .filter(|c| c.state == RunnerState::Review)
+            .map(|c| c.number)
+            .collect()
+    }
+
+    /// The whole plan's model usage.
+    pub fn usage(&self) -> Usage {
+        let mut total = Usage::default();
+        for c in &self.list {
+            total.add(c.usage);
+        }
+        total
+    }
+
+    /// What earlier runs left in the journal, shown in each card's log before this run's events:
+    /// a re-run must not make a PART look as if it had done nothing.
+    pub fn seed(&mut self, records: &[Record]) {
+        let mut fetched: HashSet<(u32, &str)> = HashSet::new();
+        let mut seen: BTreeSet<u32> = BTreeSet::new();
+        let mut span: std::collections::HashMap<u32, (String, String)> = Default::default();
+        for r in records {
+            let n = r.part();
+            let Some(card) = self.get_mut(n) else {
+                continue;
+            };
+            if seen.insert(n) {
+                card.log
+                    .push("", Level::Info, "── earlier runs, from the journal ──");
+            }
+            let ts = record_ts(r);
+            span.entry(n)
+                .and_modify(|s| s.1 = ts.to_string())
+                .or_insert_with(|| (ts.to_string(), ts.to_string()));
+            let time = ts.get(11..19).unwrap_or("");
+            let line = match r {
+                Record::State { state, message, .. } => {
+                    Some(state_line(*state, message.as_deref().unwrap_or("")))
+                }
+                Record::Searched { query, hits, .. } => Some(format!(
+                    "search \"{query}\" → {}",
+                    crate::words::plural(*hits, "hit")
+                )),
+                Record::Fetched { url, bytes, .. } => {
+                    if fetched.insert((n, url.as_str())) {
+                        card.sources += 1;
+                    }
+                    Some(format!(
+                        "fetch {url} → {}",
+                        crate::words::human_bytes(*bytes)
+                    ))
+                }
+                Record::Drafted { lines, sources, .. } => {
+                    card.lines = Some(*lines);
+                    card.sources = *sources;
+                    Some(format!(
+                        "draft ready: {}, {}",
+                        crate::words::plural(*lines, "line"),
+                        crate::words::plural(*sources, "source")
+                    ))
+                }
+                Record::Rejected {
+                    reason, requeue, ..
+                } => Some(format!(
+                    "rejected{}{}",
+                    reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default(),
+                    if *requeue { " (written again)" } else { "" }
+                )),
+                Record::Usage {
+                    prompt_tokens,
+                    completion_tokens,
+                    ..
+                } => {
+                    card.usage.add(Usage {
+                        prompt_tokens: *prompt_tokens,
+                        completion_tokens: *completion_tokens,
+                        estimated: false,
+                    });
+                    None
+                }
+                Record::Approval { .. } => None,
+            };
+            if let Some(line) = line {
+                card.log.push(time, Level::Info, &line);
+            }
+        }
+        for (n, (first, last)) in span {
+            if let (Some(card), Ok(a), Ok(b)) = (
+                self.get_mut(n),
+                chrono::DateTime::parse_from_rfc3339(&first),
+                chrono::DateTime::parse_from_rfc3339(&last),
+            ) {
+                card.elapsed = (b - a).to_std().unwrap_or_default();
+            }
+        }
+    }
+
+    /// Apply one event of the supervisor to its card.
+    pub fn apply(&mut self, e: &Event) -> Change {
+        let Some(n) = e.part else {
+            return Change::None;
+        };
+        let Some(card) = self.get_mut(n) else {
+            return Change::None;
+        };
+        let time = e.ts.get(11..19).unwrap_or("").to_string();
+        if let Some(step) = e.step {
+            card.step = Some(step);
+        }
+        if let Some(s) = e.sources {
+            card.sources = s;
+        }
+        if let Some(u) = e.usage {
+            card.usage = u;
+        }
+        match e.kind {
+            EventKind::State | EventKind::Draft => {
+                if let Some(state) = e.state {
+                    let was = card.state;
+                    let now = Instant::now();
+                    if was.is_active()
+                        && !state.is_active()
+                        && let Some(t) = card.started.take()
+                    {
+                        card.elapsed += now - t;
+                    }
+                    if state.is_active() && card.started.is_none() {
+                        card.started = Some(now);
+                    }
+                    if state == RunnerState::Queued && was.is_settled() {
+                        card.lines = None;
+                        card.elapsed = Duration::ZERO;
+                    }
+                    if was != state && !matches!(state, RunnerState::Paused | RunnerState::Stalled)
+                    {
+                        card.step = None;
+                    }
+                    card.state = state;
+                    let level = if state == RunnerState::Failed {
+                        Level::Error
+                    } else {
+                        Level::Info
+                    };
+                    card.log.push(&time, level, &state_line(state, &e.message));
+                    card.message = if matches!(state, RunnerState::Failed | RunnerState::Paused) {
+                        e.message.clone()
+                    } else {
+                        String::new()
+                    };
+                }
+                if e.kind == EventKind::Draft {
+                    card.lines = e.lines;
+                    return Change::DraftArrived(n);
+                }
+            }
+            EventKind::Log | EventKind::Error | EventKind::Written => {
+                let level = if e.kind == EventKind::Error {
+                    Level::Error
+                } else {
+                    e.level.unwrap_or(Level::Info)
+                };
+                card.log.push(&time, level, &e.message);
+                if e.kind == EventKind::Error {
+                    card.message = e.message.clone();
+                }
+            }
+        }
+        Change::None
+    }
+
+    /// Record a draft's new line count after an edit.
+    pub fn set_lines(&mut self, n: u32, lines: usize) {
+        if let Some(c) = self.get_mut(n) {
+            c.lines = Some(lines);
+        }
+    }
+}
+
+/// `→ review: draft ready` (the message left out when it only repeats the state).
+fn state_line(state: RunnerState, message: &str) -> String {
+    if message.is_empty() || message == state.name() {
+        format!("→ {state}")
+    } else {
+        format!("→ {state}: {message}")
+    }
+}
+
+fn record_ts(r: &Record) -> &str {
+    match r {
+        Record::State { ts, .. }
+        | Record::Searched { ts, .. }
+        | Record::Fetched { ts, .. }
+        | Record::Drafted { ts, .. }
+        | Record::Rejected { ts, .. }
+        | Record::Usage { ts, .. }
+        | Record::Approval { ts, .. } => ts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        let mut s = String::from("# Demo\n\n");
+        for n in 1..=3 {
+            s.push_str(&format!(
+                "### PART {n}: Create a/{n:02}-t.md\n\n- [ ] PART {n}: Create a/{n:02}-t.md\n\n"
+            ));
+        }
+        Plan::parse(&s)
+    }
+
+    #[test]
+    fn events_drive_cards_and_a_draft_is_reported() {
+        let mut c = Cards::new(&plan(), None);
+        c.apply(&Event::state(2, RunnerState::Searching, ""));
+        c.apply(&Event {
+            step: Some([2, 5]),
+            ..Event::log(Some(2), Level::Info, "search")
+        });
+        assert_eq!(c.list[1].state, RunnerState::Searching);
+        assert_eq!(c.list[1].step, Some([2, 5]));
+        assert!(c.list[1].started.is_some());
+        assert_eq!(
+            c.apply(&Event::draft(2, 300, 4, "draft ready")),
+            Change::DraftArrived(2)
+        );
+        assert_eq!(c.list[1].lines, Some(300));
+        assert_eq!(c.in_review(), [2]);
+        c.apply(&Event::state(3, RunnerState::Approved, "approved"));
+        assert_eq!(
+            c.list[2].log.get(0).unwrap().text,
+            "→ approved",
+            "a message repeating the state is not said twice"
+        );
+    }
+
+    #[test]
+    fn the_journal_seeds_the_history_of_earlier_runs() {
+        let mut c = Cards::new(&plan(), None);
+        let ts = |s: &str| format!("2026-11-24T10:{s}+00:00");
+        let records = vec![
+            Record::Searched {
+                ts: ts("00:00"),
+                part: 1,
+                query: "q".into(),
+                hits: 1,
+            },
+            Record::Fetched {
+                ts: ts("00:30"),
+                part: 1,
+                url: "https://a".into(),
+                bytes: 2048,
+            },
+            Record::Drafted {
+                ts: ts("01:05"),
+                part: 1,
+                lines: 120,
+                sources: 1,
+            },
+        ];
+        c.seed(&records);
+        let card = &c.list[0];
+        assert_eq!(card.sources, 1);
+        assert_eq!(card.lines, Some(120));
+        assert_eq!(card.elapsed, Duration::from_secs(65));
+        assert!(card.log.get(1).unwrap().text.contains("1 hit"));
+        assert!(c.list[1].log.is_empty());
+    }
+}

@@ -1,0 +1,447 @@
+//! The one overlay at a time above a screen: help, a confirmation, a text prompt, a search.
+//! While an overlay is open every key goes to it, so typed text can never run a command.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::keymap::{Key, Keymap, ScreenKind};
+use super::screens::{Effect, Step};
+use super::theme::Theme;
+use super::wrap;
+use crate::review::Seen;
+use crate::runner::Command;
+use crate::state::RunnerState;
+
+/// What the search looks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchTarget {
+    /// The selected runner's log.
+    Log,
+    /// The diff under review.
+    Diff,
+}
+
+/// A question answered with one key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    /// Quit while work is pending.
+    Quit {
+        /// Runners queued, active or paused.
+        active: usize,
+        /// Drafts awaiting review.
+        drafts: usize,
+    },
+    /// Run a PART again that is done or approved.
+    Redo {
+        /// The PART.
+        part: u32,
+        /// Its state now.
+        state: RunnerState,
+    },
+    /// Approve a draft; the lines say what will be written.
+    Approve {
+        /// The PART.
+        part: u32,
+        /// The file as the diff showed it.
+        seen: Seen,
+        /// File, drop, plan line, INDEX entry.
+        writes: Vec<String>,
+    },
+}
+
+/// Text being typed, and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// Why a draft is rejected.
+    Reject {
+        /// The PART.
+        part: u32,
+        /// The reason so far.
+        text: String,
+        /// Write it again with the reason (else skip the PART).
+        requeue: bool,
+    },
+    /// A search.
+    Search {
+        /// Where.
+        target: SearchTarget,
+        /// The query so far.
+        text: String,
+    },
+}
+
+/// The overlay shown above the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    /// The keys of a screen.
+    Help {
+        /// Whose keys.
+        screen: ScreenKind,
+        /// First line shown.
+        scroll: usize,
+    },
+    /// A yes/no question.
+    Confirm(Confirm),
+    /// A text prompt.
+    Prompt(Prompt),
+}
+
+/// What a key did to the overlay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// It stays open.
+    Keep,
+    /// It closes, with what to do next.
+    Close(Vec<Step>),
+}
+
+impl Overlay {
+    /// Handle one key. `help_rows` is how many rows the help shows at once (for scrolling).
+    pub fn key(&mut self, key: Key, keymap: &Keymap, help_rows: usize) -> Outcome {
+        match self {
+            Overlay::Help { screen, scroll } => {
+                let total = help_lines(keymap, *screen).len();
+                let max = total.saturating_sub(help_rows);
+                match key {
+                    Key::Up | Key::Char('k') => *scroll = scroll.saturating_sub(1),
+                    Key::Down | Key::Char('j') => *scroll = (*scroll + 1).min(max),
+                    Key::PageUp => *scroll = scroll.saturating_sub(help_rows.max(1)),
+                    Key::PageDown | Key::Char(' ') => {
+                        *scroll = (*scroll + help_rows.max(1)).min(max)
+                    }
+                    Key::Home | Key::Char('g') => *scroll = 0,
+                    Key::End | Key::Char('G') => *scroll = max,
+                    Key::Esc | Key::Char('?') | Key::Char('q') | Key::Enter | Key::Ctrl('c') => {
+                        return Outcome::Close(Vec::new());
+                    }
+                    _ => {}
+                }
+                Outcome::Keep
+            }
+            Overlay::Confirm(c) => {
+                let yes = matches!(key, Key::Char('y') | Key::Char('Y') | Key::Enter);
+                let steps = match (c, yes) {
+                    (Confirm::Quit { .. }, _) if yes || key == Key::Char('q') => {
+                        vec![Step::Effect(Effect::Quit)]
+                    }
+                    (Confirm::Redo { part, .. }, true) => {
+                        vec![Step::Effect(Effect::Command(Command::Retry(*part)))]
+                    }
+                    (Confirm::Approve { part, seen, .. }, true) => vec![
+                        Step::Notice(format!("approving PART {part}…")),
+                        Step::Effect(Effect::Command(Command::Approve {
+                            part: *part,
+                            seen: seen.clone(),
+                        })),
+                    ],
+                    (Confirm::Approve { part, .. }, false) => vec![Step::Notice(format!(
+                        "approval of PART {part} cancelled; nothing was written"
+                    ))],
+                    _ => Vec::new(),
+                };
+                Outcome::Close(steps)
+            }
+            Overlay::Prompt(p) => {
+                let text = match p {
+                    Prompt::Reject { text, .. } | Prompt::Search { text, .. } => text,
+                };
+                match key {
+                    Key::Esc | Key::Ctrl('c') => return Outcome::Close(Vec::new()),
+                    Key::Char(c) => text.push(c),
+                    Key::Backspace => {
+                        text.pop();
+                    }
+                    Key::Ctrl('u') => text.clear(),
+                    Key::Tab => {
+                        if let Prompt::Reject { requeue, .. } = p {
+                            *requeue = !*requeue;
+                        }
+                    }
+                    Key::Enter => return Outcome::Close(submit(p)),
+                    _ => {}
+                }
+                Outcome::Keep
+            }
+        }
+    }
+
+    /// Draw the overlay over `area` (the whole terminal).
+    pub fn draw(&self, f: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
+        match self {
+            Overlay::Help { screen, scroll } => {
+                let lines = help_lines(keymap, *screen);
+                let rows = help_rows(area);
+                let total = lines.len();
+                let shown: Vec<Line> = lines
+                    .into_iter()
+                    .skip(*scroll)
+                    .take(rows)
+                    .map(|(k, d)| {
+                        Line::from(vec![
+                            Span::styled(format!("{k:>12}  "), theme.accent),
+                            Span::raw(d),
+                        ])
+                    })
+                    .collect();
+                let more = if total > rows {
+                    format!(
+                        "↑↓ PgUp PgDn scroll · lines {}–{} of {total} · Esc closes",
+                        scroll + 1,
+                        (scroll + rows).min(total)
+                    )
+                } else {
+                    "Esc or ? closes · rebind keys in expanse.toml [keys]".to_string()
+                };
+                let mut body = shown;
+                body.push(Line::from(Span::styled(more, theme.dim)));
+                popup(
+                    f,
+                    theme,
+                    area,
+                    &format!("Keys · {}", screen.name()),
+                    body,
+                    76,
+                );
+            }
+            Overlay::Confirm(c) => {
+                let (title, text, question): (&str, Vec<String>, String) = match c {
+                    Confirm::Quit { active, drafts } => (
+                        "Quit",
+                        vec![
+                            format!(
+                                "{} active, {} awaiting review.",
+                                crate::words::plural(*active, "runner"),
+                                crate::words::plural(*drafts, "draft")
+                            ),
+                            "Drafts persist either way; a later `expanse run` resumes.".into(),
+                        ],
+                        "Quit now? y / n".into(),
+                    ),
+                    Confirm::Redo { part, state } => (
+                        "Run again",
+                        vec![format!(
+                            "PART {part} is {}. Running it again researches and writes a new draft for review; nothing is written until you approve it.",
+                            state.phrase()
+                        )],
+                        "Run it again? y / n".into(),
+                    ),
+                    Confirm::Approve { part, writes, .. } => (
+                        "Approve",
+                        std::iter::once(format!("Approving PART {part} writes:"))
+                            .chain(writes.iter().map(|w| format!("  {w}")))
+                            .collect(),
+                        "Approve? y (or Enter) · any other key cancels".into(),
+                    ),
+                };
+                let width = popup_width(area, 72);
+                let mut lines: Vec<Line> = text
+                    .iter()
+                    .flat_map(|t| wrap::lines(t, width.saturating_sub(2) as usize))
+                    .map(Line::from)
+                    .collect();
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(question, theme.accent)));
+                popup(f, theme, area, title, lines, 72);
+            }
+            Overlay::Prompt(Prompt::Reject {
+                part,
+                text,
+                requeue,
+            }) => {
+                let width = popup_width(area, 72).saturating_sub(2) as usize;
+                let mut lines: Vec<Line> = wrap::lines(
+                    &format!("Reject PART {part}: why? (the writer is given this reason)"),
+                    width,
+                )
+                .into_iter()
+                .map(Line::from)
+                .collect();
+                for l in wrap::lines(&format!("> {text}▏"), width) {
+                    lines.push(Line::from(Span::styled(l, theme.accent)));
+                }
+                let toggle = if *requeue {
+                    "[x] write it again with this reason (Tab: skip the PART instead)"
+                } else {
+                    "[ ] write it again (Tab) — now: skip the PART"
+                };
+                for l in wrap::lines(toggle, width) {
+                    lines.push(Line::from(l));
+                }
+                lines.push(Line::from(Span::styled(
+                    "Enter: reject · Esc: cancel",
+                    theme.dim,
+                )));
+                popup(f, theme, area, "Reject", lines, 72);
+            }
+            Overlay::Prompt(Prompt::Search { target, text }) => {
+                // The search line takes the key bar's place.
+                let row = Rect::new(
+                    area.x,
+                    area.y + area.height.saturating_sub(1),
+                    area.width,
+                    1,
+                );
+                let what = match target {
+                    SearchTarget::Log => "search the log",
+                    SearchTarget::Diff => "search the diff",
+                };
+                f.render_widget(Clear, row);
+                f.render_widget(
+                    Paragraph::new(Line::from(vec![
+                        Span::styled("/", theme.accent),
+                        Span::raw(format!("{text}▏  ({what} · Enter: search · Esc: cancel)")),
+                    ])),
+                    row,
+                );
+            }
+        }
+    }
+}
+
+/// What Enter in a prompt does.
+fn submit(p: &Prompt) -> Vec<Step> {
+    match p {
+        Prompt::Reject {
+            part,
+            text,
+            requeue,
+        } => {
+            let reason = text.trim().to_string();
+            vec![
+                Step::Notice(format!("rejecting PART {part}…")),
+                Step::Effect(Effect::Command(Command::Reject {
+                    part: *part,
+                    reason: (!reason.is_empty()).then_some(reason),
+                    requeue: *requeue,
+                })),
+            ]
+        }
+        Prompt::Search { target, text } => vec![Step::Search {
+            target: *target,
+            query: text.clone(),
+        }],
+    }
+}
+
+/// The help's lines for a screen: keys, then what they do.
+pub fn help_lines(keymap: &Keymap, screen: ScreenKind) -> Vec<(String, String)> {
+    keymap
+        .actions(screen)
+        .iter()
+        .map(|a| {
+            (
+                keymap.keys_for(screen, *a).join(" "),
+                a.description().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Rows of help lines the help popup shows at once on a terminal of `area`.
+pub fn help_rows(area: Rect) -> usize {
+    // Border (2), the hint line (1), and a row of margin above and below.
+    area.height.saturating_sub(5).max(1) as usize
+}
+
+fn popup_width(area: Rect, width: u16) -> u16 {
+    width.min(area.width.saturating_sub(2))
+}
+
+/// A bordered box centred in `area`, as tall as its lines (never taller than the area).
+pub fn popup(f: &mut Frame, theme: &Theme, area: Rect, title: &str, lines: Vec<Line>, width: u16) {
+    let w = popup_width(area, width);
+    let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let rect = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    f.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.accent)
+        .title(Span::styled(format!(" {title} "), theme.accent));
+    f.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_stays_text_and_enter_submits() {
+        let km = Keymap::default();
+        let mut o = Overlay::Prompt(Prompt::Reject {
+            part: 4,
+            text: String::new(),
+            requeue: true,
+        });
+        for c in "approve? no".chars() {
+            assert_eq!(o.key(Key::Char(c), &km, 10), Outcome::Keep);
+        }
+        o.key(Key::Tab, &km, 10);
+        let Outcome::Close(steps) = o.key(Key::Enter, &km, 10) else {
+            panic!("Enter submits");
+        };
+        assert!(
+            steps.contains(&Step::Effect(Effect::Command(Command::Reject {
+                part: 4,
+                reason: Some("approve? no".into()),
+                requeue: false
+            })))
+        );
+    }
+
+    #[test]
+    fn approval_needs_its_confirming_key() {
+        let km = Keymap::default();
+        let confirm = Overlay::Confirm(Confirm::Approve {
+            part: 2,
+            seen: Seen::Absent,
+            writes: vec![],
+        });
+        let mut o = confirm.clone();
+        let Outcome::Close(steps) = o.key(Key::Char('a'), &km, 10) else {
+            panic!()
+        };
+        assert!(
+            !steps
+                .iter()
+                .any(|s| matches!(s, Step::Effect(Effect::Command(_)))),
+            "a second `a` is not a yes"
+        );
+        let mut o = confirm;
+        let Outcome::Close(steps) = o.key(Key::Char('y'), &km, 10) else {
+            panic!()
+        };
+        assert!(
+            steps.contains(&Step::Effect(Effect::Command(Command::Approve {
+                part: 2,
+                seen: Seen::Absent
+            })))
+        );
+    }
+
+    #[test]
+    fn help_scrolls_to_its_last_line() {
+        let km = Keymap::default();
+        let mut o = Overlay::Help {
+            screen: ScreenKind::Grid,
+            scroll: 0,
+        };
+        for _ in 0..100 {
+            o.key(Key::Down, &km, 10);
+        }
+        let total = help_lines(&km, ScreenKind::Grid).len();
+        assert_eq!(
+            o,
+            Overlay::Help {
+                screen: ScreenKind::Grid,
+                scroll: total - 10
+            }
+        );
+    }
+}

@@ -1,0 +1,698 @@
+//! The review screen: a draft's diff (file or drop tab) with its checklist beside it (or under
+//! it on narrow terminals), searched with `/`, approved with a confirming key, rejected with a
+//! reason, edited in `$EDITOR`.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::log::{cut, highlight};
+use super::{Ctx, EditWhat, Effect, Step};
+use crate::review::{DiffLine, FileDiff, Inspection, LineTag, Seen};
+use crate::runner::Command;
+use crate::tui::keymap::Action;
+use crate::tui::layout::{self, REVIEW_SIDE_BY_SIDE};
+use crate::tui::overlay::{Confirm, Overlay, Prompt, SearchTarget};
+use crate::tui::theme::Theme;
+use crate::tui::wrap;
+use crate::words::plural;
+
+/// Gutter before a diff line's text: "OOOO NNNN ±".
+const GUTTER: usize = 11;
+
+/// Which side of a draft is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewTab {
+    /// The knowledge file.
+    File,
+    /// The KNOWLEDGE DROP.
+    Drop,
+}
+
+/// What kind of message the review shows above its checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    /// Something is being computed or decided.
+    Working,
+    /// The file changed on disk: the diff shown is against the new file. Kept across reloads.
+    Conflict,
+    /// Something failed; nothing was written.
+    Error,
+    /// A result worth saying (an edit).
+    Info,
+}
+
+/// A message on the review screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Its kind.
+    pub kind: StatusKind,
+    /// Its text.
+    pub text: String,
+}
+
+/// One draft under review.
+#[derive(Debug, Clone)]
+pub struct ReviewScreen {
+    /// The PART.
+    pub part: u32,
+    /// File or drop.
+    pub tab: ReviewTab,
+    /// First diff row shown.
+    pub scroll: usize,
+    /// Diffs and checklist (None while loading).
+    pub data: Option<Box<Inspection>>,
+    /// A message for the reviewer.
+    pub status: Option<Status>,
+    /// A decision was sent and its answer is awaited.
+    pub busy: bool,
+    /// The diff search.
+    pub query: String,
+    /// The current match.
+    pub current: usize,
+    /// Ask for a confirming key before approving.
+    pub confirm_approve: bool,
+}
+
+impl ReviewScreen {
+    /// The review of PART `part`, loading.
+    pub fn new(part: u32, confirm_approve: bool) -> ReviewScreen {
+        ReviewScreen {
+            part,
+            tab: ReviewTab::File,
+            scroll: 0,
+            data: None,
+            status: Some(Status {
+                kind: StatusKind::Working,
+                text: "computing the diff…".into(),
+            }),
+            busy: false,
+            query: String::new(),
+            current: 0,
+            confirm_approve,
+        }
+    }
+
+    /// The diff of the tab shown.
+    fn diff(&self) -> Option<&FileDiff> {
+        self.data.as_ref().map(|d| match self.tab {
+            ReviewTab::File => &d.file,
+            ReviewTab::Drop => &d.drop,
+        })
+    }
+
+    /// New diffs and checklist arrived; a conflict notice stays, progress notes go.
+    pub fn loaded(&mut self, data: Box<Inspection>) {
+        self.data = Some(data);
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.kind == StatusKind::Working)
+        {
+            self.status = None;
+        }
+    }
+
+    /// Say something on the screen.
+    pub fn say(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some(Status {
+            kind,
+            text: text.into(),
+        });
+    }
+
+    /// Handle one action.
+    pub fn handle(&mut self, a: Action, ctx: &Ctx) -> Vec<Step> {
+        let (width, height) = diff_inner(ctx.size);
+        let page = height.saturating_sub(2).max(1);
+        match a {
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::Down => self.scroll += 1,
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(page),
+            Action::PageDown => self.scroll += page,
+            Action::Top => self.scroll = 0,
+            Action::Bottom => self.scroll = usize::MAX / 2,
+            Action::NextHunk | Action::PrevHunk => {
+                let starts = self.diff().map(|d| hunk_rows(d, width)).unwrap_or_default();
+                let next = if a == Action::NextHunk {
+                    starts.iter().find(|&&h| h > self.scroll)
+                } else {
+                    starts.iter().rev().find(|&&h| h < self.scroll)
+                };
+                if let Some(&h) = next {
+                    self.scroll = h;
+                }
+            }
+            Action::Tab => {
+                self.tab = match self.tab {
+                    ReviewTab::File => ReviewTab::Drop,
+                    ReviewTab::Drop => ReviewTab::File,
+                };
+                self.scroll = 0;
+                self.current = 0;
+            }
+            Action::Approve => return self.approve(),
+            Action::Reject if self.busy => return vec![self.wait_notice()],
+            Action::Reject => {
+                return vec![Step::Overlay(Overlay::Prompt(Prompt::Reject {
+                    part: self.part,
+                    text: String::new(),
+                    requeue: true,
+                }))];
+            }
+            Action::Edit if self.busy => return vec![self.wait_notice()],
+            Action::Edit => {
+                return vec![Step::Effect(Effect::Edit {
+                    part: self.part,
+                    what: match self.tab {
+                        ReviewTab::File => EditWhat::File,
+                        ReviewTab::Drop => EditWhat::Drop,
+                    },
+                })];
+            }
+            Action::Search => {
+                return vec![Step::Overlay(Overlay::Prompt(Prompt::Search {
+                    target: SearchTarget::Diff,
+                    text: String::new(),
+                }))];
+            }
+            Action::Next if self.query.is_empty() => return vec![Step::NextDraft],
+            Action::Next | Action::Prev => {
+                let m = self.matches().len();
+                if m > 0 {
+                    self.current = if a == Action::Next {
+                        (self.current + 1) % m
+                    } else {
+                        (self.current + m - 1) % m
+                    };
+                    self.jump(width, height);
+                }
+            }
+            Action::Back if !self.query.is_empty() => {
+                self.query.clear();
+                self.current = 0;
+            }
+            Action::Back => return vec![Step::Close],
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn wait_notice(&self) -> Step {
+        Step::Notice(format!(
+            "PART {}: waiting for the answer to your decision",
+            self.part
+        ))
+    }
+
+    fn approve(&mut self) -> Vec<Step> {
+        if self.busy {
+            return vec![self.wait_notice()];
+        }
+        let Some(d) = &self.data else {
+            return vec![Step::Notice("the diff is still being computed".into())];
+        };
+        let seen = Seen::from_hash(d.base_hash.clone());
+        if !self.confirm_approve {
+            return vec![
+                Step::Notice(format!("approving PART {}…", self.part)),
+                Step::Effect(Effect::Command(Command::Approve {
+                    part: self.part,
+                    seen,
+                })),
+            ];
+        }
+        let file = if d.base_hash.is_some() {
+            format!(
+                "knowledge/{} (replaces the file: +{} −{})",
+                d.target, d.file.added, d.file.removed
+            )
+        } else {
+            format!(
+                "knowledge/{} (new, {})",
+                d.target,
+                plural(d.file.added, "line")
+            )
+        };
+        let writes = vec![
+            file,
+            format!(
+                "knowledge/drops/{} ([TIME] is the time of approval)",
+                d.drop_name
+            ),
+            "the PART's line in the plan, ticked (Completed …)".into(),
+            format!("knowledge/INDEX.md: an entry for {}", d.target),
+        ];
+        vec![Step::Overlay(Overlay::Confirm(Confirm::Approve {
+            part: self.part,
+            seen,
+            writes,
+        }))]
+    }
+
+    /// Search the diff shown for `query`; the first match at or after the view becomes current.
+    pub fn search(&mut self, query: String, size: (u16, u16)) {
+        self.query = query;
+        self.current = 0;
+        let (width, height) = diff_inner(size);
+        if !self.matches().is_empty() {
+            self.jump(width, height);
+        }
+    }
+
+    /// Indices (into the diff's lines, hunk by hunk) of the lines matching the search.
+    fn matches(&self) -> Vec<usize> {
+        let Some(d) = self.diff() else {
+            return Vec::new();
+        };
+        if self.query.is_empty() {
+            return Vec::new();
+        }
+        let q = self.query.to_lowercase();
+        d.hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .enumerate()
+            .filter(|(_, l)| l.text().to_lowercase().contains(&q))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn jump(&mut self, width: usize, height: usize) {
+        let (Some(d), Some(&line)) = (self.diff(), self.matches().get(self.current)) else {
+            return;
+        };
+        let row = line_row(d, width, line);
+        self.scroll = row.saturating_sub(height / 3);
+    }
+
+    /// Draw the diff and the checklist.
+    pub fn draw(&self, f: &mut Frame, ctx: &Ctx, theme: &Theme) {
+        let (diff_area, side_area) = areas(ctx.size);
+        let name = ctx
+            .cards
+            .get(self.part)
+            .map_or(String::new(), |c| c.target.clone());
+        let tabs = match self.tab {
+            ReviewTab::File => "[file] drop",
+            ReviewTab::Drop => "file [drop]",
+        };
+        // The target comes last: on a narrow terminal it is what gets cut.
+        let mut title = format!(" review · PART {} · {tabs} ", self.part);
+        if !self.query.is_empty() {
+            let m = self.matches().len();
+            let at = if m == 0 { 0 } else { self.current + 1 };
+            title.push_str(&format!("· /{} {at}/{m} ", self.query));
+        }
+        title.push_str(&format!("· {name} "));
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.dim)
+            .title(Span::styled(title, theme.accent));
+        let inner = block.inner(diff_area);
+        f.render_widget(block, diff_area);
+        match self.diff() {
+            None => {
+                let msg = self
+                    .status
+                    .as_ref()
+                    .map_or("loading…".to_string(), |s| s.text.clone());
+                f.render_widget(
+                    Paragraph::new(msg)
+                        .style(theme.dim)
+                        .wrap(Wrap { trim: true }),
+                    inner,
+                );
+            }
+            Some(diff) => {
+                let current = self.matches().get(self.current).copied();
+                let shown = diff_view(
+                    diff,
+                    theme,
+                    inner.width as usize,
+                    self.scroll,
+                    inner.height as usize,
+                    &self.query.to_lowercase(),
+                    current,
+                );
+                f.render_widget(Paragraph::new(shown), inner);
+            }
+        }
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.dim)
+            .title(Span::styled(" checklist ", theme.accent));
+        f.render_widget(
+            Paragraph::new(self.side(theme))
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            side_area,
+        );
+    }
+
+    fn side(&self, theme: &Theme) -> Vec<Line<'static>> {
+        let mut side: Vec<Line> = Vec::new();
+        if let Some(status) = &self.status {
+            let style = match status.kind {
+                StatusKind::Working | StatusKind::Info => theme.warn,
+                StatusKind::Conflict | StatusKind::Error => theme.bad,
+            };
+            side.push(Line::from(Span::styled(status.text.clone(), style)));
+            side.push(Line::from(""));
+        }
+        let Some(d) = &self.data else {
+            return side;
+        };
+        let c = &d.checklist;
+        side.push(Line::from(Span::styled(
+            c.summary(),
+            if c.is_clean() { theme.good } else { theme.warn },
+        )));
+        side.push(Line::from(""));
+        for s in &c.sections {
+            let mark = if s.present && s.filled {
+                ("✓", theme.good)
+            } else if s.present {
+                ("◌", theme.warn)
+            } else {
+                ("✗", theme.bad)
+            };
+            let budget = s.budget.map_or(String::new(), |b| format!("/{b}"));
+            side.push(Line::from(vec![
+                Span::styled(format!("{} ", mark.0), mark.1),
+                Span::raw(format!("{} ", s.title)),
+                Span::styled(format!("{}{budget}", s.lines), theme.dim),
+            ]));
+        }
+        side.push(Line::from(""));
+        side.push(Line::from(format!(
+            "{} · {}",
+            plural(c.citations, "citation"),
+            plural(c.sources, "source")
+        )));
+        if !c.cited_not_listed.is_empty() {
+            side.push(Line::from(Span::styled(
+                format!("cited, not in Sources: {:?}", c.cited_not_listed),
+                theme.bad,
+            )));
+        }
+        if !c.listed_not_cited.is_empty() {
+            side.push(Line::from(Span::styled(
+                format!("listed, never cited: {:?}", c.listed_not_cited),
+                theme.warn,
+            )));
+        }
+        side.push(Line::from(format!(
+            "already in the base: {:.0}%",
+            c.overlap * 100.0
+        )));
+        side.push(Line::from(format!("+{} −{}", d.file.added, d.file.removed)));
+        side
+    }
+}
+
+/// The diff's bordered area and the checklist's: side by side from
+/// [`REVIEW_SIDE_BY_SIDE`] columns, the checklist under the diff below that.
+pub fn areas(size: (u16, u16)) -> (Rect, Rect) {
+    let body = layout::screen(size).body;
+    if size.0 >= REVIEW_SIDE_BY_SIDE {
+        let [l, r] = Layout::horizontal([Constraint::Min(40), Constraint::Length(44)]).areas(body);
+        (l, r)
+    } else {
+        let side = (body.height * 2 / 5).clamp(6.min(body.height), 14);
+        let [t, b] = Layout::vertical([Constraint::Min(4), Constraint::Length(side)]).areas(body);
+        (t, b)
+    }
+}
+
+/// The diff's text area (columns, rows).
+pub fn diff_inner(size: (u16, u16)) -> (usize, usize) {
+    let (d, _) = areas(size);
+    (
+        d.width.saturating_sub(2) as usize,
+        d.height.saturating_sub(2) as usize,
+    )
+}
+
+fn text_width(width: usize) -> usize {
+    width.saturating_sub(GUTTER).max(10)
+}
+
+/// The first row of every hunk (its header) at `width`.
+fn hunk_rows(diff: &FileDiff, width: usize) -> Vec<usize> {
+    let tw = text_width(width);
+    let mut row = 0;
+    diff.hunks
+        .iter()
+        .map(|h| {
+            let start = row;
+            row += 1 + h
+                .lines
+                .iter()
+                .map(|l| wrap::count(&l.text(), tw))
+                .sum::<usize>();
+            start
+        })
+        .collect()
+}
+
+/// The row of diff line `index` (counting lines across hunks) at `width`.
+fn line_row(diff: &FileDiff, width: usize, index: usize) -> usize {
+    let tw = text_width(width);
+    let mut row = 0;
+    let mut k = 0;
+    for h in &diff.hunks {
+        row += 1;
+        for l in &h.lines {
+            if k == index {
+                return row;
+            }
+            row += wrap::count(&l.text(), tw);
+            k += 1;
+        }
+    }
+    row
+}
+
+/// The rows of a diff visible in a window `height` rows tall scrolled to `scroll`: hunk
+/// headers, numbered lines, changed words emphasised, search hits marked. Long lines (a
+/// markdown paragraph is one line) wrap at word boundaries under their text. Only the visible
+/// rows are built, so a redraw costs the window, not the whole diff.
+pub fn diff_view(
+    diff: &FileDiff,
+    theme: &Theme,
+    width: usize,
+    scroll: usize,
+    height: usize,
+    query: &str,
+    current: Option<usize>,
+) -> Vec<Line<'static>> {
+    let tw = text_width(width);
+    if diff.is_empty() {
+        return vec![Line::from(Span::styled(
+            "(no changes against the file on disk)",
+            theme.dim,
+        ))];
+    }
+    let total: usize = diff
+        .hunks
+        .iter()
+        .map(|h| {
+            1 + h
+                .lines
+                .iter()
+                .map(|l| wrap::count(&l.text(), tw))
+                .sum::<usize>()
+        })
+        .sum();
+    let top = scroll.min(total.saturating_sub(height));
+    let bottom = top + height;
+    let mut out = Vec::new();
+    let mut row = 0;
+    let mut k = 0;
+    'hunks: for h in &diff.hunks {
+        if row >= bottom {
+            break;
+        }
+        if row >= top {
+            out.push(Line::from(Span::styled(
+                format!(
+                    "@@ -{},{} +{},{} @@",
+                    h.old_start, h.old_len, h.new_start, h.new_len
+                ),
+                theme.accent,
+            )));
+        }
+        row += 1;
+        for l in &h.lines {
+            let text = l.text();
+            let n = wrap::count(&text, tw);
+            if row + n > top && row < bottom {
+                let skip = top.saturating_sub(row);
+                out.extend(
+                    line_rows(l, &text, theme, tw, query, current == Some(k))
+                        .into_iter()
+                        .skip(skip)
+                        .take(bottom - row.max(top)),
+                );
+            }
+            row += n;
+            k += 1;
+            if row >= bottom {
+                break 'hunks;
+            }
+        }
+    }
+    out
+}
+
+/// One diff line as its wrapped rows.
+fn line_rows(
+    l: &DiffLine,
+    text: &str,
+    theme: &Theme,
+    tw: usize,
+    query: &str,
+    current: bool,
+) -> Vec<Line<'static>> {
+    let (sign, style) = match l.tag {
+        LineTag::Equal => (' ', theme.text),
+        LineTag::Insert => ('+', theme.good),
+        LineTag::Delete => ('-', theme.bad),
+    };
+    // Styled runs: changed words emphasised, then search hits over them.
+    let mut runs: Vec<(std::ops::Range<usize>, Style)> = Vec::new();
+    let mut at = 0;
+    for s in &l.segments {
+        let st = if s.emphasized {
+            style.patch(theme.emph)
+        } else {
+            style
+        };
+        runs.push((at..at + s.text.len(), st));
+        at += s.text.len();
+    }
+    if !query.is_empty() {
+        let hit = if current {
+            theme.hit.add_modifier(Modifier::BOLD)
+        } else {
+            theme.hit
+        };
+        let marks = highlight(text, query, Style::default(), hit);
+        runs = overlay_runs(&runs, &marks, hit);
+    }
+    let num = |n: Option<usize>| n.map_or("    ".to_string(), |n| format!("{n:>4}"));
+    wrap::rows(text, tw)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut row = if i == 0 {
+                vec![
+                    Span::styled(format!("{} {} ", num(l.old), num(l.new)), theme.dim),
+                    Span::styled(sign.to_string(), style),
+                ]
+            } else {
+                vec![Span::raw(" ".repeat(GUTTER))]
+            };
+            row.extend(cut(text, &runs, r));
+            Line::from(row)
+        })
+        .collect()
+}
+
+/// `base` runs with the ranges `marks` styled `hit` replaced by `hit`.
+fn overlay_runs(
+    base: &[(std::ops::Range<usize>, Style)],
+    marks: &[(std::ops::Range<usize>, Style)],
+    hit: Style,
+) -> Vec<(std::ops::Range<usize>, Style)> {
+    let hits: Vec<&std::ops::Range<usize>> = marks
+        .iter()
+        .filter(|(_, s)| *s == hit)
+        .map(|(r, _)| r)
+        .collect();
+    let mut out = Vec::new();
+    for (r, st) in base {
+        let mut at = r.start;
+        for h in &hits {
+            let s = h.start.max(at);
+            let e = h.end.min(r.end);
+            if s >= e {
+                continue;
+            }
+            if at < s {
+                out.push((at..s, *st));
+            }
+            out.push((s..e, hit));
+            at = e;
+        }
+        if at < r.end {
+            out.push((at..r.end, *st));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_diff_window_is_exactly_that_slice_of_the_whole_diff() {
+        let theme = Theme::new(true);
+        let old: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        let new: String = (0..40)
+            .map(|i| {
+                if i % 7 == 3 {
+                    format!("line {i} {}\n", "a long changed paragraph ".repeat(9))
+                } else {
+                    format!("line {i}\n")
+                }
+            })
+            .collect();
+        let d = crate::review::diff(Some(&old), &new, "x.md");
+        let render = |lines: Vec<Line>| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        let whole = render(diff_view(&d, &theme, 60, 0, 1_000_000, "", None));
+        assert!(whole.len() > 40, "long lines wrap: {}", whole.len());
+        assert!(
+            whole.iter().all(|r| !r.ends_with("paragrap")),
+            "rows break between words"
+        );
+        for (scroll, height) in [
+            (0, 5),
+            (3, 7),
+            (10, 1),
+            (17, 20),
+            (whole.len() - 4, 4),
+            (10_000, 6),
+        ] {
+            let window = render(diff_view(&d, &theme, 60, scroll, height, "", None));
+            let top = scroll.min(whole.len() - height);
+            assert_eq!(
+                window,
+                whole[top..top + height],
+                "scroll {scroll}, height {height}"
+            );
+        }
+        for r in hunk_rows(&d, 60) {
+            assert!(whole[r].starts_with("@@"), "{}", whole[r]);
+        }
+    }
+
+    #[test]
+    fn search_hits_keep_the_text_and_mark_the_words() {
+        let theme = Theme::new(false);
+        let d = crate::review::diff(None, "alpha ZeRO beta\nnothing\nzero again\n", "x.md");
+        let rows = diff_view(&d, &theme, 80, 0, 10, "zero", None);
+        let text: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
+        assert!(text[1].ends_with("+alpha ZeRO beta"), "{text:?}");
+        let marked: usize = rows
+            .iter()
+            .flat_map(|l| &l.spans)
+            .filter(|s| s.style == theme.hit)
+            .count();
+        assert_eq!(marked, 2);
+    }
+}

@@ -1,0 +1,342 @@
+//! The TUI's keys driven without a terminal: each screen does only what it documents, typed
+//! text never runs a command, and random key sequences never approve, reject or write unless
+//! the documented sequence was given.
+
+use expanse::plan::Plan;
+use expanse::review::{self, Inspection, Seen};
+use expanse::runner::{Command, Event, Level, Refusal, RunnerState};
+use expanse::tui::app::{App, Edited, Front, Msg};
+use expanse::tui::keymap::{Key, ScreenKind};
+use expanse::tui::overlay::{Confirm, Overlay, Prompt};
+use expanse::tui::screens::review::StatusKind;
+use expanse::tui::screens::{EditWhat, Effect};
+use proptest::prelude::*;
+
+const RUNNABLE: &str = include_str!("../plans/expansion-18-21.md");
+
+fn app() -> App {
+    App::new(&Plan::parse(RUNNABLE), None, (120, 40))
+}
+
+fn inspection(part: usize) -> Inspection {
+    let plan = Plan::parse(RUNNABLE);
+    let text = "# T\n\n## Overview\n\nZeRO data parallel [1]\n\n## Sources\n\n[1] a — b\n";
+    Inspection {
+        file: review::diff(None, text, "t.md"),
+        drop: review::diff(None, "# KNOWLEDGE DROP\n", "drops/d.md"),
+        checklist: review::checklist(&plan.parts[part - 1], text, &[]),
+        target: plan.parts[part - 1].target.clone(),
+        drop_name: "KNOWLEDGE-DROP-x-[TIME].md".into(),
+        base_hash: None,
+    }
+}
+
+fn press(app: &mut App, keys: &[Key]) -> Vec<Effect> {
+    keys.iter().flat_map(|k| app.update(Msg::Key(*k))).collect()
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| app.update(Msg::Key(Key::Char(c))))
+        .collect()
+}
+
+fn commands(fx: &[Effect]) -> Vec<&Command> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Command(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// PART 3's draft under review, loaded.
+fn reviewing() -> App {
+    let mut a = app();
+    a.update(Msg::Core(Event::draft(3, 9, 1, "draft ready")));
+    assert_eq!(
+        press(&mut a, &[Key::Char('n')]),
+        vec![Effect::LoadReview(3)]
+    );
+    a.update(Msg::ReviewLoaded {
+        part: 3,
+        result: Ok(Box::new(inspection(3))),
+    });
+    a
+}
+
+#[test]
+fn typing_in_review_searches_and_never_approves_or_edits() {
+    let mut a = reviewing();
+    let mut fx = press(&mut a, &[Key::Char('/')]);
+    fx.extend(typed(&mut a, "data"));
+    fx.extend(press(&mut a, &[Key::Enter]));
+    let mut more = press(&mut a, &[Key::Char('/')]);
+    more.extend(typed(&mut a, "ZeRO-3"));
+    more.extend(press(&mut a, &[Key::Enter]));
+    assert!(fx.is_empty() && more.is_empty(), "{fx:?} {more:?}");
+    let Front::Review(r) = &a.front else {
+        panic!("still in review")
+    };
+    assert_eq!(r.query, "ZeRO-3");
+    assert!(!r.busy);
+}
+
+#[test]
+fn approve_asks_for_one_confirming_key_and_shows_what_is_written() {
+    let mut a = reviewing();
+    assert!(press(&mut a, &[Key::Char('a')]).is_empty());
+    let Some(Overlay::Confirm(Confirm::Approve { writes, .. })) = &a.overlay else {
+        panic!("a opens the confirmation: {:?}", a.overlay)
+    };
+    assert!(writes.iter().any(|w| w.contains("INDEX.md")));
+    assert!(writes.iter().any(|w| w.contains("drops/KNOWLEDGE-DROP-x")));
+    let fx = press(&mut a, &[Key::Char('y')]);
+    assert_eq!(
+        commands(&fx),
+        vec![&Command::Approve {
+            part: 3,
+            seen: Seen::Absent
+        }]
+    );
+    assert!(
+        press(&mut a, &[Key::Char('a'), Key::Char('y')])
+            .iter()
+            .all(|e| !matches!(e, Effect::Command(_))),
+        "no second approval while the first is answered"
+    );
+    // Off in settings: one key.
+    let mut b = reviewing();
+    b.confirm_approve = false;
+    let Front::Review(r) = &mut b.front else {
+        panic!()
+    };
+    r.confirm_approve = false;
+    assert_eq!(commands(&press(&mut b, &[Key::Char('a')])).len(), 1);
+}
+
+#[test]
+fn a_refused_approval_keeps_its_explanation_across_the_reload() {
+    let mut a = reviewing();
+    press(&mut a, &[Key::Char('a'), Key::Char('y')]);
+    let fx = a.update(Msg::Core(Event::refused(
+        3,
+        Refusal::Conflict,
+        "approval refused, nothing was written: the file changed on disk",
+    )));
+    assert_eq!(fx, vec![Effect::LoadReview(3)]);
+    a.update(Msg::ReviewLoaded {
+        part: 3,
+        result: Ok(Box::new(inspection(3))),
+    });
+    let Front::Review(r) = &a.front else { panic!() };
+    assert_eq!(
+        r.status.as_ref().map(|s| s.kind),
+        Some(StatusKind::Conflict)
+    );
+    assert!(!r.busy, "the reviewer can approve the new diff");
+}
+
+#[test]
+fn e_on_the_drop_tab_edits_the_drop() {
+    let mut a = reviewing();
+    assert_eq!(
+        press(&mut a, &[Key::Char('e')]),
+        vec![Effect::Edit {
+            part: 3,
+            what: EditWhat::File
+        }]
+    );
+    assert_eq!(
+        press(&mut a, &[Key::Tab, Key::Char('e')]),
+        vec![Effect::Edit {
+            part: 3,
+            what: EditWhat::Drop
+        }]
+    );
+}
+
+#[test]
+fn an_edit_updates_the_card_and_reloads_the_diff() {
+    let mut a = reviewing();
+    let fx = a.update(Msg::Edited {
+        part: 3,
+        result: Ok(Edited::Changed {
+            what: EditWhat::File,
+            lines: 42,
+        }),
+    });
+    assert_eq!(fx, vec![Effect::LoadReview(3)]);
+    assert_eq!(a.cards.get(3).unwrap().lines, Some(42));
+}
+
+#[test]
+fn opening_one_draft_leaves_the_others_counted_new() {
+    let mut a = app();
+    for n in [2, 5] {
+        a.update(Msg::Core(Event::draft(n, 10, 1, "draft ready")));
+    }
+    assert_eq!(a.unseen.len(), 2);
+    press(&mut a, &[Key::Char('n')]);
+    assert_eq!(a.unseen.len(), 1, "only the draft opened is seen");
+}
+
+#[test]
+fn redo_of_an_approved_part_asks_first() {
+    let mut a = app();
+    a.update(Msg::Core(Event::state(1, RunnerState::Approved, "")));
+    assert!(commands(&press(&mut a, &[Key::Char('R')])).is_empty());
+    assert!(matches!(
+        a.overlay,
+        Some(Overlay::Confirm(Confirm::Redo { part: 1, .. }))
+    ));
+    assert!(
+        commands(&press(&mut a, &[Key::Char('n')])).is_empty(),
+        "n is no"
+    );
+    press(&mut a, &[Key::Char('R')]);
+    assert_eq!(
+        commands(&press(&mut a, &[Key::Char('y')])),
+        vec![&Command::Retry(1)]
+    );
+    // A failed PART retries at once.
+    a.update(Msg::Core(Event::state(2, RunnerState::Failed, "boom")));
+    press(&mut a, &[Key::Right]);
+    assert_eq!(
+        commands(&press(&mut a, &[Key::Char('R')])),
+        vec![&Command::Retry(2)]
+    );
+}
+
+#[test]
+fn down_moves_to_the_card_below() {
+    let mut a = app();
+    // 120 columns: 3 cards a row; EXPANSION 18 has PARTs 1-4, so PART 4 sits alone in its row.
+    press(&mut a, &[Key::Char('j')]);
+    assert_eq!(a.cards.list[a.selected].number, 4);
+    press(&mut a, &[Key::Char('j')]);
+    assert_eq!(
+        a.cards.list[a.selected].number, 5,
+        "down from the last row of a group enters the next group"
+    );
+    press(&mut a, &[Key::Right, Key::Char('k')]);
+    assert_eq!(
+        a.cards.list[a.selected].number, 4,
+        "nearest card on the left"
+    );
+}
+
+#[test]
+fn grid_keys_that_belong_to_review_do_nothing_there() {
+    let mut a = app();
+    a.update(Msg::Core(Event::draft(1, 10, 1, "draft ready")));
+    for k in ['a', 'r', 'e'] {
+        assert!(press(&mut a, &[Key::Char(k)]).is_empty());
+        assert!(matches!(a.front, Front::Grid));
+        assert!(a.notice.as_deref().is_some_and(|n| n.contains("? lists")));
+    }
+}
+
+#[test]
+fn pausing_a_draft_says_why_not_in_words() {
+    let mut a = app();
+    a.update(Msg::Core(Event::draft(1, 10, 1, "draft ready")));
+    press(&mut a, &[Key::Char('p')]);
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("PART 1 is awaiting review; there is nothing to pause")
+    );
+}
+
+#[test]
+fn log_lines_keep_a_scrolled_view_in_place() {
+    let mut a = app();
+    for i in 0..100 {
+        a.update(Msg::Core(Event::log(
+            Some(1),
+            Level::Info,
+            format!("line {i}"),
+        )));
+    }
+    press(&mut a, &[Key::PageUp]);
+    let before = a.grid.log.offset;
+    assert!(before > 0);
+    a.update(Msg::Core(Event::log(Some(1), Level::Info, "new")));
+    assert_eq!(a.grid.log.offset, before + 1);
+}
+
+/// The keys a sequence is drawn from: every bound key, letters a person might mistype, text.
+fn any_key() -> impl Strategy<Value = Key> {
+    prop_oneof![
+        prop::sample::select(vec![
+            Key::Enter,
+            Key::Esc,
+            Key::Tab,
+            Key::Backspace,
+            Key::Up,
+            Key::Down,
+            Key::Left,
+            Key::Right,
+            Key::PageUp,
+            Key::PageDown,
+            Key::Home,
+            Key::End,
+            Key::Ctrl('u'),
+        ]),
+        prop::sample::select(
+            "aAyYnNreEqQpPRDl/?fFgG[]jkh dxz0"
+                .chars()
+                .collect::<Vec<_>>()
+        )
+        .prop_map(Key::Char),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn random_keys_never_decide_without_the_documented_sequence(
+        keys in prop::collection::vec(any_key(), 1..60)
+    ) {
+        let mut a = reviewing();
+        a.update(Msg::Core(Event::state(1, RunnerState::Approved, "")));
+        for k in keys {
+            let overlay = a.overlay.clone();
+            let screen = a.screen_kind();
+            let busy = matches!(&a.front, Front::Review(r) if r.busy);
+            let fx = a.update(Msg::Key(k));
+            for e in &fx {
+                match e {
+                    Effect::Command(Command::Approve { .. }) => prop_assert!(
+                        matches!(overlay, Some(Overlay::Confirm(Confirm::Approve { .. })))
+                            && matches!(k, Key::Char('y') | Key::Char('Y') | Key::Enter),
+                        "approved by {k:?} with {overlay:?}"
+                    ),
+                    Effect::Command(Command::Reject { .. }) => prop_assert!(
+                        matches!(overlay, Some(Overlay::Prompt(Prompt::Reject { .. })))
+                            && k == Key::Enter,
+                        "rejected by {k:?} with {overlay:?}"
+                    ),
+                    Effect::Edit { .. } => prop_assert!(
+                        overlay.is_none() && screen == ScreenKind::Review && k == Key::Char('e') && !busy,
+                        "edit by {k:?} on {screen:?}"
+                    ),
+                    Effect::Command(Command::Retry(_)) => prop_assert!(
+                        (matches!(overlay, Some(Overlay::Confirm(Confirm::Redo { .. })))
+                            && matches!(k, Key::Char('y') | Key::Char('Y') | Key::Enter))
+                            || (overlay.is_none() && k == Key::Char('R')),
+                        "retry by {k:?}"
+                    ),
+                    _ => {}
+                }
+            }
+            // Opening the approval question takes `a` on the review screen.
+            if let Some(Overlay::Confirm(Confirm::Approve { .. })) = &a.overlay {
+                prop_assert!(
+                    overlay.is_some() || (screen == ScreenKind::Review && k == Key::Char('a'))
+                );
+            }
+        }
+    }
+}
