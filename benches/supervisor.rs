@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use expanse::journal::{Cache, Journal};
 use expanse::plan::Plan;
 use expanse::research::{
-    Fetch, Hit, LogSink, Page, Providers, ResearchError, Search, WriteRequest, Writer, Written,
+    Fetch, Hit, LogSink, Page, Providers, ResearchError, Search, SectionRequest, Writer, Written,
 };
 use expanse::runner::{self, RunContext, RunOptions, RunnerState};
 use tokio::sync::mpsc;
@@ -49,14 +49,14 @@ impl Writer for Instant0 {
     fn name(&self) -> &str {
         "instant"
     }
-    async fn write(
+    async fn write_section(
         &self,
-        r: &WriteRequest,
+        r: &SectionRequest,
         _: &LogSink,
         _: &LogSink,
     ) -> Result<Written, ResearchError> {
         Ok(Written {
-            body: format!("# {}\n\nA fact. [1]\n", r.part.target),
+            body: format!("A fact about {}. [1]\n", r.part.target),
             usage: None,
         })
     }

@@ -1,4 +1,5 @@
-//! A draft awaiting review: the knowledge file's text, its drop, and the sources behind them.
+//! A draft awaiting review: the knowledge file made of planned sections, its drop, and the
+//! sources behind them; assembling the file, splicing one section back in, the file's title.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +18,24 @@ pub struct SourceRef {
     pub url: String,
     /// Its title.
     pub title: String,
+    /// The fetch provider it came from (its text is in the cache under it).
+    #[serde(default)]
+    pub provider: String,
+}
+
+/// One planned section as written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DraftSection {
+    /// The planned title.
+    pub title: String,
+    /// Its text under the heading (the heading is expanse's).
+    pub text: String,
+    /// The PART-wide numbers of the sources it drew on.
+    pub sources: Vec<usize>,
+    /// Which writer wrote it.
+    pub writer: String,
+    /// When, local `YYYY-MM-DD HH:MM:SS`.
+    pub written: String,
 }
 
 /// One PART's draft.
@@ -26,14 +45,23 @@ pub struct Draft {
     pub part: u32,
     /// The target path, relative to `knowledge/`.
     pub target: String,
-    /// The knowledge file's full text, `## Sources` included.
+    /// The file's `# ` title.
+    #[serde(default)]
+    pub title: String,
+    /// The knowledge file's full text, `## Sources` included (after an edit, the edited text).
     pub text: String,
     /// The drop's file name as planned (`[TIME]` still in it).
     pub drop_name: String,
     /// The drop's text.
     pub drop_text: String,
-    /// Every gathered source.
+    /// The sources the text cites.
     pub sources: Vec<SourceRef>,
+    /// Every gathered source, numbered as the text cites them.
+    #[serde(default)]
+    pub gathered: Vec<SourceRef>,
+    /// The planned sections as written, in order.
+    #[serde(default)]
+    pub sections: Vec<DraftSection>,
     /// What the checks found, for the overlap check at review.
     pub existing: Existing,
     /// Which writer made it.
@@ -43,6 +71,9 @@ pub struct Draft {
     /// SHA-256 of the target on disk when the draft's diff was last computed (None: absent).
     #[serde(default)]
     pub base_hash: Option<String>,
+    /// The reviewer edited the text (a rewrite must not replace it without saying so).
+    #[serde(default)]
+    pub edited: bool,
 }
 
 impl Draft {
@@ -50,6 +81,203 @@ impl Draft {
     pub fn lines(&self) -> usize {
         self.text.lines().count()
     }
+}
+
+/// The note on what the base already holds, put under the file's title.
+pub fn existing_note(e: &Existing) -> String {
+    let mut s = String::from("**Existing knowledge.** ");
+    let found: Vec<String> = e
+        .files
+        .iter()
+        .filter(|f| !f.matches.is_empty() && f.path != "INDEX.md")
+        .map(|f| format!("`{}` ({} matching lines)", f.path, f.matches.len()))
+        .collect();
+    if found.is_empty() {
+        s.push_str(
+            "The checks found nothing on this topic in the knowledge base; this file starts it.",
+        );
+    } else {
+        s.push_str(&format!(
+            "Already in the base: {}. This file adds what those do not cover.",
+            found.join(", ")
+        ));
+    }
+    if !e.gaps.is_empty() {
+        s.push_str(&format!(" Gap to fill: {}", e.gaps.join("; ")));
+    }
+    quote(&s)
+}
+
+/// A wrapped blockquote paragraph.
+fn quote(text: &str) -> String {
+    let opts = textwrap::Options::new(crate::research::local::WRAP)
+        .initial_indent("> ")
+        .subsequent_indent("> ");
+    textwrap::wrap(text, opts).join("\n")
+}
+
+/// `## Section 2: Title`: the heading expanse gives a planned section.
+pub fn section_heading(k: usize, title: &str) -> String {
+    format!("## Section {k}: {title}")
+}
+
+/// The file's text: title, the note on existing knowledge, each section under its heading, and
+/// the Sources list rendered from the sources the text cites.
+pub fn assemble(
+    title: &str,
+    preamble: &str,
+    sections: &[DraftSection],
+    sources: &[Source],
+) -> String {
+    let mut body = format!("# {title}\n\n");
+    if !preamble.trim().is_empty() {
+        body.push_str(preamble.trim_end());
+        body.push_str("\n\n");
+    }
+    for (i, s) in sections.iter().enumerate() {
+        body.push_str(&section_heading(i + 1, &s.title));
+        body.push_str("\n\n");
+        body.push_str(s.text.trim());
+        body.push_str("\n\n");
+    }
+    with_sources(&body, sources)
+}
+
+/// `text` with the body of section `k` (1-based, titled `title`) replaced by `new_body`; the
+/// other sections keep their bytes. None when the text has no heading for that section (an
+/// edit removed it).
+pub fn splice_section(text: &str, k: usize, title: &str, new_body: &str) -> Option<String> {
+    let prefix = format!("## Section {k}:");
+    let want = title.to_lowercase();
+    let mut offset = 0;
+    let mut start = None;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim_end();
+        if start.is_none()
+            && l.starts_with("## ")
+            && (l.starts_with(&prefix) || l.to_lowercase().ends_with(&want))
+        {
+            start = Some(offset + line.len());
+        } else if let Some(s) = start
+            && l.starts_with("## ")
+        {
+            let mut out = text[..s].to_string();
+            out.push('\n');
+            out.push_str(new_body.trim());
+            out.push_str("\n\n");
+            out.push_str(&text[offset..]);
+            return Some(out);
+        }
+        offset += line.len();
+    }
+    let s = start?;
+    Some(format!("{}\n{}\n", &text[..s], new_body.trim()))
+}
+
+/// The placeholder a section gets when no gathered passage fits it: what was searched, and what
+/// to do. The checklist never counts it as content.
+pub fn missing_note(section: &crate::plan::Section, searched: &[String]) -> String {
+    let mut s = format!(
+        "> **Missing:** none of the gathered sources covers \"{}\"",
+        section.title
+    );
+    if let Some(h) = &section.hint {
+        s.push_str(&format!(" ({h})"));
+    }
+    s.push('.');
+    if !searched.is_empty() {
+        let q: Vec<String> = searched.iter().map(|q| format!("\"{q}\"")).collect();
+        s.push_str(&format!(" Searched: {}.", q.join(", ")));
+    }
+    s.push_str(
+        " Add a source on it (a corpus document, a web search) and regenerate this section.",
+    );
+    s
+}
+
+/// Whether a line is the Missing placeholder.
+pub fn is_placeholder(line: &str) -> bool {
+    line.trim_start()
+        .trim_start_matches('>')
+        .trim_start()
+        .starts_with("**Missing:**")
+}
+
+/// The file's title from the target's name, with each word spelled as the PART's own text spells
+/// it: `03-fsdp-vs-deepspeed.md` becomes "FSDP vs DeepSpeed", `02-megatron-lm-…` "Megatron-LM …".
+pub fn title_for(part: &crate::plan::Part) -> String {
+    let stem_words: Vec<String> = part
+        .stem()
+        .split(['-', '_'])
+        .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_lowercase)
+        .collect();
+    if stem_words.is_empty() {
+        return part.title.clone();
+    }
+    // The PART's own words, as written, in the order they appear.
+    let mut text = part.title.clone();
+    for q in &part.queries {
+        text.push(' ');
+        text.push_str(q);
+    }
+    for s in &part.sections {
+        text.push(' ');
+        text.push_str(&s.title);
+        if let Some(h) = &s.hint {
+            text.push(' ');
+            text.push_str(h);
+        }
+    }
+    for o in &part.other {
+        text.push(' ');
+        text.push_str(o);
+    }
+    if let Some(e) = &part.expansion {
+        text.push(' ');
+        text.push_str(&e.title);
+    }
+    // Tokens keep inner hyphens ("Megatron-LM") so a hyphenated name can cover two stem words.
+    let tokens: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .map(|t| t.trim_matches('-'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    const SMALL: &[&str] = &[
+        "vs", "and", "or", "of", "with", "for", "in", "on", "to", "the", "a",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < stem_words.len() {
+        // The longest run of stem words one token of the PART's text spells (`megatron-lm`).
+        let found = (1..=stem_words.len() - i).rev().find_map(|len| {
+            let want = stem_words[i..i + len].join("-");
+            let plain = stem_words[i..i + len].join("");
+            tokens
+                .iter()
+                .filter(|t| {
+                    let l = t.to_lowercase();
+                    l == want || (len == 1 && l == plain)
+                })
+                // Prefer a spelling with capitals: "DeepSpeed" over "deepspeed".
+                .max_by_key(|t| t.chars().filter(|c| c.is_uppercase()).count())
+                .map(|t| (len, t.to_string()))
+        });
+        let (len, word) = found.unwrap_or_else(|| (1, stem_words[i].clone()));
+        let keep = word.chars().any(char::is_uppercase)
+            || (SMALL.contains(&word.as_str()) && !out.is_empty());
+        let word = if keep {
+            word
+        } else {
+            let mut c = word.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        };
+        out.push(word);
+        i += len;
+    }
+    out.join(" ")
 }
 
 /// Every `[n]` citation in `text`, in order, repeats included. Code blocks, inline code, indexing
@@ -137,6 +365,34 @@ fn strip_model_sources(body: &str) -> String {
     body[..cut].to_string()
 }
 
+/// The drop's Status line from the checklist: COMPLETE only when clean, else PARTIAL and what
+/// is missing.
+pub fn status_line(not_clean: &[String]) -> String {
+    if not_clean.is_empty() {
+        "- **Status**: ✓ COMPLETE".to_string()
+    } else {
+        format!("- **Status**: ◐ PARTIAL — {}", not_clean.join("; "))
+    }
+}
+
+/// A drop's text with its Status line replaced (the checklist at approval time decides it).
+pub fn with_status(drop_text: &str, not_clean: &[String]) -> String {
+    let mut out: Vec<String> = drop_text
+        .lines()
+        .map(|l| {
+            if l.starts_with("- **Status**:") {
+                status_line(not_clean)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    if drop_text.ends_with('\n') {
+        out.push(String::new());
+    }
+    out.join("\n")
+}
+
 /// The KNOWLEDGE DROP for a draft: runner, timestamp, status, file with line count, sources, gap.
 pub fn render_drop(
     part: &Part,
@@ -144,11 +400,13 @@ pub fn render_drop(
     sources: &[SourceRef],
     existing: &Existing,
     when: &str,
+    not_clean: &[String],
 ) -> String {
     let mut s = format!("# KNOWLEDGE DROP: {}\n\n", part.drop_slug());
     s.push_str(&format!("- **Runner**: PART {}\n", part.number));
     s.push_str(&format!("- **Timestamp**: {when}\n"));
-    s.push_str("- **Status**: ✓ COMPLETE\n");
+    s.push_str(&status_line(not_clean));
+    s.push('\n');
     s.push_str(&format!(
         "- **Knowledge file**: `{}` ({text_lines} lines)\n\n",
         part.target
@@ -204,6 +462,29 @@ mod tests {
         let t = "a [1] b [12][3] c [4](http://x) d [5]: e [x] [123456] out[0] `y[7]` [1]\n```\nz = a [8]\n```\n";
         assert_eq!(citations(t), [1, 12, 3, 1]);
         assert_eq!(cited(t).into_iter().collect::<Vec<_>>(), [1, 3, 12]);
+    }
+
+    #[test]
+    fn titles_are_spelled_as_the_plan_spells_them() {
+        let plan = crate::plan::Plan::parse(include_str!("../plans/expansion-18-21.md"));
+        let titles: Vec<String> = plan.parts.iter().map(title_for).collect();
+        assert_eq!(titles[3], "FSDP vs DeepSpeed");
+        assert_eq!(titles[2], "Megatron-LM Tensor Parallelism");
+        assert_eq!(titles[0], "DeepSpeed ZeRO Optimizer");
+    }
+
+    #[test]
+    fn a_spliced_section_leaves_the_others_byte_identical() {
+        let text =
+            "# T\n\n## Section 1: A\n\none\n\n## Section 2: B\n\ntwo\n\n## Sources\n\n[1] x — y\n";
+        let out = splice_section(text, 2, "B", "new two [1]").unwrap();
+        assert_eq!(
+            out,
+            "# T\n\n## Section 1: A\n\none\n\n## Section 2: B\n\nnew two [1]\n\n## Sources\n\n[1] x — y\n"
+        );
+        let last = splice_section("# T\n\n## Section 1: A\n\nold\n", 1, "A", "new").unwrap();
+        assert_eq!(last, "# T\n\n## Section 1: A\n\nnew\n");
+        assert!(splice_section(text, 3, "C", "x").is_none());
     }
 
     #[test]

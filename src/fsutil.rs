@@ -3,27 +3,74 @@
 use std::io::Write as _;
 use std::path::Path;
 
+/// Prefix of the temp files expanse stages beside their targets; one left by a crash is stale.
+pub const TEMP_PREFIX: &str = ".expanse-";
+
 /// Write `bytes` to `path` so that a crash leaves either the old file or the new one, never a
 /// mix, and the new one survives a power loss once this returns.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_replacing(path, bytes, true)
 }
 
-/// Like [`write_atomic`] without the fsyncs: a kill of the process still leaves the old file or
-/// the new one, but a power loss may lose the write. For data that can be fetched again.
+/// Like [`write_atomic`] without the fsyncs when `durable` is false: a kill of the process still
+/// leaves the old file or the new one, but a power loss may lose the write. For data that can be
+/// fetched again.
 pub fn write_replacing(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    commit(stage(path, bytes, durable)?, path, durable)
+}
+
+/// A fully written temp file beside `path` (fsynced when `durable`), with the permissions the
+/// file has now, or 0644 for a new one: a temp file's private 0600 must not replace them.
+pub fn stage(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    let permissions = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::Permissions::from_mode(0o644)
+        }
+    };
+    tmp.as_file().set_permissions(permissions)?;
     if durable {
         tmp.as_file().sync_all()?;
     }
+    Ok(tmp)
+}
+
+/// Move a staged file into place (and, when `durable`, make the rename itself durable).
+pub fn commit(tmp: tempfile::NamedTempFile, path: &Path, durable: bool) -> std::io::Result<()> {
     tmp.persist(path).map_err(|e| e.error)?;
-    if durable && let Ok(d) = std::fs::File::open(dir) {
+    if durable
+        && let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Remove temp files a crash left under `dir` (recursively); returns how many. Call it only
+/// under the workspace lock, when no write of expanse's can be in progress.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let mut removed = 0;
+    let walker = ignore::WalkBuilder::new(dir)
+        .hidden(false)
+        .git_ignore(false)
+        .ignore(false)
+        .build();
+    for e in walker.filter_map(Result::ok) {
+        let stale = e.file_type().is_some_and(|t| t.is_file())
+            && e.file_name().to_string_lossy().starts_with(TEMP_PREFIX);
+        if stale && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Regular files under `dir` whose extension (case-insensitive) is one of `extensions`, sorted by

@@ -165,6 +165,12 @@ pub struct PartStatus {
     pub usage: Option<Usage>,
     /// The drop path of an approval that began and has not finished (a resumed approval reuses it).
     pub approval_drop: Option<String>,
+    /// A pending request to write one section (Some index) or every section again, with why.
+    pub regenerate: Option<(Option<usize>, String)>,
+    /// The reviewer edited the draft awaiting review.
+    pub edited: bool,
+    /// An undo began and has not finished (a crash interrupted it).
+    pub undoing: bool,
 }
 
 /// The state a PART starts a run in, from the plan (`done`: its checkbox is ticked) and what the

@@ -16,7 +16,7 @@ use expanse::knowledge::Existing;
 use expanse::plan::Plan;
 use expanse::research::http::sse::{self, Completion};
 use expanse::research::http::{HttpClient, HttpOptions, OpenAiWriter, Redactor, WriterOptions};
-use expanse::research::{Page, Source, Usage, WriteRequest, Writer};
+use expanse::research::{Page, SectionRequest, Source, Usage, Writer};
 use proptest::prelude::*;
 
 const KEY: &str = "sk-test-SECRET-4242424242";
@@ -118,14 +118,19 @@ fn writer(base: &str) -> OpenAiWriter {
     OpenAiWriter::new(client, w, None).unwrap()
 }
 
-fn request() -> WriteRequest {
+fn request() -> SectionRequest {
     let plan = Plan::parse(
         "# P\n\n### PART 1: Create t/00-zero.md (~40 lines)\n\n- [ ] PART 1: Create t/00-zero.md\n\
          - [ ] Search: \"ZeRO\"\n- [ ] Section 1: Overview - what it is (~20 lines)\n- [ ] Cite all sources\n",
     );
-    WriteRequest {
+    SectionRequest {
         plan_title: Some("P".into()),
         part: plan.parts[0].clone(),
+        title: "ZeRO".into(),
+        index: 0,
+        passages: Vec::new(),
+        searched: vec!["ZeRO".into()],
+        previous: None,
         sources: vec![Source {
             n: 1,
             page: Page {
@@ -151,7 +156,7 @@ async fn run(w: &OpenAiWriter) -> (Result<expanse::research::Written, String>, C
     let log = move |s: &str| l.lock().unwrap().push(s.to_string());
     let delta = move |s: &str| d.lock().unwrap().push(s.to_string());
     let r = w
-        .write(&request(), &log, &delta)
+        .write_section(&request(), &log, &delta)
         .await
         .map_err(|e| e.to_string());
     (r, Captured { logs, deltas })
@@ -198,8 +203,8 @@ async fn happy_stream_gives_body_usage_and_deltas() {
     let (r, cap) = run(&writer(&server.base)).await;
     let w = r.unwrap();
     assert_eq!(
-        w.body,
-        "## Overview\n\nZeRO partitions optimizer state [1].\nIt saves memory [1].\n"
+        w.body, "ZeRO partitions optimizer state [1].\nIt saves memory [1].\n",
+        "the model's own heading goes: expanse writes the planned one"
     );
     assert_eq!(
         w.usage,
@@ -210,7 +215,11 @@ async fn happy_stream_gives_body_usage_and_deltas() {
         })
     );
     let streamed: String = cap.deltas.lock().unwrap().concat();
-    assert_eq!(streamed, w.body, "deltas are the body, think-stripped");
+    assert_eq!(
+        streamed,
+        format!("## Overview\n\n{}", w.body),
+        "deltas are the answer, think-stripped"
+    );
     let logs = cap.logs.lock().unwrap().join("\n");
     assert!(logs.contains("POST 127.0.0.1:"), "{logs}");
     assert!(
@@ -247,7 +256,7 @@ async fn a_cut_stream_is_retried_once_from_scratch() {
     let server = serve(vec![cut, whole]).await;
     let (r, cap) = run(&writer(&server.base)).await;
     let w = r.unwrap();
-    assert_eq!(w.body, "## Overview\n\nA whole draft [1].\n");
+    assert_eq!(w.body, "A whole draft [1].\n");
     assert_eq!(server.script.served.load(Ordering::SeqCst), 2);
     let logs = cap.logs.lock().unwrap().join("\n");
     assert!(logs.contains("sent again from scratch"), "{logs}");
@@ -261,7 +270,7 @@ async fn a_stream_ending_without_done_or_finish_is_never_a_draft() {
     let (r, _) = run(&writer(&server.base)).await;
     let e = r.unwrap_err();
     assert!(
-        e.contains("cut off twice") && e.contains("no draft was kept"),
+        e.contains("cut off twice") && e.contains("nothing of this section was kept"),
         "{e}"
     );
     assert_eq!(server.script.served.load(Ordering::SeqCst), 2);
@@ -370,7 +379,7 @@ async fn a_server_that_does_not_stream_is_still_read() {
     };
     let server = serve(vec![plain]).await;
     let w = run(&writer(&server.base)).await.0.unwrap();
-    assert_eq!(w.body, "## Overview\n\nNot streamed [1].\n");
+    assert_eq!(w.body, "Not streamed [1].\n");
     assert_eq!(w.usage.unwrap().completion_tokens, 4);
 }
 

@@ -176,7 +176,7 @@ fn a_target_changed_on_disk_is_never_clobbered() {
     assert!(
         std::fs::read_to_string(&target)
             .unwrap()
-            .starts_with("# Megatron Lm Tensor Parallelism")
+            .starts_with("# Megatron-LM Tensor Parallelism")
     );
 }
 
@@ -229,7 +229,7 @@ fn an_edited_draft_is_what_gets_written() {
     let out = expanse(ws.path())
         .env(
             "EDITOR",
-            "sed -i -e 's/^# Megatron Lm Tensor Parallelism$/# Megatron-LM Tensor Parallelism/'",
+            "sed -i -e 's/^# Megatron-LM Tensor Parallelism$/# Megatron-LM Tensor Parallelism (edited)/'",
         )
         .args(["review", "plans/p.md", "--edit", "3"])
         .output()
@@ -242,7 +242,7 @@ fn an_edited_draft_is_what_gets_written() {
     );
     assert!(review(ws.path(), &["--approve", "3"]).status.success());
     let file = std::fs::read_to_string(ws.path().join("knowledge").join(T3)).unwrap();
-    assert!(file.starts_with("# Megatron-LM Tensor Parallelism\n"));
+    assert!(file.starts_with("# Megatron-LM Tensor Parallelism (edited)\n"));
 }
 
 #[test]
@@ -318,10 +318,7 @@ fn a_read_only_base_fails_the_approval_cleanly() {
     undo_read_only(&knowledge);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(
-        err.contains("cannot create the folder") || err.contains("cannot write in"),
-        "{err}"
-    );
+    assert!(err.contains("cannot write"), "{err}");
     assert!(err.contains("knowledge"), "{err}");
     assert!(!knowledge.join("karpathy").exists());
     assert!(drops(ws.path()).is_empty());

@@ -20,6 +20,8 @@ use tokio::sync::mpsc;
 struct Scripted {
     delay: Duration,
     calls: AtomicUsize,
+    /// Searches that ran to their end (a dropped one does not).
+    completed: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     fail: AtomicBool,
@@ -39,8 +41,16 @@ impl Search for Scripted {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        // Dropped mid-sleep (a pause), the in-flight count must still come down.
+        struct Leave<'a>(&'a AtomicUsize);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _leave = Leave(&self.in_flight);
         tokio::time::sleep(self.delay).await;
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.completed.fetch_add(1, Ordering::SeqCst);
         if self.fail.load(Ordering::SeqCst) {
             return Err(ResearchError::Provider {
                 provider: "scripted".into(),
@@ -152,9 +162,9 @@ fn is_state(part: u32, state: RunnerState) -> impl Fn(&Event) -> bool {
 }
 
 #[tokio::test]
-async fn pause_holds_new_work_keeps_in_flight_results_and_resume_repeats_nothing() {
+async fn pause_drops_the_search_in_flight_and_resume_redoes_only_it() {
     let search = Scripted {
-        delay: Duration::from_millis(150),
+        delay: Duration::from_millis(300),
         ..Default::default()
     };
     let mut h = start(plan(1, 4), search, RunOptions::default());
@@ -165,8 +175,14 @@ async fn pause_holds_new_work_keeps_in_flight_results_and_resume_repeats_nothing
         .unwrap();
     h.until(is_state(1, RunnerState::Paused)).await;
     let calls_at_pause = h.search.calls.load(Ordering::SeqCst);
-    assert!(calls_at_pause < 4, "pause stops before every search ran");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let done_at_pause = h.search.completed.load(Ordering::SeqCst);
+    assert!(done_at_pause < 4, "pause stops before every search ran");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        h.search.completed.load(Ordering::SeqCst),
+        done_at_pause,
+        "the search in flight was dropped, not finished"
+    );
     assert_eq!(
         h.search.calls.load(Ordering::SeqCst),
         calls_at_pause,
@@ -181,10 +197,36 @@ async fn pause_holds_new_work_keeps_in_flight_results_and_resume_repeats_nothing
     let (summary, _) = h.finish().await;
     assert_eq!(summary.states[&1], RunnerState::Review);
     assert_eq!(
-        search.calls.load(Ordering::SeqCst),
+        search.completed.load(Ordering::SeqCst),
         4,
-        "each search ran exactly once across pause and resume"
+        "each search finished exactly once"
     );
+    assert!(
+        search.calls.load(Ordering::SeqCst) <= 5,
+        "only the dropped search was asked again"
+    );
+}
+
+#[tokio::test]
+async fn pause_is_at_once_even_when_a_request_would_take_long_or_the_part_is_queued() {
+    let search = Scripted {
+        delay: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let options = RunOptions {
+        jobs: Some(1),
+        ..RunOptions::default()
+    };
+    let mut h = start(plan(2, 1), search, options);
+    h.until(is_state(1, RunnerState::Searching)).await;
+    // The searching runner's request takes a minute; the queued one has no slot: both pause now
+    // (the harness gives up after 20 s, so a pause that waited would fail here).
+    h.commands.send(Command::Pause(Target::All)).await.unwrap();
+    h.until(is_state(1, RunnerState::Paused)).await;
+    h.until(is_state(2, RunnerState::Paused)).await;
+    h.commands.send(Command::Cancel(Target::All)).await.unwrap();
+    let (summary, _) = h.finish().await;
+    assert!(summary.states.values().all(|s| *s == RunnerState::Skipped));
 }
 
 #[tokio::test]

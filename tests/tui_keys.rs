@@ -24,7 +24,8 @@ fn inspection(part: usize) -> Inspection {
     Inspection {
         file: review::diff(None, text, "t.md"),
         drop: review::diff(None, "# KNOWLEDGE DROP\n", "drops/d.md"),
-        checklist: review::checklist(&plan.parts[part - 1], text, &[]),
+        checklist: review::checklist(&plan.parts[part - 1], text, &[], None, &[]),
+        claims: Vec::new(),
         target: plan.parts[part - 1].target.clone(),
         drop_name: "KNOWLEDGE-DROP-x-[TIME].md".into(),
         base_hash: None,

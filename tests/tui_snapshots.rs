@@ -82,6 +82,16 @@ fn scene(size: (u16, u16)) -> App {
 
 fn inspection() -> Inspection {
     let plan = Plan::parse(RUNNABLE);
+    let claims = review::grounding::check(
+        review::grounding::claims(
+            "## Section 1: ZeRO Overview\n\nZeRO stage 3 partitions parameters, gradients and optimizer states. [1]\n\nStage 3 was made up here. [1]\n",
+            false,
+        ),
+        &std::collections::BTreeMap::from([(
+            1,
+            "ZeRO stage 3 partitions parameters, gradients and optimizer states.".to_string(),
+        )]),
+    );
     let old =
         "# ZeRO\n\nZeRO stage 2 partitions gradients and optimizer states.\n\nUnchanged tail.\n";
     let new = "# ZeRO\n\nZeRO stage 3 partitions parameters, gradients and optimizer states. [1]\n\nUnchanged tail.\n\n## Sources\n\n[1] ZeRO — corpus://zero.md\n";
@@ -96,7 +106,8 @@ fn inspection() -> Inspection {
             "# KNOWLEDGE DROP: deepspeed-zero\n\n- **Runner**: PART 1\n",
             "drops/KNOWLEDGE-DROP-deepspeed-zero-2025-11-13-[TIME].md",
         ),
-        checklist: review::checklist(&plan.parts[0], new, &[]),
+        checklist: review::checklist(&plan.parts[0], new, &[], None, &claims),
+        claims,
         target: "karpathy/distributed-training/00-deepspeed-zero-optimizer.md".into(),
         drop_name: "KNOWLEDGE-DROP-deepspeed-zero-2025-11-13-[TIME].md".into(),
         base_hash: Some(review::content_hash(old)),

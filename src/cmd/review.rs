@@ -11,21 +11,38 @@ use expanse::workspace::Workspace;
 
 /// Arguments of `expanse review`.
 #[derive(clap::Args)]
-#[command(group = clap::ArgGroup::new("action").args(["diff", "approve", "reject", "edit"]))]
+#[command(group = clap::ArgGroup::new("action").args(["diff", "check", "approve", "undo", "reject", "regenerate", "edit"]))]
 pub struct Args {
     /// The plan (markdown), relative to --root.
     plan: PathBuf,
     /// Print the diff of PART N's draft (and its drop) against the file on disk.
     #[arg(long, value_name = "N")]
     diff: Option<u32>,
+    /// Check PART N's draft: the checklist, and every claim against the source it cites.
+    #[arg(long, value_name = "N")]
+    check: Option<u32>,
+    /// With --check, print JSON: {"part","clean","reasons","sections","claims"}.
+    #[arg(long, requires = "check")]
+    json: bool,
     /// Approve PART N: write the file and its drop, tick the plan, update INDEX.md.
     #[arg(long, value_name = "N")]
     approve: Option<u32>,
+    /// Undo PART N's approval: the file as it was, the drop removed, the plan unticked, the INDEX
+    /// entry put back; the PART returns to review. Refused if any of them changed since.
+    #[arg(long, value_name = "N")]
+    undo: Option<u32>,
+    /// Write PART N's draft again now with --reason: one section (--section K) or every section;
+    /// the other sections keep their bytes.
+    #[arg(long, value_name = "N", requires = "reason")]
+    regenerate: Option<u32>,
+    /// With --regenerate, the section to write again (1-based, as in `## Section K:`).
+    #[arg(long, value_name = "K", requires = "regenerate", value_parser = clap::value_parser!(u32).range(1..))]
+    section: Option<u32>,
     /// Reject PART N's draft (skipped, or written again with --requeue).
     #[arg(long, value_name = "N")]
     reject: Option<u32>,
-    /// Why the draft is rejected (given to the writer with --requeue).
-    #[arg(long, value_name = "TEXT", requires = "reject")]
+    /// Why the draft is rejected or regenerated (given to the writer).
+    #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
     /// Send the rejected PART back to the writer on the next run, with the reason.
     #[arg(long, requires = "reject")]
@@ -53,13 +70,49 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             print!("{}", render(&file, colour));
             print!("{}", render(&drop, colour));
         })
+    } else if let Some(n) = args.check {
+        return check(&review, n, args.json);
     } else if let Some(n) = args.approve {
         review.approve(n, chrono::Local::now()).map(|a| {
-            println!("PART {n} approved: wrote {} and {}", a.file, a.drop);
+            match (&a.drop, a.unchanged) {
+                (_, true) => println!(
+                    "PART {n} approved: {} already holds this text, so nothing new was written",
+                    a.file
+                ),
+                (Some(drop), false) => {
+                    println!("PART {n} approved: wrote {} and {drop}", a.file)
+                }
+                (None, false) => println!("PART {n} approved: wrote {}", a.file),
+            }
             if a.ticked {
                 println!("ticked PART {n} in {shown}");
             }
         })
+    } else if let Some(n) = args.undo {
+        review.undo(n).map(|u| {
+            println!(
+                "PART {n}'s approval undone: {} {}, {} removed, its line in {shown} unticked, INDEX.md put back; the draft awaits review again",
+                u.file,
+                if u.removed { "removed (it was new)" } else { "restored" },
+                u.drop
+            );
+        })
+    } else if let Some(n) = args.regenerate {
+        let reason = args.reason.clone().unwrap_or_default();
+        let section = args.section.map(|k| k as usize - 1);
+        if let Err(e) = review.regenerate(n, section, &reason) {
+            eprintln!("expanse: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+        eprintln!(
+            "expanse: {} of PART {n} asked for again; writing it now (the rest of the draft keeps its bytes)",
+            match section {
+                Some(k) => format!("section {}", k + 1),
+                None => "every section".to_string(),
+            }
+        );
+        drop(review);
+        return super::run::run(root, &super::run::Args::regenerate(args.plan.clone(), n));
     } else if let Some(n) = args.reject {
         review.reject(n, args.reason.as_deref(), args.requeue).map(|()| {
             if args.requeue {
@@ -126,6 +179,111 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
         "\n{} awaiting review. `--diff N` shows one, `--approve N` writes it, `--reject N` drops it.",
         expanse::words::plural(pending.len(), "draft")
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `review --check N`: the checklist and every claim's verdict, as text or JSON.
+fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
+    let (checklist, claims) = match review.check(n) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("expanse: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if json {
+        let sections: Vec<serde_json::Value> = checklist
+            .sections
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "title": s.title, "lines": s.lines, "budget": s.budget, "filled": s.filled,
+                    "claims": s.claims, "supported": s.supported,
+                })
+            })
+            .collect();
+        let claims: Vec<serde_json::Value> = claims
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "section": c.section, "line": c.line, "text": c.text, "cites": c.cites,
+                    "verdict": c.verdict.name(),
+                    "evidence": c.evidence.as_ref().map(|e| serde_json::json!({"source": e.source, "text": e.text})),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "part": n,
+                "clean": checklist.is_clean(),
+                "reasons": checklist.reasons(),
+                "sections": sections,
+                "claims": claims,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("PART {n}: {}", checklist.summary());
+    let reasons = checklist.reasons();
+    if reasons.is_empty() {
+        println!("clean: it may be approved unattended (run --approve-all)");
+    } else {
+        println!("not clean:");
+        for r in &reasons {
+            println!("  - {r}");
+        }
+    }
+    println!();
+    for s in &checklist.sections {
+        let mark = match s.mark {
+            expanse::review::Mark::Ok => "✓",
+            expanse::review::Mark::Warn => "!",
+            expanse::review::Mark::Fail => "✗",
+        };
+        let budget = s.budget.map_or(String::new(), |b| format!("/{b}"));
+        println!(
+            "{mark} {}: {}{budget} lines, {}/{} claims supported{}",
+            s.title,
+            s.lines,
+            s.supported,
+            s.claims,
+            s.why
+                .as_ref()
+                .map(|w| format!(" — {w}"))
+                .unwrap_or_default()
+        );
+    }
+    let doubtful: Vec<&expanse::review::Claim> = claims
+        .iter()
+        .filter(|c| c.verdict != expanse::review::Verdict::Supported)
+        .collect();
+    if !doubtful.is_empty() {
+        println!(
+            "
+claims not supported by their sources:"
+        );
+        for c in doubtful {
+            let cites: Vec<String> = c.cites.iter().map(|n| format!("[{n}]")).collect();
+            println!(
+                "  line {} {} {}: {}",
+                c.line,
+                c.verdict.name(),
+                cites.join(""),
+                expanse::words::shorten(&c.text, 100)
+            );
+            if let Some(note) = &c.note {
+                println!("      {note}");
+            }
+            if let Some(e) = &c.evidence {
+                println!(
+                    "      nearest in [{}]: {}",
+                    e.source,
+                    expanse::words::shorten(&e.text, 100)
+                );
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use expanse::journal::{Cache, Journal};
 use expanse::review::Review;
+use expanse::runner::budget::{Limits, Prices};
 use expanse::runner::{self, Event, EventKind, Level, RunContext, RunOptions, RunnerState};
 use expanse::words::plural;
 use expanse::workspace::{Workspace, parse_only};
@@ -18,34 +19,62 @@ use tokio::sync::mpsc;
 #[derive(clap::Args)]
 pub struct Args {
     /// The plan to run (markdown), relative to --root.
-    plan: PathBuf,
+    pub(crate) plan: PathBuf,
     /// Print one line per event instead of opening the terminal UI.
     #[arg(long)]
-    headless: bool,
+    pub(crate) headless: bool,
     /// With --headless, print events as JSON lines.
     #[arg(long, requires = "headless")]
-    json: bool,
+    pub(crate) json: bool,
     /// How many runners work at once (default: every selected PART).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    jobs: Option<u32>,
+    pub(crate) jobs: Option<u32>,
     /// Run only these PARTs, e.g. 1,3-5.
     #[arg(long, value_name = "LIST", value_parser = parse_only_arg)]
-    only: Option<std::collections::BTreeSet<u32>>,
+    pub(crate) only: Option<std::collections::BTreeSet<u32>>,
     /// Use the embedded offline providers (local corpus, extractive writer) whatever is configured.
     #[arg(long)]
-    offline: bool,
+    pub(crate) offline: bool,
     /// Run PARTs the plan already marks done (their diff is then against the existing file).
     #[arg(long)]
-    redo: bool,
+    pub(crate) redo: bool,
     /// Approve, as they arrive, the drafts whose checklist is clean (for unattended runs).
     #[arg(long)]
-    approve_all: bool,
+    pub(crate) approve_all: bool,
     /// The corpus folder for offline search (default: assets/corpus under --root).
     #[arg(long, value_name = "DIR")]
-    corpus: Option<PathBuf>,
+    pub(crate) corpus: Option<PathBuf>,
     /// Report an active runner as stalled after this many seconds without progress.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
-    stall_after: u64,
+    pub(crate) stall_after: u64,
+    /// Stop new model requests once the plan has used this many tokens (all runs counted);
+    /// PARTs that still need the model pause, nothing is lost (overrides [budget] tokens).
+    #[arg(long, value_name = "N")]
+    pub(crate) budget_tokens: Option<u64>,
+    /// Stop new model requests once the plan has cost this many dollars (needs [model]
+    /// price_input_per_mtok and price_output_per_mtok; overrides [budget] usd).
+    #[arg(long, value_name = "USD")]
+    pub(crate) budget_usd: Option<f64>,
+}
+
+impl Args {
+    /// The headless run that rewrites PART `part` after `review --regenerate`.
+    pub fn regenerate(plan: PathBuf, part: u32) -> Args {
+        Args {
+            plan,
+            headless: true,
+            json: false,
+            jobs: None,
+            only: Some([part].into()),
+            offline: false,
+            redo: false,
+            approve_all: false,
+            corpus: None,
+            stall_after: 60,
+            budget_tokens: None,
+            budget_usd: None,
+        }
+    }
 }
 
 fn parse_only_arg(s: &str) -> Result<std::collections::BTreeSet<u32>, String> {
@@ -145,7 +174,19 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         stall_after: Duration::from_secs(args.stall_after.max(1)),
         exit_when_settled: true,
         approve_all: args.approve_all,
+        budget: Limits {
+            tokens: args.budget_tokens.or(config.budget.tokens),
+            usd: args.budget_usd.or(config.budget.usd),
+            per_part_tokens: config.budget.per_part_tokens,
+        },
+        prices: prices(&config),
     };
+    if options.budget.usd.is_some() && options.prices.is_none() {
+        eprintln!(
+            "expanse: a dollar budget needs prices: set [model] price_input_per_mtok and price_output_per_mtok in expanse.toml"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -183,6 +224,20 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The run's final summary on stderr; exit status 1 when any PART failed.
+/// Model prices from `[model]`, when both are set.
+pub fn prices(config: &expanse::config::Config) -> Option<Prices> {
+    match (
+        config.model.price_input_per_mtok,
+        config.model.price_output_per_mtok,
+    ) {
+        (Some(input_per_mtok), Some(output_per_mtok)) => Some(Prices {
+            input_per_mtok,
+            output_per_mtok,
+        }),
+        _ => None,
+    }
+}
+
 /// The command that reviews this plan, as the user would type it.
 fn review_command(root: &Path, shown: &str) -> String {
     if root == Path::new(".") {
@@ -205,12 +260,18 @@ fn report(summary: &runner::Summary, review: &str) -> ExitCode {
         plural(summary.states.len(), "PART"),
         counts.join(", ")
     );
+    for (n, why) in &summary.budget_paused {
+        eprintln!("expanse: PART {n} paused: {why}; run again with a higher budget to go on");
+    }
     let waiting = summary.count(RunnerState::Review);
     if waiting > 0 {
         eprintln!(
             "expanse: {} awaiting review (`{review}`, or the terminal UI); they persist",
             plural(waiting, "draft")
         );
+    }
+    if let Some(line) = &summary.budget {
+        eprintln!("expanse: {line}");
     }
     if summary.count(RunnerState::Failed) > 0 {
         ExitCode::FAILURE

@@ -5,7 +5,10 @@ mod record;
 
 pub use crate::state::PartStatus;
 pub use cache::Cache;
-pub use record::{ApprovalStep, Record, replay};
+pub use record::{
+    ApprovalPlan, ApprovalStep, FinishedSection, Record, UndoStep, finished_sections,
+    last_approval, replay,
+};
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -119,6 +122,11 @@ impl Journal {
     /// Every readable record, in order. Unreadable lines (a torn last line) are skipped.
     pub fn records(&self) -> Result<Vec<Record>, JournalError> {
         read_records(&self.dir.join("journal.jsonl"))
+    }
+
+    /// The plan's state folder (journal, drafts, approval backups).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn draft_path(&self, part: u32) -> PathBuf {

@@ -67,16 +67,63 @@ pub enum Record {
         /// Whether the PART goes back to the writer.
         requeue: bool,
     },
-    /// Tokens a model used for one draft.
+    /// Tokens one model request used.
     Usage {
         /// When.
         ts: String,
         /// Which PART.
         part: u32,
+        /// The section it wrote (0-based), when it wrote one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        section: Option<usize>,
         /// Prompt tokens.
         prompt_tokens: u64,
         /// Completion tokens.
         completion_tokens: u64,
+        /// Counted by expanse's tokenizer because the server reported none.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        estimated: bool,
+    },
+    /// One planned section finished; a resumed run writes only the sections not recorded.
+    Section {
+        /// When.
+        ts: String,
+        /// Which PART.
+        part: u32,
+        /// Which planned section (0-based).
+        index: usize,
+        /// Its planned title.
+        title: String,
+        /// Its text under the heading.
+        text: String,
+        /// The PART-wide source numbers it drew on.
+        sources: Vec<usize>,
+        /// Which writer wrote it.
+        writer: String,
+    },
+    /// A reviewer asked for one section (or all) to be written again, with a reason.
+    Regenerate {
+        /// When.
+        ts: String,
+        /// Which PART.
+        part: u32,
+        /// The section (0-based); None: every section.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        section: Option<usize>,
+        /// Why.
+        reason: String,
+    },
+    /// A reviewer edited the draft's file or drop.
+    Edited {
+        /// When.
+        ts: String,
+        /// Which PART.
+        part: u32,
+        /// Lines of the edited text.
+        lines: usize,
+        /// The drop was edited (else the knowledge file).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        drop: bool,
     },
     /// One step of an approval finished; an interrupted approval resumes after the last one.
     Approval {
@@ -89,6 +136,18 @@ pub enum Record {
         /// What was written.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<String>,
+        /// On `begin`: everything the approval changes, so undo can reverse it exactly.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        undo: Option<Box<ApprovalPlan>>,
+    },
+    /// One step of undoing an approval.
+    Undo {
+        /// When.
+        ts: String,
+        /// Which PART.
+        part: u32,
+        /// Which step.
+        step: UndoStep,
     },
 }
 
@@ -102,18 +161,46 @@ impl Record {
             | Record::Drafted { part, .. }
             | Record::Rejected { part, .. }
             | Record::Usage { part, .. }
-            | Record::Approval { part, .. } => *part,
+            | Record::Section { part, .. }
+            | Record::Regenerate { part, .. }
+            | Record::Edited { part, .. }
+            | Record::Approval { part, .. }
+            | Record::Undo { part, .. } => *part,
         }
     }
 }
 
 impl Record {
-    /// Records of work that cannot be redone from the cache: drafts and the reviewer's decisions.
+    /// Records of work that cannot be redone from the cache: drafts, sections (model spend) and
+    /// the reviewer's decisions.
     pub fn is_decision(&self) -> bool {
         matches!(
             self,
-            Record::Drafted { .. } | Record::Rejected { .. } | Record::Approval { .. }
+            Record::Drafted { .. }
+                | Record::Section { .. }
+                | Record::Rejected { .. }
+                | Record::Regenerate { .. }
+                | Record::Edited { .. }
+                | Record::Approval { .. }
+                | Record::Undo { .. }
         )
+    }
+
+    /// When it was written (RFC 3339).
+    pub fn ts(&self) -> &str {
+        match self {
+            Record::State { ts, .. }
+            | Record::Searched { ts, .. }
+            | Record::Fetched { ts, .. }
+            | Record::Drafted { ts, .. }
+            | Record::Rejected { ts, .. }
+            | Record::Usage { ts, .. }
+            | Record::Section { ts, .. }
+            | Record::Regenerate { ts, .. }
+            | Record::Edited { ts, .. }
+            | Record::Approval { ts, .. }
+            | Record::Undo { ts, .. } => ts,
+        }
     }
 }
 
@@ -135,6 +222,70 @@ pub enum ApprovalStep {
     Done,
 }
 
+/// The steps of undoing an approval.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UndoStep {
+    /// Every check passed; the files are being put back.
+    Begin,
+    /// Everything is as it was before the approval.
+    Done,
+}
+
+/// What an approval changed, recorded before it changes anything, so undo can reverse it
+/// exactly and refuse when a file changed since.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApprovalPlan {
+    /// The knowledge file, relative to `knowledge/`.
+    pub target: String,
+    /// Content hash of the file as the approval writes it.
+    pub target_after: String,
+    /// Where its previous content is kept (relative to the journal's folder); None: it was new.
+    pub target_before: Option<String>,
+    /// The drop, relative to `knowledge/`.
+    pub drop: String,
+    /// Content hash of the drop as written.
+    pub drop_after: String,
+    /// The PART's checkbox line before the tick (None: the plan was already ticked).
+    pub plan_line_before: Option<String>,
+    /// The line after the tick.
+    pub plan_line_after: Option<String>,
+    /// Where INDEX.md's previous content is kept (None: there was none).
+    pub index_before: Option<String>,
+    /// Content hash of INDEX.md as written.
+    pub index_after: String,
+    /// The entry line for the target before (None: it had none).
+    pub index_entry_before: Option<String>,
+    /// The entry line written.
+    pub index_entry_after: String,
+}
+
+/// The last completed approval of PART `part` that has not been undone, for undo.
+pub fn last_approval(records: &[Record], part: u32) -> Option<ApprovalPlan> {
+    let mut current: Option<ApprovalPlan> = None;
+    let mut pending: Option<ApprovalPlan> = None;
+    for r in records.iter().filter(|r| r.part() == part) {
+        match r {
+            Record::Approval {
+                step: ApprovalStep::Begin,
+                undo,
+                ..
+            } => pending = undo.as_deref().cloned(),
+            Record::Approval {
+                step: ApprovalStep::Done,
+                ..
+            } => current = pending.take(),
+            Record::Undo {
+                step: UndoStep::Done,
+                ..
+            }
+            | Record::Drafted { .. } => current = None,
+            _ => {}
+        }
+    }
+    current
+}
+
 /// Fold the records into each PART's status.
 pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
     let mut out: BTreeMap<u32, PartStatus> = BTreeMap::new();
@@ -151,12 +302,29 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
                 s.state = Some(RunnerState::Review);
                 s.message = None;
                 s.rejection = None;
+                s.regenerate = None;
+                s.edited = false;
                 s.approval_drop = None;
             }
+            Record::Regenerate {
+                section, reason, ..
+            } => {
+                s.state = Some(RunnerState::Rejected);
+                s.message = Some(reason.clone());
+                s.regenerate = Some((*section, reason.clone()));
+            }
+            Record::Edited { lines, drop, .. } => {
+                s.edited = true;
+                if !drop {
+                    s.draft_lines = Some(*lines);
+                }
+            }
+            Record::Section { .. } => {}
             Record::Rejected {
                 reason, requeue, ..
             } => {
                 s.rejection = Some((reason.clone(), *requeue));
+                s.regenerate = None;
                 s.state = Some(if *requeue {
                     RunnerState::Rejected
                 } else {
@@ -165,7 +333,10 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
                 s.message = reason.clone();
             }
             Record::Approval { step, path, .. } => match step {
-                ApprovalStep::Begin => s.approval_drop = path.clone(),
+                ApprovalStep::Begin => {
+                    s.approval_drop = path.clone();
+                    s.undoing = false;
+                }
                 ApprovalStep::Done => {
                     s.state = Some(RunnerState::Approved);
                     s.approval_drop = None;
@@ -175,15 +346,73 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
             Record::Usage {
                 prompt_tokens,
                 completion_tokens,
+                estimated,
                 ..
             } => {
                 s.usage.get_or_insert_with(Usage::default).add(Usage {
                     prompt_tokens: *prompt_tokens,
                     completion_tokens: *completion_tokens,
-                    estimated: false,
+                    estimated: *estimated,
                 });
             }
+            Record::Undo { step, .. } => match step {
+                UndoStep::Begin => s.undoing = true,
+                UndoStep::Done => {
+                    s.undoing = false;
+                    s.state = Some(RunnerState::Review);
+                    s.message = Some("approval undone".into());
+                }
+            },
             Record::Searched { .. } | Record::Fetched { .. } => {}
+        }
+    }
+    out
+}
+
+/// A section a run finished and recorded, for resuming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedSection {
+    /// Its text under the heading.
+    pub text: String,
+    /// The PART-wide source numbers it drew on.
+    pub sources: Vec<usize>,
+    /// Which writer wrote it.
+    pub writer: String,
+    /// When.
+    pub ts: String,
+}
+
+/// The sections of PART `part` written since its last draft, rejection or regeneration request:
+/// what a resumed run keeps (the latest record of each section wins).
+pub fn finished_sections(
+    records: &[Record],
+    part: u32,
+) -> std::collections::BTreeMap<usize, FinishedSection> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in records.iter().filter(|r| r.part() == part) {
+        match r {
+            Record::Drafted { .. } | Record::Rejected { .. } | Record::Regenerate { .. } => {
+                out.clear()
+            }
+            Record::Section {
+                ts,
+                index,
+                text,
+                sources,
+                writer,
+                ..
+            } => {
+                out.insert(
+                    *index,
+                    FinishedSection {
+                        text: text.clone(),
+                        sources: sources.clone(),
+                        writer: writer.clone(),
+                        ts: ts.clone(),
+                    },
+                );
+            }
+            _ => {}
         }
     }
     out

@@ -1,5 +1,6 @@
 //! The knowledge base on disk: safe path resolution and the Step 0 scan of what it already holds.
 
+pub mod lock;
 mod paths;
 mod scan;
 

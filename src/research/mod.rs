@@ -4,6 +4,7 @@ pub mod extract;
 pub mod http;
 pub mod local;
 pub mod passages;
+pub mod sections;
 
 use std::sync::Arc;
 
@@ -46,19 +47,49 @@ pub struct Source {
     pub page: Page,
 }
 
-/// Everything a writer needs to draft one PART's knowledge file.
+/// Everything a writer needs to write one planned section of a PART's knowledge file.
 #[derive(Debug, Clone)]
-pub struct WriteRequest {
+pub struct SectionRequest {
     /// The plan's title, for context.
     pub plan_title: Option<String>,
-    /// The PART with its sections, hints and budgets.
+    /// The PART: its target, size and every planned section (the outline).
     pub part: Part,
-    /// The gathered sources, numbered.
+    /// The file's `# ` title.
+    pub title: String,
+    /// Which planned section to write (index into `part.sections`).
+    pub index: usize,
+    /// The passages retrieved for this section, best first, with their PART-wide source numbers.
+    pub passages: Vec<sections::SourcePassage>,
+    /// The sources those passages come from (PART-wide numbers and titles).
     pub sources: Vec<Source>,
     /// What the checks found in the base.
     pub existing: Existing,
-    /// Why the previous draft was rejected, if it was.
+    /// A reviewer's reason for rewriting (a rejection or a regeneration).
     pub feedback: Option<String>,
+    /// The text being rewritten, when a reviewer asked for this section again.
+    pub previous: Option<String>,
+    /// The PART's searches, for saying what was looked for when nothing fits.
+    pub searched: Vec<String>,
+}
+
+impl SectionRequest {
+    /// The planned section.
+    pub fn section(&self) -> &crate::plan::Section {
+        &self.part.sections[self.index]
+    }
+
+    /// The section's line budget: its own, or an even share of the file's, or 60.
+    pub fn budget(&self) -> usize {
+        let share = self
+            .part
+            .expected_lines
+            .map(|l| l as usize / self.part.sections.len().max(1));
+        self.section()
+            .lines
+            .map(|l| l as usize)
+            .or(share)
+            .unwrap_or(60)
+    }
 }
 
 /// Why a provider call failed.
@@ -91,12 +122,12 @@ pub type LogSink = dyn for<'s> Fn(&'s str) + Send + Sync;
 
 pub use crate::state::Usage;
 
-/// What a writer produced.
+/// What a writer produced for one section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
-    /// The draft body: sections with `[n]` citations. Any Sources list in it is replaced by expanse's.
+    /// The section's text under its heading, with `[n]` citations (expanse adds the heading).
     pub body: String,
-    /// Token usage, when the writer is a model that reports it.
+    /// Token usage, when the writer is a model.
     pub usage: Option<Usage>,
 }
 
@@ -123,16 +154,16 @@ pub trait Fetch: Send + Sync {
     async fn fetch(&self, url: &str, log: &LogSink) -> Result<Page, ResearchError>;
 }
 
-/// Turns a PART and its sources into the body of a knowledge file (sections with `[n]` citations).
+/// Writes one planned section from its retrieved passages.
 #[async_trait]
 pub trait Writer: Send + Sync {
     /// A short name for logs.
     fn name(&self) -> &str;
-    /// The draft. `delta` receives each new piece of text as it is produced (a streamed writer
-    /// calls it per token chunk; the concatenation of all deltas is the body before clean-up).
-    async fn write(
+    /// The section's text. `delta` receives each new piece of text as it is produced (a
+    /// streamed writer calls it per token chunk).
+    async fn write_section(
         &self,
-        request: &WriteRequest,
+        request: &SectionRequest,
         log: &LogSink,
         delta: &LogSink,
     ) -> Result<Written, ResearchError>;

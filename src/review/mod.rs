@@ -1,22 +1,26 @@
 //! The human's gate: diff and checklist of each draft, approve (write file + drop, tick the plan,
 //! update INDEX.md) or reject. Nothing reaches the knowledge base or the plan except through here.
 
+mod approve;
 mod checklist;
 mod diff;
+pub mod grounding;
 mod index;
 
-pub use checklist::{Checklist, SectionCheck, checklist};
+pub use approve::{Approved, AutoApproval, Undone, drop_file_name};
+pub use checklist::{Checklist, MIN_LENGTH, MIN_SUPPORTED, Mark, SectionCheck, checklist};
 pub use diff::{DiffLine, FileDiff, Hunk, LineTag, Segment, diff};
+pub use grounding::{Claim, Evidence, Verdict};
 pub use index::{EMPTY_INDEX, entry as index_entry, upsert_entry};
 
-use std::io::Write as _;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use crate::draft::Draft;
-use crate::journal::{ApprovalStep, Journal, JournalError, PartStatus, Record, replay};
+use crate::journal::{Cache, Journal, JournalError, PartStatus, Record, replay};
 use crate::knowledge::{PathError, resolve_target};
 use crate::plan::{self, EditError, LoadError, Plan};
 use crate::state::{RunnerState, now};
@@ -35,6 +39,19 @@ pub enum ReviewError {
         part: u32,
         /// Its state.
         state: RunnerState,
+    },
+    /// A regeneration needs a reason for the writer.
+    #[error("say why the section should be written again (--reason TEXT): the writer is given it")]
+    NoReason,
+    /// There is no such section.
+    #[error("PART {part} has no section {section} (it plans {count})")]
+    NoSection {
+        /// Which PART.
+        part: u32,
+        /// The section asked for (1-based).
+        section: usize,
+        /// How many it plans.
+        count: usize,
     },
     /// The target or drop path is unsafe.
     #[error(transparent)]
@@ -68,6 +85,32 @@ pub enum ReviewError {
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The workspace lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] crate::knowledge::lock::LockError),
+    /// INDEX.md or the drops folder is a symlink.
+    #[error(
+        "{0} is a symbolic link; expanse writes only real files inside knowledge/, so nothing was written"
+    )]
+    Symlink(PathBuf),
+    /// The journal names a drop outside `drops/`.
+    #[error(
+        "the journal names the drop \"{0}\", which is not a file in knowledge/drops/; nothing was written"
+    )]
+    ForgedDrop(String),
+    /// There is no knowledge base folder.
+    #[error(
+        "{0} does not exist: this folder is not an expanse workspace (create one with `expanse init`, or pass --root)"
+    )]
+    NoKnowledge(PathBuf),
+    /// There is no approval to undo.
+    #[error("PART {0} has no approval to undo")]
+    NothingToUndo(u32),
+    /// A file an approval wrote changed since.
+    #[error(
+        "{0} changed since the approval; nothing was undone (put it back as it was, or undo by hand)"
+    )]
+    ChangedSince(PathBuf),
 }
 
 fn io_err<'a>(
@@ -115,17 +158,6 @@ pub struct Pending {
     pub diff: FileDiff,
 }
 
-/// What an approval wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Approved {
-    /// The knowledge file, relative to the workspace root.
-    pub file: String,
-    /// The drop, relative to the workspace root.
-    pub drop: String,
-    /// Whether the plan was ticked now (false: it already was).
-    pub ticked: bool,
-}
-
 /// A draft as the review screen shows it.
 #[derive(Debug, Clone)]
 pub struct Inspection {
@@ -135,21 +167,14 @@ pub struct Inspection {
     pub drop: FileDiff,
     /// The checklist.
     pub checklist: Checklist,
+    /// Every claim of the file with its verdict, in file order.
+    pub claims: Vec<Claim>,
     /// The target path, relative to `knowledge/`.
     pub target: String,
     /// The drop's file name as planned (`[TIME]` is filled in when it is written).
     pub drop_name: String,
     /// Content hash of the file on disk these diffs were computed against (None: no file).
     pub base_hash: Option<String>,
-}
-
-/// What `approve_if_clean` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AutoApproval {
-    /// The checklist was clean; the draft was approved.
-    Approved(Approved),
-    /// The checklist was not clean; the draft stays for review. The checklist summary.
-    NotClean(String),
 }
 
 /// Review actions on one plan.
@@ -202,8 +227,9 @@ impl Review {
                 continue;
             };
             let Some(part) = plan.part(n) else { continue };
+            let claims = self.claims_for(part, &draft);
             out.push(Pending {
-                checklist: self.checklist_for(part, &draft),
+                checklist: self.checklist_for(part, &draft, &claims),
                 diff: diff(
                     self.on_disk(&draft.target)?.as_deref(),
                     &draft.text,
@@ -215,8 +241,35 @@ impl Review {
         Ok(out)
     }
 
-    /// The checklist of a draft against its PART's spec and the base the checks found.
-    pub fn checklist_for(&self, part: &plan::Part, draft: &Draft) -> Checklist {
+    /// The text of each gathered source exactly as the runner fetched it (from the cache; never
+    /// fetched again), by number. A source the cache no longer holds is left out.
+    pub fn source_texts(&self, draft: &Draft) -> BTreeMap<usize, String> {
+        let cache = Cache::new(&self.ws.state().join("cache"));
+        let refs = if draft.gathered.is_empty() {
+            &draft.sources
+        } else {
+            &draft.gathered
+        };
+        refs.iter()
+            .filter_map(|s| cache.page(&s.provider, &s.url).map(|p| (s.n, p.content)))
+            .collect()
+    }
+
+    /// The claims of a draft with their verdicts, against the sources as fetched.
+    pub fn claims_for(&self, part: &plan::Part, draft: &Draft) -> Vec<Claim> {
+        let must_cite = part
+            .requirements
+            .iter()
+            .any(|r| r.to_lowercase().contains("cite"));
+        grounding::check(
+            grounding::claims(&draft.text, must_cite),
+            &self.source_texts(draft),
+        )
+    }
+
+    /// The checklist of a draft against its PART's spec, the base the checks found, the
+    /// sources gathered and its claims' verdicts.
+    pub fn checklist_for(&self, part: &plan::Part, draft: &Draft, claims: &[Claim]) -> Checklist {
         let base: Vec<String> = draft
             .existing
             .files
@@ -224,7 +277,28 @@ impl Review {
             .filter(|f| f.path != "INDEX.md")
             .filter_map(|f| std::fs::read_to_string(self.ws.knowledge().join(&f.path)).ok())
             .collect();
-        checklist(part, &draft.text, &base)
+        let gathered: Option<BTreeSet<usize>> =
+            (!draft.gathered.is_empty()).then(|| draft.gathered.iter().map(|s| s.n).collect());
+        checklist(part, &draft.text, &base, gathered.as_ref(), claims)
+    }
+
+    /// The checklist and claims of PART `part`'s draft awaiting review.
+    pub fn check(&self, part: u32) -> Result<(Checklist, Vec<Claim>), ReviewError> {
+        let draft = self.draft(part)?;
+        self.check_draft(part, &draft)
+    }
+
+    /// The checklist and claims of `draft`, PART `part`'s.
+    fn check_draft(
+        &self,
+        part: u32,
+        draft: &Draft,
+    ) -> Result<(Checklist, Vec<Claim>), ReviewError> {
+        let draft = draft.clone();
+        let (plan, _) = self.plan()?;
+        let spec = plan.part(part).ok_or(ReviewError::NoDraft(part))?;
+        let claims = self.claims_for(spec, &draft);
+        Ok((self.checklist_for(spec, &draft, &claims), claims))
     }
 
     /// The target's current text, None when it does not exist.
@@ -256,6 +330,7 @@ impl Review {
         }
         let (plan, _) = self.plan()?;
         let spec = plan.part(part).ok_or(ReviewError::NoDraft(part))?;
+        let claims = self.claims_for(spec, &draft);
         Ok(Inspection {
             file: diff(current.as_deref(), &draft.text, &draft.target),
             drop: diff(
@@ -263,7 +338,8 @@ impl Review {
                 &draft.drop_text,
                 &format!("drops/{}", draft.drop_name),
             ),
-            checklist: self.checklist_for(spec, &draft),
+            checklist: self.checklist_for(spec, &draft, &claims),
+            claims,
             target: draft.target,
             drop_name: draft.drop_name,
             base_hash: hash,
@@ -288,7 +364,14 @@ impl Review {
             .join("\n")
             + "\n";
         draft.text = text.to_string();
+        draft.edited = true;
         self.journal.save_draft(&draft)?;
+        self.journal.append(&Record::Edited {
+            ts: now(),
+            part,
+            lines,
+            drop: false,
+        })?;
         Ok(())
     }
 
@@ -296,7 +379,47 @@ impl Review {
     pub fn edit_drop(&self, part: u32, text: &str) -> Result<(), ReviewError> {
         let mut draft = self.draft(part)?;
         draft.drop_text = text.to_string();
+        draft.edited = true;
         self.journal.save_draft(&draft)?;
+        self.journal.append(&Record::Edited {
+            ts: now(),
+            part,
+            lines: text.lines().count(),
+            drop: true,
+        })?;
+        Ok(())
+    }
+
+    /// Ask for section `section` (0-based; None: every section) of a draft awaiting review to be
+    /// written again with `reason`. The draft stays until its replacement is ready; only that
+    /// section changes.
+    pub fn regenerate(
+        &self,
+        part: u32,
+        section: Option<usize>,
+        reason: &str,
+    ) -> Result<(), ReviewError> {
+        let draft = self.draft(part)?;
+        if reason.trim().is_empty() {
+            return Err(ReviewError::NoReason);
+        }
+        let (plan, _) = self.plan()?;
+        let planned = plan.part(part).map_or(0, |p| p.sections.len().max(1));
+        if let Some(k) = section
+            && k >= planned.max(draft.sections.len())
+        {
+            return Err(ReviewError::NoSection {
+                part,
+                section: k + 1,
+                count: planned,
+            });
+        }
+        self.journal.append(&Record::Regenerate {
+            ts: now(),
+            part,
+            section,
+            reason: reason.trim().to_string(),
+        })?;
         Ok(())
     }
 
@@ -316,226 +439,4 @@ impl Review {
         })?;
         Ok(())
     }
-
-    /// Approve a draft: write the file and the drop atomically, tick the plan, update INDEX.md.
-    /// Every file is staged (written and fsynced beside its target) before any is renamed into
-    /// place, so a full disk or a read-only folder fails the approval with nothing changed.
-    pub fn approve(
-        &self,
-        part: u32,
-        when: chrono::DateTime<chrono::Local>,
-    ) -> Result<Approved, ReviewError> {
-        self.approve_seen(part, when, Seen::Unknown)
-    }
-
-    /// [`Review::approve`], checking the file against `seen`: the content hash of the target the
-    /// reviewer's diff was drawn from (`Some(None)` when there was no file). With `None`, against
-    /// the hash recorded when the draft's diff was last computed.
-    pub fn approve_seen(
-        &self,
-        part: u32,
-        when: chrono::DateTime<chrono::Local>,
-        seen: Seen,
-    ) -> Result<Approved, ReviewError> {
-        let status = self.statuses()?.remove(&part).unwrap_or_default();
-        let resuming = status.approval_drop.clone();
-        let mut draft = match resuming {
-            Some(_) => self
-                .journal
-                .load_draft(part)?
-                .ok_or(ReviewError::NoDraft(part))?,
-            None => self.draft(part)?,
-        };
-        let knowledge = self.ws.knowledge();
-        std::fs::create_dir_all(&knowledge).map_err(io_err("create", &knowledge))?;
-        let target = resolve_target(&knowledge, &draft.target)?;
-        let drop_rel = match &resuming {
-            Some(d) => d.clone(),
-            None => free_name(
-                &knowledge,
-                &format!("drops/{}", drop_file_name(&draft.drop_name, when)),
-            ),
-        };
-        let drop_path = resolve_target(&knowledge, &drop_rel)?;
-
-        // Never clobber: the file must be as it was when the draft's diff was computed.
-        let current = self.on_disk(&draft.target)?;
-        let expected = match seen {
-            Seen::Unknown => draft.base_hash.clone(),
-            Seen::Absent => None,
-            Seen::Hash(h) => Some(h),
-        };
-        let unchanged = current.as_deref().map(content_hash) == expected
-            || current.as_deref() == Some(draft.text.as_str());
-        if !unchanged {
-            draft.base_hash = current.as_deref().map(content_hash);
-            self.journal.save_draft(&draft)?;
-            return Err(ReviewError::Conflict {
-                target: draft.target.clone(),
-                diff: Box::new(diff(current.as_deref(), &draft.text, &draft.target)),
-            });
-        }
-
-        let (plan, plan_text) = self.plan()?;
-        let stamp = when.format("%Y-%m-%d %H:%M").to_string();
-        let new_plan = match plan.part(part) {
-            Some(p) if p.done => None,
-            _ => Some(plan::tick(&plan_text, part, &format!("Completed {stamp}"))?),
-        };
-        let index_path = knowledge.join("INDEX.md");
-        let index_text = match std::fs::read_to_string(&index_path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => EMPTY_INDEX.to_string(),
-            Err(e) => return Err(io_err("read", &index_path)(e)),
-        };
-        let title =
-            crate::research::passages::title(&draft.text).unwrap_or_else(|| draft.target.clone());
-        let new_index = upsert_entry(
-            &index_text,
-            &draft.target,
-            &index_entry(
-                &draft.target,
-                &title,
-                draft.lines(),
-                part,
-                &when.format("%Y-%m-%d").to_string(),
-            ),
-        );
-
-        // Stage everything first.
-        let staged_file = stage(&target, draft.text.as_bytes())?;
-        let staged_drop = stage(&drop_path, draft.drop_text.as_bytes())?;
-        // A plan kept behind a symlink is updated where it really lives, the link kept.
-        let plan_file = self
-            .plan_path
-            .canonicalize()
-            .unwrap_or_else(|_| self.plan_path.clone());
-        let staged_plan = new_plan
-            .as_ref()
-            .map(|t| stage(&plan_file, t.as_bytes()))
-            .transpose()?;
-        let staged_index = stage(&index_path, new_index.as_bytes())?;
-
-        let step = |step: ApprovalStep, path: Option<String>| {
-            self.journal.append(&Record::Approval {
-                ts: now(),
-                part,
-                step,
-                path,
-            })
-        };
-        if resuming.is_none() {
-            step(ApprovalStep::Begin, Some(drop_rel.clone()))?;
-        }
-        commit(staged_file, &target)?;
-        step(ApprovalStep::File, Some(draft.target.clone()))?;
-        commit(staged_drop, &drop_path)?;
-        step(ApprovalStep::Drop, Some(drop_rel.clone()))?;
-        let ticked = staged_plan.is_some();
-        if let Some(staged) = staged_plan {
-            commit(staged, &plan_file)?;
-        }
-        step(ApprovalStep::Plan, None)?;
-        commit(staged_index, &index_path)?;
-        step(ApprovalStep::Index, None)?;
-        step(ApprovalStep::Done, None)?;
-        self.journal.append(&Record::State {
-            ts: now(),
-            part,
-            state: RunnerState::Approved,
-            message: None,
-        })?;
-        Ok(Approved {
-            file: format!("knowledge/{}", draft.target),
-            drop: format!("knowledge/{drop_rel}"),
-            ticked,
-        })
-    }
-
-    /// Approve the draft of `part` only if its checklist is clean (for unattended runs).
-    pub fn approve_if_clean(
-        &self,
-        part: u32,
-        when: chrono::DateTime<chrono::Local>,
-    ) -> Result<AutoApproval, ReviewError> {
-        let draft = self.draft(part)?;
-        let (plan, _) = self.plan()?;
-        let spec = plan.part(part).ok_or(ReviewError::NoDraft(part))?;
-        let checklist = self.checklist_for(spec, &draft);
-        if !checklist.is_clean() {
-            return Ok(AutoApproval::NotClean(checklist.summary()));
-        }
-        Ok(AutoApproval::Approved(self.approve(part, when)?))
-    }
-
-    /// Finish approvals a crash interrupted, each with its result. One that cannot finish (the
-    /// target was edited meanwhile, the PART left the plan) is reported and left as it is; it
-    /// never stops the others or the command that asked.
-    pub fn resume_approvals(&self) -> Vec<(u32, Result<Approved, ReviewError>)> {
-        let Ok(statuses) = self.statuses() else {
-            return Vec::new();
-        };
-        statuses
-            .into_iter()
-            .filter(|(_, s)| s.approval_drop.is_some() && s.state == Some(RunnerState::Review))
-            .map(|(n, _)| (n, self.approve(n, chrono::Local::now())))
-            .collect()
-    }
-}
-
-/// `KNOWLEDGE-DROP-x-2025-11-13-[TIME].md` -> `KNOWLEDGE-DROP-x-2025-11-13-1432.md` (local HHMM).
-pub fn drop_file_name(planned: &str, when: chrono::DateTime<chrono::Local>) -> String {
-    let name = planned.replace("[TIME]", &when.format("%H%M").to_string());
-    // The plan's text names the drop; only its last path component is ever used.
-    let name = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
-    if name.is_empty() || name == ".." || name == "." {
-        "KNOWLEDGE-DROP.md".to_string()
-    } else {
-        name
-    }
-}
-
-/// `rel`, or `rel` with `-2`, `-3`, … before `.md` when that drop already exists: two PARTs
-/// approved in the same minute must not share a drop file.
-fn free_name(knowledge: &Path, rel: &str) -> String {
-    let (stem, ext) = rel.rsplit_once('.').unwrap_or((rel, "md"));
-    std::iter::once(rel.to_string())
-        .chain((2..1000).map(|k| format!("{stem}-{k}.{ext}")))
-        .find(|candidate| !knowledge.join(candidate).exists())
-        .unwrap_or_else(|| rel.to_string())
-}
-
-/// A fully written, fsynced temp file beside `path`, with the permissions the file has now
-/// (or the usual 0644 for a new one): a temp file's private 0600 must not replace them.
-fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, ReviewError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_err("create the folder", dir))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".expanse-")
-        .tempfile_in(dir)
-        .map_err(io_err("write in", dir))?;
-    tmp.write_all(bytes).map_err(io_err("write", path))?;
-    let permissions = match std::fs::metadata(path) {
-        Ok(m) => m.permissions(),
-        Err(_) => {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::Permissions::from_mode(0o644)
-        }
-    };
-    tmp.as_file()
-        .set_permissions(permissions)
-        .map_err(io_err("write", path))?;
-    tmp.as_file().sync_all().map_err(io_err("write", path))?;
-    Ok(tmp)
-}
-
-fn commit(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), ReviewError> {
-    tmp.persist(path)
-        .map_err(|e| io_err("replace", path)(e.error))?;
-    if let Some(dir) = path.parent()
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }

@@ -1,19 +1,30 @@
-//! The thin IO driver of one runner: executes the machine's actions against providers, cache and journal.
+//! The thin IO driver of one runner: executes the machine's actions against providers, cache and
+//! journal. Pause takes effect at once in every state: a request in flight is dropped (its
+//! connection closed) and only it is done again on resume; finished work is never repeated.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::{mpsc, watch};
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Budget;
 use super::event::{Event, Level};
 use super::machine::{self, Action, Progress};
-use crate::draft::{self, Draft, SourceRef};
-use crate::journal::{Cache, Journal, Record};
-use crate::plan::Part;
-use crate::research::{Providers, Source, WriteRequest};
-use crate::state::RunnerState;
+use crate::draft::{self, Draft, DraftSection, SourceRef};
+use crate::journal::{Cache, FinishedSection, Journal, Record, finished_sections};
+use crate::plan::{Part, Section};
+use crate::research::sections::{self, Assigned, SectionQuery, SourcePassage};
+use crate::research::{Hit, Providers, ResearchError, SectionRequest, Source, Written};
+use crate::state::{RunnerState, now};
+use crate::words::{human_bytes, plural};
+
+/// Sections of one PART written at once (the model server's own limit applies on top).
+pub const SECTIONS_AT_ONCE: usize = 4;
 
 /// Everything one runner needs.
 pub struct RunnerCtx {
@@ -35,8 +46,14 @@ pub struct RunnerCtx {
     pub pause: watch::Receiver<bool>,
     /// Cancels the runner at once.
     pub cancel: CancellationToken,
-    /// A reviewer's reason for rejecting the previous draft.
+    /// A reviewer's reason for writing again (a rejection with requeue, or a regeneration).
     pub feedback: Option<String>,
+    /// Write only this section again (0-based), keeping the others' bytes.
+    pub only_section: Option<usize>,
+    /// Runner slots: a runner holds one while it works, not while paused.
+    pub permits: Arc<Semaphore>,
+    /// The plan's model budget.
+    pub budget: Arc<Budget>,
 }
 
 /// How a runner ended.
@@ -48,9 +65,17 @@ pub enum Outcome {
     Failed(String),
     /// It was cancelled.
     Cancelled,
+    /// The model budget is reached; finished sections are kept, the rest waits for more budget.
+    BudgetPaused(String),
 }
 
-struct Cancelled;
+/// Why work stopped before it finished.
+enum Stop {
+    /// The run is ending.
+    Cancelled,
+    /// The user paused the runner: redo only what was in flight, after resume.
+    Paused,
+}
 
 impl RunnerCtx {
     async fn emit(&self, event: Event) {
@@ -67,39 +92,48 @@ impl RunnerCtx {
             .await;
     }
 
-    /// Wait here while paused; the in-flight request already finished, nothing new starts.
-    async fn gate(&mut self, current: RunnerState) -> Result<(), Cancelled> {
-        if !*self.pause.borrow() {
-            return Ok(());
-        }
-        let n = self.part.number;
-        self.emit(Event::state(
-            n,
-            RunnerState::Paused,
-            format!("paused before {current}"),
-        ))
-        .await;
+    /// Wait until the runner may work: not paused, holding a slot. A paused runner gives its
+    /// slot back so another PART can use it.
+    async fn ready(&mut self, permit: &mut Option<OwnedSemaphorePermit>) -> Result<(), Stop> {
         loop {
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(Cancelled),
-                changed = self.pause.changed() => {
-                    if changed.is_err() || !*self.pause.borrow() {
-                        break;
-                    }
+            if self.cancel.is_cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            if *self.pause.borrow() {
+                permit.take();
+                tokio::select! {
+                    _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+                    changed = self.pause.changed() => if changed.is_err() {
+                        return Err(Stop::Cancelled);
+                    },
                 }
+                continue;
+            }
+            if permit.is_some() {
+                return Ok(());
+            }
+            let permits = self.permits.clone();
+            tokio::select! {
+                _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+                changed = self.pause.changed() => if changed.is_err() {
+                    return Err(Stop::Cancelled);
+                },
+                p = permits.acquire_owned() => match p {
+                    Ok(p) => *permit = Some(p),
+                    Err(_) => return Err(Stop::Cancelled),
+                },
             }
         }
-        self.emit(Event::state(n, current, "resumed")).await;
-        Ok(())
     }
 
-    /// Run `fut` unless cancelled first.
-    async fn or_cancel<T>(
-        &self,
-        fut: impl std::future::Future<Output = T>,
-    ) -> Result<T, Cancelled> {
+    /// Run `fut` unless the runner is cancelled or paused first; then `fut` is dropped, which
+    /// closes its connection.
+    async fn interruptible<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T, Stop> {
+        let mut pause = self.pause.clone();
         tokio::select! {
-            _ = self.cancel.cancelled() => Err(Cancelled),
+            biased;
+            _ = self.cancel.cancelled() => Err(Stop::Cancelled),
+            _ = pause.wait_for(|p| *p) => Err(Stop::Paused),
             v = fut => Ok(v),
         }
     }
@@ -107,30 +141,42 @@ impl RunnerCtx {
 
 /// Run one PART from where its journal and cache leave it to a draft awaiting review.
 pub async fn run_part(mut ctx: RunnerCtx) -> Outcome {
-    match drive(&mut ctx).await {
-        Ok(outcome) => outcome,
-        Err(Cancelled) => Outcome::Cancelled,
+    let mut permit = None;
+    loop {
+        match drive(&mut ctx, &mut permit).await {
+            Ok(outcome) => return outcome,
+            Err(Stop::Cancelled) => return Outcome::Cancelled,
+            Err(Stop::Paused) => continue,
+        }
     }
 }
 
-async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
+/// The planned sections, or one covering the whole file when the plan names none.
+fn planned_sections(part: &Part) -> Vec<Section> {
+    if part.sections.is_empty() {
+        vec![Section {
+            title: "Overview".into(),
+            hint: None,
+            lines: part.expected_lines,
+        }]
+    } else {
+        part.sections.clone()
+    }
+}
+
+async fn drive(
+    ctx: &mut RunnerCtx,
+    permit: &mut Option<OwnedSemaphorePermit>,
+) -> Result<Outcome, Stop> {
     let n = ctx.part.number;
     let planned = machine::planned_searches(&ctx.part);
     let limit = machine::search_limit(&ctx.part);
     let mut progress = Progress::default();
     let mut state = RunnerState::Queued;
     loop {
-        if ctx.cancel.is_cancelled() {
-            return Err(Cancelled);
-        }
+        ctx.ready(permit).await?;
         let action = machine::next_action(&ctx.part, &progress);
         let next = action.state();
-        ctx.gate(if state == RunnerState::Queued {
-            next
-        } else {
-            state
-        })
-        .await?;
         if next != state && next != RunnerState::Failed {
             state = next;
             ctx.emit(Event::state(n, state, "")).await;
@@ -139,19 +185,22 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
             Action::Check => {
                 let root = ctx.knowledge.clone();
                 let part = ctx.part.clone();
-                let existing = ctx
-                    .or_cancel(tokio::task::spawn_blocking(move || {
+                let existing = match ctx
+                    .interruptible(tokio::task::spawn_blocking(move || {
                         crate::knowledge::scan(&root, &part)
                     }))
-                    .await?
-                    .unwrap_or_default();
+                    .await
+                {
+                    Ok(r) => r.unwrap_or_default(),
+                    Err(stop) => return Err(stop),
+                };
                 let lines: usize = existing.files.iter().map(|f| f.matches.len()).sum();
                 ctx.log(
                     Level::Info,
                     format!(
-                        "checked the base: {} files, {} matching lines{}",
-                        existing.files.len(),
-                        lines,
+                        "checked the base: {}, {}{}",
+                        plural(existing.files.len(), "file"),
+                        plural(lines, "matching line"),
                         if existing.gaps.is_empty() {
                             String::new()
                         } else {
@@ -166,14 +215,25 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                 let query = planned[i].query.clone();
                 progress.searches.resize(planned.len(), None);
                 let step = Some([i + 1, planned.len()]);
-                let (result, how) = search(ctx, &query, limit).await?;
+                let (result, how) = match search(ctx, &query, limit).await {
+                    Ok(r) => r,
+                    Err(Stop::Paused) => {
+                        ctx.log(
+                            Level::Info,
+                            format!("paused: the search \"{query}\" is asked again on resume"),
+                        )
+                        .await;
+                        return Err(Stop::Paused);
+                    }
+                    Err(stop) => return Err(stop),
+                };
                 let event = match &result {
                     Ok(hits) => Event {
                         hits: Some(hits.len()),
                         ..Event::log(
                             Some(n),
                             Level::Info,
-                            format!("search \"{query}\" → {} hits {how}", hits.len()),
+                            format!("search \"{query}\" → {} {how}", plural(hits.len(), "hit")),
                         )
                     },
                     Err(e) => Event::log(
@@ -195,64 +255,7 @@ async fn drive(ctx: &mut RunnerCtx) -> Result<Outcome, Cancelled> {
                 progress.pages = vec![None; urls.len()];
                 progress.fetches = Some(urls);
             }
-            Action::Fetch(i) => {
-                let url = progress
-                    .fetches
-                    .as_ref()
-                    .map(|f| f[i].clone())
-                    .unwrap_or_default();
-                let provider = ctx.providers.fetch.name().to_string();
-                let step = Some([i + 1, progress.pages.len()]);
-                let fetched = progress
-                    .pages
-                    .iter()
-                    .filter(|p| matches!(p, Some(Ok(_))))
-                    .count();
-                let fetch_log = |level, message: String| Event {
-                    step,
-                    sources: Some(fetched + usize::from(level == Level::Info)),
-                    ..Event::log(Some(n), level, message)
-                };
-                if let Some(page) = ctx.cache.page(&provider, &url) {
-                    ctx.emit(fetch_log(
-                        Level::Info,
-                        format!("fetch {url} → {} (cached)", size(page.content.len())),
-                    ))
-                    .await;
-                    progress.pages[i] = Some(Ok(page));
-                    continue;
-                }
-                let started = Instant::now();
-                let fetch = ctx.providers.fetch.clone();
-                let sink = log_sink(&ctx.events, n);
-                let result = ctx.or_cancel(fetch.fetch(&url, &sink)).await?;
-                let ms = started.elapsed().as_millis();
-                match result {
-                    Ok(page) => {
-                        if let Err(e) = ctx.cache.put_page(&provider, &page) {
-                            ctx.log(Level::Warn, format!("could not cache page: {e}"))
-                                .await;
-                        }
-                        let _ = ctx.journal.append(&Record::Fetched {
-                            ts: crate::state::now(),
-                            part: n,
-                            url: url.clone(),
-                            bytes: page.content.len(),
-                        });
-                        ctx.emit(fetch_log(
-                            Level::Info,
-                            format!("fetch {url} → ok, {} in {ms} ms", size(page.content.len())),
-                        ))
-                        .await;
-                        progress.pages[i] = Some(Ok(page));
-                    }
-                    Err(e) => {
-                        ctx.emit(fetch_log(Level::Warn, format!("fetch {url} failed: {e}")))
-                            .await;
-                        progress.pages[i] = Some(Err(e.to_string()));
-                    }
-                }
-            }
+            Action::Fetch(i) => fetch(ctx, &mut progress, i).await?,
             Action::Write => return write(ctx, &progress).await,
             Action::Fail(reason) => return Ok(Outcome::Failed(reason)),
         }
@@ -265,7 +268,7 @@ async fn search(
     ctx: &RunnerCtx,
     query: &str,
     limit: usize,
-) -> Result<(Result<Vec<crate::research::Hit>, String>, String), Cancelled> {
+) -> Result<(Result<Vec<Hit>, ResearchError>, String), Stop> {
     let n = ctx.part.number;
     let provider = ctx.providers.search.name().to_string();
     if let Some(hits) = ctx.cache.search(&provider, query, limit) {
@@ -274,17 +277,19 @@ async fn search(
     let started = Instant::now();
     let search = ctx.providers.search.clone();
     let sink = log_sink(&ctx.events, n);
-    let result = ctx.or_cancel(search.search(query, limit, &sink)).await?;
+    let result = ctx
+        .interruptible(search.search(query, limit, &sink))
+        .await?;
     let how = format!("in {} ms", started.elapsed().as_millis());
     let Ok(hits) = result else {
-        return Ok((result.map_err(|e| e.to_string()), how));
+        return Ok((result, how));
     };
     if let Err(e) = ctx.cache.put_search(&provider, query, limit, &hits) {
         ctx.log(Level::Warn, format!("could not cache search results: {e}"))
             .await;
     }
     let _ = ctx.journal.append(&Record::Searched {
-        ts: crate::state::now(),
+        ts: now(),
         part: n,
         query: query.to_string(),
         hits: hits.len(),
@@ -292,67 +297,423 @@ async fn search(
     Ok((Ok(hits), how))
 }
 
-async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Cancelled> {
+/// Fetch planned page `i` (from the cache when it holds it).
+async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(), Stop> {
     let n = ctx.part.number;
+    let url = progress
+        .fetches
+        .as_ref()
+        .and_then(|f| f.get(i).cloned())
+        .unwrap_or_default();
+    let provider = ctx.providers.fetch.name().to_string();
+    let step = Some([i + 1, progress.pages.len()]);
+    let fetched = progress
+        .pages
+        .iter()
+        .filter(|p| matches!(p, Some(Ok(_))))
+        .count();
+    let fetch_log = |level, message: String| Event {
+        step,
+        sources: Some(fetched + usize::from(level == Level::Info)),
+        ..Event::log(Some(n), level, message)
+    };
+    if let Some(page) = ctx.cache.page(&provider, &url) {
+        ctx.emit(fetch_log(
+            Level::Info,
+            format!("fetch {url} → {} (cached)", human_bytes(page.content.len())),
+        ))
+        .await;
+        progress.pages[i] = Some(Ok(page));
+        return Ok(());
+    }
+    let started = Instant::now();
+    let fetch = ctx.providers.fetch.clone();
+    let sink = log_sink(&ctx.events, n);
+    let result = match ctx.interruptible(fetch.fetch(&url, &sink)).await {
+        Ok(r) => r,
+        Err(Stop::Paused) => {
+            ctx.log(
+                Level::Info,
+                format!("paused: the fetch of {url} is done again on resume"),
+            )
+            .await;
+            return Err(Stop::Paused);
+        }
+        Err(stop) => return Err(stop),
+    };
+    let ms = started.elapsed().as_millis();
+    match result {
+        Ok(page) => {
+            if let Err(e) = ctx.cache.put_page(&provider, &page) {
+                ctx.log(Level::Warn, format!("could not cache page: {e}"))
+                    .await;
+            }
+            let _ = ctx.journal.append(&Record::Fetched {
+                ts: now(),
+                part: n,
+                url: url.clone(),
+                bytes: page.content.len(),
+            });
+            ctx.emit(fetch_log(
+                Level::Info,
+                format!(
+                    "fetch {url} → ok, {} in {ms} ms",
+                    human_bytes(page.content.len())
+                ),
+            ))
+            .await;
+            progress.pages[i] = Some(Ok(page));
+        }
+        Err(e) => {
+            ctx.emit(fetch_log(Level::Warn, format!("fetch {url} failed: {e}")))
+                .await;
+            progress.pages[i] = Some(Err(e));
+        }
+    }
+    Ok(())
+}
+
+/// What the writing step works from: the sources numbered PART-wide, their passages, and each
+/// planned section's share of them.
+struct Material {
+    sources: Vec<Source>,
+    passages: Vec<SourcePassage>,
+    titles: HashMap<usize, String>,
+    planned: Vec<Section>,
+    assigned: Vec<Assigned>,
+}
+
+fn material(part: &Part, progress: &Progress) -> Material {
     let sources: Vec<Source> = machine::fetched_pages(progress)
         .into_iter()
         .enumerate()
         .map(|(i, page)| Source { n: i + 1, page })
         .collect();
-    let request = WriteRequest {
-        plan_title: ctx.plan_title.clone(),
-        part: ctx.part.clone(),
-        sources: sources.clone(),
-        existing: progress.existing.clone().unwrap_or_default(),
-        feedback: ctx.feedback.clone(),
+    let passages = sections::source_passages(&sources);
+    let titles: HashMap<usize, String> = sources
+        .iter()
+        .map(|s| (s.n, s.page.title.clone()))
+        .collect();
+    let planned = planned_sections(part);
+    let queries: Vec<SectionQuery> = planned.iter().map(|s| SectionQuery::new(s, None)).collect();
+    let assigned = sections::assign(&passages, &queries, &titles);
+    Material {
+        sources,
+        passages,
+        titles,
+        planned,
+        assigned,
+    }
+}
+
+/// The passages section `k` is written from: its share, or, when a reviewer gave a reason, a
+/// fresh ranking with the reason's words in which the rejected text's passages rank lower.
+fn passages_for(m: &Material, k: usize, feedback: Option<&str>, rejected: &str) -> Assigned {
+    let Some(reason) = feedback.filter(|r| !r.trim().is_empty()) else {
+        return m.assigned[k].clone();
     };
-    ctx.log(
-        Level::Info,
-        format!(
-            "writing with {} from {} sources",
-            ctx.providers.writer.name(),
-            sources.len()
-        ),
-    )
-    .await;
-    let sink = log_sink(&ctx.events, n);
-    let stream = Arc::new(StreamProgress::new(ctx.events.clone(), n));
-    let pusher = stream.clone();
-    let delta = move |piece: &str| pusher.push(piece);
-    let writer = ctx.providers.writer.clone();
-    let written = match ctx.or_cancel(writer.write(&request, &sink, &delta)).await? {
-        Ok(w) => w,
-        Err(e) => return Ok(Outcome::Failed(format!("the writer failed: {e}"))),
+    let others: HashSet<(usize, usize)> = m
+        .assigned
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != k)
+        .flat_map(|(_, a)| a.passages.iter().map(|(_, p)| (p.source, p.at)))
+        .collect();
+    let query = SectionQuery::new(&m.planned[k], Some(reason));
+    sections::reassign_one(&m.passages, &query, &m.titles, &others, rejected)
+}
+
+async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop> {
+    let n = ctx.part.number;
+    let m = material(&ctx.part, progress);
+    let existing = progress.existing.clone().unwrap_or_default();
+    let title = draft::title_for(&ctx.part);
+    let mut part = ctx.part.clone();
+    part.sections = m.planned.clone();
+    let previous = ctx.journal.load_draft(n).ok().flatten();
+    let records = ctx.journal.records().unwrap_or_default();
+    let mut finished: BTreeMap<usize, FinishedSection> = finished_sections(&records, n);
+    let wanted: Vec<usize> = match ctx.only_section {
+        Some(k) if k < m.planned.len() && previous.is_some() => vec![k],
+        _ => (0..m.planned.len()).collect(),
     };
-    stream.finish();
-    if let Some(u) = written.usage {
-        let _ = ctx.journal.append(&Record::Usage {
-            ts: crate::state::now(),
-            part: n,
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-        });
+    let total = wanted.len();
+    let mut pending: VecDeque<usize> = wanted
+        .iter()
+        .copied()
+        .filter(|k| !finished.contains_key(k))
+        .collect();
+    if pending.len() < total {
         ctx.log(
             Level::Info,
             format!(
-                "tokens: {} prompt, {} completion",
-                u.prompt_tokens, u.completion_tokens
+                "resuming: {} of {} already written",
+                plural(total - pending.len(), "section"),
+                total
             ),
         )
         .await;
     }
-    let body = written.body;
-    let text = draft::with_sources(&body, &sources);
-    let used = draft::cited(&text);
-    let refs: Vec<SourceRef> = sources
+    let searched: Vec<String> = machine::planned_searches(&ctx.part)
+        .into_iter()
+        .map(|s| s.query)
+        .collect();
+    let writer = ctx.providers.writer.clone();
+    let writer_name = writer.name().to_string();
+    let request = |k: usize| -> SectionRequest {
+        let rejected = previous
+            .as_ref()
+            .and_then(|d| d.sections.get(k).map(|s| s.text.clone()))
+            .unwrap_or_default();
+        let assigned = passages_for(&m, k, ctx.feedback.as_deref(), &rejected);
+        let own = assigned.sources();
+        SectionRequest {
+            plan_title: ctx.plan_title.clone(),
+            part: part.clone(),
+            title: title.clone(),
+            index: k,
+            passages: assigned.passages.into_iter().map(|(_, p)| p).collect(),
+            sources: m
+                .sources
+                .iter()
+                .filter(|s| own.contains(&s.n))
+                .cloned()
+                .collect(),
+            existing: existing.clone(),
+            feedback: ctx.feedback.clone(),
+            previous: (!rejected.is_empty()).then_some(rejected),
+            searched: searched.clone(),
+        }
+    };
+    if pending.is_empty() && finished.len() < total {
+        // Nothing left to do yet sections are missing: cannot happen, but never loop on it.
+        return Ok(Outcome::Failed("no section could be scheduled".into()));
+    }
+    ctx.log(
+        Level::Info,
+        format!(
+            "writing {} with {} from {}",
+            plural(pending.len(), "section"),
+            writer_name,
+            plural(m.sources.len(), "source")
+        ),
+    )
+    .await;
+
+    let mut running = FuturesUnordered::new();
+    let mut in_flight: BTreeSet<usize> = BTreeSet::new();
+    loop {
+        while in_flight.len() < SECTIONS_AT_ONCE
+            && let Some(&k) = pending.front()
+        {
+            if let Some(why) = ctx.budget.check(n) {
+                if in_flight.is_empty() {
+                    return Ok(Outcome::BudgetPaused(why));
+                }
+                break;
+            }
+            pending.pop_front();
+            in_flight.insert(k);
+            let req = request(k);
+            let writer = writer.clone();
+            let sink = log_sink(&ctx.events, n);
+            let stream = Arc::new(StreamProgress::new(
+                ctx.events.clone(),
+                n,
+                k,
+                m.planned.len(),
+                m.planned[k].title.clone(),
+            ));
+            running.push(async move {
+                let pusher = stream.clone();
+                let delta = move |piece: &str| pusher.push(piece);
+                let result = writer.write_section(&req, &sink, &delta).await;
+                (
+                    k,
+                    req.sources.iter().map(|s| s.n).collect::<Vec<_>>(),
+                    result,
+                )
+            });
+        }
+        if in_flight.is_empty() {
+            break;
+        }
+        let next = ctx.interruptible(running.next()).await;
+        let (k, sources, result): (usize, Vec<usize>, Result<Written, ResearchError>) = match next {
+            Ok(Some(done)) => done,
+            Ok(None) => break,
+            Err(Stop::Paused) => {
+                // Dropping the futures closes their streams; partial text is discarded.
+                drop(running);
+                ctx.log(
+                    Level::Info,
+                    format!(
+                        "paused: {} closed ({}); {} kept",
+                        plural(in_flight.len(), "section stream"),
+                        in_flight
+                            .iter()
+                            .map(|k| format!("section {}", k + 1))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        plural(finished.len(), "finished section")
+                    ),
+                )
+                .await;
+                return Err(Stop::Paused);
+            }
+            Err(stop) => return Err(stop),
+        };
+        in_flight.remove(&k);
+        let written = match result {
+            Ok(w) => w,
+            Err(e) => {
+                return Ok(Outcome::Failed(format!(
+                    "section {} \"{}\": {e}",
+                    k + 1,
+                    m.planned[k].title
+                )));
+            }
+        };
+        let body = written.body.trim().to_string() + "\n";
+        let used: Vec<usize> = draft::cited(&body)
+            .into_iter()
+            .filter(|c| sources.contains(c) || m.sources.iter().any(|s| s.n == *c))
+            .collect();
+        if let Err(e) = ctx.journal.append(&Record::Section {
+            ts: now(),
+            part: n,
+            index: k,
+            title: m.planned[k].title.clone(),
+            text: body.clone(),
+            sources: used.clone(),
+            writer: writer_name.clone(),
+        }) {
+            return Ok(Outcome::Failed(format!("could not journal a section: {e}")));
+        }
+        let mut event = Event::log(
+            Some(n),
+            Level::Info,
+            format!(
+                "section {}/{} \"{}\" written: {}",
+                k + 1,
+                m.planned.len(),
+                m.planned[k].title,
+                plural(body.lines().count(), "line")
+            ),
+        );
+        if let Some(u) = written.usage {
+            let _ = ctx.journal.append(&Record::Usage {
+                ts: now(),
+                part: n,
+                section: Some(k),
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+                estimated: u.estimated,
+            });
+            let part_total = ctx.budget.add(n, u);
+            event.message.push_str(&format!(
+                "; {}{} + {} tokens",
+                if u.estimated { "~" } else { "" },
+                u.prompt_tokens,
+                u.completion_tokens
+            ));
+            event.usage = Some(part_total);
+        }
+        event.step = Some([total - pending.len() - in_flight.len(), total]);
+        ctx.emit(event).await;
+        finished.insert(
+            k,
+            FinishedSection {
+                text: body,
+                sources: used,
+                writer: writer_name.clone(),
+                ts: now(),
+            },
+        );
+    }
+    if !pending.is_empty() {
+        // Stopped by the budget with requests in flight: they finished, the rest waits.
+        let why = ctx
+            .budget
+            .check(n)
+            .unwrap_or_else(|| "budget reached".to_string());
+        return Ok(Outcome::BudgetPaused(why));
+    }
+    Ok(save_draft(ctx, &m, &title, &existing, previous, &finished).await)
+}
+
+/// Assemble the finished sections into the draft, save and journal it, and say so.
+async fn save_draft(
+    ctx: &RunnerCtx,
+    m: &Material,
+    title: &str,
+    existing: &crate::knowledge::Existing,
+    previous: Option<Draft>,
+    finished: &BTreeMap<usize, FinishedSection>,
+) -> Outcome {
+    let n = ctx.part.number;
+    let sections: Vec<DraftSection> = m
+        .planned
         .iter()
-        .filter(|s| used.contains(&s.n))
-        .map(|s| SourceRef {
-            n: s.n,
-            url: s.page.url.clone(),
-            title: s.page.title.clone(),
+        .enumerate()
+        .map(|(k, s)| match finished.get(&k) {
+            Some(f) => DraftSection {
+                title: s.title.clone(),
+                text: f.text.clone(),
+                sources: f.sources.clone(),
+                writer: f.writer.clone(),
+                written: f.ts.clone(),
+            },
+            None => previous
+                .as_ref()
+                .and_then(|d| d.sections.get(k).cloned())
+                .unwrap_or_else(|| DraftSection {
+                    title: s.title.clone(),
+                    text: String::new(),
+                    sources: Vec::new(),
+                    writer: String::new(),
+                    written: String::new(),
+                }),
         })
         .collect();
+    // One section asked for again: spliced into the text as it is (a reviewer's edits of the
+    // other sections stay); otherwise the file is assembled from its sections.
+    let text = match (ctx.only_section, previous.as_ref()) {
+        (Some(k), Some(prev)) if k < sections.len() => {
+            draft::splice_section(&prev.text, k + 1, &sections[k].title, &sections[k].text)
+                .map(|t| draft::with_sources(&t, &m.sources))
+                .unwrap_or_else(|| {
+                    draft::assemble(
+                        title,
+                        &draft::existing_note(existing),
+                        &sections,
+                        &m.sources,
+                    )
+                })
+        }
+        _ => draft::assemble(
+            title,
+            &draft::existing_note(existing),
+            &sections,
+            &m.sources,
+        ),
+    };
+    let provider = ctx.providers.fetch.name().to_string();
+    let refs_of = |filter: &dyn Fn(usize) -> bool| -> Vec<SourceRef> {
+        m.sources
+            .iter()
+            .filter(|s| filter(s.n))
+            .map(|s| SourceRef {
+                n: s.n,
+                url: s.page.url.clone(),
+                title: s.page.title.clone(),
+                provider: provider.clone(),
+            })
+            .collect()
+    };
+    let used = draft::cited(&text);
+    let refs = refs_of(&|k| used.contains(&k));
+    let gathered = refs_of(&|_| true);
     // The diff is against the target as it is now; approval refuses if it changes meanwhile.
     let base_hash = match crate::knowledge::resolve_target(&ctx.knowledge, &ctx.part.target) {
         Ok(path) => std::fs::read_to_string(path)
@@ -360,19 +721,22 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
             .map(|t| crate::review::content_hash(&t)),
         // A base that does not exist yet holds no target to compare against.
         Err(_) if !ctx.knowledge.exists() => None,
-        Err(e) => return Ok(Outcome::Failed(e.to_string())),
+        Err(e) => return Outcome::Failed(e.to_string()),
     };
     let created = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+    let not_clean = checklist_reasons(ctx, m, existing, &text);
     let drop_text = draft::render_drop(
         &ctx.part,
         text.lines().count(),
         &refs,
-        &request.existing,
+        existing,
         &created,
+        &not_clean,
     );
     let draft = Draft {
         part: n,
         target: ctx.part.target.clone(),
+        title: title.to_string(),
         drop_name: ctx
             .part
             .drop
@@ -382,34 +746,70 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Canc
         text,
         drop_text,
         sources: refs,
-        existing: request.existing,
+        gathered,
+        sections,
+        existing: existing.clone(),
         writer: ctx.providers.writer.name().to_string(),
         created,
         base_hash,
+        edited: false,
     };
     if let Err(e) = ctx.journal.save_draft(&draft) {
-        return Ok(Outcome::Failed(format!("could not save the draft: {e}")));
+        return Outcome::Failed(format!("could not save the draft: {e}"));
     }
     let lines = draft.lines();
     if let Err(e) = ctx.journal.append(&Record::Drafted {
-        ts: crate::state::now(),
+        ts: now(),
         part: n,
         lines,
         sources: draft.sources.len(),
     }) {
-        return Ok(Outcome::Failed(format!("could not journal the draft: {e}")));
+        return Outcome::Failed(format!("could not journal the draft: {e}"));
     }
     ctx.emit(Event::draft(
         n,
         lines,
         draft.sources.len(),
         format!(
-            "draft ready: {lines} lines, {} sources",
-            draft.sources.len()
+            "draft ready: {}, {}",
+            plural(lines, "line"),
+            plural(draft.sources.len(), "source")
         ),
     ))
     .await;
-    Ok(Outcome::Review)
+    Outcome::Review
+}
+
+/// Why the draft is not clean (empty: clean), for the drop's Status: the same checklist the
+/// reviewer sees, with claims checked against the sources as fetched.
+fn checklist_reasons(
+    ctx: &RunnerCtx,
+    m: &Material,
+    existing: &crate::knowledge::Existing,
+    text: &str,
+) -> Vec<String> {
+    use crate::review::{checklist, grounding};
+    let must_cite = ctx
+        .part
+        .requirements
+        .iter()
+        .any(|r| r.to_lowercase().contains("cite"));
+    let texts: BTreeMap<usize, String> = m
+        .sources
+        .iter()
+        .map(|s| (s.n, s.page.content.clone()))
+        .collect();
+    let claims = grounding::check(grounding::claims(text, must_cite), &texts);
+    let base: Vec<String> = existing
+        .files
+        .iter()
+        .filter(|f| f.path != "INDEX.md")
+        .filter_map(|f| std::fs::read_to_string(ctx.knowledge.join(&f.path)).ok())
+        .collect();
+    let gathered: BTreeSet<usize> = texts.keys().copied().collect();
+    let mut part = ctx.part.clone();
+    part.sections = m.planned.clone();
+    checklist(&part, text, &base, Some(&gathered), &claims).reasons()
 }
 
 /// A provider's log lines as events of this PART. Best effort: when the front end lags, a
@@ -421,71 +821,47 @@ fn log_sink(events: &mpsc::Sender<Event>, part: u32) -> impl Fn(&str) + Send + S
     }
 }
 
-/// Streamed writer output turned into sampled progress events: at most one per 100 ms, each
-/// carrying the line count, token chunks so far and the latest line being written.
+/// A section's streamed text turned into sampled progress events: at most one per 250 ms,
+/// saying which section and how many lines so far (never the text itself).
 struct StreamProgress {
     events: mpsc::Sender<Event>,
     part: u32,
+    label: String,
     state: std::sync::Mutex<StreamState>,
 }
 
 #[derive(Default)]
 struct StreamState {
-    text: String,
-    chunks: usize,
-    sent_chunks: usize,
+    lines: usize,
     last_sent: Option<Instant>,
 }
 
 impl StreamProgress {
-    fn new(events: mpsc::Sender<Event>, part: u32) -> Self {
+    fn new(events: mpsc::Sender<Event>, part: u32, k: usize, of: usize, title: String) -> Self {
         StreamProgress {
             events,
             part,
+            label: format!("section {}/{of} \"{title}\"", k + 1),
             state: std::sync::Mutex::new(StreamState::default()),
         }
     }
 
     fn push(&self, piece: &str) {
-        // The lock is only ever held here and in `finish`, never across an await.
+        // The lock is only ever held here, never across an await.
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.text.push_str(piece);
-        st.chunks += 1;
-        if st.last_sent.is_none_or(|t| t.elapsed().as_millis() >= 100) {
-            st.last_sent = Some(Instant::now());
-            self.send(&mut st);
+        st.lines += piece.matches('\n').count();
+        if st.last_sent.is_some_and(|t| t.elapsed().as_millis() < 250) {
+            return;
         }
-    }
-
-    fn finish(&self) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if st.sent_chunks != st.chunks {
-            self.send(&mut st);
-        }
-    }
-
-    fn send(&self, st: &mut StreamState) {
-        st.sent_chunks = st.chunks;
-        let lines = st.text.lines().count();
-        let last = st
-            .text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        let last: String = last.chars().take(80).collect();
+        st.last_sent = Some(Instant::now());
         let _ = self.events.try_send(Event::log(
             Some(self.part),
             Level::Info,
-            format!("writing: {lines} lines, {} chunks — {last}", st.chunks),
+            format!(
+                "writing {}: {} so far",
+                self.label,
+                plural(st.lines, "line")
+            ),
         ));
-    }
-}
-
-fn size(bytes: usize) -> String {
-    if bytes >= 1024 {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    } else {
-        format!("{bytes} B")
     }
 }

@@ -200,6 +200,17 @@ pub enum Command {
         /// Write it again with the reason.
         requeue: bool,
     },
+    /// Write one section of a draft (or every section) again, with the reviewer's reason.
+    Regenerate {
+        /// The PART.
+        part: u32,
+        /// The section (0-based); None: every section.
+        section: Option<usize>,
+        /// Why.
+        reason: String,
+    },
+    /// Undo an approval: the files go back as they were, the PART returns to review.
+    Undo(u32),
     /// The plan file changed: run PARTs that appeared, mark PARTs ticked by hand as done.
     UpdatePlan(Box<crate::plan::Plan>),
     /// Stop everything and end the run.

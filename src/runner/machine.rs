@@ -2,7 +2,7 @@
 
 use crate::knowledge::Existing;
 use crate::plan::{Part, Scrape};
-use crate::research::{Hit, Page};
+use crate::research::{Hit, Page, ResearchError};
 
 use crate::state::RunnerState;
 
@@ -25,12 +25,12 @@ pub struct PlannedSearch {
 pub struct Progress {
     /// The checks' findings, once run.
     pub existing: Option<Existing>,
-    /// One slot per planned search: hits, or the error message.
-    pub searches: Vec<Option<Result<Vec<Hit>, String>>>,
+    /// One slot per planned search: hits, or why it failed.
+    pub searches: Vec<Option<Result<Vec<Hit>, ResearchError>>>,
     /// The URLs to fetch, decided once every search is done.
     pub fetches: Option<Vec<String>>,
     /// One slot per planned fetch.
-    pub pages: Vec<Option<Result<Page, String>>>,
+    pub pages: Vec<Option<Result<Page, ResearchError>>>,
 }
 
 /// The next thing a runner does.
@@ -164,7 +164,7 @@ pub fn next_action(part: &Part, progress: &Progress) -> Action {
     {
         return Action::Search(i);
     }
-    let errors: Vec<&String> = progress
+    let errors: Vec<&ResearchError> = progress
         .searches
         .iter()
         .filter_map(|s| s.as_ref().and_then(|r| r.as_ref().err()))
@@ -173,7 +173,7 @@ pub fn next_action(part: &Part, progress: &Progress) -> Action {
         return Action::Fail(format!(
             "all {} searches failed; the last error: {}",
             planned.len(),
-            errors.last().map_or("", |e| e.as_str())
+            errors.last().map_or(String::new(), |e| e.to_string())
         ));
     }
     let Some(fetches) = &progress.fetches else {
@@ -289,23 +289,27 @@ mod tests {
         assert_eq!(next_action(&p, &pr), Action::Check);
         pr.existing = Some(Existing::default());
         assert_eq!(next_action(&p, &pr), Action::Search(0));
-        pr.searches = vec![Some(Err("boom".into())), None];
+        let err = |m: &str| ResearchError::Provider {
+            provider: "p".into(),
+            message: m.into(),
+        };
+        pr.searches = vec![Some(Err(err("boom"))), None];
         assert_eq!(next_action(&p, &pr), Action::Search(1));
         pr.searches[1] = Some(Ok(vec![hit("x")]));
         assert_eq!(next_action(&p, &pr), Action::PlanFetches);
         pr.fetches = Some(vec!["x".into()]);
         assert_eq!(next_action(&p, &pr), Action::Fetch(0));
-        pr.pages = vec![Some(Err("404".into()))];
+        pr.pages = vec![Some(Err(err("404")))];
         assert_eq!(
             next_action(&p, &pr),
             Action::Write,
             "a failed fetch does not stop the PART"
         );
 
-        pr.searches[1] = Some(Err("timeout".into()));
+        pr.searches[1] = Some(Err(err("timeout")));
         assert_eq!(
             next_action(&p, &pr),
-            Action::Fail("all 2 searches failed; the last error: timeout".into())
+            Action::Fail("all 2 searches failed; the last error: p: timeout".into())
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Runners (one per PART), their decisions, and the supervisor that drives them.
 
+pub mod budget;
 mod driver;
 mod event;
 mod machine;

@@ -12,6 +12,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::{Budget, Limits, Prices};
 use super::driver::{Outcome, RunnerCtx, run_part};
 use super::event::{Command, Event, EventKind, Level, Refusal, Target};
 use crate::journal::{Cache, Journal, Record, replay};
@@ -38,6 +39,10 @@ pub struct RunOptions {
     pub exit_when_settled: bool,
     /// Approve each draft whose checklist is clean as soon as it arrives.
     pub approve_all: bool,
+    /// Caps on model spending.
+    pub budget: Limits,
+    /// Model prices, for costs and dollar budgets.
+    pub prices: Option<Prices>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +54,8 @@ impl Default for RunOptions {
             stall_after: Duration::from_secs(60),
             exit_when_settled: true,
             approve_all: false,
+            budget: Limits::default(),
+            prices: None,
         }
     }
 }
@@ -74,6 +81,12 @@ pub struct RunContext {
 pub struct Summary {
     /// PART number -> state at the end.
     pub states: BTreeMap<u32, RunnerState>,
+    /// PARTs paused because the model budget was reached, with why.
+    pub budget_paused: BTreeMap<u32, String>,
+    /// The budget's last word (`budget: 12.3k of 50.0k tokens used`), when one was set.
+    pub budget: Option<String>,
+    /// The plan's model usage, all runs included.
+    pub usage: crate::state::Usage,
 }
 
 impl Summary {
@@ -86,9 +99,32 @@ impl Summary {
 struct Slot {
     state: RunnerState,
     before_stall: Option<RunnerState>,
+    /// The state a pause interrupted, shown again on resume.
+    before_pause: Option<RunnerState>,
+    /// Why the budget paused it (its runner has ended; resume starts it again).
+    budget_paused: Option<String>,
     last_progress: Instant,
     pause: Option<watch::Sender<bool>>,
     cancel: Option<CancellationToken>,
+}
+
+impl Slot {
+    fn new(state: RunnerState) -> Slot {
+        Slot {
+            state,
+            before_stall: None,
+            before_pause: None,
+            budget_paused: None,
+            last_progress: Instant::now(),
+            pause: None,
+            cancel: None,
+        }
+    }
+
+    /// Nothing more happens without the user (or more budget).
+    fn settled(&self) -> bool {
+        self.state.is_settled() || self.budget_paused.is_some()
+    }
 }
 
 /// Start the supervisor. Commands go in through the returned sender; events come out on `events`.
@@ -110,6 +146,7 @@ struct Supervisor {
     out: mpsc::Sender<Event>,
     internal: mpsc::Sender<Event>,
     permits: Arc<Semaphore>,
+    budget: Arc<Budget>,
     slots: BTreeMap<u32, Slot>,
     tasks: JoinSet<(u32, Outcome)>,
 }
@@ -134,6 +171,7 @@ async fn supervise(
         .records()
         .map(|r| replay(&r))
         .unwrap_or_default();
+    let budget = Arc::new(Budget::new(options.budget, options.prices, &statuses));
     let mut sup = Supervisor {
         plan: ctx.plan.clone(),
         ctx: Arc::new(ctx),
@@ -141,6 +179,7 @@ async fn supervise(
         out,
         internal,
         permits: Arc::new(Semaphore::new(jobs)),
+        budget,
         slots: BTreeMap::new(),
         tasks: JoinSet::new(),
     };
@@ -149,16 +188,7 @@ async fn supervise(
         let status = statuses.get(&part.number);
         let has_draft = matches!(sup.ctx.journal.load_draft(part.number), Ok(Some(_)));
         let state = initial_state(part.done, status, has_draft, sup.options.redo);
-        sup.slots.insert(
-            part.number,
-            Slot {
-                state,
-                before_stall: None,
-                last_progress: Instant::now(),
-                pause: None,
-                cancel: None,
-            },
-        );
+        sup.slots.insert(part.number, Slot::new(state));
         let why = match state {
             RunnerState::Done => "the plan marks it complete (use --redo to run it again)",
             RunnerState::Review => "a draft from an earlier run awaits review",
@@ -168,11 +198,17 @@ async fn supervise(
         };
         sup.forward(Event::state(part.number, state, why)).await;
         if state == RunnerState::Queued {
-            let feedback = status
-                .and_then(|s| s.rejection.clone())
-                .filter(|(_, requeue)| *requeue)
-                .and_then(|(reason, _)| reason);
-            sup.start(part.number, feedback);
+            let (feedback, only_section) = match status.and_then(|s| s.regenerate.clone()) {
+                Some((section, reason)) => (Some(reason), section),
+                None => (
+                    status
+                        .and_then(|s| s.rejection.clone())
+                        .filter(|(_, requeue)| *requeue)
+                        .and_then(|(reason, _)| reason),
+                    None,
+                ),
+            };
+            sup.start(part.number, feedback, only_section);
         }
     }
 
@@ -186,10 +222,11 @@ async fn supervise(
     loop {
         if sup.options.exit_when_settled
             && sup.tasks.is_empty()
-            && sup.slots.values().all(|s| s.state.is_settled())
+            && sup.slots.values().all(Slot::settled)
         {
             break;
         }
+        let watching = sup.slots.values().any(|s| s.state.is_active());
         if !sup.options.exit_when_settled && !commands_open && sup.tasks.is_empty() {
             break;
         }
@@ -220,7 +257,8 @@ async fn supervise(
                 Some(cmd) => sup.on_command(cmd).await,
                 None => commands_open = false,
             },
-            _ = ticker.tick() => sup.check_stalls().await,
+            // Stalls are watched only while something runs: an idle run does not wake.
+            _ = ticker.tick(), if watching => sup.check_stalls().await,
         }
     }
     // Runners may have sent their last events just before finishing.
@@ -229,6 +267,13 @@ async fn supervise(
     }
     Summary {
         states: sup.slots.iter().map(|(n, s)| (*n, s.state)).collect(),
+        budget_paused: sup
+            .slots
+            .iter()
+            .filter_map(|(n, s)| s.budget_paused.clone().map(|w| (*n, w)))
+            .collect(),
+        budget: sup.budget.line(),
+        usage: sup.budget.plan(),
     }
 }
 
@@ -252,7 +297,7 @@ impl Supervisor {
         let _ = self.out.send(event).await;
     }
 
-    fn start(&mut self, n: u32, feedback: Option<String>) {
+    fn start(&mut self, n: u32, feedback: Option<String>, only_section: Option<usize>) {
         let Some(part) = self.plan.part(n).cloned() else {
             return;
         };
@@ -263,6 +308,8 @@ impl Supervisor {
             slot.cancel = Some(cancel.clone());
             slot.last_progress = Instant::now();
             slot.before_stall = None;
+            slot.before_pause = None;
+            slot.budget_paused = None;
         }
         let runner = RunnerCtx {
             part,
@@ -273,15 +320,13 @@ impl Supervisor {
             knowledge: self.ctx.workspace.knowledge(),
             events: self.internal.clone(),
             pause: pause_rx,
-            cancel: cancel.clone(),
+            cancel,
             feedback,
+            only_section,
+            permits: self.permits.clone(),
+            budget: self.budget.clone(),
         };
-        let permits = self.permits.clone();
         self.tasks.spawn(async move {
-            let permit = tokio::select! {
-                _ = cancel.cancelled() => return (n, Outcome::Cancelled),
-                p = permits.acquire_owned() => p,
-            };
             // A panic in a runner (a parser, a provider) fails its PART, not the run.
             let outcome = AssertUnwindSafe(run_part(runner))
                 .catch_unwind()
@@ -294,12 +339,23 @@ impl Supervisor {
                         .unwrap_or("unknown cause");
                     Outcome::Failed(format!("the runner crashed: {why}"))
                 });
-            drop(permit);
             (n, outcome)
         });
     }
 
-    async fn on_runner_event(&mut self, event: Event) {
+    async fn on_runner_event(&mut self, mut event: Event) {
+        // A runner that has not yet noticed its pause may still report the step it was on:
+        // the card keeps saying paused, and resume returns to that step.
+        if let (Some(n), Some(state)) = (event.part, event.state)
+            && state.is_active()
+            && let Some(slot) = self.slots.get_mut(&n)
+            && slot.state == RunnerState::Paused
+        {
+            slot.before_pause = Some(state);
+            event.state = None;
+            event.kind = EventKind::Log;
+            event.message = format!("(paused; was about to be {state})");
+        }
         let auto_approve = self.options.approve_all && event.kind == EventKind::Draft;
         self.note_progress(&event).await;
         let part = event.part;
@@ -334,31 +390,48 @@ impl Supervisor {
         .await;
         match result {
             Ok(Ok(AutoApproval::Approved(a))) => {
-                self.forward(Event::written(
-                    n,
-                    a.file.clone(),
-                    format!("wrote {}", a.file),
-                ))
-                .await;
-                self.forward(Event::written(
-                    n,
-                    a.drop.clone(),
-                    format!("wrote {}", a.drop),
-                ))
-                .await;
+                if a.unchanged {
+                    self.forward(Event::log(
+                        Some(n),
+                        Level::Info,
+                        format!(
+                            "{} already holds this text: nothing new was written{}",
+                            a.file,
+                            if a.ticked {
+                                " (the plan is ticked)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ))
+                    .await;
+                } else {
+                    self.forward(Event::written(
+                        n,
+                        a.file.clone(),
+                        format!("wrote {}", a.file),
+                    ))
+                    .await;
+                }
+                if let Some(drop) = &a.drop {
+                    self.forward(Event::written(n, drop.clone(), format!("wrote {drop}")))
+                        .await;
+                }
                 let why = if only_if_clean {
                     "checklist clean (--approve-all)"
+                } else if a.unchanged {
+                    "unchanged"
                 } else {
                     ""
                 };
                 self.forward(Event::state(n, RunnerState::Approved, why))
                     .await;
             }
-            Ok(Ok(AutoApproval::NotClean(summary))) => {
+            Ok(Ok(AutoApproval::NotClean(reasons))) => {
                 self.forward(Event::log(
                     Some(n),
                     Level::Warn,
-                    format!("left for review, checklist not clean: {summary}"),
+                    format!("left for review, not clean: {}", reasons.join("; ")),
                 ))
                 .await;
             }
@@ -402,6 +475,7 @@ impl Supervisor {
                 self.restart(
                     n,
                     reason.or(Some(String::new())),
+                    None,
                     "requeued with the reviewer's reason",
                 )
                 .await;
@@ -453,6 +527,15 @@ impl Supervisor {
         }
         match outcome {
             Outcome::Review => {}
+            Outcome::BudgetPaused(why) => {
+                if let Some(slot) = self.slots.get_mut(&n) {
+                    slot.budget_paused = Some(why.clone());
+                }
+                self.forward(Event::log(Some(n), Level::Warn, why.clone()))
+                    .await;
+                self.forward(Event::state(n, RunnerState::Paused, why))
+                    .await;
+            }
             Outcome::Failed(reason) => {
                 self.forward(Event::error(Some(n), reason.clone())).await;
                 self.forward(Event::state(n, RunnerState::Failed, reason))
@@ -477,18 +560,16 @@ impl Supervisor {
 
     async fn on_command(&mut self, cmd: Command) {
         match cmd {
-            Command::Pause(t) | Command::Resume(t) => {
-                let pause = matches!(cmd, Command::Pause(_));
-                for (n, slot) in &self.slots {
-                    if t.includes(*n)
-                        && let Some(p) = &slot.pause
-                    {
-                        let _ = p.send(pause);
-                    }
-                }
-            }
+            Command::Pause(t) => self.pause(t).await,
+            Command::Resume(t) => self.resume(t).await,
+            Command::Regenerate {
+                part,
+                section,
+                reason,
+            } => self.regenerate(part, section, reason).await,
+            Command::Undo(part) => self.undo(part).await,
             Command::Cancel(t) => self.cancel(t),
-            Command::Retry(n) => self.restart(n, None, "retry").await,
+            Command::Retry(n) => self.restart(n, None, None, "retry").await,
 
             Command::UpdatePlan(plan) => self.update_plan(*plan).await,
             Command::Approve { part, seen } => self.approve(part, false, seen).await,
@@ -508,20 +589,11 @@ impl Supervisor {
             let n = part.number;
             match self.slots.get(&n).map(|s| s.state) {
                 None if self.options.only.as_ref().is_none_or(|o| o.contains(&n)) => {
-                    self.slots.insert(
-                        n,
-                        Slot {
-                            state: RunnerState::Queued,
-                            before_stall: None,
-                            last_progress: Instant::now(),
-                            pause: None,
-                            cancel: None,
-                        },
-                    );
+                    self.slots.insert(n, Slot::new(RunnerState::Queued));
                     self.plan.parts.push(part.clone());
                     self.forward(Event::state(n, RunnerState::Queued, "added to the plan"))
                         .await;
-                    self.start(n, None);
+                    self.start(n, None, None);
                 }
                 Some(state) => {
                     if let Some(next) = after_plan_edit(state, part.done) {
@@ -534,7 +606,13 @@ impl Supervisor {
         }
     }
 
-    async fn restart(&mut self, n: u32, feedback: Option<String>, why: &str) {
+    async fn restart(
+        &mut self,
+        n: u32,
+        feedback: Option<String>,
+        only_section: Option<usize>,
+        why: &str,
+    ) {
         let Some(slot) = self.slots.get(&n) else {
             self.forward(Event::log(
                 Some(n),
@@ -555,7 +633,139 @@ impl Supervisor {
         }
         self.forward(Event::state(n, RunnerState::Queued, why))
             .await;
-        self.start(n, feedback);
+        self.start(n, feedback, only_section);
+    }
+
+    /// Pause at once: the card says so now; the runner drops what it has in flight.
+    async fn pause(&mut self, target: Target) {
+        let mut paused = Vec::new();
+        for (n, slot) in self.slots.iter_mut() {
+            let running = slot.state.is_active() || slot.state == RunnerState::Queued;
+            if !target.includes(*n) || slot.state == RunnerState::Paused || !running {
+                continue;
+            }
+            if let Some(p) = &slot.pause {
+                let _ = p.send(true);
+                slot.before_pause = Some(match slot.state {
+                    RunnerState::Stalled => slot.before_stall.unwrap_or(RunnerState::Queued),
+                    s => s,
+                });
+                paused.push(*n);
+            }
+        }
+        for n in paused {
+            self.forward(Event::state(n, RunnerState::Paused, "paused by you"))
+                .await;
+        }
+    }
+
+    /// Resume where each runner stopped; a PART the budget paused starts again (and pauses again
+    /// at once if the budget is still reached).
+    async fn resume(&mut self, target: Target) {
+        let mut resumed = Vec::new();
+        let mut restart = Vec::new();
+        for (n, slot) in self.slots.iter_mut() {
+            if !target.includes(*n) || slot.state != RunnerState::Paused {
+                continue;
+            }
+            if slot.budget_paused.is_some() && slot.cancel.is_none() {
+                restart.push(*n);
+            } else if let Some(p) = &slot.pause {
+                let _ = p.send(false);
+                slot.last_progress = Instant::now();
+                resumed.push((*n, slot.before_pause.take().unwrap_or(RunnerState::Queued)));
+            }
+        }
+        for (n, state) in resumed {
+            self.forward(Event::state(n, state, "resumed")).await;
+        }
+        for n in restart {
+            let status = self
+                .ctx
+                .journal
+                .records()
+                .map(|r| replay(&r))
+                .unwrap_or_default()
+                .remove(&n);
+            let (feedback, only) = match status.and_then(|s| s.regenerate) {
+                Some((section, reason)) => (Some(reason), section),
+                None => (None, None),
+            };
+            self.restart(n, feedback, only, "resumed").await;
+        }
+    }
+
+    /// Undo an approval: the PART's files go back as they were and it returns to review.
+    async fn undo(&mut self, n: u32) {
+        let review = self.review();
+        match tokio::task::spawn_blocking(move || review.undo(n)).await {
+            Ok(Ok(u)) => {
+                self.forward(Event::log(
+                    Some(n),
+                    Level::Info,
+                    format!(
+                        "undone: {} {}, {} removed, the plan unticked",
+                        u.file,
+                        if u.removed { "removed" } else { "restored" },
+                        u.drop
+                    ),
+                ))
+                .await;
+                self.forward(Event::state(n, RunnerState::Review, "approval undone"))
+                    .await;
+            }
+            Ok(Err(e)) => {
+                self.forward(Event::refused(
+                    n,
+                    Refusal::Failed,
+                    format!("undo refused: {e}"),
+                ))
+                .await
+            }
+            Err(e) => {
+                self.forward(Event::refused(
+                    n,
+                    Refusal::Failed,
+                    format!("undo failed: {e}"),
+                ))
+                .await
+            }
+        }
+    }
+
+    /// Write one section (or all) of a draft awaiting review again, with the reviewer's reason.
+    async fn regenerate(&mut self, n: u32, section: Option<usize>, reason: String) {
+        let review = self.review();
+        let r = reason.clone();
+        let result = tokio::task::spawn_blocking(move || review.regenerate(n, section, &r)).await;
+        match result {
+            Ok(Ok(())) => {
+                let what = match section {
+                    Some(k) => format!("section {} asked for again: {reason}", k + 1),
+                    None => format!("every section asked for again: {reason}"),
+                };
+                self.forward(Event::state(n, RunnerState::Rejected, what))
+                    .await;
+                self.restart(n, Some(reason), section, "writing again")
+                    .await;
+            }
+            Ok(Err(e)) => {
+                self.forward(Event::refused(
+                    n,
+                    Refusal::Failed,
+                    format!("cannot regenerate: {e}"),
+                ))
+                .await
+            }
+            Err(e) => {
+                self.forward(Event::refused(
+                    n,
+                    Refusal::Failed,
+                    format!("cannot regenerate: {e}"),
+                ))
+                .await
+            }
+        }
     }
 
     async fn check_stalls(&mut self) {
@@ -566,6 +776,7 @@ impl Supervisor {
             .filter(|(_, s)| {
                 s.state.is_active()
                     && !matches!(s.state, RunnerState::Paused | RunnerState::Stalled)
+                    && s.pause.as_ref().is_some_and(|p| !*p.borrow())
                     && s.last_progress.elapsed() >= limit
             })
             .map(|(n, s)| (*n, s.state, s.last_progress.elapsed().as_secs()))

@@ -171,7 +171,7 @@ impl Cards {
                 card.log
                     .push("", Level::Info, "── earlier runs, from the journal ──");
             }
-            let ts = record_ts(r);
+            let ts = r.ts();
             span.entry(n)
                 .and_modify(|s| s.1 = ts.to_string())
                 .or_insert_with(|| (ts.to_string(), ts.to_string()));
@@ -215,16 +215,43 @@ impl Cards {
                 Record::Usage {
                     prompt_tokens,
                     completion_tokens,
+                    estimated,
                     ..
                 } => {
                     card.usage.add(Usage {
                         prompt_tokens: *prompt_tokens,
                         completion_tokens: *completion_tokens,
-                        estimated: false,
+                        estimated: *estimated,
                     });
                     None
                 }
-                Record::Approval { .. } => None,
+                Record::Section {
+                    index, title, text, ..
+                } => Some(format!(
+                    "section {} \"{title}\" written: {}",
+                    index + 1,
+                    crate::words::plural(text.lines().count(), "line")
+                )),
+                Record::Regenerate {
+                    section, reason, ..
+                } => Some(match section {
+                    Some(k) => format!("section {} asked for again: {reason}", k + 1),
+                    None => format!("every section asked for again: {reason}"),
+                }),
+                Record::Edited { lines, drop, .. } => Some(format!(
+                    "{} edited by the reviewer ({})",
+                    if *drop { "drop" } else { "draft" },
+                    crate::words::plural(*lines, "line")
+                )),
+                Record::Approval {
+                    step: crate::journal::ApprovalStep::Done,
+                    ..
+                } => Some("approved".to_string()),
+                Record::Undo {
+                    step: crate::journal::UndoStep::Done,
+                    ..
+                } => Some("approval undone".to_string()),
+                Record::Approval { .. } | Record::Undo { .. } => None,
             };
             if let Some(line) = line {
                 card.log.push(time, Level::Info, &line);
@@ -328,18 +355,6 @@ fn state_line(state: RunnerState, message: &str) -> String {
         format!("→ {state}")
     } else {
         format!("→ {state}: {message}")
-    }
-}
-
-fn record_ts(r: &Record) -> &str {
-    match r {
-        Record::State { ts, .. }
-        | Record::Searched { ts, .. }
-        | Record::Fetched { ts, .. }
-        | Record::Drafted { ts, .. }
-        | Record::Rejected { ts, .. }
-        | Record::Usage { ts, .. }
-        | Record::Approval { ts, .. } => ts,
     }
 }
 

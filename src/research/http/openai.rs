@@ -10,7 +10,7 @@ use reqwest::{Method, Url, header};
 use super::client::{Call, HttpClient, HttpError, RateLimit};
 use super::prompt;
 use super::sse::{self, StreamFailure, ThinkFilter};
-use crate::research::{LogSink, ResearchError, WriteRequest, Writer, Written};
+use crate::research::{LogSink, ResearchError, SectionRequest, Writer, Written};
 
 /// The public API's base URL.
 pub const OPENAI_BASE: &str = "https://api.openai.com/v1";
@@ -85,7 +85,7 @@ impl OpenAiWriter {
         }
     }
 
-    fn body(&self, request: &WriteRequest) -> serde_json::Value {
+    fn body(&self, request: &SectionRequest) -> serde_json::Value {
         let mut body = serde_json::json!({
             "model": self.options.model,
             "messages": prompt::messages(request, self.options.context_chars),
@@ -204,17 +204,18 @@ impl Writer for OpenAiWriter {
         NAME
     }
 
-    async fn write(
+    async fn write_section(
         &self,
-        request: &WriteRequest,
+        request: &SectionRequest,
         log: &LogSink,
         delta: &LogSink,
     ) -> Result<Written, ResearchError> {
         let body = self.body(request);
         log(&format!(
-            "asking {} at {} ({} sources, prompt {} characters)",
+            "asking {} at {} for section {} ({} sources, prompt {} characters)",
             self.options.model,
             self.client.redactor().url(self.endpoint.as_str()),
+            request.index + 1,
             request.sources.len(),
             body["messages"].as_array().map_or(0, |m| m
                 .iter()
@@ -230,12 +231,12 @@ impl Writer for OpenAiWriter {
                 }
                 Err(Attempt::Cut(why)) if attempt == 1 => {
                     log(&self.client.redact(&format!(
-                        "{why}; the partial draft is discarded and the request sent again from scratch"
+                        "{why}; the partial section is discarded and the request sent again from scratch"
                     )));
                 }
                 Err(Attempt::Cut(why)) => {
                     return Err(self.error(format!(
-                        "the answer was cut off twice, so no draft was kept: {why}"
+                        "the answer was cut off twice, so nothing of this section was kept: {why}"
                     )));
                 }
                 Err(Attempt::Fatal(why)) => return Err(self.error(why)),
@@ -247,7 +248,7 @@ impl Writer for OpenAiWriter {
         match completion.finish_reason.as_deref() {
             Some("length") => {
                 return Err(self.error(
-                    "the model stopped at its token limit (finish_reason = length), so the draft is incomplete; raise [model] max_tokens or lower context_chars",
+                    "the model stopped at its token limit (finish_reason = length), so the section is incomplete; raise [model] max_tokens or lower context_chars",
                 ));
             }
             Some("content_filter") => {
@@ -260,11 +261,11 @@ impl Writer for OpenAiWriter {
             return Err(self.error(if completion.raw.trim().is_empty() {
                 "the model returned no text"
             } else {
-                "the model returned only reasoning (<think>…</think>) and no draft"
+                "the model returned only reasoning (<think>…</think>) and no section text"
             }));
         }
         Ok(Written {
-            body: body + "\n",
+            body: prompt::clean_section(&body),
             usage: completion.usage,
         })
     }

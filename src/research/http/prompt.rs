@@ -1,7 +1,9 @@
-//! The writer's prompt, as pure functions: the PART's sections and budgets, what the base already
-//! holds, the numbered sources trimmed to a context budget, and the previous rejection reason.
+//! The writer's prompt for one section, as pure functions: the file's outline and which section
+//! to write, its hint and budget, what the base already holds, the section's own sources
+//! (PART-wide numbers) trimmed to a context budget, and a reviewer's reason; and the answer's
+//! clean-up (the heading is expanse's, a model's Sources list is dropped).
 
-use crate::research::{Source, WriteRequest};
+use crate::research::{SectionRequest, Source};
 
 /// Default characters of source text sent to the model (about 12k tokens at ~4 characters a token).
 pub const DEFAULT_CONTEXT_CHARS: usize = 48_000;
@@ -18,8 +20,8 @@ pub struct Message {
     pub content: String,
 }
 
-/// The system and user messages for one draft; `context_chars` bounds the source text.
-pub fn messages(request: &WriteRequest, context_chars: usize) -> Vec<Message> {
+/// The system and user messages for one section; `context_chars` bounds the source text.
+pub fn messages(request: &SectionRequest, context_chars: usize) -> Vec<Message> {
     vec![
         Message {
             role: "system",
@@ -32,51 +34,50 @@ pub fn messages(request: &WriteRequest, context_chars: usize) -> Vec<Message> {
     ]
 }
 
-/// What the model is and the rules every draft follows.
+/// What the model is and the rules every section follows.
 pub fn system_prompt() -> String {
     [
-        "You write one file of a technical knowledge base in markdown, from the numbered sources you are given.",
+        "You write one section of a file of a technical knowledge base in markdown, from the numbered sources you are given.",
         "Rules:",
-        "- Write the sections in the order given, each as a `## ` heading with the section's title, and keep each near its line budget.",
+        "- Write only the section you are asked for, near its line budget; the other sections are written separately. Do not write its heading: expanse adds it. Use `###` for any sub-headings.",
         "- Support every factual statement with the number of the source it comes from, written as [n] (for example [2] or [1][3]). Cite only the numbers you are given; never invent a source.",
-        "- Use only what the sources say; when they do not cover something a section asks for, say so briefly instead of guessing.",
+        "- Use only what the sources say; when they do not cover something the section asks for, say so briefly instead of guessing.",
         "- Do not repeat what the knowledge base already holds (listed under \"Already in the knowledge base\"); refer to it and add what is new.",
         "- Do not write a Sources, References or Bibliography list: expanse renders it from the sources you cite.",
-        "- Answer with the file's markdown only: no preamble, no closing remarks, no code fence around the whole answer.",
+        "- Answer with the section's markdown only: no preamble, no closing remarks, no code fence around the whole answer.",
     ]
     .join("\n")
 }
 
-/// The PART, the base's existing coverage, the feedback and the trimmed sources.
-pub fn user_prompt(request: &WriteRequest, context_chars: usize) -> String {
+/// The outline, the section, the base's coverage, the reason and the trimmed sources.
+pub fn user_prompt(request: &SectionRequest, context_chars: usize) -> String {
     let part = &request.part;
+    let section = request.section();
     let mut out = String::new();
     if let Some(t) = &request.plan_title {
         out.push_str(&format!("Plan: {t}\n"));
     }
-    out.push_str(&format!("File to write: {}", part.target));
+    out.push_str(&format!("File: {} — \"{}\"", part.target, request.title));
     if let Some(n) = part.expected_lines {
         out.push_str(&format!(" (about {n} lines in all)"));
     }
-    out.push_str("\n\n");
-    out.push_str(&format!("# {}\n\n", title_for(request)));
-
-    out.push_str("## Sections to write, in order\n\n");
-    if part.sections.is_empty() {
-        out.push_str(
-            "No sections are planned: organise the file by the topics the sources cover.\n",
-        );
-    }
+    out.push_str("\n\n## Outline of the file\n\n");
     for (i, s) in part.sections.iter().enumerate() {
         out.push_str(&format!("{}. {}", i + 1, s.title));
-        if let Some(h) = &s.hint {
-            out.push_str(&format!(" — {h}"));
-        }
-        if let Some(l) = s.lines {
-            out.push_str(&format!(" (~{l} lines)"));
+        if i == request.index {
+            out.push_str("   <- you write this one");
         }
         out.push('\n');
     }
+    out.push_str(&format!(
+        "\n## The section to write: {}. {}\n\n",
+        request.index + 1,
+        section.title
+    ));
+    if let Some(h) = &section.hint {
+        out.push_str(&format!("What it covers: {h}\n"));
+    }
+    out.push_str(&format!("Length: about {} lines.\n", request.budget()));
     for r in &part.requirements {
         out.push_str(&format!("Requirement: {r}\n"));
     }
@@ -101,43 +102,91 @@ pub fn user_prompt(request: &WriteRequest, context_chars: usize) -> String {
     }
 
     if let Some(reason) = request.feedback.as_deref().filter(|r| !r.trim().is_empty()) {
-        out.push_str("## The previous draft was rejected\n\n");
-        out.push_str(&format!(
-            "Reason given by the reviewer: {}\n",
-            reason.trim()
-        ));
-        out.push_str("Write a new draft that addresses it.\n\n");
+        out.push_str("## A reviewer asked for this section again\n\n");
+        out.push_str(&format!("Their reason: {}\n", reason.trim()));
+        if let Some(prev) = request.previous.as_deref().filter(|p| !p.trim().is_empty()) {
+            let cut: String = prev.chars().take(2_000).collect();
+            out.push_str(&format!("The text they rejected:\n\n{cut}\n\n"));
+        }
+        out.push_str("Write a new section that addresses the reason.\n\n");
     }
 
     out.push_str("## Sources\n\n");
     if request.sources.is_empty() {
-        out.push_str("No sources were gathered. Write only what the sections require in general terms, cite nothing, and say that sources are missing.\n");
+        out.push_str("No source covers this section. Write two or three sentences saying what the section would cover and that the gathered sources do not; cite nothing.\n");
     }
-    for s in trim_sources(&request.sources, context_chars) {
+    for s in trim_sources(&section_sources(request), context_chars) {
         out.push_str(&s);
         out.push_str("\n\n");
     }
     out.trim_end().to_string() + "\n"
 }
 
-/// The file's heading: the target's stem in words, or the PART's title.
-fn title_for(request: &WriteRequest) -> String {
-    let target = &request.part.target;
-    let stem = target
-        .rsplit('/')
-        .next()
-        .unwrap_or(target)
-        .trim_end_matches(".md");
-    let words: String = stem
-        .split(['-', '_'])
-        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if words.trim().is_empty() {
-        request.part.title.clone()
-    } else {
-        words
+/// The section's sources with their content reduced to the passages retrieved for it, in the
+/// source's order (a model reads what fits the section, not whole pages).
+fn section_sources(request: &SectionRequest) -> Vec<Source> {
+    request
+        .sources
+        .iter()
+        .map(|s| {
+            let mut ps: Vec<&crate::research::sections::SourcePassage> = request
+                .passages
+                .iter()
+                .filter(|p| p.source == s.n)
+                .collect();
+            ps.sort_by_key(|p| p.at);
+            let content = if ps.is_empty() {
+                s.page.content.clone()
+            } else {
+                ps.iter()
+                    .map(|p| {
+                        if p.passage.heading.is_empty() {
+                            p.passage.text.clone()
+                        } else {
+                            format!("### {}\n\n{}", p.passage.heading, p.passage.text)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n\n")
+            };
+            Source {
+                n: s.n,
+                page: crate::research::Page {
+                    content,
+                    ..s.page.clone()
+                },
+            }
+        })
+        .collect()
+}
+
+/// A model's answer as a section body: leading headings (the model's own title for it) and any
+/// Sources list dropped, `##` headings inside demoted so the file's sections stay whole.
+pub fn clean_section(answer: &str) -> String {
+    let mut lines: Vec<&str> = answer.lines().collect();
+    while lines
+        .first()
+        .is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        lines.remove(0);
     }
+    let mut out = Vec::new();
+    for l in lines {
+        let t = l.trim_start();
+        let bare = t.trim_start_matches('#').trim().to_ascii_lowercase();
+        if t.starts_with('#') && matches!(bare.as_str(), "sources" | "references" | "bibliography")
+        {
+            break;
+        }
+        if let Some(rest) = l.strip_prefix("## ") {
+            out.push(format!("### {rest}"));
+        } else if let Some(rest) = l.strip_prefix("# ") {
+            out.push(format!("### {rest}"));
+        } else {
+            out.push(l.to_string());
+        }
+    }
+    out.join("\n").trim().to_string() + "\n"
 }
 
 /// The header line of a source: `[n] title — url`.
@@ -222,14 +271,17 @@ mod tests {
         }
     }
 
-    fn request() -> WriteRequest {
+    fn request() -> SectionRequest {
         let plan = Plan::parse(
             "# P\n\n### PART 1: Create t/00-zero-optimizer.md (~300 lines)\n\n- [ ] PART 1: Create t/00-zero-optimizer.md\n\
              - [ ] Search: \"ZeRO\"\n- [ ] Section 1: Overview - what ZeRO is (~80 lines)\n- [ ] Section 2: Stages (~120 lines)\n- [ ] Cite all sources\n",
         );
-        WriteRequest {
+        SectionRequest {
             plan_title: Some("P".into()),
             part: plan.parts[0].clone(),
+            title: "ZeRO Optimizer".into(),
+            index: 1,
+            passages: Vec::new(),
             sources: vec![source(1, 50), source(2, 5000)],
             existing: Existing {
                 files: vec![ExistingFile {
@@ -244,23 +296,26 @@ mod tests {
                 gaps: vec!["no coverage of ZeRO-Infinity".into()],
             },
             feedback: Some("too short on stages".into()),
+            previous: Some("Stages are three.".into()),
+            searched: vec!["ZeRO".into()],
         }
     }
 
     #[test]
-    fn prompt_has_every_part() {
+    fn prompt_has_the_outline_the_section_and_the_reason() {
         let p = user_prompt(&request(), 1000);
         for want in [
-            "File to write: t/00-zero-optimizer.md (about 300 lines in all)",
-            "# zero optimizer",
-            "1. Overview — what ZeRO is (~80 lines)",
-            "2. Stages (~120 lines)",
+            "File: t/00-zero-optimizer.md — \"ZeRO Optimizer\" (about 300 lines in all)",
+            "1. Overview\n",
+            "2. Stages   <- you write this one",
+            "The section to write: 2. Stages",
+            "Length: about 120 lines.",
             "Requirement: Cite all sources",
-            "[n]",
             "- t/zero.md (found by grep \"ZeRO\")",
             "line 3: ZeRO stage 1 shards optimizer state",
             "Gap to fill: no coverage of ZeRO-Infinity",
-            "Reason given by the reviewer: too short on stages",
+            "Their reason: too short on stages",
+            "Stages are three.",
             "[1] T1 — https://e.com/1",
             "[2] T2 — https://e.com/2",
             TRIMMED.trim(),
@@ -268,6 +323,15 @@ mod tests {
             assert!(p.contains(want), "missing {want:?} in\n{p}");
         }
         assert!(system_prompt().contains("Do not write a Sources"));
+    }
+
+    #[test]
+    fn answers_lose_their_heading_and_sources_and_keep_sections_whole() {
+        let a = "## Stages\n\nStage 1 shards states [1].\n\n## Details\n\nMore [2].\n\n## References\n\n[1] x\n";
+        assert_eq!(
+            clean_section(a),
+            "Stage 1 shards states [1].\n\n### Details\n\nMore [2].\n"
+        );
     }
 
     #[test]

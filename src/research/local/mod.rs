@@ -6,7 +6,7 @@ mod fetch;
 mod search;
 
 pub use corpus::{CorpusDoc, CorpusFile, MAX_DOC_BYTES, Skip, list_corpus, load_doc};
-pub use extractive::ExtractiveWriter;
+pub use extractive::{ExtractiveWriter, WRAP, compose_section};
 pub use fetch::LocalFetch;
 pub use search::{IndexInfo, LocalSearch};
 
