@@ -3,5 +3,5 @@
 mod paths;
 mod scan;
 
-pub use paths::{PathError, resolve_target};
+pub use paths::{Managed, PathError, open_managed, resolve_managed, resolve_target};
 pub use scan::{Existing, ExistingFile, MatchLine, scan};
