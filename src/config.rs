@@ -273,14 +273,16 @@ fn check_keys(table: &toml::Table, prefix: &str, file: &str) -> Result<(), Confi
         if prefix.is_empty() && key == "keys" {
             continue;
         }
-        if let Some(env) = secret_env(prefix, key) {
+        let known = KNOWN.iter().find(|(t, _)| *t == prefix).map(|(_, k)| *k);
+        // A known setting is never a secret, however it is named (`max_tokens`).
+        let is_known = known.is_some_and(|k| k.contains(&key.as_str()));
+        if !is_known && let Some(env) = secret_env(prefix, key) {
             return Err(ConfigError::Secret {
                 file: file.to_string(),
                 key: dotted,
                 env: env.to_string(),
             });
         }
-        let known = KNOWN.iter().find(|(t, _)| *t == prefix).map(|(_, k)| *k);
         match known {
             Some(keys) if !keys.contains(&key.as_str()) => {
                 return Err(ConfigError::UnknownKey {
