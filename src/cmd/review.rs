@@ -50,22 +50,22 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         review.diffs(n).map(|(file, drop)| {
             let colour = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            print!("{}", render(&file, colour));
-            print!("{}", render(&drop, colour));
+            out!("{}", render(&file, colour));
+            out!("{}", render(&drop, colour));
         })
     } else if let Some(n) = args.approve {
         review.approve(n, chrono::Local::now()).map(|a| {
-            println!("PART {n} approved: wrote {} and {}", a.file, a.drop);
+            outln!("PART {n} approved: wrote {} and {}", a.file, a.drop);
             if a.ticked {
-                println!("ticked PART {n} in {shown}");
+                outln!("ticked PART {n} in {shown}");
             }
         })
     } else if let Some(n) = args.reject {
         review.reject(n, args.reason.as_deref(), args.requeue).map(|()| {
             if args.requeue {
-                println!("PART {n} rejected; the next `expanse run {shown}` writes it again with your reason");
+                outln!("PART {n} rejected; the next `expanse run {shown}` writes it again with your reason");
             } else {
-                println!("PART {n} rejected and skipped; nothing was written");
+                outln!("PART {n} rejected and skipped; nothing was written");
             }
         })
     } else if let Some(n) = args.edit {
@@ -82,7 +82,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "expanse: the draft is kept. This is the diff against the file as it is now; approve again to write it:"
             );
-            print!("{}", render(&diff, false));
+            out!("{}", render(&diff, false));
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
@@ -95,7 +95,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
 fn list(review: &Review) -> anyhow::Result<ExitCode> {
     let pending = review.pending()?;
     if pending.is_empty() {
-        println!("No drafts await review.");
+        outln!("No drafts await review.");
         return Ok(ExitCode::SUCCESS);
     }
     let width = pending
@@ -103,12 +103,14 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
         .map(|p| p.draft.target.len())
         .max()
         .unwrap_or(6);
-    println!(
+    outln!(
         "PART  {:<width$}  {:>6} {:>6}  CHECKLIST",
-        "TARGET", "+", "-"
+        "TARGET",
+        "+",
+        "-"
     );
     for p in &pending {
-        println!(
+        outln!(
             "{:>4}  {:<width$}  {:>6} {:>6}  {}{}",
             p.draft.part,
             p.draft.target,
@@ -122,7 +124,7 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
             }
         );
     }
-    println!(
+    outln!(
         "\n{} drafts await review. `--diff N` shows one, `--approve N` writes it, `--reject N` drops it.",
         pending.len()
     );
@@ -140,9 +142,9 @@ fn edit(review: &Review, n: u32) -> anyhow::Result<ExitCode> {
     match expanse::editor::edit(&draft.text) {
         Ok(Some(text)) => {
             review.edit(n, &text)?;
-            println!("PART {n}: draft updated ({} lines)", text.lines().count());
+            outln!("PART {n}: draft updated ({} lines)", text.lines().count());
         }
-        Ok(None) => println!("PART {n}: no change"),
+        Ok(None) => outln!("PART {n}: no change"),
         Err(e) => {
             eprintln!("expanse: {e}");
             return Ok(ExitCode::FAILURE);

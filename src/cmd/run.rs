@@ -39,7 +39,7 @@ pub struct Args {
     /// Approve, as they arrive, the drafts whose checklist is clean (for unattended runs).
     #[arg(long)]
     approve_all: bool,
-    /// The corpus folder for offline search (default: assets/corpus under --root).
+    /// The corpus folder for offline search (default: the demo corpus built into expanse).
     #[arg(long, value_name = "DIR")]
     corpus: Option<PathBuf>,
     /// Report an active runner as stalled after this many seconds without progress.
