@@ -266,7 +266,16 @@ pub fn format_guide() -> String {
             .iter()
             .filter(|s| s.kind.is_part_item() == part_items)
         {
-            out.push_str(&format!("  {}\n      {}\n", s.example, s.means));
+            // Examples stay whole (they are meant to be copied); explanations wrap.
+            let indent = textwrap::Options::new(94)
+                .initial_indent("      ")
+                .subsequent_indent("      ")
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            out.push_str(&format!(
+                "  {}\n{}\n",
+                s.example,
+                textwrap::fill(s.means, indent)
+            ));
         }
     };
     block(&mut out, "PLAN STRUCTURE", false);
