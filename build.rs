@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+// A build script reports failure by panicking; cargo shows the message and stops the build.
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let corpus = manifest.join("assets").join("corpus");

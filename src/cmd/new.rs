@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use expanse::plan::{self, NewPart, Plan};
 use expanse::workspace::Workspace;
 
@@ -52,7 +53,8 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::FAILURE);
         }
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let file = std::fs::OpenOptions::new()
         .write(true)
@@ -69,7 +71,8 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .with_context(|| format!("cannot write {shown}"))?;
     // A title or target of unusual shape could still read differently than meant: show it now.
     for d in &Plan::parse(&text).diagnostics {
         note!("{shown}:{}: warning: {}", d.line, d.message);
