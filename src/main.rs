@@ -1,5 +1,6 @@
 //! The `expanse` command line: a thin front over the library.
 
+#[macro_use]
 mod cmd;
 
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use clap::{Parser, Subcommand};
 /// Run a knowledge-expansion plan with one research runner per PART, and review what they write.
 #[derive(Parser)]
 #[command(name = "expanse", version, about, long_about = None)]
+#[command(disable_help_subcommand = true)]
 #[command(
-    after_help = "Plans are markdown files of PARTs; see README.md for the format. \
-Paths of plans are relative to --root."
+    after_help = "New here? `expanse init DIR` makes a workspace with an example plan that runs \
+offline; `expanse help plan` prints the plan format. Paths of plans are relative to --root."
 )]
 struct Cli {
     /// The workspace folder holding plans/, knowledge/, expanse.toml and .expanse/.
@@ -24,9 +26,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Make a workspace: plans/example.md (runs offline), knowledge/INDEX.md, a commented
+    /// expanse.toml and a .gitignore for .expanse/. Never overwrites a file.
+    Init(cmd::init::Args),
+    /// Write a plan skeleton: every step a PART needs, queries and sections to fill in.
+    ///
+    /// Example: expanse new plans/serving.md --title "GPU serving"
+    /// --part serving/triton-batching.md:"Triton dynamic batching" --part serving/vllm.md:vLLM
+    New(cmd::new::Args),
+    /// Print the plan format (`expanse help plan`), or a command's help.
+    Help(cmd::help::Args),
     /// Parse and validate a plan; print its PARTs as a table (or the model as JSON).
     ///
     /// Errors are printed as PLAN:LINE: message and make the exit status 1; warnings do not.
+    /// `expanse help plan` lists every shape a plan may use, and what is an error or a warning.
     Check(cmd::check::Args),
     /// Run a plan: one runner per open PART, each ending with a draft awaiting review.
     ///
@@ -50,7 +63,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let ws = expanse::workspace::Workspace::new(&cli.root);
+    // Commands that keep state refuse a folder that is not a workspace rather than create
+    // knowledge/ and .expanse/ wherever they were started.
+    let needs_workspace = matches!(
+        cli.command,
+        Command::Run(_) | Command::Status(_) | Command::Review(_)
+    );
+    if needs_workspace && let Err(e) = ws.require() {
+        note!("expanse: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
+        Command::Init(args) => cmd::init::run(&cli.root, &args),
+        Command::New(args) => cmd::new::run(&cli.root, &args),
+        Command::Help(args) => cmd::help::run::<Cli>(&args),
         Command::Check(args) => cmd::check::run(&cli.root, &args),
         Command::Run(args) => cmd::run::run(&cli.root, &args),
         Command::Status(args) => cmd::status::run(&cli.root, &args),
@@ -60,7 +87,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("expanse: {err:#}");
+            note!("expanse: {err:#}");
             ExitCode::FAILURE
         }
     }

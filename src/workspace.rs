@@ -28,9 +28,10 @@ impl Workspace {
         self.root.join(".expanse")
     }
 
-    /// The default corpus, `assets/corpus/`.
+    /// The default corpus: the demo corpus embedded in the binary, written to
+    /// `.expanse/corpus/demo-<hash>/` when a search first opens it (so it works in any folder).
     pub fn default_corpus(&self) -> PathBuf {
-        self.root.join("assets").join("corpus")
+        crate::research::local::embedded::dir_in(&self.state())
     }
 
     /// A plan path as given, resolved against the root when relative.
@@ -50,6 +51,165 @@ impl Workspace {
             .unwrap_or_else(|_| plan.to_path_buf());
         Journal::dir_for(&self.state(), &key)
     }
+}
+
+/// Why a folder cannot be used as a workspace.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The folder has no `knowledge/`: commands that write refuse to create one unasked.
+    #[error(
+        "{shown} is not an expanse workspace (it has no knowledge/ folder); nothing was created. \
+         Run `expanse init{init_arg}` to make one, or pass --root DIR to use another folder"
+    )]
+    NotAWorkspace {
+        /// The folder as the user would recognise it.
+        shown: String,
+        /// What to pass to `expanse init` (empty for the current folder).
+        init_arg: String,
+    },
+    /// `expanse init` would overwrite these files.
+    #[error(
+        "{} already exist{}; `expanse init` never overwrites a file (move {} away, or init another folder)",
+        names(.0),
+        if .0.len() == 1 { "s" } else { "" },
+        if .0.len() == 1 { "it" } else { "them" }
+    )]
+    Exists(Vec<PathBuf>),
+    /// A file or folder could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// What was being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+fn names(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Workspace {
+    /// Refuse a root without `knowledge/`: run, status and review would otherwise create state
+    /// and knowledge folders wherever they happen to be started.
+    pub fn require(&self) -> Result<(), WorkspaceError> {
+        if self.knowledge().is_dir() {
+            return Ok(());
+        }
+        let here = self.root.as_os_str().is_empty() || self.root == Path::new(".");
+        let shown = if here {
+            match std::env::current_dir() {
+                Ok(d) => format!("the current folder ({})", d.display()),
+                Err(_) => "the current folder".to_string(),
+            }
+        } else {
+            self.root.display().to_string()
+        };
+        Err(WorkspaceError::NotAWorkspace {
+            shown,
+            init_arg: if here {
+                String::new()
+            } else {
+                format!(" {}", self.root.display())
+            },
+        })
+    }
+}
+
+/// The example plan `expanse init` writes (`{{DATE}}` becomes the day it is written).
+pub const EXAMPLE_PLAN: &str = include_str!("../assets/templates/example-plan.md");
+/// The commented `expanse.toml` `expanse init` writes: every setting with its default.
+pub const CONFIG_TEMPLATE: &str = include_str!("../assets/templates/expanse.toml");
+/// The `.gitignore` `expanse init` writes, keeping run state out of version control.
+pub const GITIGNORE: &str = include_str!("../assets/templates/gitignore");
+/// Where `expanse init` puts the example plan, relative to the workspace root.
+pub const EXAMPLE_PLAN_PATH: &str = "plans/example.md";
+
+/// What `expanse init` did to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// A new file.
+    File(PathBuf),
+    /// `.expanse/` was added to an existing `.gitignore` (the rest of it kept).
+    IgnoreAdded(PathBuf),
+    /// An existing `.gitignore` already ignores `.expanse/`.
+    IgnoreKept(PathBuf),
+}
+
+/// Make a workspace in `dir` (created if missing): `plans/example.md`, `knowledge/INDEX.md`,
+/// a commented `expanse.toml` and a `.gitignore` for `.expanse/`. Refuses, writing nothing, when
+/// any of the first three exists; an existing `.gitignore` only gains a `.expanse/` line.
+pub fn init(dir: &Path, today: &str) -> Result<Vec<Created>, WorkspaceError> {
+    let files: [(&str, String); 3] = [
+        (EXAMPLE_PLAN_PATH, EXAMPLE_PLAN.replace("{{DATE}}", today)),
+        ("knowledge/INDEX.md", crate::review::EMPTY_INDEX.to_string()),
+        (crate::config::FILE_NAME, CONFIG_TEMPLATE.to_string()),
+    ];
+    let existing: Vec<PathBuf> = files
+        .iter()
+        .map(|(rel, _)| dir.join(rel))
+        .filter(|p| p.symlink_metadata().is_ok())
+        .collect();
+    if !existing.is_empty() {
+        return Err(WorkspaceError::Exists(existing));
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WorkspaceError::Io { path, source }
+    };
+    let mut done = Vec::new();
+    for (rel, text) in &files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        // create_new: a file that appeared since the check above is still never overwritten.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => WorkspaceError::Exists(vec![path.clone()]),
+                _ => io(&path)(e),
+            })?;
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io(&path))?;
+        done.push(Created::File(path));
+    }
+    let ignore = dir.join(".gitignore");
+    match std::fs::read_to_string(&ignore) {
+        Ok(text) => {
+            let ignored = text
+                .lines()
+                .map(str::trim)
+                .any(|l| matches!(l, ".expanse" | ".expanse/" | "/.expanse" | "/.expanse/"));
+            if ignored {
+                done.push(Created::IgnoreKept(ignore));
+            } else {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&ignore)
+                    .map_err(io(&ignore))?;
+                let sep = if text.is_empty() || text.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
+                std::io::Write::write_all(&mut f, format!("{sep}{GITIGNORE}").as_bytes())
+                    .map_err(io(&ignore))?;
+                done.push(Created::IgnoreAdded(ignore));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&ignore, GITIGNORE).map_err(io(&ignore))?;
+            done.push(Created::File(ignore));
+        }
+        Err(e) => return Err(io(&ignore)(e)),
+    }
+    Ok(done)
 }
 
 /// `1,3-5` -> {1, 3, 4, 5}.

@@ -227,3 +227,43 @@ fn help_is_complete() {
         .success()
         .stdout(predicate::str::contains("--json").and(predicate::str::contains("PLAN:LINE")));
 }
+
+#[test]
+fn check_names_the_line_of_orphan_checkboxes_odd_glyphs_and_reserved_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let warn = write(
+        &dir,
+        "warn.md",
+        "### PART 1: Create a.md\n- [~] PART 1: Create a.md\n- [ ] PART 2: Create b.md\n"
+            .as_bytes(),
+    );
+    expanse().arg("check").arg(&warn).assert().success().stderr(
+        predicate::str::contains("warn.md:2: warning: PART 1's checkbox \"[~]\"").and(
+            predicate::str::contains(
+                "warn.md:3: warning: checkbox line for PART 2 has no \"### PART 2: …\" heading",
+            ),
+        ),
+    );
+    let bad = write(
+        &dir,
+        "bad.md",
+        b"### PART 1: Create Index.md\n- [ ] PART 1: Create Index.md\n\n### PART 2: Create drops/x.md\n- [ ] PART 2: Create drops/x.md\n",
+    );
+    expanse().arg("check").arg(&bad).assert().code(1).stderr(
+        predicate::str::contains(
+            "bad.md:1: error: PART 1's target \"Index.md\" is the knowledge base's INDEX.md",
+        )
+        .and(predicate::str::contains(
+            "bad.md:4: error: PART 2's target \"drops/x.md\" is inside drops/",
+        )),
+    );
+}
+
+#[test]
+fn help_points_at_the_format_in_the_binary() {
+    expanse().arg("--help").assert().success().stdout(
+        predicate::str::contains("expanse help plan")
+            .and(predicate::str::contains("expanse init"))
+            .and(predicate::str::contains("README").not()),
+    );
+}

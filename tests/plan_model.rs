@@ -325,3 +325,80 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_checkbox_line_without_its_heading_is_a_warning() {
+    let text = "# P\n\n### PART 1: Create a/x.md\n\n- [ ] PART 1: Create a/x.md\n- [ ] PART 2: Create a/y.md\n- [ ] Search: \"y\"\n";
+    let plan = Plan::parse(text);
+    assert!(!plan.has_errors(), "{:?}", plan.diagnostics);
+    // Still a PART (plans of checkbox lines alone stay runnable), but never silently.
+    assert_eq!(plan.parts.len(), 2);
+    assert_eq!(plan.part(2).unwrap().queries, ["y"]);
+    let w: Vec<_> = plan
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.severity, d.message.as_str()))
+        .collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].0, 6);
+    assert_eq!(w[0].1, Severity::Warning);
+    assert!(
+        w[0].2.contains("PART 2") && w[0].2.contains("no \"### PART 2"),
+        "{w:?}"
+    );
+    assert!(w[0].2.contains("PART 1 above (line 3)"), "{w:?}");
+    // The seed has a heading for every checkbox line: no such warning.
+    assert!(Plan::parse(SEED).diagnostics.is_empty());
+}
+
+#[test]
+fn an_unknown_glyph_is_warned_about_and_ticked_with_a_done_one() {
+    let text = "### PART 1: Create a.md\n\n- [~] PART 1: Create a.md\n\n### PART 2: Create b.md\n\n- [✔] PART 2: Create b.md\n";
+    let plan = Plan::parse(text);
+    let p1 = plan.part(1).unwrap();
+    assert!(!p1.done);
+    assert!(plan.part(2).unwrap().done);
+    assert_eq!(plan.diagnostics.len(), 1, "{:?}", plan.diagnostics);
+    let d = &plan.diagnostics[0];
+    assert_eq!((d.line, d.severity), (3, Severity::Warning));
+    assert!(
+        d.message.contains("[~]") && d.message.contains("[✓]"),
+        "{}",
+        d.message
+    );
+    // Approving writes the plan's own done glyph: the PART is then really done.
+    let ticked = plan::tick(text, 1, "Completed 2026-11-24 10:00").unwrap();
+    assert!(ticked.contains("- [✔] PART 1: Create a.md (Completed 2026-11-24 10:00)\n"));
+    let again = Plan::parse(&ticked);
+    assert!(again.part(1).unwrap().done);
+    assert!(again.diagnostics.is_empty());
+    for glyph in plan::DONE_MARKS {
+        assert!(plan::is_done_mark(*glyph));
+    }
+    assert!(!plan::is_done_mark('~') && !plan::is_done_mark(' '));
+}
+
+#[test]
+fn index_and_drops_are_refused_as_targets() {
+    for (target, what) in [
+        ("INDEX.md", "INDEX.md"),
+        ("index.md", "INDEX.md"),
+        ("./Index.md", "INDEX.md"),
+        ("drops/notes.md", "drops/"),
+        ("Drops/KNOWLEDGE-DROP-x-2025-01-01-1200.md", "drops/"),
+    ] {
+        let text = format!("# P\n\n### PART 1: Create {target}\n- [ ] PART 1: Create {target}\n");
+        let plan = Plan::parse(&text);
+        let errs: Vec<_> = plan
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        assert_eq!(errs.len(), 1, "{target}: {:?}", plan.diagnostics);
+        assert_eq!(errs[0].line, 3);
+        assert!(errs[0].message.contains(what), "{}", errs[0].message);
+    }
+    // Deeper INDEX.md files and folders merely named like drops are ordinary targets.
+    let ok = "### PART 1: Create a/INDEX.md\n- [ ] PART 1: Create a/INDEX.md\n### PART 2: Create dropship/x.md\n- [ ] PART 2: Create dropship/x.md\n";
+    assert!(!Plan::parse(ok).has_errors());
+}

@@ -150,7 +150,7 @@ fn grid_help_review_approve_plan_edit_and_quit() {
         s.contains("review · PART 2") && s.contains("sections filled,")
     });
     assert!(
-        review.contains("+## Section 1: Pipeline parallelism fundamentals"),
+        review.contains("+ ## Section 1: Pipeline parallelism fundamentals"),
         "{review}"
     );
     t.keys(&["Tab"]);
@@ -305,7 +305,7 @@ fn the_editor_suspends_the_tui_and_the_edit_is_reviewed() {
     });
     t.keys(&["e"]);
     let after = t.wait("the edited diff", |s| {
-        s.contains("+# DeepSpeed ZeRO Optimizer (edited)")
+        s.contains("+ # DeepSpeed ZeRO Optimizer (edited)")
     });
     assert!(
         after.contains("review · PART 1"),

@@ -8,7 +8,7 @@ use expanse::plan::Plan;
 /// Arguments of `expanse check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The plan to check (markdown), relative to --root.
+    /// The plan to check (markdown), relative to --root. `expanse help plan` prints the format.
     plan: PathBuf,
     /// Print the parsed model as JSON instead of a table.
     #[arg(long)]
@@ -24,9 +24,9 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        outln!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
-        print!("{}", table(&plan));
+        out!("{}", table(&plan));
     }
     Ok(if plan.has_errors() {
         ExitCode::FAILURE

@@ -64,8 +64,8 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     };
     eprintln!("expanse: title: {title}");
     match args.format {
-        Format::Markdown => print!("{content}"),
-        Format::Text => print!("{}", markdown_to_text(&content)),
+        Format::Markdown => out!("{content}"),
+        Format::Text => out!("{}", markdown_to_text(&content)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,69 @@
 //! One module per subcommand; each turns parsed arguments into library calls and output.
 
+/// `print!` through [`emit`]: a closed pipe ends the process quietly, a full disk with one line.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cmd::emit(format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    () => {
+        $crate::cmd::emit(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cmd::emit(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprintln!` that never panics: a message to a closed or full stderr is dropped, since there
+/// is nowhere left to report it.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::cmd::note(format_args!($($arg)*))
+    };
+}
+
 pub mod check;
 pub mod extract;
+pub mod help;
+pub mod init;
+pub mod new;
 pub mod review;
 pub mod run;
 pub mod status;
 
+use std::io::Write as _;
 use std::path::Path;
+
+/// Write to stdout and flush. `println!` panics (exit 101) when stdout is a closed pipe
+/// (`expanse status PLAN | head -1`) or a full disk; here a closed pipe ends the process quietly
+/// with status 0 (the reader has all it wanted) and any other write error with one line and
+/// status 1. Both end the process at once: nothing later could reach the reader either.
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        output_failed(&e);
+    }
+}
+
+/// End the process after a failed write to stdout (see [`emit`]).
+pub fn output_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    note(format_args!("expanse: cannot write the output: {e}"));
+    std::process::exit(1);
+}
+
+/// One line to stderr, dropped if stderr cannot take it (see [`note!`]).
+pub fn note(args: std::fmt::Arguments<'_>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_fmt(args)
+        .and_then(|()| stderr.write_all(b"\n"));
+}
 
 use expanse::plan::{self, Plan, Severity};
 
@@ -21,11 +78,11 @@ pub fn load_reported(path: &Path, shown: &str) -> Option<Plan> {
     let plan = match plan::load(path) {
         Ok((plan, _)) => plan,
         Err(plan::LoadError::Parse { source, .. }) => {
-            eprintln!("{shown}:{}: error: {source}", source.line());
+            note!("{shown}:{}: error: {source}", source.line());
             return None;
         }
         Err(plan::LoadError::Io { source, .. }) => {
-            eprintln!("{shown}: error: cannot read the plan: {source}");
+            note!("{shown}: error: cannot read the plan: {source}");
             return None;
         }
     };
@@ -34,7 +91,7 @@ pub fn load_reported(path: &Path, shown: &str) -> Option<Plan> {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        eprintln!("{shown}:{}: {level}: {}", d.line, d.message);
+        note!("{shown}:{}: {level}: {}", d.line, d.message);
     }
     Some(plan)
 }
@@ -66,8 +123,8 @@ pub fn report_resumed(
 ) {
     for (n, result) in resumed {
         match result {
-            Ok(_) => eprintln!("expanse: finished the interrupted approval of PART {n}"),
-            Err(e) => eprintln!(
+            Ok(_) => note!("expanse: finished the interrupted approval of PART {n}"),
+            Err(e) => note!(
                 "expanse: the interrupted approval of PART {n} cannot finish: {e}; its draft stays for review"
             ),
         }

@@ -67,30 +67,30 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         review.diffs(n).map(|(file, drop)| {
             let colour = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            print!("{}", render(&file, colour));
-            print!("{}", render(&drop, colour));
+            out!("{}", render(&file, colour));
+            out!("{}", render(&drop, colour));
         })
     } else if let Some(n) = args.check {
         return check(&review, n, args.json);
     } else if let Some(n) = args.approve {
         review.approve(n, chrono::Local::now()).map(|a| {
             match (&a.drop, a.unchanged) {
-                (_, true) => println!(
+                (_, true) => outln!(
                     "PART {n} approved: {} already holds this text, so nothing new was written",
                     a.file
                 ),
                 (Some(drop), false) => {
-                    println!("PART {n} approved: wrote {} and {drop}", a.file)
+                    outln!("PART {n} approved: wrote {} and {drop}", a.file)
                 }
-                (None, false) => println!("PART {n} approved: wrote {}", a.file),
+                (None, false) => outln!("PART {n} approved: wrote {}", a.file),
             }
             if a.ticked {
-                println!("ticked PART {n} in {shown}");
+                outln!("ticked PART {n} in {shown}");
             }
         })
     } else if let Some(n) = args.undo {
         review.undo(n).map(|u| {
-            println!(
+            outln!(
                 "PART {n}'s approval undone: {} {}, {} removed, its line in {shown} unticked, INDEX.md put back; the draft awaits review again",
                 u.file,
                 if u.removed { "removed (it was new)" } else { "restored" },
@@ -116,9 +116,9 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     } else if let Some(n) = args.reject {
         review.reject(n, args.reason.as_deref(), args.requeue).map(|()| {
             if args.requeue {
-                println!("PART {n} rejected; the next `expanse run {shown}` writes it again with your reason");
+                outln!("PART {n} rejected; the next `expanse run {shown}` writes it again with your reason");
             } else {
-                println!("PART {n} rejected and skipped; nothing was written");
+                outln!("PART {n} rejected and skipped; nothing was written");
             }
         })
     } else if let Some(n) = args.edit {
@@ -135,7 +135,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "expanse: the draft is kept. This is the diff against the file as it is now; approve again to write it:"
             );
-            print!("{}", render(&diff, false));
+            out!("{}", render(&diff, false));
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
@@ -148,7 +148,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
 fn list(review: &Review) -> anyhow::Result<ExitCode> {
     let pending = review.pending()?;
     if pending.is_empty() {
-        println!("No drafts await review.");
+        outln!("No drafts await review.");
         return Ok(ExitCode::SUCCESS);
     }
     let width = pending
@@ -156,12 +156,14 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
         .map(|p| p.draft.target.len())
         .max()
         .unwrap_or(6);
-    println!(
+    outln!(
         "PART  {:<width$}  {:>6} {:>6}  CHECKLIST",
-        "TARGET", "+", "-"
+        "TARGET",
+        "+",
+        "-"
     );
     for p in &pending {
-        println!(
+        outln!(
             "{:>4}  {:<width$}  {:>6} {:>6}  {}{}",
             p.draft.part,
             p.draft.target,
@@ -175,7 +177,7 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
             }
         );
     }
-    println!(
+    outln!(
         "\n{} awaiting review. `--diff N` shows one, `--approve N` writes it, `--reject N` drops it.",
         expanse::words::plural(pending.len(), "draft")
     );
@@ -212,7 +214,7 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "part": n,
@@ -224,17 +226,17 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("PART {n}: {}", checklist.summary());
+    outln!("PART {n}: {}", checklist.summary());
     let reasons = checklist.reasons();
     if reasons.is_empty() {
-        println!("clean: it may be approved unattended (run --approve-all)");
+        outln!("clean: it may be approved unattended (run --approve-all)");
     } else {
-        println!("not clean:");
+        outln!("not clean:");
         for r in &reasons {
-            println!("  - {r}");
+            outln!("  - {r}");
         }
     }
-    println!();
+    outln!();
     for s in &checklist.sections {
         let mark = match s.mark {
             expanse::review::Mark::Ok => "✓",
@@ -242,7 +244,7 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
             expanse::review::Mark::Fail => "✗",
         };
         let budget = s.budget.map_or(String::new(), |b| format!("/{b}"));
-        println!(
+        outln!(
             "{mark} {}: {}{budget} lines, {}/{} claims supported{}",
             s.title,
             s.lines,
@@ -259,13 +261,13 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
         .filter(|c| c.verdict != expanse::review::Verdict::Supported)
         .collect();
     if !doubtful.is_empty() {
-        println!(
+        outln!(
             "
 claims not supported by their sources:"
         );
         for c in doubtful {
             let cites: Vec<String> = c.cites.iter().map(|n| format!("[{n}]")).collect();
-            println!(
+            outln!(
                 "  line {} {} {}: {}",
                 c.line,
                 c.verdict.name(),
@@ -273,10 +275,10 @@ claims not supported by their sources:"
                 expanse::words::shorten(&c.text, 100)
             );
             if let Some(note) = &c.note {
-                println!("      {note}");
+                outln!("      {note}");
             }
             if let Some(e) = &c.evidence {
-                println!(
+                outln!(
                     "      nearest in [{}]: {}",
                     e.source,
                     expanse::words::shorten(&e.text, 100)
@@ -298,9 +300,9 @@ fn edit(review: &Review, n: u32) -> anyhow::Result<ExitCode> {
     match expanse::editor::edit(&draft.text) {
         Ok(Some(text)) => {
             review.edit(n, &text)?;
-            println!("PART {n}: draft updated ({} lines)", text.lines().count());
+            outln!("PART {n}: draft updated ({} lines)", text.lines().count());
         }
-        Ok(None) => println!("PART {n}: no change"),
+        Ok(None) => outln!("PART {n}: no change"),
         Err(e) => {
             eprintln!("expanse: {e}");
             return Ok(ExitCode::FAILURE);

@@ -41,7 +41,7 @@ pub struct Args {
     /// Approve, as they arrive, the drafts whose checklist is clean (for unattended runs).
     #[arg(long)]
     pub(crate) approve_all: bool,
-    /// The corpus folder for offline search (default: assets/corpus under --root).
+    /// The corpus folder for offline search (default: the demo corpus built into expanse).
     #[arg(long, value_name = "DIR")]
     pub(crate) corpus: Option<PathBuf>,
     /// Report an active runner as stalled after this many seconds without progress.

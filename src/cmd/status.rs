@@ -57,7 +57,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         })
         .collect();
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "parts": rows }))?
         );
@@ -69,9 +69,9 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         .max()
         .unwrap_or(6)
         .max(6);
-    println!("PART  {:<9} {:<width$}  LINES  SOURCES", "STATE", "TARGET");
+    outln!("PART  {:<9} {:<width$}  LINES  SOURCES", "STATE", "TARGET");
     for r in &rows {
-        println!(
+        outln!(
             "{:>4}  {:<9} {:<width$}  {:>5}  {:>7}{}",
             r.number,
             r.state.name(),

@@ -4,5 +4,5 @@ pub mod lock;
 mod paths;
 mod scan;
 
-pub use paths::{PathError, resolve_target};
+pub use paths::{Managed, PathError, open_managed, resolve_managed, resolve_target};
 pub use scan::{Existing, ExistingFile, MatchLine, scan};

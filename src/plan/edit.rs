@@ -1,6 +1,7 @@
 //! Byte-preserving edits: tick or untick one PART's checkbox line and change nothing else.
 
 use super::model::Plan;
+use super::shapes::is_done_mark;
 use super::text::{line_budget, split_parenthesised};
 
 /// Why an edit could not be applied.
@@ -21,7 +22,8 @@ pub const DEFAULT_DONE_MARK: char = '✓';
 pub fn tick(source: &str, number: u32, annotation: &str) -> Result<String, EditError> {
     let plan = Plan::parse(source);
     let glyph = done_glyph(&plan);
-    let mark = |old: char| if is_done(old) { old } else { glyph };
+    // An unknown glyph (`[~]`) would leave the PART open after "ticking": replace it.
+    let mark = |old: char| if is_done_mark(old) { old } else { glyph };
     edit_line(&plan, source, number, mark, Some(annotation))
 }
 
@@ -31,7 +33,7 @@ pub fn untick(source: &str, number: u32) -> Result<String, EditError> {
     edit_line(&plan, source, number, |_| ' ', None)
 }
 
-/// The mark most PARTs of this plan are ticked with, else [`DEFAULT_DONE_MARK`].
+/// The done glyph most PARTs of this plan are ticked with, else [`DEFAULT_DONE_MARK`].
 fn done_glyph(plan: &Plan) -> char {
     let mut counts: Vec<(char, usize)> = Vec::new();
     for mark in plan
@@ -39,7 +41,7 @@ fn done_glyph(plan: &Plan) -> char {
         .iter()
         .filter_map(|p| p.span.checkbox.as_ref())
         .map(|c| c.mark)
-        .filter(|&m| is_done(m))
+        .filter(|&m| is_done_mark(m))
     {
         match counts.iter_mut().find(|(c, _)| *c == mark) {
             Some((_, n)) => *n += 1,
@@ -50,10 +52,6 @@ fn done_glyph(plan: &Plan) -> char {
         .iter()
         .max_by_key(|(_, n)| *n)
         .map_or(DEFAULT_DONE_MARK, |(c, _)| *c)
-}
-
-fn is_done(mark: char) -> bool {
-    mark != ' '
 }
 
 fn edit_line(
@@ -140,6 +138,18 @@ mod tests {
         let out = tick(&crlf, 1, "done").unwrap();
         assert!(out.contains("- [x] PART 1: Create a/b.md (done)\r\n"));
         assert_eq!(untick(&out, 1).unwrap(), crlf);
+    }
+
+    #[test]
+    fn an_unknown_glyph_becomes_a_done_one() {
+        let odd = "### PART 1: Create a.md\n- [~] PART 1: Create a.md\n### PART 2: Create b.md\n- [X] PART 2: Create b.md\n";
+        let out = tick(odd, 1, "Completed 2026-01-01 10:00").unwrap();
+        assert!(out.contains("- [X] PART 1: Create a.md (Completed 2026-01-01 10:00)\n"));
+        assert!(Plan::parse(&out).part(1).unwrap().done);
+        let alone = "### PART 1: Create a.md\n- [~] PART 1: Create a.md\n";
+        let out = tick(alone, 1, "done").unwrap();
+        assert!(out.contains("- [✓] PART 1: Create a.md (done)"), "{out}");
+        assert!(Plan::parse(&out).part(1).unwrap().done);
     }
 
     #[test]

@@ -4,6 +4,8 @@ mod edit;
 mod load;
 mod model;
 mod parse;
+mod shapes;
+mod skeleton;
 mod text;
 mod validate;
 
@@ -13,5 +15,7 @@ pub use model::{
     Check, CheckboxLine, Diagnostic, DropSpec, Expansion, GrepOp, Part, PartSpan, Plan, Scrape,
     Section, Severity,
 };
-pub use parse::ParseError;
-pub use validate::{MAX_SCRAPE_TOP, target_problem};
+pub use parse::{ParseError, item_kind};
+pub use shapes::{DONE_MARKS, ItemKind, RULES, Rule, SHAPES, Shape, format_guide, is_done_mark};
+pub use skeleton::{NewPart, SkeletonError, skeleton};
+pub use validate::{MAX_SCRAPE_TOP, reserved_target, target_problem};

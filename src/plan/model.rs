@@ -39,7 +39,7 @@ pub struct Part {
     pub target: String,
     /// The `~N lines` size from the heading or checkbox line.
     pub expected_lines: Option<u32>,
-    /// Whether the PART's checkbox is ticked (`[✓]`, `[x]`, `[X]`).
+    /// Whether the PART's checkbox is ticked with a done glyph ([`super::DONE_MARKS`]).
     pub done: bool,
     /// The trailing parenthesised text of the checkbox line (`Completed 2025-11-13 22:59`).
     pub annotation: Option<String>,

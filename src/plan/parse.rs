@@ -6,6 +6,7 @@ use super::model::{
     Check, CheckboxLine, Diagnostic, DropSpec, Expansion, GrepOp, Part, PartSpan, Plan, Scrape,
     Section, Severity,
 };
+use super::shapes::{ItemKind, is_done_mark};
 use super::text::{LineIndex, line_budget, split_parenthesised, strip_checkbox, strip_prefix_ci};
 use super::validate;
 
@@ -246,6 +247,22 @@ impl<'a> Builder<'a> {
                     p.checkbox = Some((checkbox, rest.to_string()));
                 }
             } else {
+                // Legal (a plan may be checkbox lines only), but usually a typo in the number or
+                // a forgotten heading: its items would silently land in a PART of their own.
+                let above = match self.parts.last() {
+                    Some(p) if self.part_open.is_some() => format!(
+                        ", or fix the number if it belongs to PART {} above (line {})",
+                        p.number, p.line
+                    ),
+                    _ => String::new(),
+                };
+                self.diagnostics.push(Diagnostic {
+                    line,
+                    severity: Severity::Warning,
+                    message: format!(
+                        "checkbox line for PART {number} has no \"### PART {number}: …\" heading; it starts a PART of its own (add the heading{above})"
+                    ),
+                });
                 self.parts.push(PartDraft {
                     number,
                     line,
@@ -405,10 +422,6 @@ fn parse_part_title(rest: &str) -> PartTitle {
     }
 }
 
-fn is_done_mark(mark: char) -> bool {
-    matches!(mark, '✓' | 'x' | 'X' | '✔' | '☑')
-}
-
 /// The mark between the brackets on a raw checkbox line.
 fn raw_mark(raw: &str) -> Option<char> {
     let open = raw.find('[')?;
@@ -427,7 +440,39 @@ fn drop_name(text: &str) -> Option<&str> {
         })
 }
 
-fn classify(part: &mut Part, item: &RawItem, diagnostics: &mut Vec<Diagnostic>) {
+/// What a PART's list item is, by its shape alone (`target` is the PART's own target); the
+/// contextual [`ItemKind::DropContent`] is decided by the PART, not here.
+pub fn item_kind(text: &str, target: &str) -> ItemKind {
+    if drop_name(text).is_some() {
+        return ItemKind::Drop;
+    }
+    let mut scratch = Part {
+        number: 0,
+        expansion: None,
+        title: String::new(),
+        target: target.to_string(),
+        expected_lines: None,
+        done: false,
+        annotation: None,
+        checks: Vec::new(),
+        queries: Vec::new(),
+        scrape: Vec::new(),
+        sections: Vec::new(),
+        requirements: Vec::new(),
+        drop: None,
+        other: Vec::new(),
+        span: PartSpan::default(),
+    };
+    let item = RawItem {
+        list: 0,
+        line: 1,
+        text: text.to_string(),
+    };
+    classify(&mut scratch, &item, &mut Vec::new())
+}
+
+/// Put one item where it belongs in `part`, and say which shape it had.
+fn classify(part: &mut Part, item: &RawItem, diagnostics: &mut Vec<Diagnostic>) -> ItemKind {
     let text = item.text.as_str();
     let lower = text.to_ascii_lowercase();
     if let Some(rest) = strip_prefix_ci(text, "Search") {
@@ -439,7 +484,7 @@ fn classify(part: &mut Part, item: &RawItem, diagnostics: &mut Vec<Diagnostic>) 
         let query = unquote(rest.trim());
         if !query.is_empty() {
             part.queries.push(query.to_string());
-            return;
+            return ItemKind::Search;
         }
     }
     if let Some(rest) = strip_prefix_ci(text, "Scrape ") {
@@ -449,49 +494,55 @@ fn classify(part: &mut Part, item: &RawItem, diagnostics: &mut Vec<Diagnostic>) 
             r[..digits].parse().ok()
         }) {
             part.scrape.push(Scrape::Top { n });
-        } else {
-            part.scrape.push(Scrape::Named {
-                target: rest.to_string(),
-            });
+            return ItemKind::ScrapeTop;
         }
-        return;
+        part.scrape.push(Scrape::Named {
+            target: rest.to_string(),
+        });
+        return ItemKind::ScrapeNamed;
     }
     if let Some((_, rest)) = numbered(text, "Section") {
         part.sections
             .push(parse_section(rest, item.line, diagnostics));
-        return;
+        return ItemKind::Section;
     }
     if let Some(rest) = strip_prefix_ci(text, "Identify gaps") {
         let note = rest.trim_start_matches([':', ' ']).trim();
         part.checks.push(Check::Gaps {
             note: note.to_string(),
         });
-        return;
+        return ItemKind::Gaps;
     }
     if lower.starts_with("grep") {
         part.checks.push(parse_grep(text));
-        return;
+        return ItemKind::Grep;
     }
     if let Some(rest) = strip_prefix_ci(text, "Read ") {
-        part.checks.push(parse_read(rest, text));
-        return;
+        let check = parse_read(rest, text);
+        let kind = match check {
+            Check::Read { .. } => ItemKind::Read,
+            _ => ItemKind::Look,
+        };
+        part.checks.push(check);
+        return kind;
     }
     if lower.starts_with("check ") {
         part.checks.push(Check::Look {
             text: text.to_string(),
         });
-        return;
+        return ItemKind::Look;
     }
     if lower.contains("cite") {
         part.requirements.push(text.to_string());
-        return;
+        return ItemKind::Cite;
     }
     if let Some(rest) = strip_prefix_ci(text, "Create ")
         && rest.trim() == part.target
     {
-        return;
+        return ItemKind::CreateTarget;
     }
     part.other.push(text.to_string());
+    ItemKind::Other
 }
 
 fn unquote(s: &str) -> &str {

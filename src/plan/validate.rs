@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::model::{Diagnostic, Plan, Severity};
+use super::shapes::{DONE_MARKS, is_done_mark};
 
 /// Add the plan-level diagnostics to `plan.diagnostics`, sorted by line.
 pub fn validate(plan: &mut Plan) {
@@ -46,6 +47,20 @@ pub fn validate(plan: &mut Plan) {
             )),
             Some(_) => {}
         }
+        if let Some(cb) = &part.span.checkbox
+            && cb.mark != ' '
+            && !is_done_mark(cb.mark)
+        {
+            found.push(Diagnostic {
+                line: cb.line,
+                severity: Severity::Warning,
+                message: format!(
+                    "PART {n}'s checkbox \"[{}]\" is neither open \"[ ]\" nor done ({}); it counts as open, and approving writes a done glyph",
+                    cb.mark,
+                    DONE_MARKS.iter().map(|c| format!("[{c}]")).collect::<Vec<_>>().join(" ")
+                ),
+            });
+        }
         for s in &part.scrape {
             if let super::model::Scrape::Top { n: top } = s
                 && *top as usize > MAX_SCRAPE_TOP
@@ -57,7 +72,9 @@ pub fn validate(plan: &mut Plan) {
                 });
             }
         }
-        if let Some(problem) = target_problem(&part.target) {
+        if let Some(problem) =
+            target_problem(&part.target).or_else(|| reserved_target(&part.target))
+        {
             found.push(error(
                 part.span.line,
                 format!("PART {n}'s target \"{}\" {problem}", part.target),
@@ -93,6 +110,28 @@ pub fn target_problem(target: &str) -> Option<&'static str> {
     None
 }
 
+/// Why a well-formed target is still not a PART's to write: `INDEX.md` and `drops/` belong to
+/// expanse's own bookkeeping (an approval would overwrite the index or a drop). Compared without
+/// regard to case, since macOS and Windows file systems ignore it.
+pub fn reserved_target(target: &str) -> Option<&'static str> {
+    let mut parts = target
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != ".");
+    let first = parts.next()?;
+    let rest = parts.next();
+    if rest.is_none() && first.eq_ignore_ascii_case("INDEX.md") {
+        return Some(
+            "is the knowledge base's INDEX.md, which expanse maintains itself; name another file",
+        );
+    }
+    if first.eq_ignore_ascii_case("drops") {
+        return Some(
+            "is inside drops/, where expanse writes KNOWLEDGE DROPs; name a file in another folder",
+        );
+    }
+    None
+}
+
 fn error(line: usize, message: String) -> Diagnostic {
     Diagnostic {
         line,
@@ -119,5 +158,28 @@ mod tests {
         assert!(target_problem("").is_some());
         // `..` inside a name is fine; only a `..` component escapes.
         assert!(target_problem("a/b..c.md").is_none());
+    }
+
+    #[test]
+    fn index_and_drops_are_reserved_in_any_case() {
+        for t in [
+            "INDEX.md",
+            "index.md",
+            "./Index.MD",
+            "drops/x.md",
+            "DROPS/KNOWLEDGE-DROP-x.md",
+            "./drops//y.md",
+            "drops\\z.md",
+        ] {
+            assert!(reserved_target(t).is_some(), "{t}");
+        }
+        for t in [
+            "a/INDEX.md",
+            "dropsy/x.md",
+            "a/drops/x.md",
+            "index-notes.md",
+        ] {
+            assert!(reserved_target(t).is_none(), "{t}");
+        }
     }
 }

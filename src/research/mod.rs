@@ -182,16 +182,21 @@ pub struct Providers {
     pub description: String,
 }
 
-/// The embedded offline providers over `corpus`, with the index kept under `index_root`.
+/// The embedded offline providers over `corpus` (the embedded demo corpus when it is
+/// [`local::embedded::dir_in`] the state folder), with the index kept under `index_root`.
 pub fn offline(
     corpus: &std::path::Path,
     index_root: &std::path::Path,
     why: &str,
 ) -> Result<(Providers, local::IndexInfo), ResearchError> {
     let (search, info) = local::LocalSearch::open(corpus, index_root)?;
+    let which = if local::embedded::is_embedded_dir(corpus) {
+        format!("the embedded demo corpus (written to {})", corpus.display())
+    } else {
+        format!("local corpus {}", corpus.display())
+    };
     let description = format!(
-        "offline providers ({why}): search = local corpus {} ({} documents, {} passages, index {}), fetch = local, writer = extractive",
-        corpus.display(),
+        "offline providers ({why}): search = {which} ({} documents, {} passages, index {}), fetch = local, writer = extractive",
         info.documents,
         info.passages,
         if info.built { "built now" } else { "reused" }

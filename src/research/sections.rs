@@ -248,22 +248,52 @@ pub fn assign(
         .map(|p| tokens(&format!("{} {}", p.passage.heading, p.passage.text)))
         .collect();
     let stats = Stats::new(&docs);
+    // Every passage's fit for every section.
+    let scores: Vec<Vec<f64>> = passages
+        .iter()
+        .zip(&docs)
+        .map(|(p, doc)| {
+            let title = titles.get(&p.source).map_or("", String::as_str);
+            queries
+                .iter()
+                .map(|q| fit(&stats, q, p, doc, title))
+                .collect()
+        })
+        .collect();
+    // Each passage to the section it fits best (ties to the earlier section).
+    let mut owner: Vec<Option<usize>> = scores
+        .iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .fold(None::<(f64, usize)>, |best, (k, &s)| match best {
+                    Some((bs, _)) if bs >= s => best,
+                    _ => Some((s, k)),
+                })
+                .filter(|(s, _)| *s >= MIN_FIT)
+                .map(|(_, k)| k)
+        })
+        .collect();
+    // A section nothing went to takes the passage that fits it best from a section that keeps
+    // others: "Missing" only when no gathered passage fits it at all.
+    let empty: Vec<usize> = (0..queries.len())
+        .filter(|k| !owner.contains(&Some(*k)))
+        .collect();
+    for k in empty {
+        let count =
+            |j: usize, owner: &[Option<usize>]| owner.iter().filter(|o| **o == Some(j)).count();
+        let candidate = (0..passages.len())
+            .filter(|&i| scores[i][k] >= MIN_FIT)
+            .filter(|&i| owner[i].is_none_or(|j| count(j, &owner) > 1))
+            .max_by(|&a, &b| scores[a][k].total_cmp(&scores[b][k]));
+        if let Some(i) = candidate {
+            owner[i] = Some(k);
+        }
+    }
     let mut out = vec![Assigned::default(); queries.len()];
-    for (p, doc) in passages.iter().zip(&docs) {
-        let title = titles.get(&p.source).map_or("", String::as_str);
-        let best = queries
-            .iter()
-            .enumerate()
-            .map(|(k, q)| (fit(&stats, q, p, doc, title), k))
-            // Ties go to the earlier section.
-            .fold(None::<(f64, usize)>, |best, (s, k)| match best {
-                Some((bs, _)) if bs >= s => best,
-                _ => Some((s, k)),
-            });
-        if let Some((score, k)) = best
-            && score >= MIN_FIT
-        {
-            out[k].passages.push((score, p.clone()));
+    for (i, o) in owner.iter().enumerate() {
+        if let Some(k) = o {
+            out[*k].passages.push((scores[i][*k], passages[i].clone()));
         }
     }
     for a in &mut out {

@@ -135,6 +135,10 @@ pub struct App {
     pub dirty: bool,
     /// A one-line notice for the key bar (the last action's result).
     pub notice: Option<String>,
+    /// The run's model budget, for the header.
+    pub budget: crate::runner::budget::Limits,
+    /// Model prices, for costs (None: no cost is shown).
+    pub prices: Option<crate::runner::budget::Prices>,
     /// Paths written by the approval under review, for the notice when it completes.
     written: Vec<String>,
 }
@@ -158,6 +162,8 @@ impl App {
             ticks: 0,
             dirty: true,
             notice: None,
+            budget: Default::default(),
+            prices: None,
             written: Vec::new(),
         }
     }
@@ -350,6 +356,9 @@ impl App {
                     RunnerState::Approved => {
                         format!("approved: wrote {}", self.written.join(" and "))
                     }
+                    RunnerState::Queued | RunnerState::Rejected if !e.message.is_empty() => {
+                        e.message.clone()
+                    }
                     RunnerState::Queued | RunnerState::Rejected => {
                         "rejected; it is written again with your reason".to_string()
                     }
@@ -460,7 +469,9 @@ impl App {
             match step {
                 Step::Effect(e) => {
                     if let Effect::Command(
-                        Command::Approve { part, .. } | Command::Reject { part, .. },
+                        Command::Approve { part, .. }
+                        | Command::Reject { part, .. }
+                        | Command::Regenerate { part, .. },
                     ) = &e
                         && let Front::Review(r) = &mut self.front
                         && r.part == *part

@@ -144,6 +144,16 @@ pub enum Action {
     NextHunk,
     /// Previous hunk of the diff.
     PrevHunk,
+    /// Next claim its source does not support.
+    NextClaim,
+    /// Previous claim its source does not support.
+    PrevClaim,
+    /// Show or hide the selected claim's evidence.
+    Evidence,
+    /// Write one section again with a reason.
+    Regenerate,
+    /// Undo an approval.
+    Undo,
     /// Switch between the file and its drop.
     Tab,
     /// The drafts awaiting review.
@@ -185,6 +195,11 @@ impl Action {
             Action::Bottom => "to the bottom",
             Action::NextHunk => "next hunk",
             Action::PrevHunk => "previous hunk",
+            Action::NextClaim => "next claim not supported by its source",
+            Action::PrevClaim => "previous claim not supported by its source",
+            Action::Evidence => "show / hide the claim's evidence from its source",
+            Action::Regenerate => "write one section again, with a reason",
+            Action::Undo => "undo an approval (files back as they were)",
             Action::Tab => "file / drop",
             Action::Drafts => "the drafts awaiting review",
             Action::Help => "every key of this screen",
@@ -212,6 +227,11 @@ impl Action {
             Action::Follow => "follow",
             Action::NextHunk => "hunk",
             Action::PrevHunk => "hunk back",
+            Action::NextClaim => "claim",
+            Action::PrevClaim => "claim back",
+            Action::Evidence => "evidence",
+            Action::Regenerate => "section",
+            Action::Undo => "undo",
             Action::Tab => "file/drop",
             Action::Drafts => "drafts",
             Action::Help => "help",
@@ -246,6 +266,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Next, &[Key::Char('n')]),
             (Drafts, &[Key::Char('D')]),
             (Retry, &[Key::Char('R')]),
+            (Undo, &[Key::Char('u')]),
             (Log, &[Key::Char('l')]),
             (Search, &[Key::Char('/')]),
             (Prev, &[Key::Char('N')]),
@@ -283,8 +304,12 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Reject, &[Key::Char('r')]),
             (Edit, &[Key::Char('e')]),
             (Tab, &[Key::Tab]),
-            (NextHunk, &[Key::Char(']')]),
-            (PrevHunk, &[Key::Char('[')]),
+            (NextClaim, &[Key::Char(']')]),
+            (PrevClaim, &[Key::Char('[')]),
+            (Evidence, &[Key::Char('v')]),
+            (Regenerate, &[Key::Char('s')]),
+            (NextHunk, &[Key::Char('}')]),
+            (PrevHunk, &[Key::Char('{')]),
             (Search, &[Key::Char('/')]),
             (Next, &[Key::Char('n')]),
             (Prev, &[Key::Char('N')]),

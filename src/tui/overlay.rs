@@ -40,6 +40,11 @@ pub enum Confirm {
         /// Its state now.
         state: RunnerState,
     },
+    /// Undo an approval.
+    Undo {
+        /// The PART.
+        part: u32,
+    },
     /// Approve a draft; the lines say what will be written.
     Approve {
         /// The PART.
@@ -70,6 +75,17 @@ pub enum Prompt {
         /// The query so far.
         text: String,
     },
+    /// Why one section should be written again.
+    Regenerate {
+        /// The PART.
+        part: u32,
+        /// The section (0-based).
+        section: usize,
+        /// Its title.
+        title: String,
+        /// The reason so far.
+        text: String,
+    },
 }
 
 /// The overlay shown above the screen.
@@ -86,6 +102,15 @@ pub enum Overlay {
     Confirm(Confirm),
     /// A text prompt.
     Prompt(Prompt),
+    /// Pick a section of a draft to write again.
+    Sections {
+        /// The PART.
+        part: u32,
+        /// Each section's title with its checklist mark (`✓`, `!`, `✗`).
+        items: Vec<(String, &'static str)>,
+        /// The row picked.
+        selected: usize,
+    },
 }
 
 /// What a key did to the overlay.
@@ -129,6 +154,10 @@ impl Overlay {
                     (Confirm::Redo { part, .. }, true) => {
                         vec![Step::Effect(Effect::Command(Command::Retry(*part)))]
                     }
+                    (Confirm::Undo { part }, true) => vec![
+                        Step::Notice(format!("undoing PART {part}'s approval…")),
+                        Step::Effect(Effect::Command(Command::Undo(*part))),
+                    ],
                     (Confirm::Approve { part, seen, .. }, true) => vec![
                         Step::Notice(format!("approving PART {part}…")),
                         Step::Effect(Effect::Command(Command::Approve {
@@ -143,9 +172,47 @@ impl Overlay {
                 };
                 Outcome::Close(steps)
             }
+            Overlay::Sections {
+                part,
+                items,
+                selected,
+            } => {
+                match key {
+                    Key::Up | Key::Char('k') => *selected = selected.saturating_sub(1),
+                    Key::Down | Key::Char('j') => {
+                        *selected = (*selected + 1).min(items.len().saturating_sub(1))
+                    }
+                    Key::Char(c) if c.is_ascii_digit() => {
+                        let k = c.to_digit(10).unwrap_or(0) as usize;
+                        if (1..=items.len()).contains(&k) {
+                            *selected = k - 1;
+                        }
+                    }
+                    Key::Enter => {
+                        let Some((title, _)) = items.get(*selected) else {
+                            return Outcome::Close(Vec::new());
+                        };
+                        return Outcome::Close(vec![Step::Overlay(Overlay::Prompt(
+                            Prompt::Regenerate {
+                                part: *part,
+                                section: *selected,
+                                title: title.clone(),
+                                text: String::new(),
+                            },
+                        ))]);
+                    }
+                    Key::Esc | Key::Ctrl('c') | Key::Char('q') => {
+                        return Outcome::Close(Vec::new());
+                    }
+                    _ => {}
+                }
+                Outcome::Keep
+            }
             Overlay::Prompt(p) => {
                 let text = match p {
-                    Prompt::Reject { text, .. } | Prompt::Search { text, .. } => text,
+                    Prompt::Reject { text, .. }
+                    | Prompt::Search { text, .. }
+                    | Prompt::Regenerate { text, .. } => text,
                 };
                 match key {
                     Key::Esc | Key::Ctrl('c') => return Outcome::Close(Vec::new()),
@@ -219,6 +286,13 @@ impl Overlay {
                         ],
                         "Quit now? y / n".into(),
                     ),
+                    Confirm::Undo { part } => (
+                        "Undo the approval",
+                        vec![format!(
+                            "PART {part}'s knowledge file goes back to what it was (or is removed if it was new), its drop is removed, its plan line unticked and its INDEX entry put back. It returns to review. Refused if any of those files changed since."
+                        )],
+                        "Undo it? y / n".into(),
+                    ),
                     Confirm::Redo { part, state } => (
                         "Run again",
                         vec![format!(
@@ -275,6 +349,59 @@ impl Overlay {
                 )));
                 popup(f, theme, area, "Reject", lines, 72);
             }
+            Overlay::Sections {
+                part,
+                items,
+                selected,
+            } => {
+                let mut lines: Vec<Line> = vec![Line::from(format!(
+                    "Write which section of PART {part} again? (the others keep their bytes)"
+                ))];
+                for (i, (title, mark)) in items.iter().enumerate() {
+                    let style = if i == *selected {
+                        theme
+                            .accent
+                            .add_modifier(ratatui::style::Modifier::REVERSED)
+                    } else {
+                        theme.text
+                    };
+                    lines.push(Line::from(Span::styled(
+                        format!(" {} {mark} {title}", i + 1),
+                        style,
+                    )));
+                }
+                lines.push(Line::from(Span::styled(
+                    "↑↓ or 1–9 pick · Enter: give the reason · Esc: cancel",
+                    theme.dim,
+                )));
+                popup(f, theme, area, "Regenerate a section", lines, 72);
+            }
+            Overlay::Prompt(Prompt::Regenerate {
+                part,
+                section,
+                title,
+                text,
+            }) => {
+                let width = popup_width(area, 72).saturating_sub(2) as usize;
+                let mut lines: Vec<Line> = wrap::lines(
+                    &format!(
+                        "Write section {} \"{title}\" of PART {part} again: why? (the writer is given this reason)",
+                        section + 1
+                    ),
+                    width,
+                )
+                .into_iter()
+                .map(Line::from)
+                .collect();
+                for l in wrap::lines(&format!("> {text}▏"), width) {
+                    lines.push(Line::from(Span::styled(l, theme.accent)));
+                }
+                lines.push(Line::from(Span::styled(
+                    "Enter: write it again · Esc: cancel",
+                    theme.dim,
+                )));
+                popup(f, theme, area, "Regenerate", lines, 72);
+            }
             Overlay::Prompt(Prompt::Search { target, text }) => {
                 // The search line takes the key bar's place.
                 let row = Rect::new(
@@ -322,6 +449,30 @@ fn submit(p: &Prompt) -> Vec<Step> {
             target: *target,
             query: text.clone(),
         }],
+        Prompt::Regenerate {
+            part,
+            section,
+            text,
+            ..
+        } => {
+            let reason = text.trim().to_string();
+            if reason.is_empty() {
+                return vec![Step::Notice(
+                    "say why the section should be written again; nothing was changed".into(),
+                )];
+            }
+            vec![
+                Step::Notice(format!(
+                    "writing section {} of PART {part} again…",
+                    section + 1
+                )),
+                Step::Effect(Effect::Command(Command::Regenerate {
+                    part: *part,
+                    section: Some(*section),
+                    reason,
+                })),
+            ]
+        }
     }
 }
 

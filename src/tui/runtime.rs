@@ -70,6 +70,7 @@ pub async fn run(
         ..options
     };
     let only = options.only.clone();
+    let (budget, prices) = (options.budget, options.prices);
     let (commands, supervisor) = runner::spawn(ctx, options, ev_tx);
 
     let mut hup = signal(SignalKind::hangup())?;
@@ -87,6 +88,8 @@ pub async fn run(
     app.bell = tui.bell;
     app.confirm_approve = tui.confirm_approve;
     app.providers = providers;
+    app.budget = budget;
+    app.prices = prices;
     let theme = Theme::new(tui.no_color);
 
     let mut input = Some(EventStream::new());

@@ -30,7 +30,9 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
     header(f, app, theme, s.header);
     let ctx = app.ctx();
     match &app.front {
-        Front::Grid => app.grid.draw(f, &ctx, app.ticks, theme, now),
+        Front::Grid => app
+            .grid
+            .draw(f, &ctx, app.ticks, theme, now, app.prices.as_ref()),
         Front::Review(r) => r.draw(f, &ctx, theme),
         Front::Drafts(d) => d.draw(f, &ctx, theme),
     }
@@ -59,15 +61,38 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     let usage = app.cards.usage();
-    if usage.total() > 0 {
-        spans.push(Span::styled(
-            format!(
-                "· {}{} tokens ",
-                if usage.estimated { "~" } else { "" },
-                compact(usage.total())
-            ),
-            theme.text,
-        ));
+    if usage.total() > 0 || app.budget.any() {
+        let mut s = format!(
+            "· {}{} tokens",
+            if usage.estimated { "~" } else { "" },
+            compact(usage.total())
+        );
+        if let Some(cap) = app.budget.tokens {
+            s.push_str(&format!(
+                " ({} left)",
+                compact(cap.saturating_sub(usage.total()))
+            ));
+        }
+        if let Some(p) = &app.prices {
+            s.push_str(&format!(" · ${:.2}", p.cost(usage)));
+            if let Some(cap) = app.budget.usd {
+                s.push_str(&format!(" (${:.2} left)", (cap - p.cost(usage)).max(0.0)));
+            }
+        }
+        s.push(' ');
+        let style = if crate::runner::budget::reached(
+            &app.budget,
+            app.prices.as_ref(),
+            usage,
+            crate::state::Usage::default(),
+        )
+        .is_some()
+        {
+            theme.warn
+        } else {
+            theme.text
+        };
+        spans.push(Span::styled(s, style));
     }
     spans.push(Span::styled(format!("· {}", app.title), theme.dim));
     if !app.providers.is_empty() {
@@ -101,8 +126,10 @@ fn bar(screen: ScreenKind) -> &'static [Action] {
             Action::Approve,
             Action::Reject,
             Action::Edit,
+            Action::Regenerate,
+            Action::NextClaim,
+            Action::Evidence,
             Action::Tab,
-            Action::NextHunk,
             Action::Search,
             Action::Back,
         ],

@@ -1,6 +1,7 @@
 //! The embedded offline providers: a tantivy index over a corpus folder, local fetch, extractive writer.
 
 mod corpus;
+pub mod embedded;
 mod extractive;
 mod fetch;
 mod search;

@@ -68,6 +68,14 @@ fn tantivy_err(e: impl std::fmt::Display) -> ResearchError {
 impl LocalSearch {
     /// Open the index of `corpus` under `index_root`, building it if the corpus changed.
     pub fn open(corpus: &Path, index_root: &Path) -> Result<(Self, IndexInfo), ResearchError> {
+        // The embedded demo corpus is written out on first use (and repaired if edited).
+        super::embedded::prepare(corpus).map_err(|e| ResearchError::Provider {
+            provider: "local search".into(),
+            message: format!(
+                "cannot write the embedded demo corpus to {}: {e}",
+                corpus.display()
+            ),
+        })?;
         if !corpus.is_dir() {
             return Err(ResearchError::Provider {
                 provider: "local search".into(),

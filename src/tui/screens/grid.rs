@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
 use super::log::LogView;
 use super::{Ctx, Effect, Step};
+use crate::runner::budget::Prices;
 use crate::runner::{Command, Target};
 use crate::state::RunnerState;
 use crate::tui::cards::Card;
@@ -117,6 +118,16 @@ impl GridScreen {
                 }))]
             }
             Action::Retry => vec![retry(card)],
+            Action::Undo if card.state == RunnerState::Approved => {
+                vec![Step::Overlay(Overlay::Confirm(Confirm::Undo {
+                    part: card.number,
+                }))]
+            }
+            Action::Undo => vec![Step::Notice(format!(
+                "PART {} is {}; u undoes an approval",
+                card.number,
+                card.state.phrase()
+            ))],
             Action::Next => vec![Step::NextDraft],
             Action::Search => vec![Step::Overlay(Overlay::Prompt(Prompt::Search {
                 target: SearchTarget::Log,
@@ -138,7 +149,15 @@ impl GridScreen {
     }
 
     /// Draw the grid and log (or the log alone when maximised) in the body.
-    pub fn draw(&self, f: &mut Frame, ctx: &Ctx, ticks: u64, theme: &Theme, now: Instant) {
+    pub fn draw(
+        &self,
+        f: &mut Frame,
+        ctx: &Ctx,
+        ticks: u64,
+        theme: &Theme,
+        now: Instant,
+        prices: Option<&Prices>,
+    ) {
         let s = layout::screen(ctx.size);
         let Some(card) = ctx.cards.list.get(ctx.selected) else {
             f.render_widget(
@@ -160,11 +179,11 @@ impl GridScreen {
                 GridItem::Card { index, rect } => draw_card(
                     f,
                     &ctx.cards.list[index],
-                    index == ctx.selected,
-                    ticks,
+                    (index == ctx.selected, ticks),
                     theme,
                     rect,
                     now,
+                    prices,
                 ),
                 GridItem::More { above, below, rect } => {
                     let mut parts = Vec::new();
@@ -249,11 +268,11 @@ fn retry(card: &Card) -> Step {
 fn draw_card(
     f: &mut Frame,
     c: &Card,
-    selected: bool,
-    ticks: u64,
+    (selected, ticks): (bool, u64),
     theme: &Theme,
     rect: Rect,
     now: Instant,
+    prices: Option<&Prices>,
 ) {
     let border = if selected { theme.accent } else { theme.dim };
     let block = Block::default()
@@ -288,6 +307,9 @@ fn draw_card(
             if c.usage.estimated { "~" } else { "" },
             compact(c.usage.total())
         ));
+        if let Some(p) = prices {
+            facts.push(format!("${:.2}", p.cost(c.usage)));
+        }
     }
     facts.push(format!("{:02}:{:02}", secs / 60, secs % 60));
     let (third, style) = match c.state {

@@ -10,7 +10,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::log::{cut, highlight};
 use super::{Ctx, EditWhat, Effect, Step};
-use crate::review::{DiffLine, FileDiff, Inspection, LineTag, Seen};
+use std::collections::BTreeMap;
+
+use crate::review::{Claim, DiffLine, FileDiff, Inspection, LineTag, Mark, Seen, Verdict};
 use crate::runner::Command;
 use crate::tui::keymap::Action;
 use crate::tui::layout::{self, REVIEW_SIDE_BY_SIDE};
@@ -19,8 +21,8 @@ use crate::tui::theme::Theme;
 use crate::tui::wrap;
 use crate::words::plural;
 
-/// Gutter before a diff line's text: "OOOO NNNN ±".
-const GUTTER: usize = 11;
+/// Gutter before a diff line's text: "OOOO NNNN ±v" (v: the claim's verdict glyph).
+const GUTTER: usize = 12;
 
 /// Which side of a draft is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,10 @@ pub struct ReviewScreen {
     pub current: usize,
     /// Ask for a confirming key before approving.
     pub confirm_approve: bool,
+    /// The claim selected by `]`/`[` (index into the claims).
+    pub claim: Option<usize>,
+    /// Show the selected claim's evidence beside the diff.
+    pub evidence: bool,
 }
 
 impl ReviewScreen {
@@ -92,6 +98,8 @@ impl ReviewScreen {
             query: String::new(),
             current: 0,
             confirm_approve,
+            claim: None,
+            evidence: false,
         }
     }
 
@@ -152,6 +160,74 @@ impl ReviewScreen {
                 };
                 self.scroll = 0;
                 self.current = 0;
+            }
+            Action::NextClaim | Action::PrevClaim => {
+                let Some(d) = &self.data else {
+                    return Vec::new();
+                };
+                let doubtful: Vec<usize> = (0..d.claims.len())
+                    .filter(|&i| d.claims[i].verdict != Verdict::Supported)
+                    .collect();
+                if doubtful.is_empty() {
+                    return vec![Step::Notice(format!(
+                        "every claim is supported by the source it cites ({} in all)",
+                        d.claims.len()
+                    ))];
+                }
+                let at = self
+                    .claim
+                    .and_then(|c| doubtful.iter().position(|&i| i == c));
+                let next = match (a, at) {
+                    (Action::NextClaim, Some(p)) => doubtful[(p + 1) % doubtful.len()],
+                    (Action::NextClaim, None) => doubtful[0],
+                    (_, Some(p)) => doubtful[(p + doubtful.len() - 1) % doubtful.len()],
+                    (_, None) => doubtful[doubtful.len() - 1],
+                };
+                self.claim = Some(next);
+                self.tab = ReviewTab::File;
+                let line = d.claims[next].line;
+                if let Some(k) = diff_index_of_new_line(&d.file, line) {
+                    self.scroll = line_row(&d.file, width, k).saturating_sub(height / 3);
+                }
+            }
+            Action::Evidence => {
+                if self.claim.is_none() {
+                    // The first claim in view, when none was picked yet.
+                    self.claim = self.data.as_ref().and_then(|d| {
+                        d.claims.iter().position(|c| {
+                            diff_index_of_new_line(&d.file, c.line)
+                                .is_some_and(|k| line_row(&d.file, width, k) >= self.scroll)
+                        })
+                    });
+                }
+                self.evidence = !self.evidence && self.claim.is_some();
+                if self.claim.is_none() {
+                    return vec![Step::Notice("this draft has no claims to show".into())];
+                }
+            }
+            Action::Regenerate if self.busy => return vec![self.wait_notice()],
+            Action::Regenerate => {
+                let Some(d) = &self.data else {
+                    return vec![Step::Notice("the diff is still being computed".into())];
+                };
+                let items = d
+                    .checklist
+                    .sections
+                    .iter()
+                    .map(|s| {
+                        let mark = match s.mark {
+                            Mark::Ok => "✓",
+                            Mark::Warn => "!",
+                            Mark::Fail => "✗",
+                        };
+                        (s.title.clone(), mark)
+                    })
+                    .collect();
+                return vec![Step::Overlay(Overlay::Sections {
+                    part: self.part,
+                    items,
+                    selected: 0,
+                })];
             }
             Action::Approve => return self.approve(),
             Action::Reject if self.busy => return vec![self.wait_notice()],
@@ -328,14 +404,21 @@ impl ReviewScreen {
             }
             Some(diff) => {
                 let current = self.matches().get(self.current).copied();
+                let verdicts = match (self.tab, &self.data) {
+                    (ReviewTab::File, Some(d)) => verdicts_by_line(&d.claims),
+                    _ => BTreeMap::new(),
+                };
                 let shown = diff_view(
                     diff,
                     theme,
-                    inner.width as usize,
-                    self.scroll,
-                    inner.height as usize,
-                    &self.query.to_lowercase(),
-                    current,
+                    &View {
+                        width: inner.width as usize,
+                        scroll: self.scroll,
+                        height: inner.height as usize,
+                        query: &self.query.to_lowercase(),
+                        current,
+                        verdicts: &verdicts,
+                    },
                 );
                 f.render_widget(Paragraph::new(shown), inner);
             }
@@ -365,6 +448,40 @@ impl ReviewScreen {
         let Some(d) = &self.data else {
             return side;
         };
+        if self.evidence
+            && let Some(claim) = self.claim.and_then(|i| d.claims.get(i))
+        {
+            let cites: Vec<String> = claim.cites.iter().map(|n| format!("[{n}]")).collect();
+            side.push(Line::from(Span::styled(
+                format!(
+                    "{} line {}: {} {}",
+                    claim.verdict.glyph(),
+                    claim.line,
+                    claim.verdict.name(),
+                    cites.join("")
+                ),
+                verdict_style(theme, claim.verdict),
+            )));
+            side.push(Line::from(claim.text.clone()));
+            if let Some(note) = &claim.note {
+                side.push(Line::from(Span::styled(note.clone(), theme.warn)));
+            }
+            match &claim.evidence {
+                Some(e) => {
+                    side.push(Line::from(Span::styled(
+                        format!("evidence in [{}]:", e.source),
+                        theme.accent,
+                    )));
+                    side.push(Line::from(e.text.clone()));
+                }
+                None => side.push(Line::from(Span::styled(
+                    "no evidence found in the cited source",
+                    theme.bad,
+                ))),
+            }
+            side.push(Line::from(Span::styled("(v hides)", theme.dim)));
+            side.push(Line::from(""));
+        }
         let c = &d.checklist;
         side.push(Line::from(Span::styled(
             c.summary(),
@@ -372,19 +489,39 @@ impl ReviewScreen {
         )));
         side.push(Line::from(""));
         for s in &c.sections {
-            let mark = if s.present && s.filled {
-                ("✓", theme.good)
-            } else if s.present {
-                ("◌", theme.warn)
-            } else {
-                ("✗", theme.bad)
+            let mark = match s.mark {
+                Mark::Ok => ("✓", theme.good),
+                Mark::Warn => ("!", theme.warn),
+                Mark::Fail => ("✗", theme.bad),
             };
             let budget = s.budget.map_or(String::new(), |b| format!("/{b}"));
+            let claims = if s.claims > 0 {
+                format!(" · {}/{} claims", s.supported, s.claims)
+            } else {
+                String::new()
+            };
             side.push(Line::from(vec![
                 Span::styled(format!("{} ", mark.0), mark.1),
                 Span::raw(format!("{} ", s.title)),
-                Span::styled(format!("{}{budget}", s.lines), theme.dim),
+                Span::styled(format!("{}{budget}{claims}", s.lines), theme.dim),
             ]));
+            if let Some(why) = &s.why {
+                side.push(Line::from(Span::styled(format!("  {why}"), mark.1)));
+            }
+        }
+        for u in &c.unplanned {
+            side.push(Line::from(Span::styled(
+                format!("? \"{u}\" is not a planned section"),
+                theme.warn,
+            )));
+        }
+        let reasons = c.reasons();
+        if !reasons.is_empty() {
+            side.push(Line::from(""));
+            side.push(Line::from(Span::styled("not clean:", theme.warn)));
+            for r in reasons {
+                side.push(Line::from(Span::styled(format!("- {r}"), theme.warn)));
+            }
         }
         side.push(Line::from(""));
         side.push(Line::from(format!(
@@ -480,16 +617,28 @@ fn line_row(diff: &FileDiff, width: usize, index: usize) -> usize {
 /// headers, numbered lines, changed words emphasised, search hits marked. Long lines (a
 /// markdown paragraph is one line) wrap at word boundaries under their text. Only the visible
 /// rows are built, so a redraw costs the window, not the whole diff.
-pub fn diff_view(
-    diff: &FileDiff,
-    theme: &Theme,
-    width: usize,
-    scroll: usize,
-    height: usize,
-    query: &str,
-    current: Option<usize>,
-) -> Vec<Line<'static>> {
-    let tw = text_width(width);
+/// What a diff view shows: its size and scroll, the search, and each line's claim verdict.
+pub struct View<'a> {
+    /// Columns.
+    pub width: usize,
+    /// First row shown.
+    pub scroll: usize,
+    /// Rows shown.
+    pub height: usize,
+    /// The search, lowercased ("" for none).
+    pub query: &'a str,
+    /// The diff line (counting across hunks) of the current search match.
+    pub current: Option<usize>,
+    /// New-file line -> the worst verdict of the claims starting on it.
+    pub verdicts: &'a BTreeMap<usize, Verdict>,
+}
+
+/// The rows of a diff visible in a window `height` rows tall scrolled to `scroll`: hunk
+/// headers, numbered lines with their claim's verdict, changed words emphasised, search hits
+/// marked. Long lines (a markdown paragraph is one line) wrap at word boundaries under their
+/// text. Only the visible rows are built, so a redraw costs the window, not the whole diff.
+pub fn diff_view(diff: &FileDiff, theme: &Theme, v: &View) -> Vec<Line<'static>> {
+    let tw = text_width(v.width);
     if diff.is_empty() {
         return vec![Line::from(Span::styled(
             "(no changes against the file on disk)",
@@ -507,8 +656,8 @@ pub fn diff_view(
                 .sum::<usize>()
         })
         .sum();
-    let top = scroll.min(total.saturating_sub(height));
-    let bottom = top + height;
+    let top = v.scroll.min(total.saturating_sub(v.height));
+    let bottom = top + v.height;
     let mut out = Vec::new();
     let mut row = 0;
     let mut k = 0;
@@ -531,8 +680,9 @@ pub fn diff_view(
             let n = wrap::count(&text, tw);
             if row + n > top && row < bottom {
                 let skip = top.saturating_sub(row);
+                let verdict = l.new.and_then(|n| v.verdicts.get(&n).copied());
                 out.extend(
-                    line_rows(l, &text, theme, tw, query, current == Some(k))
+                    line_rows(l, &text, theme, tw, v.query, v.current == Some(k), verdict)
                         .into_iter()
                         .skip(skip)
                         .take(bottom - row.max(top)),
@@ -548,6 +698,32 @@ pub fn diff_view(
     out
 }
 
+/// Each claim line's worst verdict.
+pub fn verdicts_by_line(claims: &[Claim]) -> BTreeMap<usize, Verdict> {
+    let mut out: BTreeMap<usize, Verdict> = BTreeMap::new();
+    for c in claims {
+        let e = out.entry(c.line).or_insert(c.verdict);
+        *e = (*e).max(c.verdict);
+    }
+    out
+}
+
+fn verdict_style(theme: &Theme, v: Verdict) -> Style {
+    match v {
+        Verdict::Supported => theme.good,
+        Verdict::Weak | Verdict::Uncited => theme.warn,
+        Verdict::Unsupported => theme.bad,
+    }
+}
+
+/// The index (counting across hunks) of the diff line showing new-file line `line`.
+fn diff_index_of_new_line(diff: &FileDiff, line: usize) -> Option<usize> {
+    diff.hunks
+        .iter()
+        .flat_map(|h| &h.lines)
+        .position(|l| l.new == Some(line))
+}
+
 /// One diff line as its wrapped rows.
 fn line_rows(
     l: &DiffLine,
@@ -556,6 +732,7 @@ fn line_rows(
     tw: usize,
     query: &str,
     current: bool,
+    verdict: Option<Verdict>,
 ) -> Vec<Line<'static>> {
     let (sign, style) = match l.tag {
         LineTag::Equal => (' ', theme.text),
@@ -592,6 +769,10 @@ fn line_rows(
                 vec![
                     Span::styled(format!("{} {} ", num(l.old), num(l.new)), theme.dim),
                     Span::styled(sign.to_string(), style),
+                    match verdict {
+                        Some(v) => Span::styled(v.glyph().to_string(), verdict_style(theme, v)),
+                        None => Span::raw(" "),
+                    },
                 ]
             } else {
                 vec![Span::raw(" ".repeat(GUTTER))]
@@ -654,7 +835,16 @@ mod tests {
             .collect();
         let d = crate::review::diff(Some(&old), &new, "x.md");
         let render = |lines: Vec<Line>| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
-        let whole = render(diff_view(&d, &theme, 60, 0, 1_000_000, "", None));
+        let none = BTreeMap::new();
+        let view = |scroll, height| View {
+            width: 60,
+            scroll,
+            height,
+            query: "",
+            current: None,
+            verdicts: &none,
+        };
+        let whole = render(diff_view(&d, &theme, &view(0, 1_000_000)));
         assert!(whole.len() > 40, "long lines wrap: {}", whole.len());
         assert!(
             whole.iter().all(|r| !r.ends_with("paragrap")),
@@ -668,7 +858,7 @@ mod tests {
             (whole.len() - 4, 4),
             (10_000, 6),
         ] {
-            let window = render(diff_view(&d, &theme, 60, scroll, height, "", None));
+            let window = render(diff_view(&d, &theme, &view(scroll, height)));
             let top = scroll.min(whole.len() - height);
             assert_eq!(
                 window,
@@ -685,9 +875,25 @@ mod tests {
     fn search_hits_keep_the_text_and_mark_the_words() {
         let theme = Theme::new(false);
         let d = crate::review::diff(None, "alpha ZeRO beta\nnothing\nzero again\n", "x.md");
-        let rows = diff_view(&d, &theme, 80, 0, 10, "zero", None);
+        let verdicts = BTreeMap::from([(1, Verdict::Unsupported)]);
+        let rows = diff_view(
+            &d,
+            &theme,
+            &View {
+                width: 80,
+                scroll: 0,
+                height: 10,
+                query: "zero",
+                current: None,
+                verdicts: &verdicts,
+            },
+        );
         let text: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
-        assert!(text[1].ends_with("+alpha ZeRO beta"), "{text:?}");
+        assert!(text[1].ends_with("+✗alpha ZeRO beta"), "{text:?}");
+        assert!(
+            text[2].ends_with("+ nothing"),
+            "no claim, no glyph: {text:?}"
+        );
         let marked: usize = rows
             .iter()
             .flat_map(|l| &l.spans)
