@@ -89,13 +89,31 @@ pub enum ResearchError {
 /// Lines must already have secrets redacted.
 pub type LogSink = dyn for<'s> Fn(&'s str) + Send + Sync;
 
-/// Token counts a model server reported for one draft.
+/// Token counts of one model request: as the server reported them, or estimated with a
+/// tokenizer when it reported none.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Usage {
     /// Prompt tokens.
     pub prompt_tokens: u64,
     /// Completion tokens.
     pub completion_tokens: u64,
+    /// Whether the counts are a tokenizer's estimate rather than the server's figures
+    /// (absent in records written before estimates existed: those were the server's).
+    #[serde(default)]
+    pub estimated: bool,
+}
+
+impl std::fmt::Display for Usage {
+    /// `812 prompt + 96 completion tokens`, with `(estimated)` when they are.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} prompt + {} completion tokens{}",
+            self.prompt_tokens,
+            self.completion_tokens,
+            if self.estimated { " (estimated)" } else { "" }
+        )
+    }
 }
 
 /// What a writer produced.
