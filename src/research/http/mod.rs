@@ -223,7 +223,12 @@ pub fn select(
                     &base,
                     key,
                     zone,
-                    RateLimit::per_second(rps),
+                    // Bright Data fetches the sites; its API is one endpoint, paced as a whole
+                    // at the per-site page rate.
+                    Some(Arc::new(
+                        RateLimit::new("brightdata unlocker")
+                            .rate(rps, "[limits] requests_per_second"),
+                    )),
                 )?),
             ))
         }
