@@ -293,6 +293,43 @@ fn check_literal(url: &Url) -> Result<(), HttpError> {
     }
 }
 
+/// Through an HTTP proxy the proxy resolves page names, not expanse: each name is then resolved
+/// here first and refused if any of its addresses is not public (the proxy may pick any). A name
+/// that does not resolve here (split DNS: only the proxy knows it) is left to the proxy.
+async fn check_name_before_proxy(url: &Url) -> Result<(), HttpError> {
+    let Some(host) = url.host_str() else {
+        return Ok(());
+    };
+    let Ok(found) =
+        tokio::net::lookup_host((host, url.port_or_known_default().unwrap_or(80))).await
+    else {
+        return Ok(());
+    };
+    for addr in found {
+        if let Some(kind) = address_kind(addr.ip()) {
+            return Err(HttpError::Refused {
+                host: host.to_string(),
+                kind,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether the environment sends requests through a proxy (the variables reqwest reads).
+fn proxy_in_env() -> bool {
+    [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
 /// Whether a request header carries a credential, and so must not follow a redirect to
 /// another origin: Authorization, cookies, Brave's X-Subscription-Token, any API-key header.
 pub fn is_secret_header(name: &HeaderName) -> bool {
@@ -509,6 +546,8 @@ pub struct HttpClient {
     endpoints: reqwest::Client,
     /// For pages: only public addresses, unless private ones are allowed.
     pages: reqwest::Client,
+    /// Page names are resolved and checked before sending: a proxy resolves them, not `pages`.
+    check_before_proxy: bool,
     options: HttpOptions,
     sites: Mutex<HashMap<String, Arc<RateLimit>>>,
     redactor: Redactor,
@@ -517,6 +556,9 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client with these options; `redactor` scrubs every log line and error message.
     pub fn new(options: HttpOptions, redactor: Redactor) -> Result<HttpClient, HttpError> {
+        // Behind a proxy the resolver would see the proxy's name (often on a private address),
+        // so names are checked before sending instead.
+        let proxied = proxy_in_env();
         let build = |public_only: bool| {
             let mut b = reqwest::Client::builder()
                 .timeout(options.timeout)
@@ -536,7 +578,8 @@ impl HttpClient {
         };
         Ok(HttpClient {
             endpoints: build(false)?,
-            pages: build(!options.allow_private)?,
+            pages: build(!options.allow_private && !proxied)?,
+            check_before_proxy: !options.allow_private && proxied,
             options,
             sites: Mutex::new(HashMap::new()),
             redactor,
@@ -769,10 +812,15 @@ impl HttpClient {
             let method = request.method().clone();
             let place = self.redactor.location(&url);
             let page = dest == Dest::Page || url.origin() != origin;
-            if page
-                && !self.options.allow_private
-                && let Err(e) = check_literal(&url)
-            {
+            let checked = if page && !self.options.allow_private {
+                match check_literal(&url) {
+                    Ok(()) if self.check_before_proxy => check_name_before_proxy(&url).await,
+                    other => other,
+                }
+            } else {
+                Ok(())
+            };
+            if let Err(e) = checked {
                 let timing = Timing {
                     started: Instant::now(),
                     waited,
@@ -1214,6 +1262,121 @@ fn redact_error(r: &Redactor, e: HttpError) -> HttpError {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn address_kinds() {
+        let kind = |s: &str| address_kind(s.parse().unwrap());
+        for (ip, want) in [
+            ("127.0.0.1", Some("loopback")),
+            ("10.0.0.1", Some("private")),
+            ("172.16.5.4", Some("private")),
+            ("192.168.0.1", Some("private")),
+            ("100.64.0.1", Some("private")),
+            ("169.254.169.254", Some("link-local")),
+            ("0.0.0.0", Some("unspecified")),
+            ("224.0.0.1", Some("multicast")),
+            ("::1", Some("loopback")),
+            ("::", Some("unspecified")),
+            ("fd12::1", Some("unique-local")),
+            ("fe80::1", Some("link-local")),
+            ("::ffff:127.0.0.1", Some("loopback")),
+            ("::ffff:10.1.1.1", Some("private")),
+            ("64:ff9b::a00:1", Some("private")),
+            ("2002:7f00:1::", Some("loopback")),
+            ("93.184.216.34", None),
+            ("172.32.0.1", None),
+            ("2606:4700::1111", None),
+            ("::ffff:93.184.216.34", None),
+        ] {
+            assert_eq!(kind(ip), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn secret_headers() {
+        for h in [
+            "authorization",
+            "x-subscription-token",
+            "x-api-key",
+            "api-key",
+            "x-goog-api-key",
+            "cookie",
+            "proxy-authorization",
+        ] {
+            assert!(is_secret_header(&HeaderName::from_static(h)), "{h}");
+        }
+        for h in ["accept", "content-type", "user-agent", "accept-language"] {
+            assert!(!is_secret_header(&HeaderName::from_static(h)), "{h}");
+        }
+    }
+
+    #[tokio::test]
+    async fn names_are_checked_before_a_proxy() {
+        let url = Url::parse("http://localhost:9/x").unwrap();
+        let e = check_name_before_proxy(&url).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                HttpError::Refused {
+                    kind: "loopback",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let unknown = Url::parse("http://no-such-host.invalid/").unwrap();
+        assert!(check_name_before_proxy(&unknown).await.is_ok());
+    }
+
+    #[test]
+    fn redirects_change_method_and_drop_credentials_across_origins() {
+        let from = Url::parse("https://api.example.com/v1/x").unwrap();
+        let mut r = Request::new(Method::POST, from.clone());
+        r.headers_mut()
+            .insert("authorization", "Bearer k".parse().unwrap());
+        r.headers_mut()
+            .insert("x-subscription-token", "k".parse().unwrap());
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        *r.body_mut() = Some("{}".into());
+        let same = redirected(
+            r.try_clone(),
+            StatusCode::TEMPORARY_REDIRECT,
+            &from,
+            "/v2/x",
+        );
+        let (same, dropped) = same.unwrap();
+        assert!(!dropped && same.method() == Method::POST && same.body().is_some());
+        assert!(same.headers().contains_key("authorization"));
+        let (other, dropped) = redirected(
+            r.try_clone(),
+            StatusCode::FOUND,
+            &from,
+            "https://cdn.example.net/y",
+        )
+        .unwrap();
+        assert!(dropped && other.method() == Method::GET && other.body().is_none());
+        assert!(!other.headers().contains_key("authorization"));
+        assert!(!other.headers().contains_key("x-subscription-token"));
+        assert!(!other.headers().contains_key("content-type"));
+        // http on the same host is another origin too (the key must not go in clear text).
+        let (down, dropped) = redirected(
+            r.try_clone(),
+            StatusCode::PERMANENT_REDIRECT,
+            &from,
+            "http://api.example.com/v1/x",
+        )
+        .unwrap();
+        assert!(dropped && !down.headers().contains_key("authorization"));
+        let e = redirected(
+            r.try_clone(),
+            StatusCode::FOUND,
+            &from,
+            "file:///etc/passwd",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("file:"), "{e}");
+    }
 
     #[test]
     fn retry_after_forms() {
