@@ -1,11 +1,17 @@
-//! End-to-end latency: 16 PARTs through the real supervisor and the real HTTP providers (SearXNG
-//! search, direct fetch, streamed OpenAI-compatible writer) against a local server that adds
-//! 0.2–2 s to every request. Runners work in parallel, so the wall time should be close to the
-//! slowest PART, far below the sum of all PARTs' times.
+//! End-to-end latency of the fan-out with default settings: 16 PARTs through the real
+//! supervisor and the real HTTP providers (SearXNG search, direct fetch, streamed
+//! OpenAI-compatible writer) against local servers that wait 0.2–2 s before every answer. Each
+//! PART is first run alone, then all 16 at once; the fan-out's wall time is compared with the
+//! slowest PART alone (the aim: at most 1.10×, i.e. no limit meant for someone else holds a PART
+//! back).
 //!
-//! Run: `cargo bench --profile dev --bench latency` (plain main, no criterion: one run is the figure).
+//! The search and model server is one local server (one host, as a self-hosted SearXNG and vLLM
+//! would be); each PART's pages come from a site of their own, as search results for different
+//! topics do. Settings are expanse's defaults, except that pages on 127.0.0.1 are allowed.
+//!
+//! Run: `cargo bench --bench latency` (plain main, no criterion: one run is the figure).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,6 +29,7 @@ use expanse::research::select;
 use expanse::runner::{self, EventKind, RunContext, RunOptions, RunnerState};
 
 const PARTS: u32 = 16;
+const SEARCHES: u32 = 3;
 
 /// Requests served and the latency added to them, in milliseconds.
 #[derive(Clone, Default)]
@@ -42,7 +49,14 @@ async fn delay(stats: &Stats, key: &str) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
-async fn search(State((stats, base)): State<(Stats, String)>, uri: Uri) -> Response {
+/// The search and model server's state: its stats and each PART's page site.
+#[derive(Clone)]
+struct Api {
+    stats: Stats,
+    sites: Arc<Vec<String>>,
+}
+
+async fn search(State(api): State<Api>, uri: Uri) -> Response {
     let query = reqwest::Url::parse(&format!("http://local{uri}"))
         .ok()
         .and_then(|u| {
@@ -51,11 +65,18 @@ async fn search(State((stats, base)): State<(Stats, String)>, uri: Uri) -> Respo
                 .map(|(_, v)| v.to_string())
         })
         .unwrap_or_default();
-    delay(&stats, &format!("search {query}")).await;
+    delay(&api.stats, &format!("search {query}")).await;
+    // "topic N aspect K": PART N's results are on PART N's site.
+    let part: usize = query
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let site = &api.sites[(part - 1) % api.sites.len()];
     let results: Vec<serde_json::Value> = (0..2)
         .map(|i| {
             serde_json::json!({
-                "url": format!("{base}/page/{}-{i}", query.replace(' ', "-")),
+                "url": format!("{site}/page/{}-{i}", query.replace(' ', "-")),
                 "title": format!("{query} result {i}"),
                 "content": "A page about the topic.",
             })
@@ -70,7 +91,7 @@ async fn search(State((stats, base)): State<(Stats, String)>, uri: Uri) -> Respo
         .unwrap()
 }
 
-async fn page(State((stats, _)): State<(Stats, String)>, Path(name): Path<String>) -> Response {
+async fn page(State(stats): State<Stats>, Path(name): Path<String>) -> Response {
     delay(&stats, &format!("page {name}")).await;
     let html = format!(
         "<html><head><title>{name}</title></head><body><nav>Home | Docs</nav><article><h1>{name}</h1>\
@@ -84,14 +105,14 @@ async fn page(State((stats, _)): State<(Stats, String)>, Path(name): Path<String
         .unwrap()
 }
 
-async fn chat(State((stats, _)): State<(Stats, String)>, body: Bytes) -> Response {
+async fn chat(State(api): State<Api>, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body).to_string();
+    // The PART's own file name keys the delay, so a PART waits as long alone as in the fan-out.
     let key = text
-        .chars()
-        .filter(|c| c.is_ascii_digit())
-        .take(40)
-        .collect::<String>();
-    delay(&stats, &format!("chat {key}")).await;
+        .find("t/")
+        .map(|i| text[i..].chars().take(12).collect::<String>())
+        .unwrap_or_default();
+    delay(&api.stats, &format!("chat {key}")).await;
     let chunk = |c: &str| {
         format!(
             "data: {}\n\n",
@@ -118,11 +139,95 @@ fn plan() -> Plan {
     let mut s = String::from("# Latency plan\n\n");
     for n in 1..=PARTS {
         s.push_str(&format!(
-            "### PART {n}: Create t/{n:02}-topic.md (~20 lines)\n\n- [ ] PART {n}: Create t/{n:02}-topic.md\n\n\
-             - [ ] Search: \"topic {n}\"\n- [ ] Scrape top 2 results\n- [ ] Section 1: Overview - fundamentals (~10 lines)\n\n"
+            "### PART {n}: Create t/{n:02}-topic.md (~20 lines)\n\n- [ ] PART {n}: Create t/{n:02}-topic.md\n\n"
         ));
+        for k in 1..=SEARCHES {
+            s.push_str(&format!("- [ ] Search: \"topic {n} aspect {k}\"\n"));
+        }
+        s.push_str(
+            "- [ ] Scrape top 2 results\n- [ ] Section 1: Overview - fundamentals (~10 lines)\n\n",
+        );
     }
     Plan::parse(&s)
+}
+
+async fn listen(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
+
+/// What one run of the supervisor measured.
+struct Run {
+    wall: Duration,
+    finished: BTreeMap<u32, Duration>,
+    in_review: usize,
+    failed: usize,
+    /// "waiting for …" lines: a limit held a request back.
+    waits: Vec<String>,
+}
+
+/// The selected PARTs through a fresh workspace (no cache) with default settings.
+async fn run_parts(api: &str, only: Option<BTreeSet<u32>>) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let config = Config::default();
+    let base = api.to_string();
+    let env = move |name: &str| match name {
+        "SEARXNG_URL" => Some(base.clone()),
+        "OPENAI_BASE_URL" => Some(format!("{base}/v1")),
+        "OPENAI_MODEL" => Some("bench-model".into()),
+        // The page sites are local servers; the one setting that is not a default.
+        "EXPANSE_ALLOW_PRIVATE_URLS" => Some("1".into()),
+        _ => None,
+    };
+    let selection = select(&config, &env, false, &corpus, &dir.path().join("index")).unwrap();
+    let ctx = RunContext {
+        plan: plan(),
+        plan_path: dir.path().join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir.path()),
+        providers: selection.providers,
+        journal: Arc::new(Journal::open(&dir.path().join("journal")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
+    };
+    let (tx, mut events) = tokio::sync::mpsc::channel(1024);
+    let options = RunOptions {
+        only,
+        ..RunOptions::default()
+    };
+    let started = Instant::now();
+    let (_commands, handle) = runner::spawn(ctx, options, tx);
+    let mut finished = BTreeMap::new();
+    let mut waits = Vec::new();
+    while let Some(e) = events.recv().await {
+        // The draft event carries the `review` state; a failure comes as a state event.
+        if let (
+            EventKind::State | EventKind::Draft,
+            Some(RunnerState::Review | RunnerState::Failed),
+            Some(n),
+        ) = (e.kind, e.state, e.part)
+        {
+            finished.entry(n).or_insert_with(|| started.elapsed());
+        }
+        if e.message.contains("waiting for") {
+            waits.push(e.message.clone());
+        }
+        if e.kind == EventKind::Error {
+            eprintln!("error: PART {:?}: {}", e.part, e.message);
+        }
+    }
+    let summary = handle.await.unwrap();
+    Run {
+        wall: started.elapsed(),
+        finished,
+        in_review: summary.count(RunnerState::Review),
+        failed: summary.count(RunnerState::Failed),
+        waits,
+    }
 }
 
 fn main() {
@@ -134,80 +239,71 @@ fn main() {
 }
 
 async fn run() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let stats = Stats::default();
-    let app = Router::new()
-        .route("/search", get(search))
-        .route("/page/{name}", get(page))
-        .route("/v1/chat/completions", post(chat))
-        .with_state((stats.clone(), base.clone()));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    std::fs::create_dir_all(&corpus).unwrap();
-    let config = Config::parse(
-        "[limits]\nrequests_per_second = 1000\nper_host_concurrency = 64\ntimeout_secs = 30\n",
-        "bench",
-    )
-    .unwrap();
-    let env_base = base.clone();
-    let env = move |name: &str| match name {
-        "SEARXNG_URL" => Some(env_base.clone()),
-        "OPENAI_BASE_URL" => Some(format!("{env_base}/v1")),
-        "OPENAI_MODEL" => Some("bench-model".into()),
-        _ => None,
-    };
-    let selection = select(&config, &env, false, &corpus, &dir.path().join("index")).unwrap();
-    println!("{}", selection.description);
-    let ctx = RunContext {
-        plan: plan(),
-        plan_path: dir.path().join("plan.md"),
-        workspace: expanse::workspace::Workspace::new(dir.path()),
-        providers: selection.providers,
-        journal: Arc::new(Journal::open(&dir.path().join("journal")).unwrap()),
-        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
-    };
-    let (tx, mut events) = tokio::sync::mpsc::channel(1024);
-    let started = Instant::now();
-    let (_commands, handle) = runner::spawn(ctx, RunOptions::default(), tx);
-    let mut finished: BTreeMap<u32, Duration> = BTreeMap::new();
-    while let Some(e) = events.recv().await {
-        // The draft event carries the `review` state; a failure comes as a state event.
-        if let (
-            EventKind::State | EventKind::Draft,
-            Some(RunnerState::Review | RunnerState::Failed),
-            Some(n),
-        ) = (e.kind, e.state, e.part)
-        {
-            finished.entry(n).or_insert_with(|| started.elapsed());
-        }
-        if e.kind == EventKind::Error {
-            eprintln!("error: PART {:?}: {}", e.part, e.message);
-        }
+    let mut sites = Vec::new();
+    for _ in 0..PARTS {
+        let app = Router::new()
+            .route("/page/{name}", get(page))
+            .with_state(stats.clone());
+        sites.push(listen(app).await);
     }
-    let summary = handle.await.unwrap();
-    let wall = started.elapsed();
-    let slowest = finished.values().max().copied().unwrap_or_default();
-    let sum: Duration = finished.values().sum();
+    let api = Api {
+        stats: stats.clone(),
+        sites: Arc::new(sites),
+    };
+    let base = listen(
+        Router::new()
+            .route("/search", get(search))
+            .route("/v1/chat/completions", post(chat))
+            .with_state(api),
+    )
+    .await;
+
+    let mut alone = BTreeMap::new();
+    for n in 1..=PARTS {
+        let r = run_parts(&base, Some(BTreeSet::from([n]))).await;
+        assert_eq!(r.in_review, 1, "PART {n} alone did not reach review");
+        alone.insert(n, r.wall);
+    }
+    let (slowest_n, slowest) = alone
+        .iter()
+        .max_by_key(|(_, d)| **d)
+        .map(|(n, d)| (*n, *d))
+        .unwrap_or_default();
+    let sum_alone: Duration = alone.values().sum();
     println!(
-        "{} PARTs: {} in review, {} failed",
-        PARTS,
-        summary.count(RunnerState::Review),
-        summary.count(RunnerState::Failed)
+        "each PART alone: {}",
+        alone
+            .iter()
+            .map(|(n, d)| format!("{n}: {:.2} s", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
+    let before = stats.requests.load(Ordering::Relaxed);
+    let added_before = stats.added_ms.load(Ordering::Relaxed);
+    let all = run_parts(&base, None).await;
     println!(
-        "requests served: {}, latency added in all: {:.1} s",
-        stats.requests.load(Ordering::Relaxed),
-        stats.added_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        "{PARTS} PARTs at once: {} in review, {} failed; {} requests, {:.1} s of latency added in all",
+        all.in_review,
+        all.failed,
+        stats.requests.load(Ordering::Relaxed) - before,
+        (stats.added_ms.load(Ordering::Relaxed) - added_before) as f64 / 1000.0
     );
+    let slowest_in_fanout = all.finished.values().max().copied().unwrap_or_default();
     println!(
-        "wall time {:.2} s; slowest PART {:.2} s; sum of PART times {:.1} s",
-        wall.as_secs_f64(),
+        "wall time {:.2} s; slowest PART alone {:.2} s (PART {slowest_n}); ratio {:.3} (aim ≤ 1.10); \
+         slowest PART in the fan-out {:.2} s; sum of PARTs alone {:.1} s",
+        all.wall.as_secs_f64(),
         slowest.as_secs_f64(),
-        sum.as_secs_f64()
+        all.wall.as_secs_f64() / slowest.as_secs_f64().max(f64::EPSILON),
+        slowest_in_fanout.as_secs_f64(),
+        sum_alone.as_secs_f64()
     );
+    println!(
+        "requests held back by a limit (\"waiting for …\" lines): {}",
+        all.waits.len()
+    );
+    for w in all.waits.iter().take(5) {
+        println!("  {w}");
+    }
 }

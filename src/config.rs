@@ -26,6 +26,9 @@ pub mod env {
     pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
     /// The model to ask.
     pub const OPENAI_MODEL: &str = "OPENAI_MODEL";
+    /// `1` (or `true`, `yes`) lets pages on loopback and private addresses be fetched, as
+    /// `[fetch] allow_private = true` does.
+    pub const EXPANSE_ALLOW_PRIVATE_URLS: &str = "EXPANSE_ALLOW_PRIVATE_URLS";
     /// Variables holding secrets: their values are redacted wherever text is shown.
     pub const SECRETS: &[&str] = &[BRAVE_API_KEY, BRIGHTDATA_API_KEY, OPENAI_API_KEY];
 }
@@ -111,6 +114,8 @@ pub struct SearchSettings {
     pub brave_url: Option<String>,
     /// Bright Data API base URL (tests point it at a local server).
     pub brightdata_url: Option<String>,
+    /// Searches a second to the search provider (its own rate, apart from web sites').
+    pub requests_per_second: Option<f64>,
 }
 
 /// `[fetch]`.
@@ -119,6 +124,9 @@ pub struct SearchSettings {
 pub struct FetchSettings {
     /// The fetcher; inferred when absent.
     pub provider: Option<FetchProvider>,
+    /// Fetch pages on loopback, private, link-local and unique-local addresses too (for
+    /// self-hosted sources); off by default, since search results are untrusted input.
+    pub allow_private: Option<bool>,
 }
 
 /// `[model]`.
@@ -137,6 +145,18 @@ pub struct ModelSettings {
     pub max_tokens: Option<u32>,
     /// Seconds a streamed answer may take in all.
     pub timeout_secs: Option<u64>,
+    /// Seconds without new text before a stream counts as stalled (keep-alives do not count).
+    pub idle_timeout_secs: Option<u64>,
+    /// Model requests in flight at once (streams included).
+    pub concurrency: Option<usize>,
+    /// Model requests a second (none: no rate limit).
+    pub requests_per_second: Option<f64>,
+    /// Bytes of answer text one request may return.
+    pub max_answer_bytes: Option<usize>,
+    /// Bytes of one server-sent event.
+    pub max_event_bytes: Option<usize>,
+    /// Raw bytes of one streamed answer.
+    pub max_stream_bytes: Option<usize>,
     /// Dollars per million prompt tokens (no price: no cost is shown).
     pub price_input_per_mtok: Option<f64>,
     /// Dollars per million completion tokens.
@@ -180,9 +200,9 @@ pub struct BudgetSettings {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
-    /// Requests a second per provider.
+    /// Page requests a second to one web site (politeness; search and model have their own).
     pub requests_per_second: Option<f64>,
-    /// Requests in flight to one host.
+    /// Page requests in flight to one web site.
     pub per_host_concurrency: Option<usize>,
     /// Seconds one request may take.
     pub timeout_secs: Option<u64>,
@@ -235,9 +255,15 @@ const KNOWN: &[(&str, &[&str])] = &[
     ),
     (
         "search",
-        &["provider", "searxng_url", "brave_url", "brightdata_url"],
+        &[
+            "provider",
+            "searxng_url",
+            "brave_url",
+            "brightdata_url",
+            "requests_per_second",
+        ],
     ),
-    ("fetch", &["provider"]),
+    ("fetch", &["provider", "allow_private"]),
     (
         "model",
         &[
@@ -249,6 +275,12 @@ const KNOWN: &[(&str, &[&str])] = &[
             "timeout_secs",
             "price_input_per_mtok",
             "price_output_per_mtok",
+            "idle_timeout_secs",
+            "concurrency",
+            "requests_per_second",
+            "max_answer_bytes",
+            "max_event_bytes",
+            "max_stream_bytes",
         ],
     ),
     ("review", &["confirm_approve", "verify"]),
@@ -393,6 +425,12 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// Whether a yes/no variable is set to yes (`1`, `true`, `yes`, `on`, any case).
+pub fn flag(env: EnvLookup<'_>, name: &str) -> bool {
+    var(env, name)
+        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
 /// A variable's value, trimmed, `None` when unset or blank.
 pub fn var(env: EnvLookup<'_>, name: &str) -> Option<String> {
     env(name)
@@ -450,6 +488,30 @@ mod tests {
         assert!(!m.contains("sk-1"), "{m}");
         let e = Config::parse("[search]\nbrave_api_key = \"x\"\n", "f").unwrap_err();
         assert!(e.to_string().contains("BRAVE_API_KEY"), "{e}");
+    }
+
+    #[test]
+    fn new_settings_parse_and_max_tokens_is_not_a_secret() {
+        let c = Config::parse(
+            "[search]\nrequests_per_second = 2.0\n[fetch]\nallow_private = true\n\
+             [model]\nmax_tokens = 4096\nconcurrency = 8\nrequests_per_second = 3.5\n\
+             max_answer_bytes = 2000000\nmax_event_bytes = 65536\nmax_stream_bytes = 9000000\nidle_timeout_secs = 30\n",
+            "expanse.toml",
+        )
+        .unwrap();
+        assert_eq!(c.search.requests_per_second, Some(2.0));
+        assert_eq!(c.fetch.allow_private, Some(true));
+        assert_eq!(c.model.max_tokens, Some(4096));
+        assert_eq!(c.model.concurrency, Some(8));
+        assert_eq!(c.model.max_event_bytes, Some(65536));
+        assert!(Config::parse("[model]\napi_token = \"x\"\n", "f").is_err());
+    }
+
+    #[test]
+    fn flags() {
+        let on = |v: &'static str| move |_: &str| Some(v.to_string());
+        assert!(flag(&on("1"), "X") && flag(&on("TRUE"), "X") && flag(&on(" yes "), "X"));
+        assert!(!flag(&on("0"), "X") && !flag(&on("false"), "X") && !flag(&|_: &str| None, "X"));
     }
 
     #[test]

@@ -134,6 +134,19 @@ pub struct Usage {
     pub estimated: bool,
 }
 
+impl std::fmt::Display for Usage {
+    /// `812 prompt + 96 completion tokens`, with `(estimated)` when they are.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} prompt + {} completion tokens{}",
+            self.prompt_tokens,
+            self.completion_tokens,
+            if self.estimated { " (estimated)" } else { "" }
+        )
+    }
+}
+
 impl Usage {
     /// Both counts together.
     pub fn total(&self) -> u64 {

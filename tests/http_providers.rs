@@ -41,6 +41,19 @@ fn client() -> Arc<HttpClient> {
     client_with(|_| {})
 }
 
+/// A client for fetching pages from the test's own servers on 127.0.0.1, which the default
+/// address policy refuses: the allowance is explicit, as it is for a user's self-hosted sources.
+fn page_client_with(f: impl FnOnce(&mut HttpOptions)) -> Arc<HttpClient> {
+    client_with(|o| {
+        o.allow_private = true;
+        f(o)
+    })
+}
+
+fn page_client() -> Arc<HttpClient> {
+    page_client_with(|_| {})
+}
+
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<String>>>);
 
@@ -422,7 +435,7 @@ async fn streaming_server(gap: Duration, big: usize) -> String {
 #[tokio::test]
 async fn a_slow_body_hits_the_timeout() {
     let base = streaming_server(Duration::from_millis(100), 0).await;
-    let f = DirectFetch::new(client_with(|o| o.attempts = 2), None);
+    let f = DirectFetch::new(page_client_with(|o| o.attempts = 2), None);
     let log = Log::default();
     let started = Instant::now();
     let e = f
@@ -441,7 +454,7 @@ async fn a_slow_body_hits_the_timeout() {
 #[tokio::test]
 async fn oversized_pages_are_refused_while_streaming() {
     let base = streaming_server(Duration::ZERO, 64 * 1024).await;
-    let f = DirectFetch::new(client_with(|o| o.max_body_bytes = 16 * 1024), None);
+    let f = DirectFetch::new(page_client_with(|o| o.max_body_bytes = 16 * 1024), None);
     let e = f
         .fetch(&format!("{base}/big"), &Log::default().sink())
         .await
@@ -478,7 +491,7 @@ async fn pdfs_and_images_are_refused_and_404_is_not_found() {
         )
         .mount(&server)
         .await;
-    let f = DirectFetch::new(client(), None);
+    let f = DirectFetch::new(page_client(), None);
     let sink = Log::default().sink();
     let e = f
         .fetch(&format!("{}/paper.pdf", server.uri()), &sink)
@@ -520,7 +533,7 @@ async fn invalid_utf8_is_decoded_lossily() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/html; charset=utf-8"))
         .mount(&server)
         .await;
-    let page = DirectFetch::new(client(), None)
+    let page = DirectFetch::new(page_client(), None)
         .fetch(&format!("{}/cafe", server.uri()), &Log::default().sink())
         .await
         .unwrap();
@@ -542,7 +555,7 @@ async fn direct_fetch_keeps_the_article_and_drops_the_chrome() {
         .mount(&server)
         .await;
     let url = format!("{}/story", server.uri());
-    let page = DirectFetch::new(client(), None)
+    let page = DirectFetch::new(page_client(), None)
         .fetch(&url, &Log::default().sink())
         .await
         .unwrap();
@@ -638,14 +651,14 @@ async fn the_key_never_reaches_logs_or_errors() {
             .unwrap_err()
             .to_string(),
     );
-    let un = UnlockerFetch::new(c.clone(), &server.uri(), KEY.into(), "z".into(), None).unwrap();
+    let un = UnlockerFetch::new(c, &server.uri(), KEY.into(), "z".into(), None).unwrap();
     errors.push(
         un.fetch("https://example.com/?api_key=abc", &log.sink())
             .await
             .unwrap_err()
             .to_string(),
     );
-    let direct = DirectFetch::new(c, None);
+    let direct = DirectFetch::new(page_client(), None);
     errors.push(
         direct
             .fetch(

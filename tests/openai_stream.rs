@@ -104,7 +104,13 @@ async fn serve(answers: Vec<Answer>) -> Server {
     }
 }
 
-fn writer(base: &str) -> OpenAiWriter {
+fn writer_options(base: &str) -> WriterOptions {
+    let mut w = WriterOptions::new(base, "test-model", Some(KEY.to_string()));
+    w.idle_timeout = Duration::from_millis(800);
+    w
+}
+
+fn writer_with(w: WriterOptions) -> OpenAiWriter {
     let options = HttpOptions {
         timeout: Duration::from_secs(5),
         attempts: 2,
@@ -113,9 +119,11 @@ fn writer(base: &str) -> OpenAiWriter {
         ..HttpOptions::default()
     };
     let client = Arc::new(HttpClient::new(options, Redactor::new([KEY.to_string()])).unwrap());
-    let mut w = WriterOptions::new(base, "test-model", Some(KEY.to_string()));
-    w.idle_timeout = Duration::from_millis(800);
     OpenAiWriter::new(client, w, None).unwrap()
+}
+
+fn writer(base: &str) -> OpenAiWriter {
+    writer_with(writer_options(base))
 }
 
 fn request() -> SectionRequest {
@@ -212,7 +220,8 @@ async fn happy_stream_gives_body_usage_and_deltas() {
             prompt_tokens: 120,
             completion_tokens: 12,
             estimated: false,
-        })
+        }),
+        "the server's own figures, exactly"
     );
     let streamed: String = cap.deltas.lock().unwrap().concat();
     assert_eq!(
@@ -402,7 +411,8 @@ fn read_split(text: &str, cuts: &[usize]) -> (Result<Completion, String>, String
         .enable_time()
         .build()
         .unwrap();
-    let result = rt.block_on(sse::read_stream(stream, None, 1 << 20, &mut |piece| {
+    let limits = sse::StreamLimits::default();
+    let result = rt.block_on(sse::read_stream(stream, &limits, &mut |piece| {
         shown.push_str(&filter.push(piece))
     }));
     shown.push_str(&filter.finish());
@@ -426,4 +436,287 @@ proptest! {
         prop_assert_eq!(&shown_whole, &shown_split);
         prop_assert_eq!(sse::strip_think(&split.raw), shown_split);
     }
+}
+
+/// What a lazy model server has done: requests served and body bytes the client pulled.
+#[derive(Clone, Default)]
+struct Pulled {
+    requests: Arc<AtomicUsize>,
+    bytes: Arc<AtomicUsize>,
+}
+
+type MakeBody = fn() -> futures_util::stream::BoxStream<'static, Bytes>;
+
+/// A model server whose every answer is `status`, `content_type` and the (possibly endless)
+/// body `make` produces lazily: a chunk is made only when the connection takes it, so the
+/// byte count tells a refused body from one read whole.
+async fn serve_lazy(status: u16, content_type: &'static str, make: MakeBody) -> (String, Pulled) {
+    let pulled = Pulled::default();
+    let p = pulled.clone();
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        post(move || {
+            let p = p.clone();
+            async move {
+                p.requests.fetch_add(1, Ordering::SeqCst);
+                let counted = make().map(move |b| {
+                    p.bytes.fetch_add(b.len(), Ordering::SeqCst);
+                    Ok::<Bytes, std::io::Error>(b)
+                });
+                Response::builder()
+                    .status(StatusCode::from_u16(status).unwrap())
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from_stream(counted))
+                    .unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/v1"), pulled)
+}
+
+use futures_util::StreamExt as _;
+
+/// `head`, then 64 KiB chunks of `a` up to 400 MB.
+fn huge(head: &'static str) -> futures_util::stream::BoxStream<'static, Bytes> {
+    let fill = Bytes::from(vec![b'a'; 64 * 1024]);
+    futures_util::stream::once(async move { Bytes::from_static(head.as_bytes()) })
+        .chain(futures_util::stream::iter(std::iter::repeat_n(
+            fill,
+            400 * 1024 * 1024 / (64 * 1024),
+        )))
+        .boxed()
+}
+
+/// Far less than the 400 MB offered: what the caps let through plus the sockets' buffers.
+const READ_AT_MOST: usize = 48 * 1024 * 1024;
+
+#[tokio::test]
+async fn a_400_mb_json_answer_is_refused_without_being_read() {
+    let (base, pulled) = serve_lazy(200, "application/json", || {
+        huge(r#"{"choices":[{"index":0,"message":{"content":""#)
+    })
+    .await;
+    let e = run(&writer(&base)).await.0.unwrap_err();
+    assert!(
+        e.contains("limit on a JSON answer (twice [model] max_answer_bytes)"),
+        "{e}"
+    );
+    let read = pulled.bytes.load(Ordering::SeqCst);
+    eprintln!("{read} bytes of the 400 MB body were pulled from the server");
+    assert!(read < READ_AT_MOST, "{read} bytes pulled");
+    assert_eq!(pulled.requests.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_400_mb_error_body_is_cut_short() {
+    let (base, pulled) = serve_lazy(500, "application/json", || {
+        huge(r#"{"error":{"message":"overloaded "#)
+    })
+    .await;
+    let e = run(&writer(&base)).await.0.unwrap_err();
+    assert!(e.contains("HTTP 500"), "{e}");
+    let read = pulled.bytes.load(Ordering::SeqCst);
+    eprintln!("{read} bytes of the 400 MB body were pulled from the server");
+    assert!(read < READ_AT_MOST, "{read} bytes pulled");
+}
+
+#[tokio::test]
+async fn an_event_that_never_ends_stops_at_the_event_cap() {
+    let (base, pulled) = serve_lazy(200, "text/event-stream", || {
+        huge(r#"data: {"choices":[{"index":0,"delta":{"content":""#)
+    })
+    .await;
+    let e = run(&writer(&base)).await.0.unwrap_err();
+    assert!(
+        e.contains("the 1048576-byte limit on one event ([model] max_event_bytes)"),
+        "{e}"
+    );
+    let read = pulled.bytes.load(Ordering::SeqCst);
+    eprintln!("{read} bytes of the 400 MB body were pulled from the server");
+    assert!(read < READ_AT_MOST, "{read} bytes pulled");
+    assert_eq!(pulled.requests.load(Ordering::SeqCst), 1, "not retried");
+}
+
+fn small_chunks(n: usize) -> futures_util::stream::BoxStream<'static, Bytes> {
+    futures_util::stream::iter((0..n).map(|i| {
+        Bytes::from(format!(
+            "data: {}\n\n",
+            chunk(&format!("word{:05} text ", i % 100_000))
+        ))
+    }))
+    .boxed()
+}
+
+fn finish() -> String {
+    "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_long_answer_is_capped_by_its_text_not_its_raw_bytes() {
+    // 30,000 chunks, ~450 KB of text in ~6 MB of SSE: more raw bytes than the 5 MiB page cap.
+    let (base, pulled) = serve_lazy(200, "text/event-stream", || {
+        small_chunks(30_000)
+            .chain(futures_util::stream::once(async { Bytes::from(finish()) }))
+            .boxed()
+    })
+    .await;
+    let w = run(&writer(&base)).await.0.unwrap();
+    assert_eq!(w.body.matches("word").count(), 30_000);
+    assert!(pulled.bytes.load(Ordering::SeqCst) > 5 * 1024 * 1024);
+
+    let mut small = writer_options(&base);
+    small.max_answer_bytes = 100_000;
+    let e = run(&writer_with(small)).await.0.unwrap_err();
+    assert!(
+        e.contains("the 100000-byte limit on the answer's text ([model] max_answer_bytes)"),
+        "{e}"
+    );
+    let mut raw = writer_options(&base);
+    raw.max_stream_bytes = 256 * 1024;
+    let e = run(&writer_with(raw)).await.0.unwrap_err();
+    assert!(
+        e.contains("the 262144-byte limit on the whole stream ([model] max_stream_bytes)"),
+        "{e}"
+    );
+}
+
+fn every(ms: u64, item: &'static str) -> futures_util::stream::BoxStream<'static, Bytes> {
+    futures_util::stream::unfold((), move |()| async move {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Some((Bytes::from_static(item.as_bytes()), ()))
+    })
+    .boxed()
+}
+
+#[tokio::test]
+async fn keep_alive_floods_end_with_a_clear_message() {
+    let (base, pulled) = serve_lazy(200, "text/event-stream", || {
+        every(5, "data: : keepalive\n\n")
+    })
+    .await;
+    let e = run(&writer(&base)).await.0.unwrap_err();
+    assert!(
+        e.contains("sent only keep-alives") && e.contains("no text for 1 s"),
+        "{e}"
+    );
+    assert_eq!(
+        pulled.requests.load(Ordering::SeqCst),
+        2,
+        "retried once, then given up"
+    );
+
+    let (base, _) = serve_lazy(200, "text/event-stream", || every(5, ": ping\n\n")).await;
+    let e = run(&writer(&base)).await.0.unwrap_err();
+    assert!(e.contains("no data from the model server for 1 s"), "{e}");
+}
+
+#[tokio::test]
+async fn an_answer_that_never_finishes_meets_the_deadline() {
+    fn endless() -> futures_util::stream::BoxStream<'static, Bytes> {
+        futures_util::stream::unfold(0u64, |i| async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some((
+                Bytes::from(format!("data: {}\n\n", chunk(&format!("w{i} ")))),
+                i + 1,
+            ))
+        })
+        .boxed()
+    }
+    let (base, pulled) = serve_lazy(200, "text/event-stream", endless).await;
+    let mut o = writer_options(&base);
+    o.timeout = Duration::from_secs(2);
+    let e = run(&writer_with(o)).await.0.unwrap_err();
+    assert!(
+        e.contains("not complete after 2 s") && e.contains("[model] timeout_secs"),
+        "{e}"
+    );
+    assert_eq!(pulled.requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_echoed_key_is_redacted_in_every_form_before_it_is_shown() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let b64 = STANDARD.encode(KEY);
+    let b64_bearer = STANDARD.encode(format!("Bearer {KEY}"));
+    let url_safe = URL_SAFE_NO_PAD.encode(KEY);
+    let lower = KEY.to_lowercase();
+    let text = format!(
+        "## Overview\n\nThe key is {KEY}, lower {lower}, upper {}, base64 {b64}, header {b64_bearer}, url {url_safe} [1].\n",
+        KEY.to_uppercase()
+    );
+    // Split into 7-byte pieces, so every form straddles a chunk boundary somewhere.
+    let mut chunks: Vec<String> = text
+        .as_bytes()
+        .chunks(7)
+        .map(|c| format!("data: {}\n\n", chunk(std::str::from_utf8(c).unwrap())))
+        .collect();
+    chunks.push(finish());
+    let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+    let server = serve(vec![Answer::sse(&refs)]).await;
+    let (r, cap) = run(&writer(&server.base)).await;
+    let w = r.unwrap();
+    let streamed = cap.deltas.lock().unwrap().concat();
+    assert_eq!(streamed, format!("## Overview\n\n{}", w.body));
+    for shown in [&streamed, &w.body] {
+        for form in [
+            KEY,
+            lower.as_str(),
+            &KEY.to_uppercase(),
+            &b64,
+            &url_safe,
+            &b64[..20],
+            &b64_bearer[12..],
+        ] {
+            assert!(!shown.contains(form), "{form} in {shown}");
+        }
+        assert!(shown.matches("[redacted]").count() >= 6, "{shown}");
+        assert!(
+            shown.contains("The key is [redacted], lower [redacted]"),
+            "{shown}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_server_usage_tokens_are_estimated_and_marked() {
+    // " hello" is one token in o200k_base: the true completion count is 300.
+    let mut chunks: Vec<String> = (0..30)
+        .map(|_| format!("data: {}\n\n", chunk(&" hello".repeat(10))))
+        .collect();
+    chunks.push(finish());
+    let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+    let server = serve(vec![Answer::sse(&refs)]).await;
+    let (r, cap) = run(&writer(&server.base)).await;
+    let u = r.unwrap().usage.expect("usage");
+    assert!(u.estimated);
+    assert!(
+        (285..=315).contains(&u.completion_tokens),
+        "{} completion tokens for 300 words (1,800 characters)",
+        u.completion_tokens
+    );
+    let bodies = server.script.bodies.lock().unwrap();
+    let chars: usize = bodies[0].1["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().len())
+        .sum();
+    let prompt = u.prompt_tokens as usize;
+    assert!(
+        prompt > chars / 8 && prompt < chars / 2,
+        "{prompt} prompt tokens for {chars} characters"
+    );
+    let logs = cap.logs.lock().unwrap().join("\n");
+    assert!(
+        logs.contains("the server sent no usage; estimated with the o200k_base tokenizer")
+            && logs.contains("completion tokens (estimated)"),
+        "{logs}"
+    );
 }

@@ -1,6 +1,8 @@
 //! The real binary against local search and model servers with an API key in the environment:
 //! the key is sent to the server and appears nowhere else — not on stdout or stderr, not in the
-//! journal, the log file, the drafts or the cache — even when a server echoes it in an error.
+//! journal, the log file, the drafts, the cache or, after approval, the knowledge base — even
+//! when a server echoes it in an error, or a model writes it (plain, lower-case or base64) into
+//! its answer.
 
 mod common;
 
@@ -12,9 +14,26 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use common::{RUNNABLE, expanse, files, workspace};
 
 const KEY: &str = "sk-test-SECRET-7f3a9c";
+
+/// The key and the forms a model might write it in: none may appear anywhere.
+fn forms() -> Vec<String> {
+    vec![
+        KEY.to_string(),
+        KEY.to_lowercase(),
+        STANDARD.encode(KEY),
+        // The part of base64("Bearer " + key) that encodes the key alone.
+        STANDARD.encode(format!("Bearer {KEY}"))[12..36].to_string(),
+    ]
+}
+
+fn leaks(text: &str) -> Vec<String> {
+    forms().into_iter().filter(|f| text.contains(f)).collect()
+}
 
 #[derive(Clone, Default)]
 struct Seen {
@@ -47,11 +66,20 @@ async fn completions(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) 
         serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
             .to_string();
     let usage = serde_json::json!({"choices": [], "usage": {"prompt_tokens": 900, "completion_tokens": 40}}).to_string();
+    // The model echoes the key it can see in its context, in three forms, split across chunks.
+    let echo = format!(
+        "The server key was {KEY} ({}), or {} in a header.\n",
+        KEY.to_lowercase(),
+        STANDARD.encode(format!("Bearer {KEY}"))
+    );
+    let (a, b) = echo.split_at(echo.len() / 2);
     let sse = format!(
-        "data: {}\n\ndata: {}\n\ndata: {finish}\n\ndata: {usage}\n\ndata: [DONE]\n\n",
+        "data: {}\n\ndata: {}\n\ndata: {}\n\ndata: {}\n\ndata: {finish}\n\ndata: {usage}\n\ndata: [DONE]\n\n",
         chunk(
             "# Pipeline Parallelism\n\n## Section 1: Pipeline parallelism fundamentals\n\nStages hold layers [1].\n"
         ),
+        chunk(a),
+        chunk(b),
         chunk("\n## Sources\n\n[1] invented by the model — https://made-up.example\n"),
     );
     ([(header::CONTENT_TYPE, "text/event-stream")], sse).into_response()
@@ -131,6 +159,8 @@ fn the_api_key_reaches_the_server_and_nothing_else() {
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_MODEL", "test-model")
         .env("EXPANSE_LOG", "debug")
+        // The search results point at pages on this test's own server (127.0.0.1).
+        .env("EXPANSE_ALLOW_PRIVATE_URLS", "1")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -151,7 +181,7 @@ fn the_api_key_reaches_the_server_and_nothing_else() {
     assert_eq!(out.status.code(), Some(1), "PART 1 failed: {stdout}");
     assert!(stdout.contains("401"), "the refusal is reported: {stdout}");
     for (name, text) in [("stdout", stdout.as_ref()), ("stderr", stderr.as_ref())] {
-        assert!(!text.contains(KEY), "the key leaked to {name}: {text}");
+        assert!(leaks(text).is_empty(), "the key leaked to {name}: {text}");
     }
     let state = files(&ws.path().join(".expanse"));
     assert!(
@@ -161,7 +191,7 @@ fn the_api_key_reaches_the_server_and_nothing_else() {
     for p in &state {
         let bytes = std::fs::read(p).unwrap();
         assert!(
-            !String::from_utf8_lossy(&bytes).contains(KEY),
+            leaks(&String::from_utf8_lossy(&bytes)).is_empty(),
             "the key leaked to {}",
             p.display()
         );
@@ -179,4 +209,28 @@ fn the_api_key_reaches_the_server_and_nothing_else() {
         "the model's Sources list is replaced: {text}"
     );
     assert!(text.contains("## Sources\n\n[1] "), "{text}");
+    assert!(
+        text.contains("The server key was [redacted] ([redacted]), or "),
+        "the echo is kept, the key is not: {text}"
+    );
+
+    // Approved, the draft reaches knowledge/ with the key still removed.
+    let out = expanse(ws.path())
+        .args(["review", "plans/p.md", "--approve", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = files(&ws.path().join("knowledge"));
+    assert!(written.len() >= 3, "file, drop and INDEX.md: {written:?}");
+    let mut echoed = false;
+    for p in &written {
+        let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+        assert!(leaks(&text).is_empty(), "the key reached {}", p.display());
+        echoed |= text.contains("The server key was [redacted]");
+    }
+    assert!(echoed, "the approved file holds the redacted echo");
 }

@@ -379,7 +379,7 @@ fn pause_holds_one_runner_while_others_go_on_and_resume_repeats_nothing() {
     let ws = workspace(RUNNABLE);
     let bin = assert_cmd::cargo::cargo_bin("expanse");
     let cmd = format!(
-        "cd {ws} && SEARXNG_URL=http://127.0.0.1:{port} {bin} run plans/p.md --only 1-2 --corpus /nonexistent-corpus; echo EXPANSE-EXITED $?; sleep 30",
+        "cd {ws} && SEARXNG_URL=http://127.0.0.1:{port} EXPANSE_ALLOW_PRIVATE_URLS=1 {bin} run plans/p.md --only 1-2 --corpus /nonexistent-corpus; echo EXPANSE-EXITED $?; sleep 30",
         ws = ws.path().display(),
         bin = bin.display()
     );

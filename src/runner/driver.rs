@@ -272,15 +272,15 @@ async fn search(
     let n = ctx.part.number;
     let provider = ctx.providers.search.name().to_string();
     if let Some(hits) = ctx.cache.search(&provider, query, limit) {
-        return Ok((Ok(hits), "(cached)".into()));
+        return Ok((Ok(hits), " (cached)".into()));
     }
-    let started = Instant::now();
     let search = ctx.providers.search.clone();
     let sink = log_sink(&ctx.events, n);
     let result = ctx
         .interruptible(search.search(query, limit, &sink))
         .await?;
-    let how = format!("in {} ms", started.elapsed().as_millis());
+    // The provider's own log line says how long the server took and how long it waited.
+    let how = String::new();
     let Ok(hits) = result else {
         return Ok((result, how));
     };
@@ -326,7 +326,6 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
         progress.pages[i] = Some(Ok(page));
         return Ok(());
     }
-    let started = Instant::now();
     let fetch = ctx.providers.fetch.clone();
     let sink = log_sink(&ctx.events, n);
     let result = match ctx.interruptible(fetch.fetch(&url, &sink)).await {
@@ -341,7 +340,6 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
         }
         Err(stop) => return Err(stop),
     };
-    let ms = started.elapsed().as_millis();
     match result {
         Ok(page) => {
             if let Err(e) = ctx.cache.put_page(&provider, &page) {
@@ -356,10 +354,7 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
             });
             ctx.emit(fetch_log(
                 Level::Info,
-                format!(
-                    "fetch {url} → ok, {} in {ms} ms",
-                    human_bytes(page.content.len())
-                ),
+                format!("fetch {url} → ok, {}", human_bytes(page.content.len())),
             ))
             .await;
             progress.pages[i] = Some(Ok(page));

@@ -94,7 +94,7 @@ impl Search for BraveSearch {
         };
         let fetched = self
             .client
-            .send(request, call, Expect::Any)
+            .send_endpoint(request, call, Expect::Any)
             .await
             .map_err(|e| provider_error(&self.client, NAME, e))?;
         let response: Response = parse_json(&self.client, NAME, &fetched.body)?;

@@ -60,7 +60,7 @@ impl Zone {
             log,
             limit: self.limit.as_deref(),
         };
-        self.client.send(request, call, expect).await
+        self.client.send_endpoint(request, call, expect).await
     }
 }
 

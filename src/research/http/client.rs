@@ -1,19 +1,30 @@
-//! The shared HTTP layer: one pooled client with timeouts, retries honouring Retry-After,
-//! per-host concurrency, per-provider rate limits, streamed body caps and redacted request logs.
+//! The shared HTTP layer: one client with timeouts, retries honouring Retry-After, limits that
+//! belong to what they protect (per web site for pages, per provider for configured endpoints),
+//! the private-address policy for pages, redirects followed hop by hop with secret headers kept
+//! to their origin, streamed body caps and redacted request logs.
 
 use std::collections::HashMap;
+use std::error::Error as _;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderName};
 use reqwest::{Method, Request, Response, StatusCode, Url};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::redact::Redactor;
 use crate::research::LogSink;
+
+/// A wait for a request slot longer than this is announced in the PART's log.
+pub const WAIT_NOTE_AFTER: Duration = Duration::from_millis(250);
+
+/// What to tell a user whose page fetch was refused for its address.
+const ALLOW_HINT: &str =
+    "set [fetch] allow_private = true or EXPANSE_ALLOW_PRIVATE_URLS=1 to fetch self-hosted pages";
 
 /// How the HTTP layer behaves; every limit is configurable so tests can run in milliseconds.
 #[derive(Debug, Clone)]
@@ -34,8 +45,13 @@ pub struct HttpOptions {
     pub max_backoff: Duration,
     /// Longest Retry-After honoured; a server asking for more makes the request fail at once.
     pub max_retry_after: Duration,
-    /// Requests in flight to one host at once.
+    /// Page requests in flight to one web site (host and port) at once.
     pub per_host_concurrency: usize,
+    /// Page requests a second to one web site; `None`: no rate limit.
+    pub per_host_rate: Option<f64>,
+    /// Whether pages on loopback, private, link-local, unique-local or unspecified addresses
+    /// may be fetched (self-hosted sources). Configured endpoints are never checked.
+    pub allow_private: bool,
     /// The User-Agent header.
     pub user_agent: String,
 }
@@ -52,6 +68,8 @@ impl Default for HttpOptions {
             max_backoff: Duration::from_secs(20),
             max_retry_after: Duration::from_secs(60),
             per_host_concurrency: 6,
+            per_host_rate: Some(5.0),
+            allow_private: false,
             user_agent: format!(
                 "Mozilla/5.0 (compatible; expanse/{}; knowledge research)",
                 env!("CARGO_PKG_VERSION")
@@ -104,6 +122,17 @@ pub enum HttpError {
     /// The URL is not usable.
     #[error("invalid URL: {0}")]
     Url(String),
+    /// A page (or a redirect hop) resolves to an address that is not public.
+    #[error("refused: {host} is a {kind} address ({ALLOW_HINT})")]
+    Refused {
+        /// The host as named in the URL.
+        host: String,
+        /// What kind of address it is (loopback, private, link-local, …).
+        kind: &'static str,
+    },
+    /// A redirect that is not followed.
+    #[error("redirect not followed: {0}")]
+    Redirect(String),
     /// Retries ran out.
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp {
@@ -138,40 +167,328 @@ impl HttpError {
     }
 }
 
-/// A per-provider request rate limit (a GCRA limiter from `governor`).
+/// What kind of non-public address `ip` is — loopback, private, link-local, unique-local,
+/// unspecified, multicast or reserved, IPv4 inside IPv6 (mapped, compatible, NAT64, 6to4)
+/// judged as the IPv4 it carries — or `None` for a public address.
+pub fn address_kind(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => v4_kind(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4_kind(v4);
+            }
+            let s = v6.segments();
+            let embedded =
+                |hi: u16, lo: u16| v4_kind(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+            if v6.is_unspecified() {
+                Some("unspecified")
+            } else if v6.is_loopback() {
+                Some("loopback")
+            } else if s[0] & 0xfe00 == 0xfc00 {
+                Some("unique-local")
+            } else if s[0] & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if s[0] & 0xffc0 == 0xfec0 {
+                Some("site-local")
+            } else if s[0] & 0xff00 == 0xff00 {
+                Some("multicast")
+            } else if s[..6] == [0; 6] {
+                // ::a.b.c.d, the deprecated IPv4-compatible form.
+                embedded(s[6], s[7])
+            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] {
+                // 64:ff9b::/96, NAT64: a gateway connects to the IPv4 address inside.
+                embedded(s[6], s[7])
+            } else if s[0] == 0x2002 {
+                // 2002::/16, 6to4: the IPv4 address follows the prefix.
+                embedded(s[1], s[2])
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn v4_kind(ip: Ipv4Addr) -> Option<&'static str> {
+    let o = ip.octets();
+    if o[0] == 0 {
+        Some("unspecified")
+    } else if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_private()
+        // 100.64.0.0/10 (carrier-grade NAT), 192.0.0.0/24 (IETF), 198.18.0.0/15 (benchmarking)
+        || (o[0] == 100 && o[1] & 0xc0 == 64)
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        || (o[0] == 198 && o[1] & 0xfe == 18)
+    {
+        Some("private")
+    } else if ip.is_link_local() {
+        Some("link-local")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else if o[0] >= 240 {
+        Some("reserved")
+    } else {
+        None
+    }
+}
+
+/// A host name whose every address is non-public, found by [`PublicOnly`].
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves only to non-public addresses ({kind} {addr})")]
+struct RefusedName {
+    host: String,
+    kind: &'static str,
+    addr: IpAddr,
+}
+
+/// The page client's resolver: the system's answer with non-public addresses removed, so the
+/// connection is made only to an address that was checked (no second lookup to rebind).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let mut public: Vec<SocketAddr> = Vec::new();
+            let mut refused = None;
+            for addr in found {
+                match address_kind(addr.ip()) {
+                    None => public.push(addr),
+                    Some(kind) => {
+                        refused.get_or_insert((kind, addr.ip()));
+                    }
+                }
+            }
+            match refused {
+                Some((kind, addr)) if public.is_empty() => {
+                    Err(Box::new(RefusedName { host, kind, addr })
+                        as Box<dyn std::error::Error + Send + Sync>)
+                }
+                _ => Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs),
+            }
+        })
+    }
+}
+
+/// An IP literal in a page URL (the resolver is not asked about those), checked like a
+/// resolved address. `http://2130706433/` is already `127.0.0.1` here: the URL parser
+/// normalises numeric hosts.
+fn check_literal(url: &Url) -> Result<(), HttpError> {
+    let host = url.host_str().unwrap_or("");
+    // An IPv6 literal is shown in brackets; a name does not parse as an address.
+    let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    else {
+        return Ok(());
+    };
+    match address_kind(ip) {
+        Some(kind) => Err(HttpError::Refused {
+            host: host.to_string(),
+            kind,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Through an HTTP proxy the proxy resolves page names, not expanse: each name is then resolved
+/// here first and refused if any of its addresses is not public (the proxy may pick any). A name
+/// that does not resolve here (split DNS: only the proxy knows it) is left to the proxy.
+async fn check_name_before_proxy(url: &Url) -> Result<(), HttpError> {
+    let Some(host) = url.host_str() else {
+        return Ok(());
+    };
+    let Ok(found) =
+        tokio::net::lookup_host((host, url.port_or_known_default().unwrap_or(80))).await
+    else {
+        return Ok(());
+    };
+    for addr in found {
+        if let Some(kind) = address_kind(addr.ip()) {
+            return Err(HttpError::Refused {
+                host: host.to_string(),
+                kind,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether the environment sends requests through a proxy (the variables reqwest reads).
+fn proxy_in_env() -> bool {
+    [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
+/// Whether a request header carries a credential, and so must not follow a redirect to
+/// another origin: Authorization, cookies, Brave's X-Subscription-Token, any API-key header.
+pub fn is_secret_header(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    n == header::AUTHORIZATION.as_str()
+        || n == header::PROXY_AUTHORIZATION.as_str()
+        || n == header::COOKIE.as_str()
+        || [
+            "key",
+            "token",
+            "secret",
+            "auth",
+            "password",
+            "credential",
+            "session",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// A provider's own limits: requests a second and, optionally, requests in flight at once.
+/// Pages get one per web site from the client; providers pass theirs in each [`Call`].
 pub struct RateLimit {
-    limiter: governor::DefaultDirectRateLimiter,
+    name: String,
+    rate: Option<(f64, String, governor::DefaultDirectRateLimiter)>,
+    slots: Option<(usize, String, Arc<Semaphore>)>,
 }
 
 impl RateLimit {
     /// At most `per_second` requests a second on average (fractions allowed), with a burst of
     /// one second's worth; `None` when `per_second` is not a positive number.
     pub fn per_second(per_second: f64) -> Option<Arc<RateLimit>> {
-        if !per_second.is_finite() || per_second <= 0.0 {
-            return None;
-        }
-        // A rate so low its period overflows a Duration is refused like a non-positive one.
-        let period = Duration::try_from_secs_f64(1.0 / per_second).ok()?;
-        let burst = NonZeroU32::new(per_second.ceil().clamp(1.0, 10_000.0) as u32)?;
-        let quota = governor::Quota::with_period(period)?.allow_burst(burst);
-        Some(Arc::new(RateLimit {
-            limiter: governor::RateLimiter::direct(quota),
-        }))
+        let limit = RateLimit::new("the provider").rate(per_second, "its rate limit");
+        limit.rate.is_some().then(|| Arc::new(limit))
     }
 
-    /// Waits until a request may be sent.
+    /// No limit yet, for `name` (shown in "waiting for …" lines).
+    pub fn new(name: &str) -> RateLimit {
+        RateLimit {
+            name: name.to_string(),
+            rate: None,
+            slots: None,
+        }
+    }
+
+    /// Adds a rate of `per_second` requests a second (ignored unless a positive number);
+    /// `setting` names where it is configured, for the waiting line.
+    pub fn rate(mut self, per_second: f64, setting: &str) -> RateLimit {
+        if !per_second.is_finite() || per_second <= 0.0 {
+            return self;
+        }
+        // A rate so low its period overflows a Duration is ignored like a non-positive one.
+        let Ok(period) = Duration::try_from_secs_f64(1.0 / per_second) else {
+            return self;
+        };
+        let burst = NonZeroU32::new(per_second.ceil().clamp(1.0, 10_000.0) as u32);
+        let quota = governor::Quota::with_period(period).zip(burst);
+        if let Some((quota, burst)) = quota {
+            self.rate = Some((
+                per_second,
+                setting.to_string(),
+                governor::RateLimiter::direct(quota.allow_burst(burst)),
+            ));
+        }
+        self
+    }
+
+    /// Adds a cap of `n` requests in flight at once (at least one); `setting` as for [`RateLimit::rate`].
+    pub fn concurrency(mut self, n: usize, setting: &str) -> RateLimit {
+        let n = n.max(1);
+        self.slots = Some((n, setting.to_string(), Arc::new(Semaphore::new(n))));
+        self
+    }
+
+    /// The name shown in "waiting for …" lines.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Waits until the rate allows a request (the concurrency cap is taken by the client).
     pub async fn ready(&self) {
-        self.limiter.until_ready().await;
+        if let Some((_, _, limiter)) = &self.rate {
+            limiter.until_ready().await;
+        }
+    }
+
+    /// Takes a slot (when capped), then waits for the rate; a wait longer than
+    /// [`WAIT_NOTE_AFTER`] is announced once through `note`.
+    async fn pass(
+        &self,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<Option<OwnedSemaphorePermit>, HttpError> {
+        let begun = Instant::now();
+        let mut noted = false;
+        let permit = match &self.slots {
+            Some((n, setting, sem)) => {
+                let permit = announce(WAIT_NOTE_AFTER, sem.clone().acquire_owned(), || {
+                    noted = true;
+                    note(&format!(
+                        "waiting for {}: {n} requests already in flight ({setting})",
+                        self.name
+                    ));
+                })
+                .await
+                .map_err(|_| HttpError::Transport("a request limiter was closed".into()))?;
+                Some(permit)
+            }
+            None => None,
+        };
+        if let Some((rps, setting, limiter)) = &self.rate {
+            let left = WAIT_NOTE_AFTER.saturating_sub(begun.elapsed());
+            announce(left, limiter.until_ready(), || {
+                if !noted {
+                    note(&format!(
+                        "waiting for {}: at most {rps} requests a second ({setting})",
+                        self.name
+                    ));
+                }
+            })
+            .await;
+        }
+        Ok(permit)
     }
 }
 
-/// What one provider call passes to the HTTP layer: where log lines go and its rate limit.
+/// `work`'s output; `note` runs once if it takes longer than `after`.
+async fn announce<F: std::future::Future>(
+    after: Duration,
+    work: F,
+    note: impl FnOnce(),
+) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        biased;
+        out = &mut work => return out,
+        _ = tokio::time::sleep(after) => note(),
+    }
+    work.await
+}
+
+/// What one provider call passes to the HTTP layer: where log lines go and its own limits.
 #[derive(Clone, Copy)]
 pub struct Call<'a> {
     /// The PART's log.
     pub log: &'a LogSink,
-    /// The provider's rate limit.
+    /// The provider's limits (rate, and requests in flight when capped).
     pub limit: Option<&'a RateLimit>,
+}
+
+/// Where a request goes, which decides its address policy and its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// A web page named by untrusted input (a search result): the private-address policy
+    /// applies, and per-site politeness (requests at once and a second per host and port).
+    Page,
+    /// An endpoint the user configured (search API, model server, Bright Data): no address
+    /// policy and no per-site cap, only the provider's own limits. A redirect off its origin
+    /// is treated as a page, without the request's credentials.
+    Endpoint,
 }
 
 /// What a request expects back, for checks made before the body is downloaded.
@@ -196,41 +513,75 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
+/// The slots a response holds while its body is read (the provider's and the web site's);
+/// dropping it frees them.
+pub struct Slot {
+    _provider: Option<OwnedSemaphorePermit>,
+    _site: Option<OwnedSemaphorePermit>,
+}
+
+/// When a request was sent and how long it waited for its slots first, for log lines that
+/// keep the server's time apart from the wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// When the request that answered was sent.
+    pub started: Instant,
+    /// Time spent waiting for slots and rate limits before sending.
+    pub waited: Duration,
+}
+
 /// A response whose headers arrived with a success status; its body is still to be read.
 pub struct Opened {
     /// The response.
     pub response: Response,
-    /// Held while the body streams, so the per-host limit covers it.
-    pub permit: OwnedSemaphorePermit,
-    /// When the successful attempt started.
-    pub started: Instant,
+    /// Held while the body streams, so the limits cover it.
+    pub slot: Slot,
+    /// When it was sent, and the wait before.
+    pub timing: Timing,
 }
 
 /// The one HTTP client of a run, shared by every provider.
 pub struct HttpClient {
-    inner: reqwest::Client,
+    /// For configured endpoints: the system resolver.
+    endpoints: reqwest::Client,
+    /// For pages: only public addresses, unless private ones are allowed.
+    pages: reqwest::Client,
+    /// Page names are resolved and checked before sending: a proxy resolves them, not `pages`.
+    check_before_proxy: bool,
     options: HttpOptions,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    sites: Mutex<HashMap<String, Arc<RateLimit>>>,
     redactor: Redactor,
 }
 
 impl HttpClient {
     /// A client with these options; `redactor` scrubs every log line and error message.
     pub fn new(options: HttpOptions, redactor: Redactor) -> Result<HttpClient, HttpError> {
-        let inner = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
-            .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
-            .user_agent(options.user_agent.clone())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .gzip(true)
-            .brotli(true)
-            .build()
-            .map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
+        // Behind a proxy the resolver would see the proxy's name (often on a private address),
+        // so names are checked before sending instead.
+        let proxied = proxy_in_env();
+        let build = |public_only: bool| {
+            let mut b = reqwest::Client::builder()
+                .timeout(options.timeout)
+                .connect_timeout(options.connect_timeout)
+                // Redirects are followed by `attempt`, hop by hop: each hop's address is
+                // checked, its site's limits taken and credentials kept to their origin.
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(options.user_agent.clone())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .gzip(true)
+                .brotli(true);
+            if public_only {
+                b = b.dns_resolver(Arc::new(PublicOnly));
+            }
+            b.build()
+                .map_err(|e| HttpError::Transport(e.without_url().to_string()))
+        };
         Ok(HttpClient {
-            inner,
+            endpoints: build(false)?,
+            pages: build(!options.allow_private && !proxied)?,
+            check_before_proxy: !options.allow_private && proxied,
             options,
-            hosts: Mutex::new(HashMap::new()),
+            sites: Mutex::new(HashMap::new()),
             redactor,
         })
     }
@@ -245,14 +596,14 @@ impl HttpClient {
         &self.redactor
     }
 
-    /// A request builder on the pooled client; finish it with `.build()` and pass it to
-    /// [`HttpClient::fetch`] or [`HttpClient::open`].
+    /// A request builder; finish it with `.build()` and pass it to [`HttpClient::fetch`] or
+    /// [`HttpClient::open`], or pass it to [`HttpClient::send`] / [`HttpClient::send_endpoint`].
     pub fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
-        self.inner.request(method, url)
+        self.endpoints.request(method, url)
     }
 
-    /// Builds `request` and sends it as [`HttpClient::fetch`] does: the one path every
-    /// provider's request takes (a request that cannot be built is an [`HttpError::Url`]).
+    /// Builds `request` and fetches it as a web page ([`Dest::Page`]): the path a page fetch
+    /// takes (a request that cannot be built is an [`HttpError::Url`]).
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
@@ -260,22 +611,47 @@ impl HttpClient {
         expect: Expect,
     ) -> Result<Fetched, HttpError> {
         let request = request.build().map_err(|e| HttpError::Url(e.to_string()))?;
-        self.fetch(request, call, expect).await
+        self.fetch_to(request, call, expect, Dest::Page).await
     }
 
-    /// Sends `request` with retries and reads its whole body under the size cap.
+    /// Builds `request` and fetches it from a configured endpoint ([`Dest::Endpoint`]): the
+    /// path every search and API request takes.
+    pub async fn send_endpoint(
+        &self,
+        request: reqwest::RequestBuilder,
+        call: Call<'_>,
+        expect: Expect,
+    ) -> Result<Fetched, HttpError> {
+        let request = request.build().map_err(|e| HttpError::Url(e.to_string()))?;
+        self.fetch_to(request, call, expect, Dest::Endpoint).await
+    }
+
+    /// Sends `request` as a web page with retries and reads its whole body under the size cap.
     pub async fn fetch(
         &self,
         request: Request,
         call: Call<'_>,
         expect: Expect,
     ) -> Result<Fetched, HttpError> {
+        self.fetch_to(request, call, expect, Dest::Page).await
+    }
+
+    async fn fetch_to(
+        &self,
+        request: Request,
+        call: Call<'_>,
+        expect: Expect,
+        dest: Dest,
+    ) -> Result<Fetched, HttpError> {
         let method = request.method().clone();
         let place = self.redactor.location(request.url());
         self.with_retries(&method, &place, call, || async {
-            let (response, _permit, started) = self.attempt(&request, call).await?;
+            let opened = self.attempt(&request, call, dest).await?;
+            let response = opened.response;
+            let timing = opened.timing;
             let status = response.status();
             let url = response.url().clone();
+            let place = self.redactor.location(&url);
             let content_type = response
                 .headers()
                 .get(header::CONTENT_TYPE)
@@ -284,10 +660,10 @@ impl HttpClient {
             if expect == Expect::Page {
                 check_page_type(content_type.as_deref())?;
             }
-            let body = match self.read_capped(response).await {
+            let body = match self.read_body(response, self.options.max_body_bytes).await {
                 Ok(b) => b,
                 Err(e) => {
-                    self.log_line(call, &method, &place, &e.to_string(), None, started);
+                    self.log_line(call, &method, &place, &e.to_string(), None, timing);
                     return Err(e);
                 }
             };
@@ -297,7 +673,7 @@ impl HttpClient {
                 &place,
                 &status.as_u16().to_string(),
                 Some(body.len()),
-                started,
+                timing,
             );
             Ok(Fetched {
                 status: status.as_u16(),
@@ -309,18 +685,14 @@ impl HttpClient {
         .await
     }
 
-    /// Sends `request` with retries until a success status arrives, leaving the body unread
-    /// (for streamed responses). The caller logs the end with [`HttpClient::log_done`].
+    /// Sends `request` to a configured endpoint with retries until a success status arrives,
+    /// leaving the body unread (for streamed responses). The caller logs the end with
+    /// [`HttpClient::log_done`] and holds [`Opened::slot`] while it reads.
     pub async fn open(&self, request: Request, call: Call<'_>) -> Result<Opened, HttpError> {
         let method = request.method().clone();
         let place = self.redactor.location(request.url());
-        self.with_retries(&method, &place, call, || async {
-            let (response, permit, started) = self.attempt(&request, call).await?;
-            Ok(Opened {
-                response,
-                permit,
-                started,
-            })
+        self.with_retries(&method, &place, call, || {
+            self.attempt(&request, call, Dest::Endpoint)
         })
         .await
     }
@@ -333,10 +705,10 @@ impl HttpClient {
         url: &Url,
         outcome: &str,
         bytes: Option<usize>,
-        started: Instant,
+        timing: Timing,
     ) {
         let place = self.redactor.location(url);
-        self.log_line(call, method, &place, outcome, bytes, started);
+        self.log_line(call, method, &place, outcome, bytes, timing);
     }
 
     /// Scrubs a message of secrets.
@@ -409,79 +781,177 @@ impl HttpClient {
         })
     }
 
-    /// One attempt: rate limit, per-host permit, send, and turn a failure status into an error.
+    /// One attempt: the provider's limits, then hop by hop (each redirect followed here) the
+    /// address policy and the site's limits for pages, the send, and a failure status turned
+    /// into an error.
     async fn attempt(
         &self,
         request: &Request,
         call: Call<'_>,
-    ) -> Result<(Response, OwnedSemaphorePermit, Instant), HttpError> {
-        let request = request.try_clone().ok_or_else(|| {
+        dest: Dest,
+    ) -> Result<Opened, HttpError> {
+        let mut request = request.try_clone().ok_or_else(|| {
             HttpError::Transport("a streamed request body cannot be retried".into())
         })?;
-        let method = request.method().clone();
-        let place = self.redactor.location(request.url());
-        if let Some(limit) = call.limit {
-            limit.ready().await;
-        }
-        let permit = self.host_permit(request.url()).await?;
-        let started = Instant::now();
-        let timeout = request.timeout().copied().unwrap_or(self.options.timeout);
-        let response = match self.inner.execute(request).await {
-            Ok(r) => r,
-            Err(e) => {
-                let e = transport_error(&e, timeout);
-                self.log_line(call, &method, &place, &e.to_string(), None, started);
+        let origin = request.url().origin();
+        let note = |line: &str| (call.log)(&self.redactor.text(line));
+        let mut waited = Duration::ZERO;
+        // The provider's own limits hold for the whole attempt, redirects included.
+        let provider = match call.limit {
+            Some(limit) => {
+                let begun = Instant::now();
+                let permit = limit.pass(&note).await?;
+                waited += begun.elapsed();
+                permit
+            }
+            None => None,
+        };
+        let mut hops = 0;
+        loop {
+            let url = request.url().clone();
+            let method = request.method().clone();
+            let place = self.redactor.location(&url);
+            let page = dest == Dest::Page || url.origin() != origin;
+            let checked = if page && !self.options.allow_private {
+                match check_literal(&url) {
+                    Ok(()) if self.check_before_proxy => check_name_before_proxy(&url).await,
+                    other => other,
+                }
+            } else {
+                Ok(())
+            };
+            if let Err(e) = checked {
+                let timing = Timing {
+                    started: Instant::now(),
+                    waited,
+                };
+                self.log_line(call, &method, &place, &e.to_string(), None, timing);
                 return Err(e);
             }
-        };
-        let status = response.status();
-        if status.is_success() {
-            return Ok((response, permit, started));
+            let site = if page {
+                let begun = Instant::now();
+                let permit = self.site(&url).pass(&note).await?;
+                waited += begun.elapsed();
+                permit
+            } else {
+                None
+            };
+            // Kept for a redirect that re-sends the request (307/308 keep the body).
+            let copy = request.try_clone();
+            let client = if page { &self.pages } else { &self.endpoints };
+            let timing = Timing {
+                started: Instant::now(),
+                waited,
+            };
+            let timeout = request.timeout().copied().unwrap_or(self.options.timeout);
+            let response = match client.execute(request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = transport_error(&e, timeout);
+                    self.log_line(call, &method, &place, &e.to_string(), None, timing);
+                    return Err(e);
+                }
+            };
+            let status = response.status();
+            let location = status
+                .is_redirection()
+                .then(|| response.headers().get(header::LOCATION))
+                .flatten()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            if let Some(location) = location {
+                hops += 1;
+                let next = if hops > self.options.max_redirects {
+                    Err(HttpError::Redirect(format!(
+                        "more than {} redirects",
+                        self.options.max_redirects
+                    )))
+                } else {
+                    redirected(copy, status, &url, &location)
+                };
+                let (next_request, dropped) = match next {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let outcome = format!("{} → {e}", status.as_u16());
+                        self.log_line(call, &method, &place, &outcome, None, timing);
+                        return Err(e);
+                    }
+                };
+                let to = self.redactor.location(next_request.url());
+                let why = if dropped {
+                    " (credentials not sent to the new origin)"
+                } else {
+                    ""
+                };
+                self.log_line(
+                    call,
+                    &method,
+                    &place,
+                    &format!("{} → {to}{why}", status.as_u16()),
+                    None,
+                    timing,
+                );
+                // This site's slot is freed before the next hop waits for its own.
+                drop(site);
+                request = next_request;
+                continue;
+            }
+            if status.is_success() {
+                return Ok(Opened {
+                    response,
+                    slot: Slot {
+                        _provider: provider,
+                        _site: site,
+                    },
+                    timing,
+                });
+            }
+            let wait = retry_after_headers(response.headers());
+            let body = self
+                .read_limited(response, 64 * 1024)
+                .await
+                .unwrap_or_default();
+            self.log_line(
+                call,
+                &method,
+                &place,
+                &status.as_u16().to_string(),
+                Some(body.len()),
+                timing,
+            );
+            return Err(HttpError::Status {
+                status: status.as_u16(),
+                message: error_message(status, &body),
+                retry_after: wait,
+            });
         }
-        let wait = retry_after_headers(response.headers());
-        let body = self
-            .read_limited(response, 64 * 1024)
-            .await
-            .unwrap_or_default();
-        self.log_line(
-            call,
-            &method,
-            &place,
-            &status.as_u16().to_string(),
-            Some(body.len()),
-            started,
-        );
-        Err(HttpError::Status {
-            status: status.as_u16(),
-            message: error_message(status, &body),
-            retry_after: wait,
-        })
     }
 
-    async fn host_permit(&self, url: &Url) -> Result<OwnedSemaphorePermit, HttpError> {
-        let key = format!(
-            "{}:{}",
-            url.host_str().unwrap_or(""),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let sem = {
-            // Held only to look up or insert; never across an await.
-            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-            hosts
-                .entry(key)
-                .or_insert_with(|| {
-                    Arc::new(Semaphore::new(self.options.per_host_concurrency.max(1)))
-                })
-                .clone()
+    /// The limits of the web site (host and port) `url` is on.
+    fn site(&self, url: &Url) -> Arc<RateLimit> {
+        let host = url.host_str().unwrap_or("");
+        let key = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
         };
-        sem.acquire_owned()
-            .await
-            .map_err(|_| HttpError::Transport("the per-host limiter was closed".into()))
+        // Held only to look up or insert; never across an await.
+        let mut sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+        sites
+            .entry(key.clone())
+            .or_insert_with(|| {
+                let mut limit = RateLimit::new(&key).concurrency(
+                    self.options.per_host_concurrency,
+                    "[limits] per_host_concurrency",
+                );
+                if let Some(rps) = self.options.per_host_rate {
+                    limit = limit.rate(rps, "[limits] requests_per_second");
+                }
+                Arc::new(limit)
+            })
+            .clone()
     }
 
-    /// The whole body, refused as soon as it passes the cap (announced or counted).
-    async fn read_capped(&self, response: Response) -> Result<Vec<u8>, HttpError> {
-        let limit = self.options.max_body_bytes;
+    /// The whole body, refused as soon as it passes `limit` bytes (announced or counted).
+    pub async fn read_body(&self, response: Response, limit: usize) -> Result<Vec<u8>, HttpError> {
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(HttpError::TooLarge { limit });
         }
@@ -527,15 +997,75 @@ impl HttpClient {
         place: &str,
         outcome: &str,
         bytes: Option<usize>,
-        started: Instant,
+        timing: Timing,
     ) {
-        let ms = started.elapsed().as_millis();
-        let line = match bytes {
+        let ms = timing.started.elapsed().as_millis();
+        let mut line = match bytes {
             Some(b) => format!("{method} {place} → {outcome}, {}, {ms} ms", human_bytes(b)),
             None => format!("{method} {place} → {outcome}, {ms} ms"),
         };
+        let waited = timing.waited.as_millis();
+        if waited > 0 {
+            line.push_str(&format!(" (waited {waited} ms for a slot)"));
+        }
         (call.log)(&self.redactor.text(&line));
     }
+}
+
+/// The request a redirect leads to, and whether credentials were left behind: 303 (and 301/302
+/// after a POST) become a GET without body, 307/308 re-send as they were; on another origin
+/// every secret header is removed.
+fn redirected(
+    copy: Option<Request>,
+    status: StatusCode,
+    from: &Url,
+    location: &str,
+) -> Result<(Request, bool), HttpError> {
+    let to = from
+        .join(location.trim())
+        .map_err(|e| HttpError::Redirect(format!("an unusable Location ({e})")))?;
+    if !matches!(to.scheme(), "http" | "https") {
+        return Err(HttpError::Redirect(format!(
+            "a redirect to a {}: address",
+            to.scheme()
+        )));
+    }
+    let mut next = copy.ok_or_else(|| {
+        HttpError::Redirect("a streamed request body cannot be sent again".into())
+    })?;
+    let to_get = match status.as_u16() {
+        303 => next.method() != Method::HEAD,
+        301 | 302 => next.method() == Method::POST,
+        _ => false,
+    };
+    if to_get {
+        *next.method_mut() = Method::GET;
+        *next.body_mut() = None;
+        for h in [
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+            header::TRANSFER_ENCODING,
+        ] {
+            next.headers_mut().remove(h);
+        }
+    }
+    let mut dropped = false;
+    if to.origin() != from.origin() {
+        let secret: Vec<HeaderName> = next
+            .headers()
+            .keys()
+            .filter(|n| is_secret_header(n))
+            .cloned()
+            .collect();
+        dropped = !secret.is_empty();
+        for name in secret {
+            next.headers_mut().remove(name);
+        }
+    }
+    next.headers_mut().remove(header::HOST);
+    *next.url_mut() = to;
+    Ok((next, dropped))
 }
 
 /// `12.3 KB`, `512 B`, `1.4 MB`.
@@ -612,6 +1142,18 @@ fn check_page_type(content_type: Option<&str>) -> Result<(), HttpError> {
 }
 
 fn transport_error(e: &reqwest::Error, timeout: Duration) -> HttpError {
+    // The page resolver's refusal travels inside the connect error: it is a policy, not a
+    // network failure, and must neither be retried nor read as one.
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<RefusedName>() {
+            return HttpError::Refused {
+                host: r.host.clone(),
+                kind: r.kind,
+            };
+        }
+        source = s.source();
+    }
     if e.is_timeout() {
         return HttpError::Timeout(timeout);
     }
@@ -625,7 +1167,7 @@ fn transport_error(e: &reqwest::Error, timeout: Duration) -> HttpError {
             .replace(&format!(" ({url})"), "")
             .replace(url.as_str(), "");
     }
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         msg.push_str(": ");
         msg.push_str(&s.to_string());
@@ -707,6 +1249,7 @@ fn redact_error(r: &Redactor, e: HttpError) -> HttpError {
         HttpError::Connect(m) => HttpError::Connect(r.text(&m)),
         HttpError::Transport(m) => HttpError::Transport(r.text(&m)),
         HttpError::Url(m) => HttpError::Url(r.text(&m)),
+        HttpError::Redirect(m) => HttpError::Redirect(r.text(&m)),
         HttpError::GaveUp { attempts, last } => HttpError::GaveUp {
             attempts,
             last: Box::new(redact_error(r, *last)),
@@ -719,6 +1262,121 @@ fn redact_error(r: &Redactor, e: HttpError) -> HttpError {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn address_kinds() {
+        let kind = |s: &str| address_kind(s.parse().unwrap());
+        for (ip, want) in [
+            ("127.0.0.1", Some("loopback")),
+            ("10.0.0.1", Some("private")),
+            ("172.16.5.4", Some("private")),
+            ("192.168.0.1", Some("private")),
+            ("100.64.0.1", Some("private")),
+            ("169.254.169.254", Some("link-local")),
+            ("0.0.0.0", Some("unspecified")),
+            ("224.0.0.1", Some("multicast")),
+            ("::1", Some("loopback")),
+            ("::", Some("unspecified")),
+            ("fd12::1", Some("unique-local")),
+            ("fe80::1", Some("link-local")),
+            ("::ffff:127.0.0.1", Some("loopback")),
+            ("::ffff:10.1.1.1", Some("private")),
+            ("64:ff9b::a00:1", Some("private")),
+            ("2002:7f00:1::", Some("loopback")),
+            ("93.184.216.34", None),
+            ("172.32.0.1", None),
+            ("2606:4700::1111", None),
+            ("::ffff:93.184.216.34", None),
+        ] {
+            assert_eq!(kind(ip), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn secret_headers() {
+        for h in [
+            "authorization",
+            "x-subscription-token",
+            "x-api-key",
+            "api-key",
+            "x-goog-api-key",
+            "cookie",
+            "proxy-authorization",
+        ] {
+            assert!(is_secret_header(&HeaderName::from_static(h)), "{h}");
+        }
+        for h in ["accept", "content-type", "user-agent", "accept-language"] {
+            assert!(!is_secret_header(&HeaderName::from_static(h)), "{h}");
+        }
+    }
+
+    #[tokio::test]
+    async fn names_are_checked_before_a_proxy() {
+        let url = Url::parse("http://localhost:9/x").unwrap();
+        let e = check_name_before_proxy(&url).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                HttpError::Refused {
+                    kind: "loopback",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let unknown = Url::parse("http://no-such-host.invalid/").unwrap();
+        assert!(check_name_before_proxy(&unknown).await.is_ok());
+    }
+
+    #[test]
+    fn redirects_change_method_and_drop_credentials_across_origins() {
+        let from = Url::parse("https://api.example.com/v1/x").unwrap();
+        let mut r = Request::new(Method::POST, from.clone());
+        r.headers_mut()
+            .insert("authorization", "Bearer k".parse().unwrap());
+        r.headers_mut()
+            .insert("x-subscription-token", "k".parse().unwrap());
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        *r.body_mut() = Some("{}".into());
+        let same = redirected(
+            r.try_clone(),
+            StatusCode::TEMPORARY_REDIRECT,
+            &from,
+            "/v2/x",
+        );
+        let (same, dropped) = same.unwrap();
+        assert!(!dropped && same.method() == Method::POST && same.body().is_some());
+        assert!(same.headers().contains_key("authorization"));
+        let (other, dropped) = redirected(
+            r.try_clone(),
+            StatusCode::FOUND,
+            &from,
+            "https://cdn.example.net/y",
+        )
+        .unwrap();
+        assert!(dropped && other.method() == Method::GET && other.body().is_none());
+        assert!(!other.headers().contains_key("authorization"));
+        assert!(!other.headers().contains_key("x-subscription-token"));
+        assert!(!other.headers().contains_key("content-type"));
+        // http on the same host is another origin too (the key must not go in clear text).
+        let (down, dropped) = redirected(
+            r.try_clone(),
+            StatusCode::PERMANENT_REDIRECT,
+            &from,
+            "http://api.example.com/v1/x",
+        )
+        .unwrap();
+        assert!(dropped && !down.headers().contains_key("authorization"));
+        let e = redirected(
+            r.try_clone(),
+            StatusCode::FOUND,
+            &from,
+            "file:///etc/passwd",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("file:"), "{e}");
+    }
 
     #[test]
     fn retry_after_forms() {

@@ -11,6 +11,7 @@ pub mod prompt;
 pub mod redact;
 pub mod searxng;
 pub mod sse;
+pub mod tokens;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use reqwest::Url;
 
 pub use brave::BraveSearch;
 pub use brightdata::{BrightDataSearch, UnlockerFetch};
-pub use client::{HttpClient, HttpError, HttpOptions, RateLimit};
+pub use client::{Dest, HttpClient, HttpError, HttpOptions, RateLimit};
 pub use fetch::{DirectFetch, RoutedFetch};
 pub use openai::{OpenAiWriter, WriterOptions};
 pub use redact::Redactor;
@@ -36,8 +37,16 @@ pub const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,application/json;q=0.8,*/*;q=0.7";
 /// An Accept-Language header like a browser's.
 pub const BROWSER_ACCEPT_LANGUAGE: &str = "en-US,en;q=0.9";
-/// Requests a second per provider when `[limits] requests_per_second` is not set.
+/// Page requests a second to one web site when `[limits] requests_per_second` is not set.
 pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 5.0;
+/// Searches a second to SearXNG (usually self-hosted) or Bright Data when `[search]
+/// requests_per_second` is not set: enough for every PART of a large plan to search at once.
+pub const DEFAULT_SEARCH_REQUESTS_PER_SECOND: f64 = 20.0;
+/// Searches a second to Brave when `[search] requests_per_second` is not set: its free plan's rate.
+pub const DEFAULT_BRAVE_REQUESTS_PER_SECOND: f64 = 1.0;
+/// Model requests in flight at once when `[model] concurrency` is not set: 16 PARTs writing
+/// 5 sections each stream at once.
+pub const DEFAULT_MODEL_CONCURRENCY: usize = 80;
 
 /// The providers a run uses, with a line per provider saying which it is and why.
 pub struct Selection {
@@ -75,14 +84,23 @@ pub fn select(
         .filter_map(|name| config::var(env, name))
         .collect();
     let redactor = Redactor::new(secrets);
+    let options = http_options_in(config, env);
+    let allow_private = options.allow_private;
     let client = Arc::new(
-        HttpClient::new(http_options(config), redactor.clone())
+        HttpClient::new(options, redactor.clone())
             .map_err(|e| ResearchError::Config(e.to_string()))?,
     );
     let rps = config
         .limits
         .requests_per_second
         .unwrap_or(DEFAULT_REQUESTS_PER_SECOND);
+    // Each search provider has its own rate: it protects that provider, not the web sites.
+    let search_limit = |name: &str, default: f64| {
+        let rate = config.search.requests_per_second.unwrap_or(default);
+        Some(Arc::new(
+            RateLimit::new(name).rate(rate, "[search] requests_per_second"),
+        ))
+    };
     let mut lines = Vec::new();
     let mut index = None;
 
@@ -102,7 +120,7 @@ pub fn select(
             Arc::new(SearxngSearch::new(
                 client.clone(),
                 &url,
-                RateLimit::per_second(rps),
+                search_limit("searxng", DEFAULT_SEARCH_REQUESTS_PER_SECOND),
             )?)
         }
         SearchProvider::Brave => {
@@ -120,7 +138,7 @@ pub fn select(
                 client.clone(),
                 &base,
                 key,
-                RateLimit::per_second(rps),
+                search_limit("brave", DEFAULT_BRAVE_REQUESTS_PER_SECOND),
             )?)
         }
         SearchProvider::Brightdata => {
@@ -144,7 +162,7 @@ pub fn select(
                 &base,
                 key,
                 zone,
-                RateLimit::per_second(rps),
+                search_limit("brightdata", DEFAULT_SEARCH_REQUESTS_PER_SECOND),
             )?)
         }
         SearchProvider::Local => {
@@ -163,17 +181,23 @@ pub fn select(
     let fetch_provider: Arc<dyn Fetch> = match fetch {
         FetchProvider::Direct => {
             lines.push(format!(
-                "fetch = direct HTTP with main-content extraction ({}){}",
+                "fetch = direct HTTP with main-content extraction ({}){}{}",
                 extract::Extractor::CHOSEN.name(),
                 if config.fetch.provider.is_some() {
                     ""
                 } else {
                     ", the default with web search"
+                },
+                if allow_private {
+                    "; pages on private addresses allowed"
+                } else {
+                    ""
                 }
             ));
+            // Pages are limited per web site by the client (politeness), not as a whole.
             Arc::new(RoutedFetch::new(
                 corpus_fetch,
-                Arc::new(DirectFetch::new(client.clone(), RateLimit::per_second(rps))),
+                Arc::new(DirectFetch::new(client.clone(), None)),
             ))
         }
         FetchProvider::Brightdata => {
@@ -199,7 +223,12 @@ pub fn select(
                     &base,
                     key,
                     zone,
-                    RateLimit::per_second(rps),
+                    // Bright Data fetches the sites; its API is one endpoint, paced as a whole
+                    // at the per-site page rate.
+                    Some(Arc::new(
+                        RateLimit::new("brightdata unlocker")
+                            .rate(rps, "[limits] requests_per_second"),
+                    )),
                 )?),
             ))
         }
@@ -226,6 +255,21 @@ pub fn select(
             if let Some(t) = config.model.timeout_secs {
                 options.timeout = Duration::from_secs(t.max(1));
             }
+            if let Some(t) = config.model.idle_timeout_secs {
+                options.idle_timeout = Duration::from_secs(t.max(1));
+            }
+            let m = &config.model;
+            options.max_answer_bytes = m.max_answer_bytes.unwrap_or(options.max_answer_bytes);
+            options.max_event_bytes = m.max_event_bytes.unwrap_or(options.max_event_bytes);
+            options.max_stream_bytes = m.max_stream_bytes.unwrap_or(options.max_stream_bytes);
+            // The model server's own limits: it is not a web site, so no per-host cap applies.
+            let mut limit = RateLimit::new("the model server").concurrency(
+                m.concurrency.unwrap_or(DEFAULT_MODEL_CONCURRENCY),
+                "[model] concurrency",
+            );
+            if let Some(r) = m.requests_per_second {
+                limit = limit.rate(r, "[model] requests_per_second");
+            }
             lines.push(format!(
                 "writer = openai-compatible model {model} at {} ({}, {} context characters)",
                 redactor.url(&base),
@@ -239,7 +283,7 @@ pub fn select(
             Arc::new(OpenAiWriter::new(
                 client.clone(),
                 options,
-                RateLimit::per_second(rps),
+                Some(Arc::new(limit)),
             )?)
         }
         None => {
@@ -336,10 +380,23 @@ fn brightdata_base(config: &Config) -> String {
         .unwrap_or_else(|| brightdata::BRIGHTDATA_BASE.into())
 }
 
-/// HTTP options from `[limits]`.
+/// HTTP options from `[limits]` and `[fetch] allow_private`, with the process environment's
+/// `EXPANSE_ALLOW_PRIVATE_URLS`.
 pub fn http_options(config: &Config) -> HttpOptions {
-    let mut o = HttpOptions::default();
+    http_options_in(config, &config::process_env)
+}
+
+/// HTTP options from `[limits]`, `[fetch] allow_private` and `EXPANSE_ALLOW_PRIVATE_URLS` in `env`.
+pub fn http_options_in(config: &Config, env: EnvLookup<'_>) -> HttpOptions {
+    let mut o = HttpOptions {
+        allow_private: config.fetch.allow_private.unwrap_or(false)
+            || config::flag(env, env::EXPANSE_ALLOW_PRIVATE_URLS),
+        ..HttpOptions::default()
+    };
     let l = &config.limits;
+    if let Some(r) = l.requests_per_second {
+        o.per_host_rate = Some(r);
+    }
     if let Some(t) = l.timeout_secs {
         o.timeout = Duration::from_secs(t.max(1));
     }

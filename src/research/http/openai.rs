@@ -1,5 +1,6 @@
 //! The OpenAI-compatible writer: a streamed Chat Completions request (OpenAI, vLLM, Ollama,
-//! llama.cpp, LiteLLM), read as server-sent events, reasoning removed, retried once if cut.
+//! llama.cpp, LiteLLM), read as server-sent events under size and time caps, reasoning and any
+//! echoed secret removed, retried once if cut, with the server's token usage or an estimate.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,9 +9,9 @@ use async_trait::async_trait;
 use reqwest::{Method, Url, header};
 
 use super::client::{Call, HttpClient, HttpError, RateLimit};
-use super::prompt;
-use super::sse::{self, StreamFailure, ThinkFilter};
-use crate::research::{LogSink, ResearchError, SectionRequest, Writer, Written};
+use super::sse::{self, StreamFailure, StreamLimits, ThinkFilter};
+use super::{prompt, tokens};
+use crate::research::{LogSink, ResearchError, SectionRequest, Usage, Writer, Written};
 
 /// The public API's base URL.
 pub const OPENAI_BASE: &str = "https://api.openai.com/v1";
@@ -30,10 +31,16 @@ pub struct WriterOptions {
     pub temperature: Option<f32>,
     /// Completion tokens at most (none: the server's default).
     pub max_tokens: Option<u32>,
-    /// Time the whole streamed answer may take.
+    /// Time the whole answer may take, a retry after a cut included.
     pub timeout: Duration,
-    /// Longest silence between two chunks.
+    /// Longest time without progress (text, finish, usage): keep-alives do not count.
     pub idle_timeout: Duration,
+    /// Bytes of answer text at most.
+    pub max_answer_bytes: usize,
+    /// Bytes of one server-sent event at most.
+    pub max_event_bytes: usize,
+    /// Raw bytes of one streamed answer at most.
+    pub max_stream_bytes: usize,
 }
 
 impl WriterOptions {
@@ -48,6 +55,9 @@ impl WriterOptions {
             max_tokens: None,
             timeout: Duration::from_secs(900),
             idle_timeout: Duration::from_secs(180),
+            max_answer_bytes: sse::DEFAULT_MAX_TEXT,
+            max_event_bytes: sse::DEFAULT_MAX_EVENT,
+            max_stream_bytes: sse::DEFAULT_MAX_RAW,
         }
     }
 }
@@ -101,18 +111,22 @@ impl OpenAiWriter {
         body
     }
 
-    /// One streamed attempt.
+    /// One streamed attempt, to be complete by `deadline`.
     async fn attempt(
         &self,
         body: &serde_json::Value,
+        deadline: tokio::time::Instant,
         log: &LogSink,
         delta: &LogSink,
     ) -> Result<sse::Completion, Attempt> {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        // The transport's own timeout is a backstop a little after the deadline, so that the
+        // stream reader's clearer message is the one a user sees.
         let mut builder = self
             .client
             .request(Method::POST, self.endpoint.clone())
             .header(header::ACCEPT, "text/event-stream")
-            .timeout(self.options.timeout)
+            .timeout(left + Duration::from_secs(5))
             .json(body);
         if let Some(key) = &self.options.api_key {
             builder = builder.bearer_auth(key);
@@ -124,11 +138,15 @@ impl OpenAiWriter {
             log,
             limit: self.limit.as_deref(),
         };
-        let opened = self
-            .client
-            .open(request, call)
-            .await
-            .map_err(|e| Attempt::Fatal(e.to_string()))?;
+        let opened = match tokio::time::timeout_at(deadline, self.client.open(request, call)).await
+        {
+            Ok(r) => r.map_err(|e| Attempt::Fatal(e.to_string()))?,
+            Err(_) => {
+                return Err(Attempt::Fatal(
+                    StreamFailure::Deadline(self.options.timeout).to_string(),
+                ));
+            }
+        };
         let response = opened.response;
         let status = response.status().as_u16();
         let url = response.url().clone();
@@ -137,37 +155,54 @@ impl OpenAiWriter {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.contains("json"));
-        let max = self.client.options().max_body_bytes;
-        let filter = Mutex::new(ThinkFilter::new());
+        let limits = StreamLimits {
+            idle: Some(self.options.idle_timeout),
+            deadline: Some(deadline),
+            total: self.options.timeout,
+            max_text: self.options.max_answer_bytes,
+            max_event: self.options.max_event_bytes,
+            max_raw: self.options.max_stream_bytes,
+        };
+        // Reasoning is filtered, then every configured secret in any form is removed, before
+        // a piece is shown: a model echoing a key must not put it on the screen.
+        let shown = Mutex::new((ThinkFilter::new(), self.client.redactor().stream()));
         let mut on_content = |piece: &str| {
             // Held only for this push; the delta sink never awaits.
-            let visible = filter.lock().unwrap_or_else(|p| p.into_inner()).push(piece);
+            let mut g = shown.lock().unwrap_or_else(|p| p.into_inner());
+            let (filter, redactor) = &mut *g;
+            let visible = redactor.push(&filter.push(piece));
             if !visible.is_empty() {
                 delta(&visible);
             }
         };
         let result = if is_json {
-            // A server that ignored `stream: true` (or answered 200 with an error object).
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| Attempt::Cut(format!("the answer broke off: {}", e.without_url())))?;
-            let text = String::from_utf8_lossy(&bytes);
-            let body = format!("data: {}\n\ndata: [DONE]\n\n", text.replace('\n', " "));
-            let chunks = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(body)]);
-            sse::read_stream(chunks, None, max, &mut on_content).await
+            // A server that ignored `stream: true` (or answered 200 with an error object): one
+            // JSON body, which holds the text once plus JSON escaping, so twice the text cap.
+            let cap = limits
+                .max_text
+                .saturating_mul(2)
+                .saturating_add(64 * 1024)
+                .min(limits.max_raw);
+            match tokio::time::timeout_at(deadline, self.client.read_body(response, cap)).await {
+                Ok(Ok(bytes)) => sse::read_json(&bytes, limits.max_text, &mut on_content),
+                Ok(Err(HttpError::TooLarge { limit })) => Err(StreamFailure::TooLarge {
+                    what: "a JSON answer (twice [model] max_answer_bytes)",
+                    limit,
+                }),
+                Ok(Err(e)) => Err(StreamFailure::Cut(format!("the answer broke off: {e}"))),
+                Err(_) => Err(StreamFailure::Deadline(self.options.timeout)),
+            }
         } else {
-            sse::read_stream(
-                response.bytes_stream(),
-                Some(self.options.idle_timeout),
-                max,
-                &mut on_content,
-            )
-            .await
+            sse::read_stream(response.bytes_stream(), &limits, &mut on_content).await
         };
-        let tail = filter.lock().unwrap_or_else(|p| p.into_inner()).finish();
-        if !tail.is_empty() {
-            delta(&tail);
+        {
+            let mut g = shown.lock().unwrap_or_else(|p| p.into_inner());
+            let (filter, redactor) = &mut *g;
+            let mut tail = redactor.push(&filter.finish());
+            tail.push_str(&redactor.finish());
+            if !tail.is_empty() {
+                delta(&tail);
+            }
         }
         let outcome = match &result {
             Ok(c) if c.is_complete() => format!("{status} streamed"),
@@ -176,8 +211,8 @@ impl OpenAiWriter {
         };
         let bytes = result.as_ref().map(|c| c.bytes).ok();
         self.client
-            .log_done(call, &Method::POST, &url, &outcome, bytes, opened.started);
-        drop(opened.permit);
+            .log_done(call, &Method::POST, &url, &outcome, bytes, opened.timing);
+        drop(opened.slot);
         match result {
             Ok(c) if c.is_complete() => Ok(c),
             Ok(c) => Err(Attempt::Cut(format!(
@@ -187,6 +222,29 @@ impl OpenAiWriter {
             Err(StreamFailure::Cut(m)) => Err(Attempt::Cut(m)),
             Err(e) => Err(Attempt::Fatal(e.to_string())),
         }
+    }
+
+    /// The server's usage, or else an estimate with a BPE tokenizer, said so in the log.
+    async fn usage(
+        &self,
+        body: &serde_json::Value,
+        completion: &sse::Completion,
+        log: &LogSink,
+    ) -> Option<Usage> {
+        if let Some(u) = completion.usage {
+            return Some(u);
+        }
+        let messages = body["messages"].clone();
+        let raw = completion.raw.clone();
+        // Tokenizing is CPU work (and loads the vocabulary once): off the async threads.
+        let usage = tokio::task::spawn_blocking(move || tokens::estimate(&messages, &raw))
+            .await
+            .ok()?;
+        log(&format!(
+            "the server sent no usage; estimated with the {} tokenizer: {usage}",
+            tokens::TOKENIZER
+        ));
+        Some(usage)
     }
 }
 
@@ -222,9 +280,11 @@ impl Writer for OpenAiWriter {
                 .map(|x| x["content"].as_str().map_or(0, str::len))
                 .sum::<usize>())
         ));
+        // One deadline for the whole answer: a retry after a cut gets only what is left.
+        let deadline = tokio::time::Instant::now() + self.options.timeout;
         let mut completion = None;
         for attempt in 1..=2 {
-            match self.attempt(&body, log, delta).await {
+            match self.attempt(&body, deadline, log, delta).await {
                 Ok(c) => {
                     completion = Some(c);
                     break;
@@ -256,8 +316,14 @@ impl Writer for OpenAiWriter {
             }
             _ => {}
         }
-        let body = sse::strip_think(&completion.raw).trim_end().to_string();
-        if body.trim().is_empty() {
+        let usage = self.usage(&body, &completion, log).await;
+        // The same removal as the streamed pieces had: no form of a key reaches the draft.
+        let text = self
+            .client
+            .redactor()
+            .secrets(&sse::strip_think(&completion.raw));
+        let text = text.trim_end().to_string();
+        if text.trim().is_empty() {
             return Err(self.error(if completion.raw.trim().is_empty() {
                 "the model returned no text"
             } else {
@@ -265,8 +331,8 @@ impl Writer for OpenAiWriter {
             }));
         }
         Ok(Written {
-            body: prompt::clean_section(&body),
-            usage: completion.usage,
+            body: prompt::clean_section(&text),
+            usage,
         })
     }
 }

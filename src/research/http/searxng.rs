@@ -80,7 +80,7 @@ impl Search for SearxngSearch {
         };
         let fetched = self
             .client
-            .send(request, call, Expect::Any)
+            .send_endpoint(request, call, Expect::Any)
             .await
             .map_err(|e| match e.status() {
                 Some(403) => ResearchError::Provider {

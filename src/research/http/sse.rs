@@ -2,10 +2,10 @@
 //! eventsource-stream, chunk JSON read into content, finish reason and usage, and `<think>`
 //! blocks removed.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 
 use super::client::json_error_message;
@@ -46,9 +46,55 @@ pub enum StreamFailure {
     /// The connection broke or went quiet (the text so far is incomplete).
     #[error("{0}")]
     Cut(String),
-    /// The stream grew past the size cap.
-    #[error("the streamed answer is larger than the {0}-byte limit")]
-    TooLarge(usize),
+    /// The answer passed one of its size caps.
+    #[error("the answer passed the {limit}-byte limit on {what}; the rest was not read")]
+    TooLarge {
+        /// What was measured, with the setting that caps it.
+        what: &'static str,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The whole answer took longer than allowed.
+    #[error("the answer was not complete after {:.0} s, the time a draft may take ([model] timeout_secs)", .0.as_secs_f64())]
+    Deadline(Duration),
+}
+
+/// Bytes of answer text (content pieces, reasoning included) a draft may have by default.
+pub const DEFAULT_MAX_TEXT: usize = 1_000_000;
+/// Bytes one server-sent event may have by default.
+pub const DEFAULT_MAX_EVENT: usize = 1 << 20;
+/// Raw bytes a whole stream may have by default: generous, as chunk JSON is ~15× its text.
+pub const DEFAULT_MAX_RAW: usize = 64 << 20;
+
+/// Bounds on one streamed answer; passing any ends the stream with a clear error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// Longest time without progress (text, a finish reason, usage or `[DONE]`): keep-alives
+    /// and comments do not count, so a server sending only those is stopped.
+    pub idle: Option<Duration>,
+    /// When the whole answer must be complete.
+    pub deadline: Option<tokio::time::Instant>,
+    /// The time the deadline stands for, for its message.
+    pub total: Duration,
+    /// Bytes of answer text at most.
+    pub max_text: usize,
+    /// Bytes of one event at most (a line that never ends is stopped here).
+    pub max_event: usize,
+    /// Raw bytes of the whole stream at most.
+    pub max_raw: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            idle: None,
+            deadline: None,
+            total: Duration::ZERO,
+            max_text: DEFAULT_MAX_TEXT,
+            max_event: DEFAULT_MAX_EVENT,
+            max_raw: DEFAULT_MAX_RAW,
+        }
+    }
 }
 
 /// One parsed `data:` payload.
@@ -146,12 +192,61 @@ pub fn parse_data(data: &str) -> Result<Vec<Piece>, StreamFailure> {
     Ok(out)
 }
 
+/// Byte counts of the raw stream, kept as it flows into the SSE parser: the whole stream, and
+/// the event being received (since the last blank line).
+#[derive(Default)]
+struct Counter {
+    raw: usize,
+    event: usize,
+    /// The previous byte ended a line (so a line end now is a blank line: an event's end).
+    at_line_start: bool,
+    /// The previous byte was a CR (a following LF belongs to the same line end).
+    after_cr: bool,
+    /// Which cap was passed, once one was.
+    over: Option<(&'static str, usize)>,
+}
+
+impl Counter {
+    fn count(&mut self, bytes: &[u8], limits: &StreamLimits) -> Result<(), ()> {
+        self.raw += bytes.len();
+        for &b in bytes {
+            match b {
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\n' | b'\r' => {
+                    self.after_cr = b == b'\r';
+                    if self.at_line_start {
+                        self.event = 0;
+                    }
+                    self.at_line_start = true;
+                }
+                _ => {
+                    self.after_cr = false;
+                    self.at_line_start = false;
+                    self.event += 1;
+                    if self.event > limits.max_event {
+                        self.over = Some(("one event ([model] max_event_bytes)", limits.max_event));
+                        return Err(());
+                    }
+                }
+            }
+        }
+        if self.raw > limits.max_raw {
+            self.over = Some((
+                "the whole stream ([model] max_stream_bytes)",
+                limits.max_raw,
+            ));
+            return Err(());
+        }
+        Ok(())
+    }
+}
+
 /// Reads a chat completion stream to its end. `on_content` gets each content piece as it
-/// arrives; `idle` bounds the silence between two chunks; `max_bytes` caps the whole stream.
+/// arrives; `limits` bound the time without progress, the whole time, the text, each event and
+/// the raw stream, each checked as the bytes arrive (nothing past a cap is buffered).
 pub async fn read_stream<S, B, E>(
     bytes: S,
-    idle: Option<Duration>,
-    max_bytes: usize,
+    limits: &StreamLimits,
     on_content: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Completion, StreamFailure>
 where
@@ -160,42 +255,74 @@ where
     E: std::fmt::Display + Send,
 {
     let mut completion = Completion::default();
-    let received = AtomicUsize::new(0);
-    let counted = bytes.map_ok(|b| {
-        received.fetch_add(b.as_ref().len(), Ordering::Relaxed);
-        b.as_ref().to_vec()
+    // Held only inside the byte stream's map and after it is dropped; never across an await.
+    let counter = Mutex::new(Counter::default());
+    let counted = bytes.map(|item| match item {
+        Ok(b) => {
+            let mut c = counter.lock().unwrap_or_else(|p| p.into_inner());
+            match c.count(b.as_ref(), limits) {
+                Ok(()) => Ok(b.as_ref().to_vec()),
+                Err(()) => Err("over a size cap".to_string()),
+            }
+        }
+        Err(e) => Err(e.to_string()),
     });
     // eventsource-stream drops an event still open at the end of the input; a final blank line
     // closes it, so `data: [DONE]` without its trailing blank line is still seen.
-    let closed = counted
-        .map_err(|e| e.to_string())
-        .chain(futures_util::stream::once(async {
-            Ok::<Vec<u8>, String>(b"\n\n".to_vec())
-        }));
+    let closed = counted.chain(futures_util::stream::once(async {
+        Ok::<Vec<u8>, String>(b"\n\n".to_vec())
+    }));
     let mut events = Box::pin(eventsource_stream::EventStream::new(closed));
+    let mut last_progress = tokio::time::Instant::now();
+    let mut keepalives = 0usize;
+    let over = |counter: &Mutex<Counter>| {
+        counter
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .over
+            .map(|(what, limit)| StreamFailure::TooLarge { what, limit })
+    };
     loop {
-        let next = match idle {
-            Some(limit) => match tokio::time::timeout(limit, events.next()).await {
+        let idle_end = limits.idle.map(|d| last_progress + d);
+        let until = match (idle_end, limits.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let next = match until {
+            Some(when) => match tokio::time::timeout_at(when, events.next()).await {
                 Ok(n) => n,
                 Err(_) => {
-                    return Err(StreamFailure::Cut(format!(
-                        "no data from the model server for {:.0} s",
-                        limit.as_secs_f64()
-                    )));
+                    if limits
+                        .deadline
+                        .is_some_and(|d| tokio::time::Instant::now() >= d)
+                    {
+                        return Err(StreamFailure::Deadline(limits.total));
+                    }
+                    let secs = limits.idle.unwrap_or_default().as_secs_f64();
+                    return Err(StreamFailure::Cut(if keepalives > 0 {
+                        format!(
+                            "the model server sent only keep-alives ({keepalives}) and no text for {secs:.0} s"
+                        )
+                    } else {
+                        format!("no data from the model server for {secs:.0} s")
+                    }));
                 }
             },
             None => events.next().await,
         };
         let Some(event) = next else { break };
-        let event = event.map_err(|e| StreamFailure::Cut(format!("the stream broke: {e}")))?;
+        let event = match event {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(over(&counter)
+                    .unwrap_or_else(|| StreamFailure::Cut(format!("the stream broke: {e}"))));
+            }
+        };
         if event.event == "error" {
             let v: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
             return Err(StreamFailure::Server(
                 json_error_message(&v).unwrap_or_else(|| shorten(&event.data, 300)),
             ));
-        }
-        if received.load(Ordering::Relaxed) > max_bytes {
-            return Err(StreamFailure::TooLarge(max_bytes));
         }
         let pieces = match parse_data(&event.data) {
             Ok(p) => p,
@@ -205,26 +332,64 @@ where
             }
             Err(e) => return Err(e),
         };
-        for piece in pieces {
-            match piece {
-                Piece::Content(c) => {
-                    on_content(&c);
-                    completion.raw.push_str(&c);
-                }
-                Piece::Finish(r) => {
-                    completion.finish_reason.get_or_insert(r);
-                }
-                Piece::Usage(u) => completion.usage = Some(u),
-                Piece::Done => completion.done = true,
-            }
+        if pieces.is_empty() {
+            keepalives += 1;
+            continue;
         }
+        last_progress = tokio::time::Instant::now();
+        keepalives = 0;
+        absorb(&mut completion, pieces, limits.max_text, on_content)?;
         if completion.done {
             break;
         }
     }
     drop(events);
-    completion.bytes = received.load(Ordering::Relaxed);
+    completion.bytes = counter.lock().unwrap_or_else(|p| p.into_inner()).raw;
     Ok(completion)
+}
+
+/// A whole (not streamed) chat completion body, as a server that ignored `stream: true` sends
+/// it: read like one event of a stream that then ends with `[DONE]`.
+pub fn read_json(
+    body: &[u8],
+    max_text: usize,
+    on_content: &mut (dyn FnMut(&str) + Send),
+) -> Result<Completion, StreamFailure> {
+    let text = String::from_utf8_lossy(body);
+    let mut completion = Completion::default();
+    absorb(&mut completion, parse_data(&text)?, max_text, on_content)?;
+    completion.done = true;
+    completion.bytes = body.len();
+    Ok(completion)
+}
+
+/// Adds one payload's pieces to the completion, refusing text past `max_text`.
+fn absorb(
+    completion: &mut Completion,
+    pieces: Vec<Piece>,
+    max_text: usize,
+    on_content: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), StreamFailure> {
+    for piece in pieces {
+        match piece {
+            Piece::Content(c) => {
+                if completion.raw.len() + c.len() > max_text {
+                    return Err(StreamFailure::TooLarge {
+                        what: "the answer's text ([model] max_answer_bytes)",
+                        limit: max_text,
+                    });
+                }
+                on_content(&c);
+                completion.raw.push_str(&c);
+            }
+            Piece::Finish(r) => {
+                completion.finish_reason.get_or_insert(r);
+            }
+            Piece::Usage(u) => completion.usage = Some(u),
+            Piece::Done => completion.done = true,
+        }
+    }
+    Ok(())
 }
 
 fn looks_cut(data: &str) -> bool {
