@@ -202,7 +202,13 @@ pub fn initial_state(
         _ => {}
     }
     if done && !redo {
-        RunnerState::Done
+        return RunnerState::Done;
+    }
+    // A draft on disk that no rejection or regeneration asked to replace waits for review, even
+    // when the journal lost what it knew of it: a reviewer's edit is never overwritten unasked.
+    let replace_asked = status.is_some_and(|s| s.rejection.is_some() || s.regenerate.is_some());
+    if has_draft && !redo && !replace_asked {
+        RunnerState::Review
     } else {
         RunnerState::Queued
     }
@@ -264,6 +270,21 @@ mod tests {
             Queued,
             "a review without its draft file is written again"
         );
+        assert_eq!(
+            initial_state(false, None, true, false),
+            Review,
+            "a draft the journal lost is kept, not overwritten"
+        );
+        assert_eq!(
+            initial_state(false, Some(&status(Writing)), true, false),
+            Review
+        );
+        let rejected = PartStatus {
+            state: Some(Rejected),
+            rejection: Some((Some("thin".into()), true)),
+            ..PartStatus::default()
+        };
+        assert_eq!(initial_state(false, Some(&rejected), true, false), Queued);
         assert_eq!(
             initial_state(false, Some(&status(Skipped)), false, false),
             Skipped

@@ -146,7 +146,10 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 fn list(review: &Review) -> anyhow::Result<ExitCode> {
-    let pending = review.pending()?;
+    let (pending, problems) = review.pending()?;
+    for p in &problems {
+        note!("expanse: {p}");
+    }
     if pending.is_empty() {
         outln!("No drafts await review.");
         return Ok(ExitCode::SUCCESS);

@@ -106,6 +106,17 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(ws.state())
         .with_context(|| format!("cannot create {}", ws.state().display()))?;
     super::init_logging(&ws.state());
+    // One run of a plan at a time: a second would do all the work (and pay the model) twice.
+    let _run_lock = match expanse::knowledge::lock::run(
+        &ws.journal_dir(&plan_path).join("run.lock"),
+        &format!("`expanse run {shown}`"),
+    ) {
+        Ok(held) => held,
+        Err(e) => {
+            eprintln!("expanse: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     if !args.headless && !std::io::stdout().is_terminal() {
         eprintln!(
             "expanse: the terminal UI needs a terminal; pass --headless to print events instead"

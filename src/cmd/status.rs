@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use expanse::journal;
-use expanse::state::{RunnerState, resting_state};
+use expanse::runner::budget::Prices;
+use expanse::state::{RunnerState, Usage, resting_state};
+use expanse::words::compact;
 use expanse::workspace::Workspace;
 use serde::Serialize;
 
@@ -13,20 +15,44 @@ use serde::Serialize;
 pub struct Args {
     /// The plan (markdown), relative to --root.
     plan: PathBuf,
-    /// Print JSON: {"parts": [{"number","state","target","draft_lines","sources"}]}.
+    /// Print JSON: {"usage": {…}, "parts": [{"number","state","reason","target","draft_lines",
+    /// "sources","usage"}]}.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Serialize)]
+struct UsageJson {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    estimated: bool,
+    cost_usd: Option<f64>,
+}
+
+impl UsageJson {
+    fn of(u: Usage, prices: Option<&Prices>) -> UsageJson {
+        UsageJson {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            estimated: u.estimated,
+            // Cents: a cost is shown to the cent, never a made-up precision.
+            cost_usd: prices.map(|p| (p.cost(u) * 100.0).round() / 100.0),
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct Row {
     number: u32,
     state: RunnerState,
+    /// Why it is in that state (a failure, a pause by the budget, a rejection).
+    reason: Option<String>,
     target: String,
     draft_lines: Option<usize>,
     sources: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
+    usage: UsageJson,
+    #[serde(skip)]
+    tokens: Usage,
 }
 
 /// Run the command.
@@ -37,29 +63,60 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let dir = ws.journal_dir(&plan_path);
-    let statuses = journal::replay(&journal::read_records(&dir.join("journal.jsonl"))?);
+    let mut statuses = journal::replay(&journal::read_records(&dir.join("journal.jsonl"))?);
+    // An approval or undo a crash interrupted is finished first, as every command does.
+    if statuses
+        .values()
+        .any(|s| s.undoing || (s.approval_drop.is_some() && s.state == Some(RunnerState::Review)))
+    {
+        let journal = std::sync::Arc::new(journal::Journal::open(&dir)?);
+        let review = expanse::review::Review::new(ws.clone(), plan_path.clone(), journal);
+        super::report_resumed(&review.resume_approvals());
+        statuses = journal::replay(&journal::read_records(&dir.join("journal.jsonl"))?);
+    }
+    let config = expanse::config::Config::load(&ws.root)?;
+    let prices = super::run::prices(&config);
 
     let rows: Vec<Row> = plan
         .parts
         .iter()
         .map(|p| {
             let status = statuses.get(&p.number);
-            let draft = journal::read_draft(&dir, p.number).ok().flatten();
+            let draft = match journal::read_draft(&dir, p.number) {
+                Ok(d) => d,
+                Err(e) => {
+                    // A damaged draft affects only its own PART's row.
+                    note!("expanse: PART {}: {e}", p.number);
+                    None
+                }
+            };
             let state = resting_state(p.done, status, draft.is_some());
+            let tokens = status.and_then(|s| s.usage).unwrap_or_default();
             Row {
                 number: p.number,
                 state,
+                reason: status
+                    .and_then(|s| s.message.clone())
+                    .filter(|m| !m.is_empty()),
                 target: p.target.clone(),
                 draft_lines: draft.as_ref().map(|d| d.lines()),
                 sources: draft.as_ref().map(|d| d.sources.len()),
-                message: status.and_then(|s| s.message.clone()),
+                usage: UsageJson::of(tokens, prices.as_ref()),
+                tokens,
             }
         })
         .collect();
+    let mut total = Usage::default();
+    for r in &rows {
+        total.add(r.tokens);
+    }
     if args.json {
         outln!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "parts": rows }))?
+            serde_json::to_string_pretty(&serde_json::json!({
+                "usage": UsageJson::of(total, prices.as_ref()),
+                "parts": rows,
+            }))?
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -69,18 +126,51 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         .max()
         .unwrap_or(6)
         .max(6);
-    outln!("PART  {:<9} {:<width$}  LINES  SOURCES", "STATE", "TARGET");
+    let tokens = |u: Usage| {
+        if u.total() == 0 {
+            "-".to_string()
+        } else {
+            format!(
+                "{}{}",
+                if u.estimated { "~" } else { "" },
+                compact(u.total())
+            )
+        }
+    };
+    let cost = |u: Usage| {
+        prices
+            .as_ref()
+            .map(|p| format!("  {:>8}", format!("${:.2}", p.cost(u))))
+            .unwrap_or_default()
+    };
+    outln!(
+        "PART  {:<9} {:<width$}  LINES  SOURCES  TOKENS{}",
+        "STATE",
+        "TARGET",
+        if prices.is_some() { "      COST" } else { "" }
+    );
     for r in &rows {
         outln!(
-            "{:>4}  {:<9} {:<width$}  {:>5}  {:>7}{}",
+            "{:>4}  {:<9} {:<width$}  {:>5}  {:>7}  {:>6}{}{}",
             r.number,
             r.state.name(),
             r.target,
             r.draft_lines.map_or("-".into(), |l| l.to_string()),
             r.sources.map_or("-".into(), |s| s.to_string()),
-            r.message
+            tokens(r.tokens),
+            cost(r.tokens),
+            r.reason
                 .as_ref()
                 .map(|m| format!("  ({m})"))
+                .unwrap_or_default()
+        );
+    }
+    if total.total() > 0 {
+        outln!(
+            "\nmodel usage: {total}{}",
+            prices
+                .as_ref()
+                .map(|p| format!(", ${:.2}", p.cost(total)))
                 .unwrap_or_default()
         );
     }

@@ -23,7 +23,7 @@ use crate::draft::Draft;
 use crate::journal::{Cache, Journal, JournalError, PartStatus, Record, replay};
 use crate::knowledge::{PathError, resolve_target};
 use crate::plan::{self, EditError, LoadError, Plan};
-use crate::state::{RunnerState, now};
+use crate::state::{RunnerState, initial_state, now};
 use crate::workspace::Workspace;
 
 /// Why a review action could not be done. Every variant leaves draft, plan and base unchanged.
@@ -204,41 +204,53 @@ impl Review {
 
     /// The draft of `part`, if it is awaiting review.
     pub fn draft(&self, part: u32) -> Result<Draft, ReviewError> {
-        let state = self.statuses()?.get(&part).and_then(|s| s.state);
-        match state {
-            Some(RunnerState::Review) => {}
-            Some(state) => return Err(ReviewError::NotInReview { part, state }),
-            None => return Err(ReviewError::NoDraft(part)),
-        }
-        self.journal
+        let status = self.statuses()?.remove(&part);
+        let draft = self
+            .journal
             .load_draft(part)?
-            .ok_or(ReviewError::NoDraft(part))
+            .ok_or(ReviewError::NoDraft(part))?;
+        // The same rule a run starts by: a draft nothing asked to replace awaits review, even
+        // when the journal lost its records.
+        match initial_state(false, status.as_ref(), true, false) {
+            RunnerState::Review => Ok(draft),
+            other => Err(ReviewError::NotInReview {
+                part,
+                state: status.and_then(|s| s.state).unwrap_or(other),
+            }),
+        }
     }
 
-    /// Every draft awaiting review, by PART number.
-    pub fn pending(&self) -> Result<Vec<Pending>, ReviewError> {
+    /// Every draft awaiting review, by PART number, and what kept others from being read: a
+    /// damaged draft affects only its own PART, named with its file.
+    pub fn pending(&self) -> Result<(Vec<Pending>, Vec<String>), ReviewError> {
         let (plan, _) = self.plan()?;
         let mut out = Vec::new();
-        for (n, status) in self.statuses()? {
-            if status.state != Some(RunnerState::Review) {
-                continue;
-            }
-            let Some(draft) = self.journal.load_draft(n)? else {
-                continue;
+        let mut problems = Vec::new();
+        for part in &plan.parts {
+            let n = part.number;
+            let draft = match self.draft(n) {
+                Ok(d) => d,
+                Err(ReviewError::NoDraft(_) | ReviewError::NotInReview { .. }) => continue,
+                Err(e) => {
+                    problems.push(format!("PART {n}: {e}"));
+                    continue;
+                }
             };
-            let Some(part) = plan.part(n) else { continue };
+            let current = match self.on_disk(&draft.target) {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(format!("PART {n}: {e}"));
+                    continue;
+                }
+            };
             let claims = self.claims_for(part, &draft);
             out.push(Pending {
                 checklist: self.checklist_for(part, &draft, &claims),
-                diff: diff(
-                    self.on_disk(&draft.target)?.as_deref(),
-                    &draft.text,
-                    &draft.target,
-                ),
+                diff: diff(current.as_deref(), &draft.text, &draft.target),
                 draft,
             });
         }
-        Ok(out)
+        Ok((out, problems))
     }
 
     /// The text of each gathered source exactly as the runner fetched it (from the cache; never

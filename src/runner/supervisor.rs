@@ -186,9 +186,24 @@ async fn supervise(
 
     for part in &selected {
         let status = statuses.get(&part.number);
-        let has_draft = matches!(sup.ctx.journal.load_draft(part.number), Ok(Some(_)));
-        let state = initial_state(part.done, status, has_draft, sup.options.redo);
+        let loaded = sup.ctx.journal.load_draft(part.number);
+        let has_draft = matches!(loaded, Ok(Some(_)));
+        let mut state = initial_state(part.done, status, has_draft, sup.options.redo);
+        let mut why_failed = None;
+        if let Err(e) = &loaded
+            && state == RunnerState::Queued
+        {
+            // A damaged draft is not silently overwritten: the PART says why and waits for R.
+            state = RunnerState::Failed;
+            why_failed = Some(format!(
+                "{e}; move the file away and press R (or run with --redo) to write it again"
+            ));
+        }
         sup.slots.insert(part.number, Slot::new(state));
+        if let Some(why) = why_failed {
+            sup.forward(Event::state(part.number, state, why)).await;
+            continue;
+        }
         let why = match state {
             RunnerState::Done => "the plan marks it complete (use --redo to run it again)",
             RunnerState::Review => "a draft from an earlier run awaits review",

@@ -167,7 +167,7 @@ pub async fn run(
                 Effect::LoadDrafts => {
                     let (review, tx) = (review.clone(), msg_tx.clone());
                     tokio::task::spawn_blocking(move || {
-                        let rows = review.pending().map(|pending| {
+                        let rows = review.pending().map(|(pending, _)| {
                             pending
                                 .into_iter()
                                 .map(|p| DraftSummary {
