@@ -359,3 +359,210 @@ async fn a_panicking_runner_fails_its_part_and_the_run_still_ends() {
         "{errors:?}"
     );
 }
+
+/// A model server on 127.0.0.1 whose answer to section 2 streams slowly and that notes when a
+/// client closes a stream before its end.
+mod slow_model {
+    use std::convert::Infallible;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::{Body, Bytes};
+    use axum::extract::State;
+    use axum::response::IntoResponse;
+    use axum::routing::post;
+
+    #[derive(Clone, Default)]
+    pub struct Model {
+        /// Section numbers asked for, in order.
+        pub asked: Arc<Mutex<Vec<usize>>>,
+        /// Streams the client closed before their end.
+        pub closed_early: Arc<AtomicUsize>,
+        /// Streams of section 2 open now.
+        pub open_slow: Arc<AtomicUsize>,
+        /// Streams sent to their end.
+        pub completed: Arc<AtomicUsize>,
+    }
+
+    struct Watch {
+        model: Model,
+        slow: bool,
+        finished: bool,
+    }
+
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            if self.slow {
+                self.model.open_slow.fetch_sub(1, Ordering::SeqCst);
+            }
+            if self.finished {
+                self.model.completed.fetch_add(1, Ordering::SeqCst);
+            } else {
+                self.model.closed_early.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    async fn answer(State(m): State<Model>, body: Bytes) -> axum::response::Response {
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let prompt = v["messages"][1]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let section: usize = prompt
+            .lines()
+            .find_map(|l| l.strip_prefix("## The section to write: "))
+            .and_then(|l| l.split('.').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        m.asked.lock().unwrap().push(section);
+        // The first time section 2 is asked, it streams for a minute; afterwards at once.
+        let slow = section == 2 && m.asked.lock().unwrap().iter().filter(|s| **s == 2).count() == 1;
+        if slow {
+            m.open_slow.fetch_add(1, Ordering::SeqCst);
+        }
+        let watch = Watch {
+            model: m.clone(),
+            slow,
+            finished: false,
+        };
+        let pieces = if slow { 600 } else { 3 };
+        let stream = futures_util::stream::unfold((watch, 0usize), move |(mut w, i)| async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let data = if i < pieces {
+                serde_json::json!({"choices": [{"index": 0, "delta": {"content": format!("Part {i} of section {section} [1].\n")}, "finish_reason": null}]}).to_string()
+            } else if i == pieces {
+                serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                    .to_string()
+            } else if i == pieces + 1 {
+                "[DONE]".to_string()
+            } else {
+                w.finished = true;
+                drop(w);
+                return None;
+            };
+            let item: Result<Bytes, Infallible> = Ok(Bytes::from(format!("data: {data}\n\n")));
+            Some((item, (w, i + 1)))
+        });
+        (
+            [("content-type", "text/event-stream")],
+            Body::from_stream(stream),
+        )
+            .into_response()
+    }
+
+    pub fn serve() -> (String, Model) {
+        let model = Model::default();
+        let state = model.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}/v1", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let app = Router::new()
+                    .route("/v1/chat/completions", post(answer))
+                    .with_state(state);
+                axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
+                    .await
+                    .unwrap();
+            });
+        });
+        (base, model)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_mid_stream_closes_the_connection_and_resume_asks_only_that_section() {
+    use expanse::research::http::{HttpClient, HttpOptions, OpenAiWriter, Redactor, WriterOptions};
+    let (base, model) = slow_model::serve();
+    let client = Arc::new(
+        HttpClient::new(HttpOptions::default(), Redactor::new(Vec::<String>::new())).unwrap(),
+    );
+    let writer =
+        OpenAiWriter::new(client, WriterOptions::new(&base, "test-model", None), None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan::parse(
+        "# P\n\n### PART 1: Create t/01-topic.md (~30 lines)\n\n- [ ] PART 1: Create t/01-topic.md\n\
+         - [ ] Search: \"topic\"\n- [ ] Scrape top 1 results\n- [ ] Section 1: Overview (~10 lines)\n\
+         - [ ] Section 2: Details (~10 lines)\n- [ ] Section 3: Uses (~10 lines)\n",
+    );
+    let providers = Providers {
+        search: Arc::new(Scripted::default()),
+        fetch: Arc::new(Echo),
+        writer: Arc::new(writer),
+        description: "slow model".into(),
+    };
+    let ctx = RunContext {
+        plan,
+        plan_path: dir.path().join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir.path()),
+        providers,
+        journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
+    };
+    let (tx, mut events) = mpsc::channel(256);
+    let (commands, handle) = runner::spawn(ctx, RunOptions::default(), tx);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    // Sections 1 and 3 are written (the runner says so once they are journalled) while section
+    // 2 is still streaming.
+    let mut written = 0;
+    while written < 2 {
+        let e = tokio::time::timeout_at(deadline.into(), events.recv())
+            .await
+            .expect("sections 1 and 3 were never written")
+            .unwrap();
+        if e.message.contains("\" written:") {
+            written += 1;
+        }
+    }
+    assert_eq!(
+        model.open_slow.load(Ordering::SeqCst),
+        1,
+        "section 2 is streaming"
+    );
+    // Keep the event channel flowing.
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+    commands
+        .send(Command::Pause(Target::Part(1)))
+        .await
+        .unwrap();
+    // The connection is closed at once (the stream would run for a minute otherwise).
+    while model.closed_early.load(Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stream was never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(model.open_slow.load(Ordering::SeqCst), 0);
+    let asked_while_paused = model.asked.lock().unwrap().len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        model.asked.lock().unwrap().len(),
+        asked_while_paused,
+        "nothing new while paused"
+    );
+    commands
+        .send(Command::Resume(Target::Part(1)))
+        .await
+        .unwrap();
+    drop(commands);
+    let summary = handle.await.unwrap();
+    drain.abort();
+    assert_eq!(summary.states[&1], RunnerState::Review);
+    let mut asked = model.asked.lock().unwrap().clone();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [1, 2, 2, 3],
+        "only the section cut by the pause is asked again"
+    );
+}

@@ -308,10 +308,12 @@ pub fn assign(
 
 /// The passages for one section rewritten with a reason: ranked by the section's query with the
 /// reason's words added, passages given to other sections left out, and those the rejected text
-/// used ranked lower, so the result changes.
+/// used ranked after every fresh one — or left out when they have nothing to do with the
+/// reason — so the result changes the way the reviewer asked.
 pub fn reassign_one(
     passages: &[SourcePassage],
     query: &SectionQuery,
+    reason: &str,
     titles: &HashMap<usize, String>,
     taken_by_others: &HashSet<(usize, usize)>,
     rejected_text: &str,
@@ -325,6 +327,9 @@ pub fn reassign_one(
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
+    let mut reason_terms = tokens(reason);
+    reason_terms.sort();
+    reason_terms.dedup();
     // Passages the rejected text used come after every fresh one that fits.
     let mut picked: Vec<(bool, f64, SourcePassage)> = passages
         .iter()
@@ -340,9 +345,11 @@ pub fn reassign_one(
                 .join(" ");
             let probe: String = flat.chars().take(80).collect();
             let used = !probe.is_empty() && rejected.contains(&probe);
-            (used, fit(&stats, query, p, doc, title), p.clone())
+            let keep = !used || reason_terms.is_empty() || stats.bm25(&reason_terms, doc) > 0.0;
+            (used, keep, fit(&stats, query, p, doc, title), p.clone())
         })
-        .filter(|(_, s, _)| *s >= MIN_FIT)
+        .filter(|(_, keep, s, _)| *keep && *s >= MIN_FIT)
+        .map(|(used, _, s, p)| (used, s, p))
         .collect();
     picked.sort_by(|x, y| {
         x.0.cmp(&y.0)
@@ -424,10 +431,17 @@ mod tests {
         let doc = "# M\n\n## Memory\n\nActivation memory grows with sequence length and batch size in training.\n\n## Offload\n\nCPU offload moves optimizer memory to host RAM and NVMe storage devices.\n";
         let ps = source_passages(&[source(1, "M", doc)]);
         let q = SectionQuery::new(&secs[0], None);
-        let before = reassign_one(&ps, &q, &HashMap::new(), &HashSet::new(), "");
+        let before = reassign_one(&ps, &q, "", &HashMap::new(), &HashSet::new(), "");
         let first = before.passages[0].1.passage.text.clone();
         let q2 = SectionQuery::new(&secs[0], Some("cover CPU offload and NVMe"));
-        let after = reassign_one(&ps, &q2, &HashMap::new(), &HashSet::new(), &first);
+        let after = reassign_one(
+            &ps,
+            &q2,
+            "cover CPU offload and NVMe",
+            &HashMap::new(),
+            &HashSet::new(),
+            &first,
+        );
         assert_ne!(after.passages[0].1.passage.text, first);
     }
 }

@@ -415,7 +415,7 @@ fn passages_for(m: &Material, k: usize, feedback: Option<&str>, rejected: &str) 
         .flat_map(|(_, a)| a.passages.iter().map(|(_, p)| (p.source, p.at)))
         .collect();
     let query = SectionQuery::new(&m.planned[k], Some(reason));
-    sections::reassign_one(&m.passages, &query, &m.titles, &others, rejected)
+    sections::reassign_one(&m.passages, &query, reason, &m.titles, &others, rejected)
 }
 
 async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop> {

@@ -1,0 +1,372 @@
+//! The real binary writing with a model served on 127.0.0.1: one streamed request per section,
+//! exact usage and cost in `status`, estimates when the server sends none, budgets that stop new
+//! requests and resume without repeats, and a kill -9 after three sections of five that the next
+//! run finishes with two requests.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use common::{expanse, journal_dir, status, workspace};
+
+/// How the test model answers.
+#[derive(Clone, Default)]
+struct Script {
+    /// Report usage (prompt, completion) per request; None: the server sends no usage.
+    usage: Option<(u64, u64)>,
+    /// Sections (1-based) whose answer never ends.
+    hang: Vec<usize>,
+    /// Every request: (target, section number).
+    seen: Arc<Mutex<Vec<(String, usize)>>>,
+}
+
+fn chunk(content: &str) -> String {
+    serde_json::json!({"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]}).to_string()
+}
+
+/// `File: t/x.md — …` and `The section to write: 2. Title` from the prompt.
+fn what(body: &[u8]) -> (String, usize) {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let prompt = v["messages"][1]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let target = prompt
+        .lines()
+        .find_map(|l| l.strip_prefix("File: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("")
+        .to_string();
+    let section = prompt
+        .lines()
+        .find_map(|l| l.strip_prefix("## The section to write: "))
+        .and_then(|l| l.split('.').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (target, section)
+}
+
+async fn completions(State(s): State<Script>, body: Bytes) -> Response {
+    let (target, section) = what(&body);
+    s.seen.lock().unwrap().push((target.clone(), section));
+    let text = format!(
+        "Section {section} of {target} says what its source says about sharding [1].\nIt cites the source [1].\n"
+    );
+    let mut events = vec![format!("data: {}\n\n", chunk(&text))];
+    let hang = s.hang.contains(&section);
+    if !hang {
+        events.push(format!(
+            "data: {}\n\n",
+            serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        ));
+        if let Some((p, c)) = s.usage {
+            events.push(format!(
+                "data: {}\n\n",
+                serde_json::json!({"choices": [], "usage": {"prompt_tokens": p, "completion_tokens": c}})
+            ));
+        }
+        events.push("data: [DONE]\n\n".to_string());
+    }
+    let stream = futures_util::stream::unfold((events, 0usize), move |(events, i)| async move {
+        if i < events.len() {
+            let item: Result<Bytes, Infallible> = Ok(Bytes::from(events[i].clone()));
+            Some((item, (events, i + 1)))
+        } else if hang {
+            // Never ends: the client's idle limit or a kill ends it.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            None
+        } else {
+            None
+        }
+    });
+    (
+        [(header::CONTENT_TYPE, "text/event-stream")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+fn serve(script: Script) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = Router::new()
+                .route("/v1/chat/completions", post(completions))
+                .with_state(script);
+            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
+                .await
+                .unwrap();
+        });
+    });
+    base
+}
+
+/// A plan of `parts` PARTs with `sections` sections each, on topics the demo corpus covers.
+fn plan(parts: usize, sections: usize) -> String {
+    let mut s = String::from("# Model plan\n\n");
+    for n in 1..=parts {
+        s.push_str(&format!(
+            "### PART {n}: Create t/{n:02}-zero.md (~{} lines)\n\n- [ ] PART {n}: Create t/{n:02}-zero.md\n\
+             - [ ] Search: \"DeepSpeed ZeRO stages\"\n- [ ] Scrape top 2 results\n",
+            sections * 10
+        ));
+        for k in 1..=sections {
+            s.push_str(&format!(
+                "- [ ] Section {k}: ZeRO stage {k} - what it partitions (~10 lines)\n"
+            ));
+        }
+        s.push_str("- [ ] Cite all sources\n\n");
+    }
+    s
+}
+
+/// `expanse run --headless --json` with the test model, local search and pages, and `extra`.
+fn run_with(ws: &std::path::Path, base: &str, extra: &[&str]) -> std::process::Output {
+    std::fs::write(
+        ws.join("expanse.toml"),
+        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n[model]\nprice_input_per_mtok = 3.0\nprice_output_per_mtok = 15.0\n",
+    )
+    .unwrap();
+    expanse(ws)
+        .args(["run", "plans/p.md", "--headless", "--json"])
+        .args(extra)
+        .env("OPENAI_BASE_URL", base)
+        .env("OPENAI_MODEL", "test-model")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
+fn requests(seen: &Arc<Mutex<Vec<(String, usize)>>>) -> BTreeMap<(String, usize), usize> {
+    let mut out = BTreeMap::new();
+    for k in seen.lock().unwrap().iter() {
+        *out.entry(k.clone()).or_default() += 1;
+    }
+    out
+}
+
+#[test]
+fn one_request_per_section_and_exact_usage_and_cost() {
+    let script = Script {
+        usage: Some((1_000, 100)),
+        ..Script::default()
+    };
+    let seen = script.seen.clone();
+    let base = serve(script);
+    let ws = workspace(&plan(2, 3));
+    let out = run_with(ws.path(), &base, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = requests(&seen);
+    assert_eq!(reqs.len(), 6, "two PARTs × three sections: {reqs:?}");
+    assert!(reqs.values().all(|&n| n == 1), "one request each: {reqs:?}");
+    let parts = status(ws.path());
+    for p in &parts {
+        assert_eq!(p["state"], "review");
+        assert_eq!(p["usage"]["prompt_tokens"], 3_000);
+        assert_eq!(p["usage"]["completion_tokens"], 300);
+        assert_eq!(p["usage"]["estimated"], false);
+        // 3,000 × $3/M + 300 × $15/M = $0.009 + $0.0045, to the cent.
+        assert_eq!(p["usage"]["cost_usd"], 0.01);
+    }
+    let all = expanse(ws.path())
+        .args(["status", "plans/p.md", "--json"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(all["usage"]["prompt_tokens"], 6_000);
+    assert_eq!(all["usage"]["completion_tokens"], 600);
+    assert_eq!(all["usage"]["cost_usd"], 0.03);
+    // Each section of the file came from its own request, under its planned heading.
+    let draft: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(journal_dir(ws.path()).join("drafts/part-1.json")).unwrap(),
+    )
+    .unwrap();
+    let text = draft["text"].as_str().unwrap();
+    for k in 1..=3 {
+        assert!(
+            text.contains(&format!(
+                "## Section {k}: ZeRO stage {k}\n\nSection {k} of t/01-zero.md says"
+            )),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_server_without_usage_gives_estimates_marked_as_such() {
+    let base = serve(Script::default());
+    let ws = workspace(&plan(1, 2));
+    let out = run_with(ws.path(), &base, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = &status(ws.path())[0];
+    assert_eq!(p["usage"]["estimated"], true, "{p}");
+    let completion = p["usage"]["completion_tokens"].as_u64().unwrap();
+    assert!((10..200).contains(&completion), "{p}");
+    let table = expanse(ws.path())
+        .args(["status", "plans/p.md"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("(estimated)") && table.contains('~'),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_budget_stops_new_requests_and_a_higher_one_resumes_without_repeats() {
+    let script = Script {
+        usage: Some((100, 10)),
+        ..Script::default()
+    };
+    let seen = script.seen.clone();
+    let base = serve(script);
+    // Five one-section PARTs, one at a time: each request is 110 tokens.
+    let ws = workspace(&plan(5, 1));
+    let out = run_with(ws.path(), &base, &["--jobs", "1", "--budget-tokens", "250"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        out.status.success(),
+        "a budget pause is not a failure: {stderr}"
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        3,
+        "110, 220, then 330 ≥ 250: no more"
+    );
+    let parts = status(ws.path());
+    let paused: Vec<&serde_json::Value> = parts.iter().filter(|p| p["state"] == "paused").collect();
+    let review = parts.iter().filter(|p| p["state"] == "review").count();
+    assert_eq!((review, paused.len()), (3, 2), "{parts:?}");
+    for p in paused {
+        assert!(
+            p["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("budget reached (used 330 of 250 tokens"),
+            "{p}"
+        );
+    }
+    assert!(
+        stderr
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .contains("budget: 330 of 250 tokens used"),
+        "the budget line comes last: {stderr}"
+    );
+    // More budget: only the two paused PARTs ask the model.
+    let out = run_with(
+        ws.path(),
+        &base,
+        &["--jobs", "1", "--budget-tokens", "10000"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = requests(&seen);
+    assert_eq!(reqs.len(), 5, "{reqs:?}");
+    assert!(
+        reqs.values().all(|&n| n == 1),
+        "nothing asked twice: {reqs:?}"
+    );
+    assert!(status(ws.path()).iter().all(|p| p["state"] == "review"));
+}
+
+#[test]
+fn a_kill_after_three_sections_of_five_resumes_with_two_requests() {
+    let hanging = Script {
+        usage: Some((10, 10)),
+        hang: vec![4, 5],
+        ..Script::default()
+    };
+    let base = serve(hanging);
+    let ws = workspace(&plan(1, 5));
+    std::fs::write(
+        ws.path().join("expanse.toml"),
+        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("expanse"))
+        .arg("--root")
+        .arg(ws.path())
+        .args(["run", "plans/p.md", "--headless"])
+        .env("OPENAI_BASE_URL", &base)
+        .env("OPENAI_MODEL", "test-model")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until three sections are journalled, then kill -9.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let journal = std::fs::read_to_string(ws.path().join(".expanse"))
+            .ok()
+            .or_else(|| {
+                common::files(&ws.path().join(".expanse/plans"))
+                    .into_iter()
+                    .find(|p| p.ends_with("journal.jsonl"))
+                    .and_then(|p| std::fs::read_to_string(p).ok())
+            })
+            .unwrap_or_default();
+        if journal.matches("\"type\":\"section\"").count() >= 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "three sections never came"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let script = Script {
+        usage: Some((10, 10)),
+        ..Script::default()
+    };
+    let seen = script.seen.clone();
+    let base = serve(script);
+    let out = run_with(ws.path(), &base, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let asked: Vec<usize> = seen.lock().unwrap().iter().map(|(_, s)| *s).collect();
+    let mut asked = asked;
+    asked.sort();
+    assert_eq!(
+        asked,
+        [4, 5],
+        "only the unfinished sections are asked again"
+    );
+    let p = &status(ws.path())[0];
+    assert_eq!(p["state"], "review");
+}
