@@ -341,3 +341,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_readme_key_table_is_the_keymaps_own_descriptions() {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("<!-- keys: generated")
+        .expect("the README has the key table");
+    let end = readme.find("<!-- /keys -->").unwrap();
+    let block = &readme[start..end];
+    let table = expanse::tui::keymap::Keymap::default().markdown();
+    assert!(
+        block.contains(table.trim()),
+        "README's key table differs from `expanse help keys`; paste its output between the markers"
+    );
+}

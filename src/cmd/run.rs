@@ -26,7 +26,7 @@ pub struct Args {
     /// With --headless, print events as JSON lines.
     #[arg(long, requires = "headless")]
     pub(crate) json: bool,
-    /// How many runners work at once (default: every selected PART).
+    /// How many runners work at once (default: every selected PART, at most 64).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) jobs: Option<u32>,
     /// Run only these PARTs, e.g. 1,3-5.

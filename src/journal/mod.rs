@@ -7,7 +7,7 @@ pub use crate::state::PartStatus;
 pub use cache::Cache;
 pub use record::{
     ApprovalPlan, ApprovalStep, FinishedSection, Record, UndoStep, finished_sections,
-    last_approval, replay,
+    finished_sections_all, last_approval, replay,
 };
 
 use std::fs::{File, OpenOptions};

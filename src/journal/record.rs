@@ -388,11 +388,23 @@ pub fn finished_sections(
     records: &[Record],
     part: u32,
 ) -> std::collections::BTreeMap<usize, FinishedSection> {
-    let mut out = std::collections::BTreeMap::new();
-    for r in records.iter().filter(|r| r.part() == part) {
+    finished_sections_all(records.iter().filter(|r| r.part() == part))
+        .remove(&part)
+        .unwrap_or_default()
+}
+
+/// [`finished_sections`] of every PART in one pass over the records (a run of thousands of
+/// PARTs reads its journal once, not once per PART).
+pub fn finished_sections_all<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+) -> BTreeMap<u32, std::collections::BTreeMap<usize, FinishedSection>> {
+    let mut all: BTreeMap<u32, std::collections::BTreeMap<usize, FinishedSection>> =
+        BTreeMap::new();
+    for r in records {
+        let part = r.part();
         match r {
             Record::Drafted { .. } | Record::Rejected { .. } | Record::Regenerate { .. } => {
-                out.clear()
+                all.remove(&part);
             }
             Record::Section {
                 ts,
@@ -402,7 +414,7 @@ pub fn finished_sections(
                 writer,
                 ..
             } => {
-                out.insert(
+                all.entry(part).or_default().insert(
                     *index,
                     FinishedSection {
                         text: text.clone(),
@@ -415,5 +427,5 @@ pub fn finished_sections(
             _ => {}
         }
     }
-    out
+    all
 }

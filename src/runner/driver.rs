@@ -16,7 +16,7 @@ use super::budget::Budget;
 use super::event::{Event, Level};
 use super::machine::{self, Action, Progress};
 use crate::draft::{self, Draft, DraftSection, SourceRef};
-use crate::journal::{Cache, FinishedSection, Journal, Record, finished_sections};
+use crate::journal::{Cache, FinishedSection, Journal, Record};
 use crate::plan::{Part, Section};
 use crate::research::sections::{self, Assigned, SectionQuery, SourcePassage};
 use crate::research::{Hit, Providers, ResearchError, SectionRequest, Source, Written};
@@ -54,6 +54,8 @@ pub struct RunnerCtx {
     pub permits: Arc<Semaphore>,
     /// The plan's model budget.
     pub budget: Arc<Budget>,
+    /// Sections an earlier run finished and journalled (kept, never asked again).
+    pub resume: BTreeMap<usize, FinishedSection>,
 }
 
 /// How a runner ended.
@@ -426,8 +428,8 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
     let mut part = ctx.part.clone();
     part.sections = m.planned.clone();
     let previous = ctx.journal.load_draft(n).ok().flatten();
-    let records = ctx.journal.records().unwrap_or_default();
-    let mut finished: BTreeMap<usize, FinishedSection> = finished_sections(&records, n);
+    // Sections finished before this run, and by this runner before a pause.
+    let mut finished: BTreeMap<usize, FinishedSection> = ctx.resume.clone();
     let wanted: Vec<usize> = match ctx.only_section {
         Some(k) if k < m.planned.len() && previous.is_some() => vec![k],
         _ => (0..m.planned.len()).collect(),
@@ -616,15 +618,14 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
         }
         event.step = Some([total - pending.len() - in_flight.len(), total]);
         ctx.emit(event).await;
-        finished.insert(
-            k,
-            FinishedSection {
-                text: body,
-                sources: used,
-                writer: writer_name.clone(),
-                ts: now(),
-            },
-        );
+        let section = FinishedSection {
+            text: body,
+            sources: used,
+            writer: writer_name.clone(),
+            ts: now(),
+        };
+        ctx.resume.insert(k, section.clone());
+        finished.insert(k, section);
     }
     if !pending.is_empty() {
         // Stopped by the budget with requests in flight: they finished, the rest waits.

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::budget::{Budget, Limits, Prices};
 use super::driver::{Outcome, RunnerCtx, run_part};
 use super::event::{Command, Event, EventKind, Level, Refusal, Target};
-use crate::journal::{Cache, Journal, Record, replay};
+use crate::journal::{Cache, Journal, Record, finished_sections, finished_sections_all, replay};
 use crate::plan::{Part, Plan};
 use crate::research::Providers;
 use crate::review::{AutoApproval, Review, ReviewError, Seen};
@@ -23,10 +23,15 @@ use crate::state::RunnerState;
 use crate::state::{after_plan_edit, initial_state};
 use crate::workspace::Workspace;
 
+/// Runners at once when `--jobs` is not given: every PART of a plan of usual size, while a plan
+/// of thousands of PARTs keeps its memory bounded (a waiting runner costs little, a working one
+/// holds its pages and passages).
+pub const DEFAULT_MAX_JOBS: usize = 64;
+
 /// How a run is shaped.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Runners at once (None: every PART at once).
+    /// Runners at once (None: every PART at once, at most [`DEFAULT_MAX_JOBS`]).
     pub jobs: Option<usize>,
     /// Only these PARTs (None: all).
     pub only: Option<BTreeSet<u32>>,
@@ -146,9 +151,24 @@ struct Supervisor {
     out: mpsc::Sender<Event>,
     internal: mpsc::Sender<Event>,
     permits: Arc<Semaphore>,
+    /// Runners working at once.
+    jobs: usize,
     budget: Arc<Budget>,
     slots: BTreeMap<u32, Slot>,
     tasks: JoinSet<(u32, Outcome)>,
+    /// Runners waiting for a task: a queued PART costs a few bytes, not a task's whole state,
+    /// so a plan of 50,000 PARTs stays small.
+    waiting: std::collections::VecDeque<Waiting>,
+    /// PARTs whose runner task is alive.
+    running: BTreeSet<u32>,
+}
+
+/// A runner to start once a task is free.
+struct Waiting {
+    n: u32,
+    feedback: Option<String>,
+    only_section: Option<usize>,
+    resume: BTreeMap<usize, crate::journal::FinishedSection>,
 }
 
 async fn supervise(
@@ -165,12 +185,15 @@ async fn supervise(
         .filter(|p| options.only.as_ref().is_none_or(|o| o.contains(&p.number)))
         .cloned()
         .collect();
-    let jobs = options.jobs.unwrap_or(selected.len()).max(1);
-    let statuses = ctx
-        .journal
-        .records()
-        .map(|r| replay(&r))
-        .unwrap_or_default();
+    let jobs = options
+        .jobs
+        .unwrap_or(selected.len().min(DEFAULT_MAX_JOBS))
+        .max(1);
+    // The journal is read once here: thousands of runners never each read it again.
+    let (statuses, mut resume) = {
+        let records = ctx.journal.records().unwrap_or_default();
+        (replay(&records), finished_sections_all(&records))
+    };
     let budget = Arc::new(Budget::new(options.budget, options.prices, &statuses));
     let mut sup = Supervisor {
         plan: ctx.plan.clone(),
@@ -179,9 +202,12 @@ async fn supervise(
         out,
         internal,
         permits: Arc::new(Semaphore::new(jobs)),
+        jobs,
         budget,
         slots: BTreeMap::new(),
         tasks: JoinSet::new(),
+        waiting: std::collections::VecDeque::new(),
+        running: BTreeSet::new(),
     };
 
     for part in &selected {
@@ -223,7 +249,8 @@ async fn supervise(
                     None,
                 ),
             };
-            sup.start(part.number, feedback, only_section);
+            let earlier = resume.remove(&part.number).unwrap_or_default();
+            sup.start_with(part.number, feedback, only_section, earlier);
         }
     }
 
@@ -235,6 +262,7 @@ async fn supervise(
     );
     let mut commands_open = true;
     loop {
+        sup.spawn_waiting();
         if sup.options.exit_when_settled
             && sup.tasks.is_empty()
             && sup.slots.values().all(Slot::settled)
@@ -312,7 +340,67 @@ impl Supervisor {
         let _ = self.out.send(event).await;
     }
 
+    /// Start PART `n`'s runner again (a retry, a requeue, a regeneration): what it finished so
+    /// far is read back from the journal.
     fn start(&mut self, n: u32, feedback: Option<String>, only_section: Option<usize>) {
+        let records = self.ctx.journal.records().unwrap_or_default();
+        let earlier = finished_sections(&records, n);
+        self.start_with(n, feedback, only_section, earlier);
+    }
+
+    fn start_with(
+        &mut self,
+        n: u32,
+        feedback: Option<String>,
+        only_section: Option<usize>,
+        resume: BTreeMap<usize, crate::journal::FinishedSection>,
+    ) {
+        if let Some(slot) = self.slots.get_mut(&n) {
+            slot.last_progress = Instant::now();
+            slot.before_stall = None;
+            slot.budget_paused = None;
+        }
+        self.waiting.push_back(Waiting {
+            n,
+            feedback,
+            only_section,
+            resume,
+        });
+        self.spawn_waiting();
+    }
+
+    /// Start waiting runners while fewer than `jobs` work (paused ones do not count).
+    fn spawn_waiting(&mut self) {
+        while !self.waiting.is_empty() {
+            if self.running.len() >= self.jobs {
+                // Paused runners hold no slot: count them only when it matters.
+                let paused = self
+                    .running
+                    .iter()
+                    .filter_map(|n| self.slots.get(n))
+                    .filter(|s| s.pause.as_ref().is_some_and(|p| *p.borrow()))
+                    .count();
+                if self.running.len() - paused >= self.jobs {
+                    return;
+                }
+            }
+            // A PART paused before it got a task waits for its resume.
+            let Some(i) = self.waiting.iter().position(|w| {
+                self.slots
+                    .get(&w.n)
+                    .is_none_or(|s| s.state != RunnerState::Paused)
+            }) else {
+                return;
+            };
+            let Some(w) = self.waiting.remove(i) else {
+                return;
+            };
+            self.spawn(w);
+        }
+    }
+
+    fn spawn(&mut self, w: Waiting) {
+        let n = w.n;
         let Some(part) = self.plan.part(n).cloned() else {
             return;
         };
@@ -322,10 +410,9 @@ impl Supervisor {
             slot.pause = Some(pause_tx);
             slot.cancel = Some(cancel.clone());
             slot.last_progress = Instant::now();
-            slot.before_stall = None;
             slot.before_pause = None;
-            slot.budget_paused = None;
         }
+        self.running.insert(n);
         let runner = RunnerCtx {
             part,
             plan_title: self.plan.title.clone(),
@@ -336,10 +423,11 @@ impl Supervisor {
             events: self.internal.clone(),
             pause: pause_rx,
             cancel,
-            feedback,
-            only_section,
+            feedback: w.feedback,
+            only_section: w.only_section,
             permits: self.permits.clone(),
             budget: self.budget.clone(),
+            resume: w.resume,
         };
         self.tasks.spawn(async move {
             // A panic in a runner (a parser, a provider) fails its PART, not the run.
@@ -536,6 +624,7 @@ impl Supervisor {
     }
 
     async fn on_outcome(&mut self, n: u32, outcome: Outcome) {
+        self.running.remove(&n);
         if let Some(slot) = self.slots.get_mut(&n) {
             slot.pause = None;
             slot.cancel = None;
@@ -583,7 +672,17 @@ impl Supervisor {
                 reason,
             } => self.regenerate(part, section, reason).await,
             Command::Undo(part) => self.undo(part).await,
-            Command::Cancel(t) => self.cancel(t),
+            Command::Cancel(t) => {
+                self.cancel(t);
+                // Runners that never started end here.
+                let (gone, kept): (Vec<Waiting>, Vec<Waiting>) =
+                    self.waiting.drain(..).partition(|w| t.includes(w.n));
+                self.waiting = kept.into();
+                for w in gone {
+                    self.forward(Event::state(w.n, RunnerState::Skipped, "cancelled"))
+                        .await;
+                }
+            }
             Command::Retry(n) => self.restart(n, None, None, "retry").await,
 
             Command::UpdatePlan(plan) => self.update_plan(*plan).await,
@@ -659,12 +758,17 @@ impl Supervisor {
             if !target.includes(*n) || slot.state == RunnerState::Paused || !running {
                 continue;
             }
+            let waiting = self.waiting.iter().any(|w| w.n == *n);
             if let Some(p) = &slot.pause {
                 let _ = p.send(true);
                 slot.before_pause = Some(match slot.state {
                     RunnerState::Stalled => slot.before_stall.unwrap_or(RunnerState::Queued),
                     s => s,
                 });
+                paused.push(*n);
+            } else if waiting {
+                // Not started yet: it simply is not started until resumed.
+                slot.before_pause = Some(RunnerState::Queued);
                 paused.push(*n);
             }
         }
@@ -685,6 +789,8 @@ impl Supervisor {
             }
             if slot.budget_paused.is_some() && slot.cancel.is_none() {
                 restart.push(*n);
+            } else if slot.pause.is_none() && self.waiting.iter().any(|w| w.n == *n) {
+                resumed.push((*n, slot.before_pause.take().unwrap_or(RunnerState::Queued)));
             } else if let Some(p) = &slot.pause {
                 let _ = p.send(false);
                 slot.last_progress = Instant::now();
