@@ -246,29 +246,80 @@ fn a_tiny_terminal_shows_a_note_and_quits_cleanly() {
     t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
 }
 
-#[test]
-fn sigterm_restores_the_terminal_and_keeps_drafts() {
-    let ws = workspace(RUNNABLE);
-    let t = Tmux::start(&command(ws.path(), "--only 1-2"), (120, 40));
-    t.wait("drafts", |s| s.contains("◆ 2 review"));
+/// The pid of the expanse process running in the session's pane.
+fn expanse_pid(t: &Tmux) -> String {
     let out = Command::new("tmux")
         .args(["display", "-p", "-t", &t.session, "#{pane_pid}"])
         .output()
         .unwrap();
     let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let children = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
-    let pid = String::from_utf8_lossy(&children.stdout)
+    String::from_utf8_lossy(&children.stdout)
         .lines()
         .next()
         .expect("expanse runs under the pane's shell")
-        .to_string();
+        .to_string()
+}
+
+fn signal(pid: &str, name: &str) {
     assert!(
         Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([&format!("-{name}"), pid])
             .status()
             .unwrap()
             .success()
     );
+}
+
+#[test]
+fn hangup_interrupt_and_quit_signals_restore_the_terminal_and_keep_drafts() {
+    for sig in ["HUP", "INT", "QUIT"] {
+        let ws = workspace(RUNNABLE);
+        let t = Tmux::start(&command(ws.path(), "--only 1"), (100, 30));
+        t.wait("a draft", |s| s.contains("◆ 1 review"));
+        signal(&expanse_pid(&t), sig);
+        let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
+        assert!(
+            after.contains("1 draft awaiting review"),
+            "SIG{sig}: {after}"
+        );
+        assert!(
+            !after.contains("PART 1 ·"),
+            "SIG{sig}: the alternate screen is gone: {after}"
+        );
+    }
+}
+
+#[test]
+fn stop_and_continue_leave_the_terminal_usable_and_redraw() {
+    let ws = workspace(RUNNABLE);
+    let t = Tmux::start(&command(ws.path(), "--only 1"), (100, 30));
+    t.wait("a draft", |s| s.contains("◆ 1 review"));
+    let pid = expanse_pid(&t);
+    signal(&pid, "TSTP");
+    t.wait("the TUI gone while stopped", |s| !s.contains("PART 1 ·"));
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(state.contains(") T "), "the process is stopped: {state}");
+    signal(&pid, "CONT");
+    t.wait("the TUI back", |s| {
+        s.contains("PART 1 ·") && s.contains("? help")
+    });
+    // Ctrl-Z in the TUI does the same.
+    t.keys(&["C-z"]);
+    t.wait("stopped by Ctrl-Z", |s| !s.contains("PART 1 ·"));
+    signal(&pid, "CONT");
+    t.wait("back again", |s| s.contains("PART 1 ·"));
+    t.keys(&["q", "y"]);
+    t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_keeps_drafts() {
+    let ws = workspace(RUNNABLE);
+    let t = Tmux::start(&command(ws.path(), "--only 1-2"), (120, 40));
+    t.wait("drafts", |s| s.contains("◆ 2 review"));
+    let pid = expanse_pid(&t);
+    signal(&pid, "TERM");
     let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
     assert!(after.contains("2 drafts awaiting review"), "{after}");
     assert!(

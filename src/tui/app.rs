@@ -334,6 +334,12 @@ impl App {
         {
             self.written.push(p.clone());
         }
+        // An undo (or any decision made away from the review screen) says how it ended.
+        if e.state == Some(RunnerState::Review) && e.message == "approval undone" {
+            steps.push(Step::Notice(format!(
+                "PART {n}: approval undone; the draft awaits review again"
+            )));
+        }
         let Front::Review(r) = &mut self.front else {
             return steps;
         };

@@ -145,7 +145,12 @@ impl LocalSearch {
             Index::open_in_dir(&dir).map_err(tantivy_err)?
         };
         index.tokenizers().register("en_stem", en_stem());
-        let reader = index.reader().map_err(tantivy_err)?;
+        // The index does not change during a run: no reload watcher (it polls twice a second).
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_err)?;
         if !info.built {
             let searcher = reader.searcher();
             info.passages = searcher.num_docs() as usize;

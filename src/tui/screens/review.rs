@@ -487,6 +487,19 @@ impl ReviewScreen {
             c.summary(),
             if c.is_clean() { theme.good } else { theme.warn },
         )));
+        // Why it is not clean comes first: on a short terminal it is what must stay in view.
+        let reasons = c.reasons();
+        if reasons.is_empty() {
+            side.push(Line::from(Span::styled(
+                "clean: it may be approved unattended",
+                theme.good,
+            )));
+        } else {
+            side.push(Line::from(Span::styled("not clean:", theme.warn)));
+            for r in reasons {
+                side.push(Line::from(Span::styled(format!("- {r}"), theme.warn)));
+            }
+        }
         side.push(Line::from(""));
         for s in &c.sections {
             let mark = match s.mark {
@@ -514,14 +527,6 @@ impl ReviewScreen {
                 format!("? \"{u}\" is not a planned section"),
                 theme.warn,
             )));
-        }
-        let reasons = c.reasons();
-        if !reasons.is_empty() {
-            side.push(Line::from(""));
-            side.push(Line::from(Span::styled("not clean:", theme.warn)));
-            for r in reasons {
-                side.push(Line::from(Span::styled(format!("- {r}"), theme.warn)));
-            }
         }
         side.push(Line::from(""));
         side.push(Line::from(format!(
