@@ -9,6 +9,10 @@
 //! would be); each PART's pages come from a site of their own, as search results for different
 //! topics do. Settings are expanse's defaults, except that pages on 127.0.0.1 are allowed.
 //!
+//! Every PART has 5 planned sections, so the writer makes one streamed request per section.
+//! Then the pause: a PART whose section streams never end is paused, and the time from the
+//! command to the server seeing every stream closed is measured.
+//!
 //! Run: `cargo bench --bench latency` (plain main, no criterion: one run is the figure).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +34,7 @@ use expanse::runner::{self, EventKind, RunContext, RunOptions, RunnerState};
 
 const PARTS: u32 = 16;
 const SEARCHES: u32 = 3;
+const SECTIONS: u32 = 5;
 
 /// Requests served and the latency added to them, in milliseconds.
 #[derive(Clone, Default)]
@@ -54,6 +59,24 @@ async fn delay(stats: &Stats, key: &str) {
 struct Api {
     stats: Stats,
     sites: Arc<Vec<String>>,
+    probe: Probe,
+}
+
+/// The pause probe's streams: how many are open, and when the last one closed.
+#[derive(Clone, Default)]
+struct Probe {
+    open: Arc<AtomicU64>,
+    closed_at: Arc<std::sync::Mutex<Option<Instant>>>,
+}
+
+/// Notes when a probe stream is dropped (the client closed it).
+struct Closing(Probe);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        *self.0.closed_at.lock().unwrap() = Some(Instant::now());
+    }
 }
 
 async fn search(State(api): State<Api>, uri: Uri) -> Response {
@@ -107,12 +130,34 @@ async fn page(State(stats): State<Stats>, Path(name): Path<String>) -> Response 
 
 async fn chat(State(api): State<Api>, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body).to_string();
-    // The PART's own file name keys the delay, so a PART waits as long alone as in the fan-out.
-    let key = text
+    // The PART's file and the section key the delay, so a section waits as long alone as in
+    // the fan-out.
+    let file = text
         .find("t/")
         .map(|i| text[i..].chars().take(12).collect::<String>())
         .unwrap_or_default();
-    delay(&api.stats, &format!("chat {key}")).await;
+    let section = text
+        .find("The section to write: ")
+        .map(|i| text[i + 22..].chars().take(2).collect::<String>())
+        .unwrap_or_default();
+    if file.starts_with("t/probe") {
+        // A stream that never ends, until the client closes it.
+        api.probe.open.fetch_add(1, Ordering::SeqCst);
+        let guard = Closing(api.probe.clone());
+        let stream = futures_util::stream::unfold(guard, |g| async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let data = serde_json::json!({"choices": [{"index": 0, "delta": {"content": "more "}, "finish_reason": null}]});
+            Some((
+                Ok::<_, std::convert::Infallible>(Bytes::from(format!("data: {data}\n\n"))),
+                g,
+            ))
+        });
+        return Response::builder()
+            .header(header::CONTENT_TYPE, "text/event-stream")
+            .body(Body::from_stream(stream))
+            .unwrap();
+    }
+    delay(&api.stats, &format!("chat {file} {section}")).await;
     let chunk = |c: &str| {
         format!(
             "data: {}\n\n",
@@ -121,7 +166,6 @@ async fn chat(State(api): State<Api>, body: Bytes) -> Response {
     };
     let mut out = String::new();
     for piece in [
-        "## Overview\n\n",
         "The fundamentals are explained ",
         "in the sources [1][2].\n",
     ] {
@@ -144,9 +188,13 @@ fn plan() -> Plan {
         for k in 1..=SEARCHES {
             s.push_str(&format!("- [ ] Search: \"topic {n} aspect {k}\"\n"));
         }
-        s.push_str(
-            "- [ ] Scrape top 2 results\n- [ ] Section 1: Overview - fundamentals (~10 lines)\n\n",
-        );
+        s.push_str("- [ ] Scrape top 2 results\n");
+        for k in 1..=SECTIONS {
+            s.push_str(&format!(
+                "- [ ] Section {k}: Aspect {k} - fundamentals (~10 lines)\n"
+            ));
+        }
+        s.push('\n');
     }
     Plan::parse(&s)
 }
@@ -247,9 +295,11 @@ async fn run() {
             .with_state(stats.clone());
         sites.push(listen(app).await);
     }
+    let probe = Probe::default();
     let api = Api {
         stats: stats.clone(),
         sites: Arc::new(sites),
+        probe: probe.clone(),
     };
     let base = listen(
         Router::new()
@@ -306,4 +356,77 @@ async fn run() {
     for w in all.waits.iter().take(5) {
         println!("  {w}");
     }
+
+    let mut times: Vec<Duration> = Vec::new();
+    for _ in 0..5 {
+        times.push(pause_probe(&base, &probe).await);
+    }
+    times.sort();
+    println!(
+        "pause → every section stream of the PART closed at the server: median {:.1} ms, max {:.1} ms (5 runs, 4 streams each)",
+        times[2].as_secs_f64() * 1000.0,
+        times[4].as_secs_f64() * 1000.0
+    );
+}
+
+/// One PART whose section streams never end: the time from `Pause` to the server seeing all of
+/// them closed.
+async fn pause_probe(api: &str, probe: &Probe) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let base = api.to_string();
+    let env = move |name: &str| match name {
+        "SEARXNG_URL" => Some(base.clone()),
+        "OPENAI_BASE_URL" => Some(format!("{base}/v1")),
+        "OPENAI_MODEL" => Some("bench-model".into()),
+        "EXPANSE_ALLOW_PRIVATE_URLS" => Some("1".into()),
+        _ => None,
+    };
+    let selection = select(
+        &Config::default(),
+        &env,
+        false,
+        &corpus,
+        &dir.path().join("index"),
+    )
+    .unwrap();
+    let mut text = String::from(
+        "# Probe\n\n### PART 1: Create t/probe.md (~50 lines)\n\n- [ ] PART 1: Create t/probe.md\n- [ ] Search: \"topic 1 aspect 1\"\n- [ ] Scrape top 1 results\n",
+    );
+    for k in 1..=SECTIONS {
+        text.push_str(&format!("- [ ] Section {k}: Aspect {k} (~10 lines)\n"));
+    }
+    let ctx = RunContext {
+        plan: Plan::parse(&text),
+        plan_path: dir.path().join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir.path()),
+        providers: selection.providers,
+        journal: Arc::new(Journal::open(&dir.path().join("journal")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
+    };
+    let (tx, mut events) = tokio::sync::mpsc::channel(1024);
+    let options = RunOptions {
+        exit_when_settled: false,
+        ..RunOptions::default()
+    };
+    let (commands, handle) = runner::spawn(ctx, options, tx);
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+    while probe.open.load(Ordering::SeqCst) < 4 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    *probe.closed_at.lock().unwrap() = None;
+    let asked = Instant::now();
+    commands
+        .send(runner::Command::Pause(runner::Target::Part(1)))
+        .await
+        .unwrap();
+    while probe.open.load(Ordering::SeqCst) > 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let closed = probe.closed_at.lock().unwrap().unwrap_or_else(Instant::now);
+    let _ = commands.send(runner::Command::Shutdown).await;
+    let _ = handle.await;
+    drain.abort();
+    closed.duration_since(asked)
 }

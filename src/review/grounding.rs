@@ -465,9 +465,16 @@ pub fn required_terms(text: &str) -> Vec<String> {
     out
 }
 
+/// One window of a source: its text, lowercased, and its content words.
+struct Window {
+    text: String,
+    lower: String,
+    words: HashSet<String>,
+}
+
 /// A source's text cut into sentence windows (a sentence with its neighbour), prepared once.
 struct Prepared {
-    windows: Vec<(String, HashSet<String>)>,
+    windows: Vec<Window>,
     all: HashSet<String>,
 }
 
@@ -503,15 +510,21 @@ fn prepare(text: &str) -> Prepared {
     }
     let mut windows = Vec::new();
     let mut all = HashSet::new();
+    let window = |text: String| {
+        let words: HashSet<String> = content_words(&text).into_iter().collect();
+        Window {
+            lower: text.to_lowercase(),
+            text,
+            words,
+        }
+    };
     for i in 0..sents.len() {
         let one = plain(&sents[i]);
-        let words: HashSet<String> = content_words(&one).into_iter().collect();
-        all.extend(words.iter().cloned());
-        windows.push((one.clone(), words.clone()));
+        let w = window(one.clone());
+        all.extend(w.words.iter().cloned());
+        windows.push(w);
         if i + 1 < sents.len() {
-            let two = format!("{one} {}", plain(&sents[i + 1]));
-            let w2: HashSet<String> = content_words(&two).into_iter().collect();
-            windows.push((two, w2));
+            windows.push(window(format!("{one} {}", plain(&sents[i + 1]))));
         }
     }
     Prepared { windows, all }
@@ -543,8 +556,8 @@ fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
     let required = required_terms(claim);
     // The best window holds most of the claim's words and its numbers and names.
     let mut best: Option<(f64, f64, usize)> = None;
-    for (i, (text, w)) in source.windows.iter().enumerate() {
-        let hit = set.iter().filter(|x| w.contains(**x)).count() as f64 / set.len() as f64;
+    for (i, w) in source.windows.iter().enumerate() {
+        let hit = set.iter().filter(|x| w.words.contains(**x)).count() as f64 / set.len() as f64;
         if hit == 0.0 {
             continue;
         }
@@ -553,7 +566,7 @@ fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
         } else {
             required
                 .iter()
-                .filter(|t| w.contains(*t) || contains_term(text, t))
+                .filter(|t| w.words.contains(*t) || w.lower.contains(t.as_str()))
                 .count() as f64
                 / required.len() as f64
         };
@@ -570,10 +583,10 @@ fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
             missing: required,
         };
     };
-    let (text, window) = &source.windows[i];
+    let w = &source.windows[i];
     let missing: Vec<String> = required
         .iter()
-        .filter(|t| !window.contains(*t) && !contains_term(text, t))
+        .filter(|t| !w.words.contains(*t) && !w.lower.contains(t.as_str()))
         .cloned()
         .collect();
     let verdict = if coverage >= SUPPORTED && missing.is_empty() {
@@ -587,16 +600,10 @@ fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
         verdict,
         evidence: (coverage > 0.0).then(|| Evidence {
             source: n,
-            text: text.clone(),
+            text: w.text.clone(),
         }),
         missing,
     }
-}
-
-/// Whether `term` (lowercased) is in `text` as written, for terms the word split changes
-/// (`ZeRO-3`, `1.11`).
-fn contains_term(text: &str, term: &str) -> bool {
-    text.to_lowercase().contains(term)
 }
 
 /// Judge every claim against the texts of the sources (number -> text as fetched). A citation

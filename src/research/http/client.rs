@@ -1068,16 +1068,7 @@ fn redirected(
     Ok((next, dropped))
 }
 
-/// `12.3 KB`, `512 B`, `1.4 MB`.
-pub fn human_bytes(n: usize) -> String {
-    if n < 1024 {
-        format!("{n} B")
-    } else if n < 1024 * 1024 {
-        format!("{:.1} KB", n as f64 / 1024.0)
-    } else {
-        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
-    }
-}
+pub use crate::words::human_bytes;
 
 fn retry_after(e: &HttpError) -> Option<Duration> {
     match e {
@@ -1187,13 +1178,13 @@ fn error_message(status: StatusCode, body: &[u8]) -> String {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
         && let Some(m) = json_error_message(&v)
     {
-        return shorten(&m, 300);
+        return crate::words::shorten(&m, 300);
     }
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.is_empty() || flat.starts_with('<') {
         status.canonical_reason().unwrap_or("").to_string()
     } else {
-        shorten(&flat, 300)
+        crate::words::shorten(&flat, 300)
     }
 }
 
@@ -1223,15 +1214,6 @@ pub fn json_error_message(v: &serde_json::Value) -> Option<String> {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(inner @ serde_json::Value::Object(_)) => pick(inner),
         _ => pick(v),
-    }
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 

@@ -154,17 +154,19 @@ pub fn parse_data(data: &str) -> Result<Vec<Piece>, StreamFailure> {
     if data == "[DONE]" {
         return Ok(vec![Piece::Done]);
     }
-    let value: serde_json::Value = serde_json::from_str(data)
-        .map_err(|e| StreamFailure::Invalid(format!("{e} in `{}`", shorten(data, 120))))?;
+    let value: serde_json::Value = serde_json::from_str(data).map_err(|e| {
+        StreamFailure::Invalid(format!("{e} in `{}`", crate::words::shorten(data, 120)))
+    })?;
     let is_error = value.get("error").is_some_and(|e| !e.is_null())
         || value.get("object").and_then(|o| o.as_str()) == Some("error");
     if is_error {
         return Err(StreamFailure::Server(
-            json_error_message(&value).unwrap_or_else(|| shorten(data, 300)),
+            json_error_message(&value).unwrap_or_else(|| crate::words::shorten(data, 300)),
         ));
     }
-    let chunk: Chunk = serde_json::from_value(value)
-        .map_err(|e| StreamFailure::Invalid(format!("{e} in `{}`", shorten(data, 120))))?;
+    let chunk: Chunk = serde_json::from_value(value).map_err(|e| {
+        StreamFailure::Invalid(format!("{e} in `{}`", crate::words::shorten(data, 120)))
+    })?;
     let mut out = Vec::new();
     for choice in chunk.choices.unwrap_or_default() {
         // expanse asks for one choice; a server that sends more is read for the first only.
@@ -321,7 +323,7 @@ where
         if event.event == "error" {
             let v: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
             return Err(StreamFailure::Server(
-                json_error_message(&v).unwrap_or_else(|| shorten(&event.data, 300)),
+                json_error_message(&v).unwrap_or_else(|| crate::words::shorten(&event.data, 300)),
             ));
         }
         let pieces = match parse_data(&event.data) {
@@ -395,14 +397,6 @@ fn absorb(
 fn looks_cut(data: &str) -> bool {
     let t = data.trim_end();
     t.starts_with('{') && !t.ends_with('}')
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        s.chars().take(max).collect::<String>() + "…"
-    }
 }
 
 const OPEN: &str = "<think>";
