@@ -342,6 +342,40 @@ fn overlays_at_three_sizes() {
         assert!(screen.contains("Esc: cancel"), "{screen}");
         snap("reject_prompt", size, &screen);
 
+        // Picking a section to write again, then its reason.
+        let mut app = reviewing(size);
+        keys(&mut app, &[Key::Char('s'), Key::Down]);
+        let screen = render(&app, size, true);
+        assert!(
+            screen.contains("Write which section of PART 1 again?"),
+            "{screen}"
+        );
+        snap("sections", size, &screen);
+        keys(&mut app, &[Key::Enter]);
+        typed(&mut app, "compare the stages' communication volume");
+        let screen = render(&app, size, true);
+        assert!(screen.contains("Enter: write it again"), "{screen}");
+        snap("regenerate_prompt", size, &screen);
+
+        // The log search being typed takes the key bar's place.
+        let mut app = scene(size);
+        keys(&mut app, &[Key::Char('/')]);
+        typed(&mut app, "fetch");
+        let screen = render(&app, size, true);
+        assert!(
+            screen.lines().last().unwrap().starts_with("/fetch"),
+            "{screen}"
+        );
+        snap("search_prompt", size, &screen);
+
+        // Undo of an approval asks first.
+        let mut app = scene(size);
+        app.selected = app.cards.index_of(7).unwrap();
+        keys(&mut app, &[Key::Char('u')]);
+        let screen = render(&app, size, true);
+        assert!(screen.contains("Undo it? y / n"), "{screen}");
+        snap("confirm_undo", size, &screen);
+
         // Redo of an approved PART asks first.
         let mut app = scene(size);
         let seven = app.cards.index_of(7).unwrap();
