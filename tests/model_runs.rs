@@ -27,6 +27,8 @@ struct Script {
     hang: Vec<usize>,
     /// Every request: (target, section number).
     seen: Arc<Mutex<Vec<(String, usize)>>>,
+    /// Every yes/no question asked about a claim.
+    questions: Arc<Mutex<Vec<String>>>,
 }
 
 fn chunk(content: &str) -> String {
@@ -56,6 +58,26 @@ fn what(body: &[u8]) -> (String, usize) {
 }
 
 async fn completions(State(s): State<Script>, body: Bytes) -> Response {
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    if v["messages"][0]["content"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("You check whether"))
+    {
+        // The grounding check's second opinion: yes for one kind of claim only.
+        let q = v["messages"][1]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let yes = q.contains("It cites the source");
+        s.questions.lock().unwrap().push(q);
+        let answer = format!(
+            "data: {}\n\ndata: {}\n\ndata: {}\n\ndata: [DONE]\n\n",
+            chunk(if yes { "yes" } else { "no" }),
+            serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+            serde_json::json!({"choices": [], "usage": {"prompt_tokens": 50, "completion_tokens": 1}})
+        );
+        return ([(header::CONTENT_TYPE, "text/event-stream")], answer).into_response();
+    }
     let (target, section) = what(&body);
     s.seen.lock().unwrap().push((target.clone(), section));
     let text = format!(
@@ -369,4 +391,85 @@ fn a_kill_after_three_sections_of_five_resumes_with_two_requests() {
     );
     let p = &status(ws.path())[0];
     assert_eq!(p["state"], "review");
+}
+
+#[test]
+fn verify_model_asks_about_doubtful_claims_once_and_counts_the_tokens() {
+    let script = Script {
+        usage: Some((10, 10)),
+        ..Script::default()
+    };
+    let questions = script.questions.clone();
+    let base = serve(script);
+    let ws = workspace(&plan(1, 2));
+    let out = run_with(ws.path(), &base, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = |ws: &std::path::Path| -> serde_json::Value {
+        let out = expanse(ws)
+            .args(["review", "plans/p.md", "--check", "1", "--json"])
+            .env("OPENAI_BASE_URL", &base)
+            .env("OPENAI_MODEL", "test-model")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // By their words alone, the model's sentences are not what the sources say.
+    let lexical = check(ws.path());
+    let doubtful = |v: &serde_json::Value| {
+        v["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["verdict"] != "supported")
+            .count()
+    };
+    let before = doubtful(&lexical);
+    assert!(before >= 2, "{lexical}");
+    assert!(
+        questions.lock().unwrap().is_empty(),
+        "nothing asked without verify = model"
+    );
+    let toml = std::fs::read_to_string(ws.path().join("expanse.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("expanse.toml"),
+        format!("{toml}[review]\nverify = \"model\"\n"),
+    )
+    .unwrap();
+    let tokens_before = status(ws.path())[0]["usage"]["prompt_tokens"]
+        .as_u64()
+        .unwrap();
+    let second = check(ws.path());
+    let asked = questions.lock().unwrap().len();
+    // One question per distinct doubtful claim with evidence to show (repeats are asked once).
+    assert!(asked >= 2 && asked <= before, "{asked} of {before}");
+    let confirmed: Vec<&serde_json::Value> = second["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["text"].as_str().unwrap().contains("It cites the source"))
+        .collect();
+    assert!(!confirmed.is_empty() && confirmed.iter().all(|c| c["verdict"] == "supported"));
+    assert!(
+        doubtful(&second) < before && doubtful(&second) > 0,
+        "the model said no to the rest"
+    );
+    assert_eq!(
+        status(ws.path())[0]["usage"]["prompt_tokens"]
+            .as_u64()
+            .unwrap(),
+        tokens_before + 50 * asked as u64,
+        "the questions' tokens count for the PART"
+    );
+    // Asked once: a second check uses the answers already given.
+    check(ws.path());
+    assert_eq!(questions.lock().unwrap().len(), asked);
 }

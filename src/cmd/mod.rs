@@ -130,3 +130,82 @@ pub fn report_resumed(
         }
     }
 }
+
+/// The model's yes/no as the grounding check's second opinion. Reviews run off the async
+/// threads, so this blocks: on the run's runtime when there is one, else on its own.
+pub struct ModelOpinion {
+    writer: std::sync::Arc<expanse::research::http::OpenAiWriter>,
+    /// A runtime of its own, made only when asked outside any (`review --check`).
+    own: std::sync::OnceLock<Option<tokio::runtime::Runtime>>,
+    name: String,
+}
+
+impl ModelOpinion {
+    /// An opinion from `writer`'s model.
+    pub fn new(writer: std::sync::Arc<expanse::research::http::OpenAiWriter>, model: &str) -> Self {
+        ModelOpinion {
+            writer,
+            own: std::sync::OnceLock::new(),
+            name: model.to_string(),
+        }
+    }
+}
+
+impl expanse::review::grounding::SecondOpinion for ModelOpinion {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn supports(
+        &self,
+        claim: &str,
+        evidence: &str,
+    ) -> Result<(bool, Option<expanse::state::Usage>), String> {
+        let question = format!(
+            "Source excerpt:\n{evidence}\n\nClaim:\n{claim}\n\nDoes the excerpt support the claim, numbers and names included? Answer yes or no."
+        );
+        let ask = self.writer.ask_yes_no(&question, &|_: &str| {});
+        // On the run's runtime when called from its blocking pool (its connections live there).
+        let result = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle.block_on(ask),
+            Err(_) => {
+                let rt = self.own.get_or_init(|| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()
+                });
+                match rt {
+                    Some(rt) => rt.block_on(ask),
+                    None => return Err("cannot start an async runtime".into()),
+                }
+            }
+        };
+        result.map_err(|e| e.to_string())
+    }
+}
+
+/// The second opinion `[review] verify = "model"` asks for, when a model is configured.
+pub fn second_opinion(
+    config: &expanse::config::Config,
+    model: Option<std::sync::Arc<expanse::research::http::OpenAiWriter>>,
+) -> Option<expanse::review::grounding::Opinion> {
+    if config.review.verify != Some(expanse::config::Verify::Model) {
+        return None;
+    }
+    let Some(writer) = model else {
+        note!(
+            "expanse: [review] verify = \"model\" needs a model (OPENAI_MODEL or [model] model); claims are checked by their words only"
+        );
+        return None;
+    };
+    let name = expanse::config::var(
+        &expanse::config::process_env,
+        expanse::config::env::OPENAI_MODEL,
+    )
+    .or_else(|| config.model.model.clone())
+    .unwrap_or_else(|| "model".into());
+    Some(expanse::review::grounding::Opinion(std::sync::Arc::new(
+        ModelOpinion::new(writer, &name),
+    )))
+}

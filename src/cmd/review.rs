@@ -61,7 +61,18 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
+    let config = expanse::config::Config::load(&ws.root)?;
+    // With `[review] verify = "model"`, doubtful claims are put to the configured model.
+    let opinion = if args.check.is_some() || args.approve.is_some() {
+        model_opinion(&ws, &config)
+    } else {
+        None
+    };
     let review = Review::new(ws, plan_path, journal);
+    let review = match opinion {
+        Some(o) => review.with_second_opinion(o.0),
+        None => review,
+    };
     super::report_resumed(&review.resume_approvals());
     let result = if let Some(n) = args.diff {
         review.diffs(n).map(|(file, drop)| {
@@ -185,6 +196,30 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
         expanse::words::plural(pending.len(), "draft")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The model's second opinion, when `[review] verify = "model"` and a model is configured.
+fn model_opinion(
+    ws: &Workspace,
+    config: &expanse::config::Config,
+) -> Option<expanse::review::grounding::Opinion> {
+    if config.review.verify != Some(expanse::config::Verify::Model) {
+        return None;
+    }
+    let corpus = config
+        .corpus
+        .clone()
+        .map(|c| ws.resolve(&c))
+        .unwrap_or_else(|| ws.default_corpus());
+    let selection = expanse::research::select(
+        config,
+        &expanse::config::process_env,
+        false,
+        &corpus,
+        &ws.state().join("index"),
+    )
+    .ok()?;
+    super::second_opinion(config, selection.model)
 }
 
 /// `review --check N`: the checklist and every claim's verdict, as text or JSON.

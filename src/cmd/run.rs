@@ -156,6 +156,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         eprintln!("expanse: {line}");
     }
     let providers = selection.providers;
+    let second_opinion = super::second_opinion(&config, selection.model);
 
     let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
     let review = Review::new(ws.clone(), plan_path.clone(), journal.clone());
@@ -191,6 +192,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             per_part_tokens: config.budget.per_part_tokens,
         },
         prices: prices(&config),
+        second_opinion,
     };
     if options.budget.usd.is_some() && options.prices.is_none() {
         eprintln!(

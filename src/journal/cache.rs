@@ -96,6 +96,26 @@ impl Cache {
     pub fn put_page(&self, provider: &str, page: &Page) -> std::io::Result<()> {
         self.put("pages", &format!("{provider}\u{0}{}", page.url), page)
     }
+
+    /// A model's earlier yes/no on whether `evidence` supports `claim`.
+    pub fn opinion(&self, model: &str, claim: &str, evidence: &str) -> Option<bool> {
+        self.get("opinions", &format!("{model}\u{0}{claim}\u{0}{evidence}"))
+    }
+
+    /// Remember a model's yes/no (asked once, however often the draft is reviewed).
+    pub fn put_opinion(
+        &self,
+        model: &str,
+        claim: &str,
+        evidence: &str,
+        yes: bool,
+    ) -> std::io::Result<()> {
+        self.put(
+            "opinions",
+            &format!("{model}\u{0}{claim}\u{0}{evidence}"),
+            &yes,
+        )
+    }
 }
 
 #[cfg(test)]

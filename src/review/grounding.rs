@@ -73,6 +73,29 @@ pub struct Claim {
     pub note: Option<String>,
 }
 
+/// A second opinion on claims the lexical check finds weak or unsupported (`[review] verify =
+/// "model"`): whether an evidence passage supports a claim, and what asking cost.
+pub trait SecondOpinion: Send + Sync {
+    /// A name for the cache (the model).
+    fn name(&self) -> &str;
+    /// Whether `evidence` supports `claim`.
+    fn supports(
+        &self,
+        claim: &str,
+        evidence: &str,
+    ) -> Result<(bool, Option<crate::state::Usage>), String>;
+}
+
+/// A shared second opinion, as run options carry it.
+#[derive(Clone)]
+pub struct Opinion(pub std::sync::Arc<dyn SecondOpinion>);
+
+impl std::fmt::Debug for Opinion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Opinion({})", self.0.name())
+    }
+}
+
 /// A claim before it is judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawClaim {

@@ -182,6 +182,7 @@ pub struct Review {
     ws: Workspace,
     plan_path: PathBuf,
     journal: Arc<Journal>,
+    second_opinion: Option<Arc<dyn grounding::SecondOpinion>>,
 }
 
 impl Review {
@@ -191,7 +192,14 @@ impl Review {
             ws,
             plan_path,
             journal,
+            second_opinion: None,
         }
+    }
+
+    /// Ask `opinion` about the claims the lexical check finds weak or unsupported.
+    pub fn with_second_opinion(mut self, opinion: Arc<dyn grounding::SecondOpinion>) -> Review {
+        self.second_opinion = Some(opinion);
+        self
     }
 
     fn statuses(&self) -> Result<std::collections::BTreeMap<u32, PartStatus>, ReviewError> {
@@ -267,16 +275,58 @@ impl Review {
             .collect()
     }
 
-    /// The claims of a draft with their verdicts, against the sources as fetched.
+    /// The claims of a draft with their verdicts, against the sources as fetched; with a
+    /// second opinion, the weak and unsupported ones are put to the model too (each question
+    /// once: the answers are cached, the tokens journalled for the PART).
     pub fn claims_for(&self, part: &plan::Part, draft: &Draft) -> Vec<Claim> {
         let must_cite = part
             .requirements
             .iter()
             .any(|r| r.to_lowercase().contains("cite"));
-        grounding::check(
+        let mut claims = grounding::check(
             grounding::claims(&draft.text, must_cite),
             &self.source_texts(draft),
-        )
+        );
+        let Some(opinion) = &self.second_opinion else {
+            return claims;
+        };
+        let cache = Cache::new(&self.ws.state().join("cache"));
+        for c in claims
+            .iter_mut()
+            .filter(|c| matches!(c.verdict, Verdict::Weak | Verdict::Unsupported))
+        {
+            let Some(evidence) = c.evidence.as_ref().map(|e| e.text.clone()) else {
+                continue;
+            };
+            let yes = match cache.opinion(opinion.name(), &c.text, &evidence) {
+                Some(yes) => yes,
+                None => match opinion.supports(&c.text, &evidence) {
+                    Ok((yes, usage)) => {
+                        let _ = cache.put_opinion(opinion.name(), &c.text, &evidence, yes);
+                        if let Some(u) = usage {
+                            let _ = self.journal.append(&Record::Usage {
+                                ts: now(),
+                                part: draft.part,
+                                section: None,
+                                prompt_tokens: u.prompt_tokens,
+                                completion_tokens: u.completion_tokens,
+                                estimated: u.estimated,
+                            });
+                        }
+                        yes
+                    }
+                    Err(e) => {
+                        tracing::warn!("second opinion failed: {e}");
+                        continue;
+                    }
+                },
+            };
+            if yes {
+                c.verdict = Verdict::Supported;
+                c.note = Some(format!("the model ({}) confirmed it", opinion.name()));
+            }
+        }
+        claims
     }
 
     /// The checklist of a draft against its PART's spec, the base the checks found, the

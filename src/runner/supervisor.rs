@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub budget: Limits,
     /// Model prices, for costs and dollar budgets.
     pub prices: Option<Prices>,
+    /// The model's second opinion on doubtful claims (`[review] verify = "model"`).
+    pub second_opinion: Option<crate::review::grounding::Opinion>,
 }
 
 impl Default for RunOptions {
@@ -61,6 +63,7 @@ impl Default for RunOptions {
             approve_all: false,
             budget: Limits::default(),
             prices: None,
+            second_opinion: None,
         }
     }
 }
@@ -469,11 +472,15 @@ impl Supervisor {
     }
 
     fn review(&self) -> Review {
-        Review::new(
+        let review = Review::new(
             self.ctx.workspace.clone(),
             self.ctx.plan_path.clone(),
             self.ctx.journal.clone(),
-        )
+        );
+        match &self.options.second_opinion {
+            Some(o) => review.with_second_opinion(o.0.clone()),
+            None => review,
+        }
     }
 
     /// Approve a draft (only when its checklist is clean, for `--approve-all`). Approvals run one

@@ -56,11 +56,15 @@ pub async fn run(
         ctx.providers.fetch.name(),
         ctx.providers.writer.name()
     );
-    let review = Arc::new(Review::new(
+    let review = Review::new(
         ctx.workspace.clone(),
         ctx.plan_path.clone(),
         ctx.journal.clone(),
-    ));
+    );
+    let review = Arc::new(match &options.second_opinion {
+        Some(o) => review.with_second_opinion(o.0.clone()),
+        None => review,
+    });
     let history = ctx.journal.records().unwrap_or_default();
     let plan_path = ctx.plan_path.clone();
     let knowledge = ctx.workspace.knowledge();

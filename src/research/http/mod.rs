@@ -56,6 +56,9 @@ pub struct Selection {
     pub description: String,
     /// The local corpus index, when local search or the offline providers are used.
     pub index: Option<local::IndexInfo>,
+    /// The model writer, when a model is configured (it also answers the grounding check's
+    /// yes/no questions with `[review] verify = "model"`).
+    pub model: Option<Arc<OpenAiWriter>>,
 }
 
 /// Chooses the run's providers: the offline ones with `offline` or when nothing is configured;
@@ -238,6 +241,7 @@ pub fn select(
         }
     };
 
+    let mut model_writer = None;
     let writer: Arc<dyn Writer> = match model {
         Some(model) => {
             let base = config::var(env, env::OPENAI_BASE_URL)
@@ -280,11 +284,13 @@ pub fn select(
                 },
                 options.context_chars
             ));
-            Arc::new(OpenAiWriter::new(
+            let w = Arc::new(OpenAiWriter::new(
                 client.clone(),
                 options,
                 Some(Arc::new(limit)),
-            )?)
+            )?);
+            model_writer = Some(w.clone());
+            w
         }
         None => {
             lines.push(
@@ -304,6 +310,7 @@ pub fn select(
         },
         description,
         index,
+        model: model_writer,
     })
 }
 
@@ -317,6 +324,7 @@ fn offline_selection(
         description: providers.description.clone(),
         providers,
         index: Some(info),
+        model: None,
     })
 }
 

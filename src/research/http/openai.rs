@@ -248,6 +248,38 @@ impl OpenAiWriter {
     }
 }
 
+impl OpenAiWriter {
+    /// Ask the model a yes/no question (the grounding check's second opinion on a claim); the
+    /// answer is true when it starts with "yes". One attempt, a short answer, usage counted.
+    pub async fn ask_yes_no(
+        &self,
+        question: &str,
+        log: &LogSink,
+    ) -> Result<(bool, Option<Usage>), ResearchError> {
+        let body = serde_json::json!({
+            "model": self.options.model,
+            "messages": [
+                {"role": "system", "content": "You check whether a source excerpt supports a claim. Answer with one word: yes or no."},
+                {"role": "user", "content": question},
+            ],
+            "stream": true,
+            "stream_options": { "include_usage": true },
+            "max_tokens": 3,
+            "temperature": 0,
+        });
+        let deadline = tokio::time::Instant::now() + self.options.timeout;
+        let completion = match self.attempt(&body, deadline, log, &|_: &str| {}).await {
+            Ok(c) => c,
+            Err(Attempt::Cut(why) | Attempt::Fatal(why)) => return Err(self.error(why)),
+        };
+        let usage = self.usage(&body, &completion, log).await;
+        let answer = sse::strip_think(&completion.raw)
+            .trim()
+            .to_ascii_lowercase();
+        Ok((answer.starts_with("yes"), usage))
+    }
+}
+
 /// How one attempt ended, when it did not end well.
 enum Attempt {
     /// Worth one more try from scratch.
