@@ -221,14 +221,26 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         let (_commands, handle) = runner::spawn(ctx, options, tx);
         let mut stdout = std::io::stdout().lock();
+        let mut printing = true;
         while let Some(event) = rx.recv().await {
+            if !printing {
+                continue;
+            }
             let line = if json {
                 serde_json::to_string(&event).unwrap_or_default()
             } else {
                 human(&event)
             };
-            // A closed stdout (`| head`) ends the output, not the run.
-            let _ = writeln!(stdout, "{line}");
+            // A closed stdout (`| head`) ends the output, not the run; any other failure to
+            // write (a full disk) is said once on stderr, and the run goes on.
+            if let Err(e) = writeln!(stdout, "{line}") {
+                printing = false;
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!(
+                        "expanse: cannot write the events to stdout ({e}); the run goes on, its journal and drafts are kept"
+                    );
+                }
+            }
         }
         let _ = stdout.flush();
         handle.await
