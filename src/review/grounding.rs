@@ -2,7 +2,7 @@
 //! checked against the text of the source it cites, exactly as the runner fetched it. Pure
 //! functions: the caller hands in the sources' texts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -449,19 +449,26 @@ fn content_words(text: &str) -> Vec<String> {
         .map(|w| w.trim_matches(['.', '-']))
         .filter(|w| w.chars().count() > 1)
         .map(str::to_lowercase)
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .filter(|w| !is_stopword(w))
         .collect()
 }
 
-const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "with", "that", "this", "are", "was", "were", "from", "into", "than",
-    "then", "its", "their", "there", "which", "when", "while", "also", "can", "has", "have", "had",
-    "but", "not", "all", "any", "each", "more", "most", "such", "only", "other", "these", "those",
-    "they", "them", "you", "your", "our", "will", "would", "should", "could", "may", "might",
-    "been", "being", "over", "under", "about", "after", "before", "between", "both", "does", "did",
-    "how", "what", "who", "why", "where", "one", "per", "via", "out", "use", "used", "using", "an",
-    "as", "at", "be", "by", "in", "is", "it", "of", "on", "or", "to", "so", "if", "no", "do",
-];
+/// Words too common to say what a claim is about. A `match`, not a slice scan: this runs for
+/// every word of every source window.
+#[rustfmt::skip]
+fn is_stopword(w: &str) -> bool {
+    matches!(w,
+        "the" | "and" | "for" | "with" | "that" | "this" | "are" | "was" | "were" | "from" |
+        "into" | "than" | "then" | "its" | "their" | "there" | "which" | "when" | "while" |
+        "also" | "can" | "has" | "have" | "had" | "but" | "not" | "all" | "any" | "each" | "more" |
+        "most" | "such" | "only" | "other" | "these" | "those" | "they" | "them" | "you" | "your" |
+        "our" | "will" | "would" | "should" | "could" | "may" | "might" | "been" | "being" |
+        "over" | "under" | "about" | "after" | "before" | "between" | "both" | "does" | "did" |
+        "how" | "what" | "who" | "why" | "where" | "one" | "per" | "via" | "out" | "use" | "used" |
+        "using" | "an" | "as" | "at" | "be" | "by" | "in" | "is" | "it" | "of" | "on" | "or" |
+        "to" | "so" | "if" | "no" | "do"
+    )
+}
 
 /// The terms a claim's evidence must hold: numbers and versions (`1.11`, `3x`, `ZeRO-3`,
 /// `v1.2`) and named terms (`FSDP`, `DeepSpeed`, `Megatron-LM`).
@@ -488,20 +495,36 @@ pub fn required_terms(text: &str) -> Vec<String> {
     out
 }
 
+/// Word ids shared by every source and claim of one check, so windows compare integers.
+#[derive(Default)]
+struct Vocab(HashMap<String, u32>);
+
+impl Vocab {
+    fn id(&mut self, word: String) -> u32 {
+        let next = self.0.len() as u32;
+        *self.0.entry(word).or_insert(next)
+    }
+
+    fn get(&self, word: &str) -> Option<u32> {
+        self.0.get(word).copied()
+    }
+}
+
 /// One window of a source: its text, lowercased, and its content words.
 struct Window {
     text: String,
     lower: String,
-    words: HashSet<String>,
+    words: HashSet<u32>,
 }
 
-/// A source's text cut into sentence windows (a sentence with its neighbour), prepared once.
+/// A source's text cut into sentence windows (a sentence with its neighbour), prepared once,
+/// with the windows each word appears in so a claim only visits windows sharing a word.
 struct Prepared {
     windows: Vec<Window>,
-    all: HashSet<String>,
+    postings: HashMap<u32, Vec<u32>>,
 }
 
-fn prepare(text: &str) -> Prepared {
+fn prepare(text: &str, vocab: &mut Vocab) -> Prepared {
     let mut sents: Vec<String> = Vec::new();
     let mut in_code = false;
     for block in text.split("\n\n") {
@@ -532,9 +555,11 @@ fn prepare(text: &str) -> Prepared {
         }
     }
     let mut windows = Vec::new();
-    let mut all = HashSet::new();
-    let window = |text: String| {
-        let words: HashSet<String> = content_words(&text).into_iter().collect();
+    let mut window = |text: String| {
+        let words: HashSet<u32> = content_words(&text)
+            .into_iter()
+            .map(|w| vocab.id(w))
+            .collect();
         Window {
             lower: text.to_lowercase(),
             text,
@@ -543,14 +568,45 @@ fn prepare(text: &str) -> Prepared {
     };
     for i in 0..sents.len() {
         let one = plain(&sents[i]);
-        let w = window(one.clone());
-        all.extend(w.words.iter().cloned());
-        windows.push(w);
+        windows.push(window(one.clone()));
         if i + 1 < sents.len() {
             windows.push(window(format!("{one} {}", plain(&sents[i + 1]))));
         }
     }
-    Prepared { windows, all }
+    let mut postings: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (i, w) in windows.iter().enumerate() {
+        for id in &w.words {
+            postings.entry(*id).or_default().push(i as u32);
+        }
+    }
+    Prepared { windows, postings }
+}
+
+/// A claim's words and required terms, looked up in the vocabulary once for all its sources.
+struct Probe {
+    /// Ids of the claim's distinct content words that occur in some source.
+    known: Vec<u32>,
+    /// Distinct content words in the claim, known or not (the coverage denominator).
+    distinct: usize,
+    /// Required terms, with their id when some source holds them as a word.
+    required: Vec<(String, Option<u32>)>,
+}
+
+impl Probe {
+    fn new(claim: &str, vocab: &Vocab) -> Self {
+        let words: HashSet<String> = content_words(claim).into_iter().collect();
+        Probe {
+            known: words.iter().filter_map(|w| vocab.get(w)).collect(),
+            distinct: words.len(),
+            required: required_terms(claim)
+                .into_iter()
+                .map(|t| {
+                    let id = vocab.get(&t);
+                    (t, id)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// How one source bears on one claim.
@@ -566,32 +622,42 @@ const SUPPORTED: f64 = 0.6;
 /// ... and for `weak`.
 const WEAK: f64 = 0.35;
 
-fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
-    let words: Vec<String> = content_words(claim);
-    let set: HashSet<&String> = words.iter().collect();
-    if set.is_empty() {
+fn judge(probe: &Probe, n: usize, source: &Prepared) -> Judgement {
+    if probe.distinct == 0 {
         return Judgement {
             verdict: Verdict::Supported,
             evidence: None,
             missing: Vec::new(),
         };
     }
-    let required = required_terms(claim);
+    let holds = |w: &Window, (t, id): &(String, Option<u32>)| {
+        id.is_some_and(|id| w.words.contains(&id)) || w.lower.contains(t.as_str())
+    };
+    // How many of the claim's words each window holds, counted from the postings.
+    let mut hits = vec![0u32; source.windows.len()];
+    for id in &probe.known {
+        for &i in source
+            .postings
+            .get(id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            hits[i as usize] += 1;
+        }
+    }
     // The best window holds most of the claim's words and its numbers and names.
     let mut best: Option<(f64, f64, usize)> = None;
-    for (i, w) in source.windows.iter().enumerate() {
-        let hit = set.iter().filter(|x| w.words.contains(**x)).count() as f64 / set.len() as f64;
-        if hit == 0.0 {
+    for (i, &count) in hits.iter().enumerate() {
+        if count == 0 {
             continue;
         }
-        let named = if required.is_empty() {
+        let w = &source.windows[i];
+        let hit = f64::from(count) / probe.distinct as f64;
+        let named = if probe.required.is_empty() {
             1.0
         } else {
-            required
-                .iter()
-                .filter(|t| w.words.contains(*t) || w.lower.contains(t.as_str()))
-                .count() as f64
-                / required.len() as f64
+            probe.required.iter().filter(|r| holds(w, r)).count() as f64
+                / probe.required.len() as f64
         };
         let score = hit + 0.5 * named;
         // Prefer the shorter window on a tie (a sentence over a sentence pair).
@@ -603,18 +669,19 @@ fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
         return Judgement {
             verdict: Verdict::Unsupported,
             evidence: None,
-            missing: required,
+            missing: probe.required.iter().map(|(t, _)| t.clone()).collect(),
         };
     };
     let w = &source.windows[i];
-    let missing: Vec<String> = required
-        .iter()
-        .filter(|t| !w.words.contains(*t) && !w.lower.contains(t.as_str()))
-        .cloned()
-        .collect();
+    let missing: Vec<&(String, Option<u32>)> =
+        probe.required.iter().filter(|r| !holds(w, r)).collect();
     let verdict = if coverage >= SUPPORTED && missing.is_empty() {
         Verdict::Supported
-    } else if coverage >= WEAK && missing.iter().all(|t| source.all.contains(t)) {
+    } else if coverage >= WEAK
+        && missing
+            .iter()
+            .all(|(_, id)| id.is_some_and(|id| source.postings.contains_key(&id)))
+    {
         Verdict::Weak
     } else {
         Verdict::Unsupported
@@ -625,7 +692,7 @@ fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
             source: n,
             text: w.text.clone(),
         }),
-        missing,
+        missing: missing.into_iter().map(|(t, _)| t.clone()).collect(),
     }
 }
 
@@ -633,10 +700,14 @@ fn judge(claim: &str, n: usize, source: &Prepared) -> Judgement {
 /// of a number not among them is unsupported; a claim its cited source does not support but
 /// another gathered source does is unsupported and says where it is.
 pub fn check(raw: Vec<RawClaim>, sources: &BTreeMap<usize, String>) -> Vec<Claim> {
-    let prepared: BTreeMap<usize, Prepared> =
-        sources.iter().map(|(n, t)| (*n, prepare(t))).collect();
+    let mut vocab = Vocab::default();
+    let prepared: BTreeMap<usize, Prepared> = sources
+        .iter()
+        .map(|(n, t)| (*n, prepare(t, &mut vocab)))
+        .collect();
     raw.into_iter()
         .map(|c| {
+            let probe = Probe::new(&c.text, &vocab);
             if c.cites.is_empty() {
                 return Claim {
                     section: c.section,
@@ -657,7 +728,7 @@ pub fn check(raw: Vec<RawClaim>, sources: &BTreeMap<usize, String>) -> Vec<Claim
             let mut judged: Vec<Judgement> = c
                 .cites
                 .iter()
-                .filter_map(|n| prepared.get(n).map(|p| judge(&c.text, *n, p)))
+                .filter_map(|n| prepared.get(n).map(|p| judge(&probe, *n, p)))
                 .collect();
             judged.sort_by_key(|j| j.verdict);
             let best = judged.into_iter().next();
@@ -687,7 +758,7 @@ pub fn check(raw: Vec<RawClaim>, sources: &BTreeMap<usize, String>) -> Vec<Claim
                 let elsewhere = prepared
                     .iter()
                     .filter(|(n, _)| !c.cites.contains(n))
-                    .map(|(n, p)| judge(&c.text, *n, p))
+                    .map(|(n, p)| judge(&probe, *n, p))
                     .find(|j| j.verdict == Verdict::Supported);
                 if let Some(j) = elsewhere
                     && let Some(e) = &j.evidence
