@@ -4,6 +4,7 @@ pub mod extract;
 pub mod http;
 pub mod local;
 pub mod passages;
+pub mod pdf;
 
 use std::sync::Arc;
 

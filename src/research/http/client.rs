@@ -89,7 +89,9 @@ pub enum HttpError {
         limit: usize,
     },
     /// The page is of a type expanse does not read.
-    #[error("refused: {0} is not a page expanse can read (HTML, XHTML, plain text or markdown)")]
+    #[error(
+        "refused: {0} is not a page expanse can read (HTML, XHTML, plain text, markdown or PDF)"
+    )]
     ContentType(String),
     /// The server asked for a wait longer than expanse is willing to make.
     #[error("HTTP {status}: the server asks to retry after {:.0} s, more than the {:.0} s expanse waits", .asked.as_secs_f64(), .cap.as_secs_f64())]
@@ -602,6 +604,10 @@ fn check_page_type(content_type: Option<&str>) -> Result<(), HttpError> {
             | "text/plain"
             | "text/markdown"
             | "text/x-markdown"
+            | "application/pdf"
+            | "application/x-pdf"
+            // Servers send PDFs (and worse) as octet-stream: extraction sniffs the bytes.
+            | "application/octet-stream"
             | ""
     );
     if ok {

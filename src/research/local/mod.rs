@@ -1,11 +1,15 @@
-//! The embedded offline providers: a tantivy index over a corpus folder, local fetch, extractive writer.
+//! The embedded offline providers: a tantivy index over a corpus folder (markdown, text, HTML,
+//! PDF), local fetch, extractive writer.
 
 mod corpus;
 mod extractive;
 mod fetch;
 mod search;
 
-pub use corpus::{CorpusDoc, CorpusFile, MAX_DOC_BYTES, Skip, list_corpus, load_doc};
+pub use corpus::{
+    CorpusDoc, CorpusFile, CorpusListing, EXTENSIONS, MAX_DOC_BYTES, MAX_PDF_DOC_BYTES, Skip,
+    list_corpus, load_doc, scan_corpus, summary,
+};
 pub use extractive::ExtractiveWriter;
 pub use fetch::LocalFetch;
 pub use search::{IndexInfo, LocalSearch};
