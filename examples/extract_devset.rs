@@ -30,6 +30,10 @@ fn candidates() -> Vec<(&'static str, Run)> {
         }),
         ("rs-trafilatura", |h, u| alone(h, u, Extractor::Trafilatura)),
         ("dom_smoothie", |h, u| alone(h, u, Extractor::Readability)),
+        // rs-trafilatura + htmd on the raw page: what the sanitizer changes.
+        ("rs-trafilatura-unsanitized", |h, u| {
+            markdown_to_text(&extract::extract_with(h, u, Extractor::Trafilatura).markdown)
+        }),
         ("whole", |h, u| alone(h, u, Extractor::Whole)),
         // rs-trafilatura's own text output on the raw page (no sanitizing, no htmd).
         ("rs-trafilatura-raw-text", |h, u| {

@@ -21,7 +21,11 @@ enough of them to count as main content for any extractor that looks at text len
 fn sixteen_thousand_nested_divs_extract_their_text() {
     let html = nested("div", 16_000, &format!("<p>{WORDS}</p>"));
     let page = extract_page(&html, Some(URL)).expect("a deep page still has its text");
-    assert!(page.content.contains("deeply nested paragraph"), "{}", page.content);
+    assert!(
+        page.content.contains("deeply nested paragraph"),
+        "{}",
+        page.content
+    );
 }
 
 #[test]
@@ -29,7 +33,11 @@ fn twenty_thousand_levels_of_every_kind_end_cleanly() {
     for tag in ["div", "b", "span", "table", "ul", "blockquote", "a", "p"] {
         let html = nested(tag, 20_000, WORDS);
         match extract_page(&html, Some(URL)) {
-            Ok(page) => assert!(page.content.contains("deeply nested"), "{tag}: {}", page.content),
+            Ok(page) => assert!(
+                page.content.contains("deeply nested"),
+                "{tag}: {}",
+                page.content
+            ),
             Err(e) => assert!(!e.to_string().contains('\n'), "{tag}: {e}"),
         }
     }
@@ -52,7 +60,9 @@ fn the_bound_holds_on_the_parsed_tree() {
 
 #[test]
 fn attribute_soup_and_a_five_megabyte_line_end_cleanly() {
-    let attrs: String = (0..100_000).map(|i| format!(" data-a{i}=\"v{i}\"")).collect();
+    let attrs: String = (0..100_000)
+        .map(|i| format!(" data-a{i}=\"v{i}\""))
+        .collect();
     let soup = format!("<html><body><div{attrs}><p>{WORDS}</p></div></body></html>");
     let page = extract_page(&soup, Some(URL)).expect("text inside an attribute-soup tag");
     assert!(page.content.contains("deeply nested"));
@@ -87,8 +97,8 @@ fn a_page_with_nothing_readable_is_an_error_not_an_empty_page() {
 
 #[test]
 fn a_panic_in_extraction_is_an_error() {
-    let e = expanse::research::extract::bounded::<(), _>(|| panic!("boom\nsecond line"))
-        .unwrap_err();
+    let e =
+        expanse::research::extract::bounded::<(), _>(|| panic!("boom\nsecond line")).unwrap_err();
     assert_eq!(
         e,
         ExtractError::Failed("the extractor panicked: boom".into())

@@ -49,7 +49,9 @@ fn make_pdf(pages: &[Vec<Line<'_>>], trailer_extra: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -83,8 +85,18 @@ fn paper() -> Vec<u8> {
         page1.push((320.0, 660.0 - 14.0 * k as f32, 10.0, t));
     }
     let page2: Vec<Line<'_>> = vec![
-        (72.0, 700.0, 10.0, "Gamma page two holds the conclusion of the paper."),
-        (72.0, 686.0, 10.0, "Gamma page two thanks the reviewers for their time."),
+        (
+            72.0,
+            700.0,
+            10.0,
+            "Gamma page two holds the conclusion of the paper.",
+        ),
+        (
+            72.0,
+            686.0,
+            10.0,
+            "Gamma page two thanks the reviewers for their time.",
+        ),
     ];
     make_pdf(&[page1, page2], "")
 }
@@ -93,17 +105,26 @@ fn paper() -> Vec<u8> {
 fn a_pdf_reads_in_column_and_page_order() {
     let pdf = paper();
     assert_eq!(Kind::of(None, &pdf).unwrap(), Kind::Pdf);
-    assert_eq!(Kind::of(Some("application/octet-stream"), &pdf).unwrap(), Kind::Pdf);
+    assert_eq!(
+        Kind::of(Some("application/octet-stream"), &pdf).unwrap(),
+        Kind::Pdf
+    );
     let page = extract_document(&pdf, Kind::Pdf, "https://example.com/paper.pdf").unwrap();
     let md = &page.content;
-    let at = |s: &str| md.find(s).unwrap_or_else(|| panic!("{s:?} missing from:\n{md}"));
+    let at = |s: &str| {
+        md.find(s)
+            .unwrap_or_else(|| panic!("{s:?} missing from:\n{md}"))
+    };
     assert!(at("Sharded Optimizer States") < at("Alpha column begins"));
     assert!(at("Alpha column begins") < at("Alpha column ends"));
     // The whole left column comes before the right one: reading order, not line order.
     assert!(at("Alpha column ends") < at("Beta column opens"), "{md}");
     assert!(at("Beta column closes") < at("Gamma page two holds"));
     // Pages are separated.
-    assert!(md[at("Beta column closes")..at("Gamma page two holds")].contains("---"), "{md}");
+    assert!(
+        md[at("Beta column closes")..at("Gamma page two holds")].contains("---"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -131,7 +152,11 @@ fn a_truncated_or_corrupt_pdf_gives_a_one_line_reason() {
         match extract_document(&pdf[..cut], Kind::Pdf, "cut.pdf") {
             // A cut after the first page's text may still give that text: a repairing reader
             // recovers what is there.
-            Ok(page) => assert!(page.content.contains("Alpha"), "cut {cut}: {}", page.content),
+            Ok(page) => assert!(
+                page.content.contains("Alpha"),
+                "cut {cut}: {}",
+                page.content
+            ),
             Err(e) => {
                 assert!(matches!(e, ExtractError::Pdf(_)), "cut {cut}: {e}");
                 assert!(!e.to_string().contains('\n'), "cut {cut}: {e}");
@@ -156,24 +181,44 @@ fn a_pdf_without_text_is_image_only() {
 
 #[test]
 fn types_are_told_by_header_extension_and_bytes() {
-    assert_eq!(Kind::of(Some("text/html; charset=utf-8"), b"x").unwrap(), Kind::Html);
+    assert_eq!(
+        Kind::of(Some("text/html; charset=utf-8"), b"x").unwrap(),
+        Kind::Html
+    );
     assert_eq!(Kind::of(Some("text/markdown"), b"# x").unwrap(), Kind::Text);
-    assert_eq!(Kind::of(Some("application/pdf"), b"junk").unwrap(), Kind::Pdf);
+    assert_eq!(
+        Kind::of(Some("application/pdf"), b"junk").unwrap(),
+        Kind::Pdf
+    );
     assert_eq!(Kind::of(None, b"<!DOCTYPE html><p>x").unwrap(), Kind::Html);
     assert_eq!(Kind::of(None, b"plain words").unwrap(), Kind::Text);
     let e = Kind::of(Some("image/png"), b"\x89PNG").unwrap_err();
-    assert_eq!(e.to_string(), "unsupported type image/png (expanse reads HTML, text, markdown and PDF)");
+    assert_eq!(
+        e.to_string(),
+        "unsupported type image/png (expanse reads HTML, text, markdown and PDF)"
+    );
     assert!(Kind::of(None, b"\x00\x01binary").is_err());
     let e = Kind::of_file(Path::new("notes.docx"), b"PK\x03\x04").unwrap_err();
     assert!(e.to_string().contains(".docx"), "{e}");
     assert_eq!(Kind::of_file(Path::new("a.HTM"), b"").unwrap(), Kind::Html);
-    assert_eq!(Kind::of_file(Path::new("paper.pdf"), b"").unwrap(), Kind::Pdf);
+    assert_eq!(
+        Kind::of_file(Path::new("paper.pdf"), b"").unwrap(),
+        Kind::Pdf
+    );
 }
 
 /// A corpus with one file of each supported type and one unsupported file.
 fn corpus(dir: &Path) {
-    std::fs::write(dir.join("zero.md"), "# ZeRO\n\nZeRO partitions optimizer states.\n").unwrap();
-    std::fs::write(dir.join("notes.txt"), "Pipeline parallelism splits layers into stages.\n").unwrap();
+    std::fs::write(
+        dir.join("zero.md"),
+        "# ZeRO\n\nZeRO partitions optimizer states.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("notes.txt"),
+        "Pipeline parallelism splits layers into stages.\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("page.html"),
         "<html><head><title>Triton</title></head><body><nav>Home | Docs</nav><article><h1>Triton</h1>\
@@ -194,10 +239,22 @@ fn the_corpus_reads_every_supported_type_and_lists_the_rest() {
     corpus(dir.path());
     let listing = scan_corpus(dir.path());
     let names: Vec<&str> = listing.files.iter().map(|f| f.rel.as_str()).collect();
-    assert_eq!(names, ["legacy.htm", "notes.txt", "page.html", "paper.pdf", "zero.md"]);
+    assert_eq!(
+        names,
+        [
+            "legacy.htm",
+            "notes.txt",
+            "page.html",
+            "paper.pdf",
+            "zero.md"
+        ]
+    );
     assert_eq!(
         listing.unsupported,
-        [("notes.docx".to_string(), "unsupported type .docx".to_string())]
+        [(
+            "notes.docx".to_string(),
+            "unsupported type .docx".to_string()
+        )]
     );
     for f in &listing.files {
         let doc = load_doc(&f.path).unwrap_or_else(|e| panic!("{}: {e}", f.rel));
@@ -244,9 +301,16 @@ fn expanse_extract_prints_a_pdf_and_refuses_other_types() {
         .arg(dir.path().join("paper.pdf"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Alpha column begins") && !text.contains("%PDF"), "{text}");
+    assert!(
+        text.contains("Alpha column begins") && !text.contains("%PDF"),
+        "{text}"
+    );
 
     let out = expanse()
         .arg("extract")

@@ -77,7 +77,7 @@ fn fetch(root: &Path, url: &str) -> anyhow::Result<Result<expanse::research::Pag
     let log = |_: &str| {};
     Ok(rt
         .block_on(fetch.fetch(url, &log))
-        .map_err(|e| one_line(&e.to_string())))
+        .map_err(|e| format!("cannot fetch {url}: {}", one_line(&e.to_string()))))
 }
 
 /// A file read by its type (extension, else its bytes), under the size caps.
@@ -107,5 +107,6 @@ fn one_line(message: &str) -> String {
     if parts.len() <= 4 {
         return first.to_string();
     }
-    parts[..4].join(": ")
+    // The provider and what failed, then the deepest cause (it says why: DNS, refused, TLS).
+    format!("{}: {}: {}", parts[0], parts[1], parts[parts.len() - 1])
 }

@@ -36,7 +36,7 @@ pub enum PdfError {
     #[error("corrupt or truncated file ({0})")]
     Corrupt(String),
     /// Pages, but no text on them (a scan without a text layer).
-    #[error("no text layer ({0} pages of images only; expanse does not OCR)")]
+    #[error("no text layer ({0} page(s) of images only; expanse does not OCR)")]
     ImageOnly(usize),
     /// Larger than [`MAX_PDF_BYTES`].
     #[error("{0} bytes is over the {MAX_PDF_BYTES}-byte limit")]
@@ -71,7 +71,6 @@ pub fn extract(bytes: &[u8]) -> Result<PdfText, PdfError> {
     let options = pdf_oxide::converters::ConversionOptions {
         detect_headings: true,
         include_images: false,
-        strip_running_headers_footers: true,
         ..pdf_oxide::converters::ConversionOptions::default()
     };
     let mut parts: Vec<String> = Vec::with_capacity(pages_read);

@@ -16,6 +16,11 @@ pub const MAX_DEPTH: usize = 256;
 /// tag further away than this is left to the parser; the bound keeps hostile closing tags linear.
 const CLOSE_SEARCH: usize = 64;
 
+/// Attributes a tag may carry; a tag with more is passed on with none. The parser checks each
+/// new attribute against the tag's earlier ones (quadratic: 100,000 attributes took two minutes),
+/// and no real element has hundreds.
+const MAX_ATTRS: usize = 256;
+
 /// Elements removed with their content: nothing in them is main text, and on modern pages
 /// they are most of the bytes.
 const DROPPED: &[&str] = &[
@@ -118,7 +123,8 @@ pub fn sanitize(html: &str, max_depth: usize) -> Sanitized {
                 .position(|c| !(c.is_ascii_alphanumeric() || *c == b'-' || *c == b':'))
                 .unwrap_or(b.len() - name_start);
         let name = html[name_start..name_end].to_ascii_lowercase();
-        let tag_end = tag_end(b, name_end);
+        let (tag_end, attrs) = tag_end(b, name_end);
+        let soup = attrs > MAX_ATTRS;
         if closing {
             // The nearest open element of that name (within reach) closes, and everything
             // opened above it with it, as the parser would.
@@ -135,10 +141,33 @@ pub fn sanitize(html: &str, max_depth: usize) -> Sanitized {
                     out.push_str(&html[copy_from..j]);
                     out.push(' ');
                     copy_from = tag_end;
+                    i = tag_end;
+                    continue;
                 }
+            }
+            if soup {
+                replace_tag(
+                    &mut out,
+                    html,
+                    &mut copy_from,
+                    j,
+                    tag_end,
+                    &format!("</{name}>"),
+                );
             }
             i = tag_end;
             continue;
+        }
+        if soup {
+            // The tag itself is rewritten bare; what follows is handled as for any tag.
+            replace_tag(
+                &mut out,
+                html,
+                &mut copy_from,
+                j,
+                tag_end,
+                &format!("<{name}>"),
+            );
         }
         if DROPPED.contains(&name.as_str()) {
             let self_closing = tag_end >= 2 && b[tag_end - 2] == b'/';
@@ -149,8 +178,13 @@ pub fn sanitize(html: &str, max_depth: usize) -> Sanitized {
                 close_of(b, tag_end, &name).unwrap_or(b.len())
             };
             if !keep {
-                out.push_str(&html[copy_from..j]);
+                out.push_str(&html[copy_from.min(j)..j]);
                 out.push(' ');
+                // A bare rewrite of this tag (attribute soup) is dropped with it.
+                if soup {
+                    out.truncate(out.len() - 1 - format!("<{name}>").len());
+                    out.push(' ');
+                }
                 copy_from = end;
             }
             i = end;
@@ -168,7 +202,11 @@ pub fn sanitize(html: &str, max_depth: usize) -> Sanitized {
         let dropped = kept_depth >= max_depth;
         if dropped {
             too_deep += 1;
-            out.push_str(&html[copy_from..j]);
+            if soup {
+                out.truncate(out.len() - format!("<{name}>").len());
+            } else {
+                out.push_str(&html[copy_from..j]);
+            }
             out.push(' ');
             copy_from = tag_end;
         } else {
@@ -209,14 +247,31 @@ fn close_implied(stack: &mut Vec<Open>, kept_depth: &mut usize, name: &str) {
     }
 }
 
+/// Writes `with` in place of the tag `b[at..end]`, flushing what came before it.
+fn replace_tag(
+    out: &mut String,
+    html: &str,
+    copy_from: &mut usize,
+    at: usize,
+    end: usize,
+    with: &str,
+) {
+    out.push_str(&html[*copy_from..at]);
+    out.push_str(with);
+    *copy_from = end;
+}
+
 /// The index just past the `>` ending a tag whose name ends at `from`, skipping quoted
-/// attribute values (a `>` inside one does not end the tag); the input's end if none does.
-fn tag_end(b: &[u8], from: usize) -> usize {
+/// attribute values (a `>` inside one does not end the tag), the input's end if none does; and
+/// how many attribute values the tag has.
+fn tag_end(b: &[u8], from: usize) -> (usize, usize) {
     let mut k = from;
+    let mut attrs = 0usize;
     while k < b.len() {
         match b[k] {
-            b'>' => return k + 1,
+            b'>' => return (k + 1, attrs),
             b'=' => {
+                attrs += 1;
                 k += 1;
                 while k < b.len() && b[k].is_ascii_whitespace() {
                     k += 1;
@@ -226,14 +281,14 @@ fn tag_end(b: &[u8], from: usize) -> usize {
                 {
                     match memchr(q, &b[k + 1..]) {
                         Some(e) => k += e + 2,
-                        None => return b.len(),
+                        None => return (b.len(), attrs),
                     }
                 }
             }
             _ => k += 1,
         }
     }
-    b.len()
+    (b.len(), attrs)
 }
 
 /// The index just past `</name ...>` at or after `from`, matched case-insensitively.
@@ -332,6 +387,16 @@ mod tests {
         let s = sanitize(html, 1);
         assert_eq!(s.too_deep, 0);
         assert_eq!(s.html, html);
+    }
+
+    #[test]
+    fn attribute_soup_is_passed_on_bare() {
+        let attrs: String = (0..1_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let html = format!(
+            "<div{attrs}><p class=\"x\">text</p></div{attrs}><img{attrs}><script{attrs}>x()</script>"
+        );
+        let s = sanitize(&html, MAX_DEPTH);
+        assert_eq!(s.html, "<div><p class=\"x\">text</p></div><img> ");
     }
 
     #[test]
