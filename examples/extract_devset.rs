@@ -4,6 +4,22 @@
 //! usage: cargo run --release --example extract_devset -- CANDIDATE HTML_DIR OUT_DIR [GROUND_TRUTH]
 //! HTML_DIR holds `ID.html` (or `ID.html.gz` decompressed beforehand); GROUND_TRUTH, when given,
 //! supplies each page's URL, as a runner would know it. CANDIDATE is one of the names `--list` prints.
+//! `SLOWEST=1` also prints the ten slowest pages.
+//!
+//! Python trafilatura, measured the same way for BENCHMARKS.md:
+//! ```text
+//! import os, sys, time, trafilatura
+//! src, out = sys.argv[1], sys.argv[2]
+//! os.makedirs(out, exist_ok=True)
+//! pages = {f[:-5]: open(os.path.join(src, f), encoding="utf-8", errors="replace").read()
+//!          for f in sorted(os.listdir(src)) if f.endswith(".html")}
+//! start = time.perf_counter()
+//! res = {k: trafilatura.extract(h) or "" for k, h in pages.items()}
+//! dt = time.perf_counter() - start
+//! for k, t in res.items():
+//!     open(os.path.join(out, k + ".txt"), "w", encoding="utf-8").write(t)
+//! print(f"{len(pages)} pages in {dt:.1f} s: {len(pages)/dt:.1f} pages/s")
+//! ```
 
 use std::collections::HashMap;
 use std::path::Path;
