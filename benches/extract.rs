@@ -1,12 +1,14 @@
 //! Main-content extraction: token F1 against hand-checked texts and pages per second, for each
-//! extractor, on the evaluation pages in `tests/fixtures/extract/`.
+//! extractor, on the hand-made evaluation pages in `tests/fixtures/extract/` (the 999-page
+//! development set is measured by `examples/extract_devset.rs`, see BENCHMARKS.md).
 
 use std::path::Path;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use expanse::research::extract::sanitize::{MAX_DEPTH, sanitize};
 use expanse::research::extract::{
-    Extractor, extract_with, markdown_to_text, to_markdown, token_f1,
+    Extractor, extract_page, extract_with, markdown_to_text, token_f1,
 };
 
 const URL: &str = "https://example.com/page";
@@ -14,29 +16,31 @@ const URL: &str = "https://example.com/page";
 /// A candidate: a name and a function from HTML to markdown.
 type Candidate = (&'static str, fn(&str) -> String);
 
-/// rs-trafilatura's main-content HTML through the same htmd conversion.
-fn trafilatura(html: &str) -> String {
-    let options = rs_trafilatura::Options {
-        url: Some(URL.into()),
-        include_tables: true,
-        include_formatting: true,
-        ..rs_trafilatura::Options::default()
-    };
-    rs_trafilatura::extract_with_options(html, &options)
-        .ok()
-        .and_then(|r| r.content_html)
-        .map(|h| to_markdown(&h))
-        .unwrap_or_default()
-}
-
 fn candidates() -> Vec<Candidate> {
     vec![
         ("whole page + htmd", |h| {
-            extract_with(h, Some(URL), Extractor::Whole).markdown
+            extract_with(&sanitize(h, MAX_DEPTH).html, Some(URL), Extractor::Whole).markdown
         }),
-        ("rs-trafilatura + htmd", trafilatura),
         ("dom_smoothie + htmd", |h| {
-            extract_with(h, Some(URL), Extractor::Readability).markdown
+            extract_with(
+                &sanitize(h, MAX_DEPTH).html,
+                Some(URL),
+                Extractor::Readability,
+            )
+            .markdown
+        }),
+        ("rs-trafilatura + htmd", |h| {
+            extract_with(
+                &sanitize(h, MAX_DEPTH).html,
+                Some(URL),
+                Extractor::Trafilatura,
+            )
+            .markdown
+        }),
+        ("expanse (chosen, bounded)", |h| {
+            extract_page(h, Some(URL))
+                .map(|p| p.content)
+                .unwrap_or_default()
         }),
     ]
 }

@@ -149,8 +149,12 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         &ws.state().join("index"),
     )
     .with_context(|| format!("cannot set up the providers (corpus {})", corpus.display()))?;
-    for (file, reason) in selection.index.iter().flat_map(|i| &i.skipped) {
-        eprintln!("expanse: corpus file {file} {reason}");
+    if let Some(info) = &selection.index {
+        eprintln!(
+            "expanse: corpus {}: {}",
+            corpus.display(),
+            expanse::research::local::summary(info.documents, &info.skipped)
+        );
     }
     for line in selection.description.lines() {
         eprintln!("expanse: {line}");

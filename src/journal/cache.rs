@@ -97,6 +97,21 @@ impl Cache {
         self.put("pages", &format!("{provider}\u{0}{}", page.url), page)
     }
 
+    fn unreadable_key(provider: &str, url: &str) -> String {
+        // The version is in the key: a newer extractor may read what this one could not.
+        format!("{}\u{0}{provider}\u{0}{url}", env!("CARGO_PKG_VERSION"))
+    }
+
+    /// Why a page fetched earlier could not be read, if it could not.
+    pub fn unreadable(&self, provider: &str, url: &str) -> Option<String> {
+        self.get("unreadable", &Self::unreadable_key(provider, url))
+    }
+
+    /// Remember that a page cannot be read, and why, so no run fetches it again.
+    pub fn put_unreadable(&self, provider: &str, url: &str, reason: &str) -> std::io::Result<()> {
+        self.put("unreadable", &Self::unreadable_key(provider, url), &reason)
+    }
+
     /// A model's earlier yes/no on whether `evidence` supports `claim`.
     pub fn opinion(&self, model: &str, claim: &str, evidence: &str) -> Option<bool> {
         self.get("opinions", &format!("{model}\u{0}{claim}\u{0}{evidence}"))

@@ -4,6 +4,7 @@ pub mod extract;
 pub mod http;
 pub mod local;
 pub mod passages;
+pub mod pdf;
 pub mod sections;
 
 use std::sync::Arc;
@@ -102,6 +103,18 @@ pub enum ResearchError {
         provider: String,
         /// What went wrong.
         message: String,
+    },
+    /// The page arrived but holds nothing expanse can read (a binary file, an encrypted or
+    /// image-only PDF, a page the extractor gave up on). Unlike a network failure, fetching it
+    /// again gives the same answer, so the driver caches it as failed.
+    #[error("{provider}: {url}: {reason}")]
+    Unreadable {
+        /// Which provider fetched it.
+        provider: String,
+        /// The page's address (redacted).
+        url: String,
+        /// Why it cannot be read, in one line.
+        reason: String,
     },
     /// The settings do not make a usable provider (a missing variable, a bad URL).
     #[error("configuration: {0}")]

@@ -328,6 +328,20 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
         progress.pages[i] = Some(Ok(page));
         return Ok(());
     }
+    if let Some(reason) = ctx.cache.unreadable(&provider, &url) {
+        let e = ResearchError::Unreadable {
+            provider: provider.clone(),
+            url: url.clone(),
+            reason,
+        };
+        ctx.emit(fetch_log(
+            Level::Warn,
+            format!("fetch {url} failed: {e} (cached)"),
+        ))
+        .await;
+        progress.pages[i] = Some(Err(e));
+        return Ok(());
+    }
     let fetch = ctx.providers.fetch.clone();
     let sink = log_sink(&ctx.events, n);
     let result = match ctx.interruptible(fetch.fetch(&url, &sink)).await {
@@ -362,6 +376,12 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
             progress.pages[i] = Some(Ok(page));
         }
         Err(e) => {
+            if let ResearchError::Unreadable { reason, .. } = &e
+                && let Err(io) = ctx.cache.put_unreadable(&provider, &url, reason)
+            {
+                ctx.log(Level::Warn, format!("could not cache the failure: {io}"))
+                    .await;
+            }
             ctx.emit(fetch_log(Level::Warn, format!("fetch {url} failed: {e}")))
                 .await;
             progress.pages[i] = Some(Err(e));

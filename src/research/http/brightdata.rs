@@ -179,6 +179,6 @@ impl Fetch for UnlockerFetch {
             .request(url, Expect::Page, log)
             .await
             .map_err(|e| provider_error(&self.zone.client, UNLOCKER, e))?;
-        decode_page(UNLOCKER, url, &fetched)
+        decode_page(UNLOCKER, url, fetched).await
     }
 }

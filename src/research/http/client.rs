@@ -107,7 +107,9 @@ pub enum HttpError {
         limit: usize,
     },
     /// The page is of a type expanse does not read.
-    #[error("refused: {0} is not a page expanse can read (HTML, XHTML, plain text or markdown)")]
+    #[error(
+        "refused: {0} is not a page expanse can read (HTML, XHTML, plain text, markdown or PDF)"
+    )]
     ContentType(String),
     /// The server asked for a wait longer than expanse is willing to make.
     #[error("HTTP {status}: the server asks to retry after {:.0} s, more than the {:.0} s expanse waits", .asked.as_secs_f64(), .cap.as_secs_f64())]
@@ -1123,6 +1125,10 @@ fn check_page_type(content_type: Option<&str>) -> Result<(), HttpError> {
             | "text/plain"
             | "text/markdown"
             | "text/x-markdown"
+            | "application/pdf"
+            | "application/x-pdf"
+            // Servers send PDFs (and worse) as octet-stream: extraction sniffs the bytes.
+            | "application/octet-stream"
             | ""
     );
     if ok {
@@ -1410,9 +1416,9 @@ mod tests {
         assert!(check_page_type(Some("application/xhtml+xml")).is_ok());
         assert!(check_page_type(Some("text/markdown")).is_ok());
         assert!(check_page_type(None).is_ok());
-        let e = check_page_type(Some("application/pdf")).unwrap_err();
-        assert!(e.to_string().contains("application/pdf"), "{e}");
-        assert!(check_page_type(Some("image/png")).is_err());
+        assert!(check_page_type(Some("application/pdf")).is_ok());
+        let e = check_page_type(Some("image/png")).unwrap_err();
+        assert!(e.to_string().contains("image/png"), "{e}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Direct page fetch: an HTTP GET, then main-content extraction to markdown; and the router that
+//! Direct page fetch: an HTTP GET, then main-content extraction (HTML, PDF) to markdown; and the router that
 //! sends `corpus://` addresses to the local corpus and the rest to the web fetcher.
 
 use std::sync::Arc;
@@ -56,7 +56,8 @@ impl Fetch for DirectFetch {
                 },
                 _ => provider_error(&self.client, NAME, e),
             })?;
-        decode_page(NAME, fetched.url.as_str(), &fetched)
+        let url = fetched.url.to_string();
+        decode_page(NAME, &url, fetched).await
     }
 }
 

@@ -487,57 +487,24 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// A page body as a [`Page`]: HTML through main-content extraction, text and markdown as they
-/// are. Bytes that are not UTF-8 are decoded lossily (U+FFFD) rather than refused: a page with
-/// one bad byte still has content worth reading.
-pub(crate) fn decode_page(
+/// A page body as a [`Page`]: HTML through main-content extraction, PDF through text
+/// extraction, text and markdown as they are ([`extract::Kind::of`] decides), on the
+/// extraction thread rather than the async workers. A page that fails is
+/// [`ResearchError::Unreadable`], naming it.
+pub(crate) async fn decode_page(
     provider: &str,
     url: &str,
-    fetched: &client::Fetched,
+    fetched: client::Fetched,
 ) -> Result<Page, ResearchError> {
-    let text = String::from_utf8_lossy(&fetched.body);
-    let mime = fetched
-        .content_type
-        .as_deref()
-        .and_then(|c| c.split(';').next())
-        .map(|c| c.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let looks_html = {
-        let head: String = text
-            .chars()
-            .take(1024)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        head.contains("<html")
-            || head.contains("<!doctype html")
-            || head.contains("<body")
-            || head.contains("<p")
+    let fail = |e: extract::ExtractError| ResearchError::Unreadable {
+        provider: provider.into(),
+        url: Redactor::default().url(url),
+        reason: e.to_string(),
     };
-    let page = if mime == "text/plain"
-        || mime == "text/markdown"
-        || mime == "text/x-markdown"
-        || (mime.is_empty() && !looks_html)
-    {
-        let content = text.trim().to_string() + "\n";
-        let title = crate::research::passages::title(&content).unwrap_or_else(|| url.to_string());
-        Page {
-            url: url.to_string(),
-            title,
-            content,
-        }
-    } else {
-        extract::extract_page(&text, Some(url))
-    };
-    if page.content.trim().is_empty() {
-        return Err(ResearchError::Provider {
-            provider: provider.into(),
-            message: format!(
-                "{} has no readable main content",
-                Redactor::default().url(url)
-            ),
-        });
-    }
-    Ok(page)
+    let kind = extract::Kind::of(fetched.content_type.as_deref(), &fetched.body).map_err(fail)?;
+    extract::extract_document_async(fetched.body, kind, url.to_string())
+        .await
+        .map_err(fail)
 }
 
 /// A search answer's results as ranked hits: web addresses only (an engine's internal links

@@ -1,11 +1,15 @@
-//! The corpus folder: which files it holds and how each is read (markdown, text, HTML).
+//! The corpus folder: which files it holds and how each is read (markdown, text, HTML, PDF).
 
 use std::path::{Path, PathBuf};
 
-use crate::research::{extract, passages};
+use crate::research::extract::{self, Kind};
+use crate::research::passages;
 
-/// Corpus documents larger than this are skipped with a log line.
+/// Corpus documents larger than this are skipped with a log line (PDFs: [`MAX_PDF_DOC_BYTES`]).
 pub const MAX_DOC_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Corpus PDFs larger than this are skipped (a PDF's bytes are mostly fonts and images).
+pub const MAX_PDF_DOC_BYTES: u64 = 32 * 1024 * 1024;
 
 /// One file of the corpus, as listed.
 #[derive(Debug, Clone)]
@@ -38,6 +42,9 @@ pub enum Skip {
     /// Contains NUL bytes.
     #[error("skipped: binary file")]
     Binary,
+    /// Not a type expanse reads, or content extraction failed (the reason says which).
+    #[error("skipped: {0}")]
+    Unreadable(String),
     /// Not UTF-8.
     #[error("skipped: not UTF-8 text")]
     NotUtf8,
@@ -46,7 +53,66 @@ pub enum Skip {
     Io(String),
 }
 
-const EXTENSIONS: &[&str] = &["md", "markdown", "txt", "html", "htm"];
+/// The extensions of the files a corpus reads.
+pub const EXTENSIONS: &[&str] = &["md", "markdown", "txt", "html", "htm", "pdf"];
+
+/// Every file of a corpus folder: the ones of supported types, and the others with the reason
+/// they are skipped.
+#[derive(Debug, Clone, Default)]
+pub struct CorpusListing {
+    /// Files of supported types, sorted by path.
+    pub files: Vec<CorpusFile>,
+    /// Files of other types, `(relative path, reason)`, sorted by path.
+    pub unsupported: Vec<(String, String)>,
+}
+
+/// The corpus's files: supported ones to read, the others listed with why they are skipped.
+pub fn scan_corpus(dir: &Path) -> CorpusListing {
+    let files = list_corpus(dir);
+    // The same walk as `fsutil::documents` (hidden files and folders left out), keeping the
+    // files it would not list.
+    let mut unsupported: Vec<(String, String)> = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .git_ignore(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            !e.path()
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
+        })
+        .filter_map(|e| {
+            let rel = crate::fsutil::relative(e.path(), dir)?;
+            let why = match e.path().extension() {
+                Some(x) => format!("unsupported type .{}", x.to_string_lossy()),
+                None => "unsupported type (no extension)".to_string(),
+            };
+            Some((rel, why))
+        })
+        .collect();
+    unsupported.sort();
+    CorpusListing { files, unsupported }
+}
+
+/// The line a run starts with: `6 files: 5 read, 1 skipped: notes.docx (unsupported type .docx)`.
+pub fn summary(read: usize, skipped: &[(String, String)]) -> String {
+    let total = read + skipped.len();
+    let files = if total == 1 { "file" } else { "files" };
+    if skipped.is_empty() {
+        return format!("{total} {files}: {read} read");
+    }
+    let list: Vec<String> = skipped
+        .iter()
+        .map(|(f, why)| format!("{f} ({})", why.trim_start_matches("skipped: ")))
+        .collect();
+    format!(
+        "{total} {files}: {read} read, {} skipped: {}",
+        skipped.len(),
+        list.join(", ")
+    )
+}
 
 /// The corpus's documents of supported types, sorted by path.
 pub fn list_corpus(dir: &Path) -> Vec<CorpusFile> {
@@ -70,30 +136,43 @@ pub fn list_corpus(dir: &Path) -> Vec<CorpusFile> {
     files
 }
 
-/// Read one corpus document: HTML reduced to its main content, text and markdown as they are.
+/// Read one corpus document: HTML reduced to its main content, PDF to its text, text and
+/// markdown as they are. Extraction is bounded ([`extract::extract_document`]): a hostile file
+/// is skipped with the reason, never a crash.
 pub fn load_doc(path: &Path) -> Result<CorpusDoc, Skip> {
     let meta = std::fs::metadata(path).map_err(|e| Skip::Io(e.to_string()))?;
-    if meta.len() > MAX_DOC_BYTES {
+    let is_pdf_name = path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("pdf"));
+    let cap = if is_pdf_name {
+        MAX_PDF_DOC_BYTES
+    } else {
+        MAX_DOC_BYTES
+    };
+    if meta.len() > cap {
         return Err(Skip::TooLarge(meta.len()));
     }
     let bytes = std::fs::read(path).map_err(|e| Skip::Io(e.to_string()))?;
-    if bytes.contains(&0) {
-        return Err(Skip::Binary);
+    let kind = Kind::of_file(path, &bytes).map_err(|e| Skip::Unreadable(e.to_string()))?;
+    if kind != Kind::Pdf {
+        if bytes.contains(&0) {
+            return Err(Skip::Binary);
+        }
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(Skip::NotUtf8);
+        }
     }
-    let raw = String::from_utf8(bytes).map_err(|_| Skip::NotUtf8)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    let is_html = path
-        .extension()
-        .and_then(|x| x.to_str())
-        .is_some_and(|x| x.eq_ignore_ascii_case("html") || x.eq_ignore_ascii_case("htm"));
-    let (html_title, text) = if is_html {
-        extract::html_to_markdown(&raw)
-    } else {
-        (None, raw)
-    };
-    let title = passages::title(&text).or(html_title).unwrap_or(stem);
-    Ok(CorpusDoc { title, text })
+    let page =
+        extract::extract_document(&bytes, kind, "").map_err(|e| Skip::Unreadable(e.to_string()))?;
+    let title = passages::title(&page.content)
+        .or(Some(page.title).filter(|t| !t.is_empty()))
+        .unwrap_or(stem);
+    Ok(CorpusDoc {
+        title,
+        text: page.content,
+    })
 }

@@ -1,4 +1,5 @@
-//! The embedded offline providers: a tantivy index over a corpus folder, local fetch, extractive writer.
+//! The embedded offline providers: a tantivy index over a corpus folder (markdown, text, HTML,
+//! PDF), local fetch, extractive writer.
 
 mod corpus;
 pub mod embedded;
@@ -6,7 +7,10 @@ mod extractive;
 mod fetch;
 mod search;
 
-pub use corpus::{CorpusDoc, CorpusFile, MAX_DOC_BYTES, Skip, list_corpus, load_doc};
+pub use corpus::{
+    CorpusDoc, CorpusFile, CorpusListing, EXTENSIONS, MAX_DOC_BYTES, MAX_PDF_DOC_BYTES, Skip,
+    list_corpus, load_doc, scan_corpus, summary,
+};
 pub use extractive::{ExtractiveWriter, WRAP, compose_section};
 pub use fetch::LocalFetch;
 pub use search::{IndexInfo, LocalSearch};

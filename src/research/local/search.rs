@@ -11,7 +11,7 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, TantivyDocument, doc};
 
-use super::{SCHEME, list_corpus, load_doc};
+use super::{SCHEME, load_doc, scan_corpus};
 use crate::research::{Hit, LogSink, ResearchError, Search, passages};
 
 /// A searchable corpus.
@@ -82,9 +82,10 @@ impl LocalSearch {
                 message: format!("corpus folder {} does not exist", corpus.display()),
             });
         }
-        let files = list_corpus(corpus);
+        let listing = scan_corpus(corpus);
+        let files = listing.files;
         let mut hasher = Sha256::new();
-        hasher.update(b"expanse-index-v1\0");
+        hasher.update(b"expanse-index-v2\0");
         for f in &files {
             hasher.update(f.rel.as_bytes());
             hasher.update(f.len.to_le_bytes());
@@ -97,9 +98,11 @@ impl LocalSearch {
             built: false,
             documents: 0,
             passages: 0,
-            skipped: Vec::new(),
+            skipped: listing.unsupported,
             dir: dir.clone(),
         };
+        // Files that failed to load, remembered beside the index so a reused index reports them.
+        let failed_list = dir.join("skipped.json");
         let index = if dir.join("meta.json").is_file() {
             Index::open_in_dir(&dir).map_err(tantivy_err)?
         } else {
@@ -137,6 +140,15 @@ impl LocalSearch {
                     info.passages += 1;
                 }
             }
+            let failed: Vec<&(String, String)> = info
+                .skipped
+                .iter()
+                .filter(|(f, _)| files.iter().any(|c| &c.rel == f))
+                .collect();
+            if let Ok(json) = serde_json::to_vec(&failed) {
+                // Only the summary line depends on it: a failed write loses nothing else.
+                let _ = std::fs::write(tmp.join("skipped.json"), json);
+            }
             writer.commit().map_err(tantivy_err)?;
             drop(writer);
             drop(index);
@@ -154,7 +166,13 @@ impl LocalSearch {
         if !info.built {
             let searcher = reader.searcher();
             info.passages = searcher.num_docs() as usize;
-            info.documents = files.len();
+            let failed: Vec<(String, String)> = std::fs::read(&failed_list)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            info.documents = files.len().saturating_sub(failed.len());
+            info.skipped.extend(failed);
+            info.skipped.sort();
         }
         Ok((
             LocalSearch {

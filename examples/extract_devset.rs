@@ -1,0 +1,135 @@
+//! Runs one extractor over every page of a folder in one process, writing `ID.txt` plain-text
+//! predictions for `score.py` and printing pages per second (extraction only, one thread).
+//!
+//! usage: cargo run --release --example extract_devset -- CANDIDATE HTML_DIR OUT_DIR [GROUND_TRUTH]
+//! HTML_DIR holds `ID.html` (or `ID.html.gz` decompressed beforehand); GROUND_TRUTH, when given,
+//! supplies each page's URL, as a runner would know it. CANDIDATE is one of the names `--list` prints.
+//! `SLOWEST=1` also prints the ten slowest pages.
+//!
+//! Python trafilatura, measured the same way for BENCHMARKS.md:
+//! ```text
+//! import os, sys, time, trafilatura
+//! src, out = sys.argv[1], sys.argv[2]
+//! os.makedirs(out, exist_ok=True)
+//! pages = {f[:-5]: open(os.path.join(src, f), encoding="utf-8", errors="replace").read()
+//!          for f in sorted(os.listdir(src)) if f.endswith(".html")}
+//! start = time.perf_counter()
+//! res = {k: trafilatura.extract(h) or "" for k, h in pages.items()}
+//! dt = time.perf_counter() - start
+//! for k, t in res.items():
+//!     open(os.path.join(out, k + ".txt"), "w", encoding="utf-8").write(t)
+//! print(f"{len(pages)} pages in {dt:.1f} s: {len(pages)/dt:.1f} pages/s")
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+use expanse::research::extract::sanitize::{MAX_DEPTH, sanitize};
+use expanse::research::extract::{self, Extractor, markdown_to_text};
+
+type Run = fn(&str, Option<&str>) -> String;
+
+/// One extractor alone on the sanitized page, as plain text.
+fn alone(html: &str, url: Option<&str>, which: Extractor) -> String {
+    let clean = sanitize(html, MAX_DEPTH).html;
+    markdown_to_text(&extract::extract_with(&clean, url, which).markdown)
+}
+
+fn candidates() -> Vec<(&'static str, Run)> {
+    vec![
+        // What runners get: sanitize, rs-trafilatura, fallbacks, on the extraction thread.
+        ("expanse", |h, u| {
+            extract::extract_page(h, u)
+                .map(|p| markdown_to_text(&p.content))
+                .unwrap_or_default()
+        }),
+        ("rs-trafilatura", |h, u| alone(h, u, Extractor::Trafilatura)),
+        ("dom_smoothie", |h, u| alone(h, u, Extractor::Readability)),
+        // rs-trafilatura + htmd on the raw page: what the sanitizer changes.
+        ("rs-trafilatura-unsanitized", |h, u| {
+            markdown_to_text(&extract::extract_with(h, u, Extractor::Trafilatura).markdown)
+        }),
+        ("whole", |h, u| alone(h, u, Extractor::Whole)),
+        // rs-trafilatura's own text output on the raw page (no sanitizing, no htmd).
+        ("rs-trafilatura-raw-text", |h, u| {
+            let options = rs_trafilatura::Options {
+                url: u.map(str::to_string),
+                include_tables: true,
+                include_formatting: true,
+                ..rs_trafilatura::Options::default()
+            };
+            rs_trafilatura::extract_with_options(h, &options)
+                .map(|r| r.content_text)
+                .unwrap_or_default()
+        }),
+    ]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cands = candidates();
+    if args.first().is_none_or(|a| a == "--list") || args.len() < 3 {
+        for (name, _) in &cands {
+            println!("{name}");
+        }
+        return;
+    }
+    let Some(&(name, run)) = cands.iter().find(|(n, _)| *n == args[0]) else {
+        eprintln!("unknown candidate {}", args[0]);
+        std::process::exit(2);
+    };
+    let (dir, out) = (Path::new(&args[1]), Path::new(&args[2]));
+    let urls: HashMap<String, String> = args
+        .get(3)
+        .map(|gt| {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(gt).expect("ground truth")).expect("json");
+            v.as_object()
+                .expect("an object of pages")
+                .iter()
+                .filter_map(|(k, p)| Some((k.clone(), p.get("url")?.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(dir)
+        .expect("the page folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .map(|p| {
+            let id = p
+                .file_stem()
+                .expect("a file name")
+                .to_string_lossy()
+                .to_string();
+            let bytes = std::fs::read(&p).expect("a page");
+            (id, String::from_utf8_lossy(&bytes).into_owned())
+        })
+        .collect();
+    pages.sort();
+    std::fs::create_dir_all(out).expect("the output folder");
+    let start = Instant::now();
+    let mut results = Vec::with_capacity(pages.len());
+    let mut times = Vec::with_capacity(pages.len());
+    for (id, html) in &pages {
+        let t = Instant::now();
+        results.push(run(html, urls.get(id).map(String::as_str)));
+        times.push((t.elapsed().as_secs_f64(), id.as_str(), html.len()));
+    }
+    let secs = start.elapsed().as_secs_f64();
+    if std::env::var_os("SLOWEST").is_some() {
+        times.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (t, id, len) in times.iter().take(10) {
+            println!("  slow {id}: {:.0} ms, {} KB", t * 1000.0, len / 1024);
+        }
+    }
+    for ((id, _), text) in pages.iter().zip(&results) {
+        std::fs::write(out.join(format!("{id}.txt")), text).expect("a prediction");
+    }
+    println!(
+        "{name}: {} pages in {secs:.1} s, {:.1} pages/s (one thread, extraction only)",
+        pages.len(),
+        pages.len() as f64 / secs
+    );
+}
