@@ -4,6 +4,7 @@
 //! markdown. Every entry point is total: it returns an [`ExtractError`] rather than panicking,
 //! and runs on a thread of its own with a known stack (see [`bounded`]).
 
+pub mod repeats;
 pub mod sanitize;
 
 use std::panic::AssertUnwindSafe;
@@ -316,7 +317,7 @@ pub struct Extracted {
 
 /// The main content of an HTML page: the chosen extractor, then Readability, then the whole
 /// page, each tried only when the one before found less than [`MIN_MAIN_CHARS`]; the longest
-/// result wins. Expects sanitized HTML ([`sanitize()`]); on the calling thread.
+/// result wins, with text the page shows twice kept once ([`repeats`]). Expects sanitized HTML ([`sanitize()`]); on the calling thread.
 pub fn extract(html: &str, url: Option<&str>) -> Extracted {
     let mut best = extract_with(html, url, Extractor::CHOSEN);
     for next in [Extractor::Readability, Extractor::Whole] {
@@ -331,6 +332,7 @@ pub fn extract(html: &str, url: Option<&str>) -> Extracted {
             };
         }
     }
+    best.markdown = repeats::drop_repeats(&best.markdown);
     best
 }
 

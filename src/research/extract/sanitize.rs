@@ -185,6 +185,11 @@ pub fn sanitize(html: &str, max_depth: usize) -> Sanitized {
                     out.truncate(out.len() - 1 - format!("<{name}>").len());
                     out.push(' ');
                 }
+                // rs-trafilatura's page-type classifier counts `<svg>` elements (icons mark
+                // shop and service pages); an empty one keeps the count and drops the bytes.
+                if name == "svg" {
+                    out.push_str("<svg></svg>");
+                }
                 copy_from = end;
             }
             i = end;
@@ -354,6 +359,8 @@ mod tests {
         for kept in ["Kept <b>text</b>.", "<p>More.</p>", "\"@type\":\"Product\""] {
             assert!(out.contains(kept), "{kept} lost from {out}");
         }
+        // The classifier's icon count survives, empty.
+        assert_eq!(out.matches("<svg></svg>").count(), 1, "{out}");
     }
 
     #[test]
