@@ -10,6 +10,7 @@ pub use record::{
     finished_sections_all, last_approval, replay,
 };
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
@@ -51,7 +52,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
 pub struct Journal {
     dir: PathBuf,
     file: Mutex<File>,
+    replayed: Mutex<Replayed>,
 }
+
+/// The statuses folded from the journal's first `offset` bytes: reading the statuses again
+/// folds in only what was appended since (by any process), instead of parsing the whole file,
+/// which made approving drafts one after another quadratic in the PARTs.
+#[derive(Default)]
+struct Replayed {
+    offset: u64,
+    file_id: Option<FileId>,
+    statuses: BTreeMap<u32, PartStatus>,
+}
+
+/// Which file a path named when it was read: a journal removed and made again starts over.
+type FileId = (u64, u64);
 
 impl Journal {
     /// The state folder for `plan` (a path relative to the workspace root) under `state_root`.
@@ -99,6 +114,7 @@ impl Journal {
         Ok(Journal {
             dir: dir.to_path_buf(),
             file: Mutex::new(file),
+            replayed: Mutex::new(Replayed::default()),
         })
     }
 
@@ -122,6 +138,52 @@ impl Journal {
     /// Every readable record, in order. Unreadable lines (a torn last line) are skipped.
     pub fn records(&self) -> Result<Vec<Record>, JournalError> {
         read_records(&self.dir.join("journal.jsonl"))
+    }
+
+    /// Each PART's status as the whole journal tells it now ([`replay`] of [`Journal::records`]),
+    /// reading only what was appended since the last call.
+    pub fn statuses(&self) -> Result<BTreeMap<u32, PartStatus>, JournalError> {
+        Ok(self.caught_up()?.statuses.clone())
+    }
+
+    /// One PART's status, as [`Journal::statuses`] has it.
+    pub fn status(&self, part: u32) -> Result<Option<PartStatus>, JournalError> {
+        Ok(self.caught_up()?.statuses.get(&part).cloned())
+    }
+
+    /// The replayed statuses with every complete line appended so far folded in. A line still
+    /// being written (no newline yet) waits for the next call.
+    fn caught_up(&self) -> Result<std::sync::MutexGuard<'_, Replayed>, JournalError> {
+        let path = self.dir.join("journal.jsonl");
+        // A poisoned lock only means another thread panicked mid-read; the next read redoes it.
+        let mut r = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                *r = Replayed::default();
+                return Ok(r);
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let meta = file.metadata().map_err(io(&path))?;
+        let id = file_id(&meta);
+        if meta.len() < r.offset || r.file_id != id {
+            *r = Replayed {
+                file_id: id,
+                ..Replayed::default()
+            };
+        }
+        file.seek(SeekFrom::Start(r.offset)).map_err(io(&path))?;
+        let mut fresh = Vec::new();
+        file.read_to_end(&mut fresh).map_err(io(&path))?;
+        let Some(end) = fresh.iter().rposition(|&b| b == b'\n') else {
+            return Ok(r);
+        };
+        for record in parse_lines(&String::from_utf8_lossy(&fresh[..=end])) {
+            record::apply(&mut r.statuses, &record);
+        }
+        r.offset += end as u64 + 1;
+        Ok(r)
     }
 
     /// The plan's state folder (journal, drafts, approval backups).
@@ -175,15 +237,98 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, JournalError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(io(path)(e)),
     };
+    Ok(parse_lines(&text))
+}
+
+/// The readable records of journal text; an unreadable line (a torn write) is skipped.
+fn parse_lines(text: &str) -> Vec<Record> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    for line in text.lines() {
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str(line) {
             Ok(r) => out.push(r),
-            Err(e) => tracing::warn!(line = i + 1, "skipping unreadable journal line: {e}"),
+            Err(e) => tracing::warn!("skipping unreadable journal line: {e}"),
         }
     }
-    Ok(out)
+    out
+}
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_meta: &std::fs::Metadata) -> Option<FileId> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::RunnerState;
+
+    fn state(part: u32, state: RunnerState, message: &str) -> Record {
+        Record::State {
+            ts: "2026-11-29T00:00:00Z".into(),
+            part,
+            state,
+            message: Some(message.into()),
+        }
+    }
+
+    #[test]
+    fn statuses_follow_every_append_including_another_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = Journal::open(dir.path()).unwrap();
+        // Another process's journal handle on the same file.
+        let theirs = Journal::open(dir.path()).unwrap();
+        assert!(ours.statuses().unwrap().is_empty());
+        ours.append(&state(1, RunnerState::Searching, "a")).unwrap();
+        assert_eq!(
+            ours.status(1).unwrap().unwrap().state,
+            Some(RunnerState::Searching)
+        );
+        theirs.append(&state(1, RunnerState::Review, "b")).unwrap();
+        theirs.append(&state(2, RunnerState::Failed, "c")).unwrap();
+        let now = ours.statuses().unwrap();
+        assert_eq!(now, replay(&ours.records().unwrap()));
+        assert_eq!(now[&1].state, Some(RunnerState::Review));
+        assert_eq!(now[&2].message.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn a_line_still_being_written_waits_and_a_new_journal_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        journal.append(&state(1, RunnerState::Review, "a")).unwrap();
+        assert!(journal.status(1).unwrap().is_some());
+        // Half a record, as a writer caught mid-line leaves it.
+        let line = serde_json::to_string(&state(2, RunnerState::Failed, "torn")).unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let (head, tail) = line.split_at(line.len() / 2);
+        let mut raw = OpenOptions::new().append(true).open(&path).unwrap();
+        raw.write_all(head.as_bytes()).unwrap();
+        assert_eq!(journal.status(2).unwrap(), None);
+        raw.write_all(format!("{tail}\n").as_bytes()).unwrap();
+        assert_eq!(
+            journal.status(2).unwrap().unwrap().message.as_deref(),
+            Some("torn")
+        );
+        // The journal removed and made again, longer than the old one (a cleared state folder
+        // and a new run): nothing of the old one is left, nothing of the new one skipped.
+        let old_len = std::fs::metadata(&path).unwrap().len() as usize;
+        std::fs::remove_file(&path).unwrap();
+        let fresh = Journal::open(dir.path()).unwrap();
+        fresh
+            .append(&state(3, RunnerState::Review, &"x".repeat(old_len)))
+            .unwrap();
+        let now = journal.statuses().unwrap();
+        assert_eq!(now.keys().copied().collect::<Vec<_>>(), vec![3]);
+        std::fs::remove_file(&path).unwrap();
+        assert!(journal.statuses().unwrap().is_empty());
+    }
 }

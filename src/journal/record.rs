@@ -290,83 +290,89 @@ pub fn last_approval(records: &[Record], part: u32) -> Option<ApprovalPlan> {
 pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
     let mut out: BTreeMap<u32, PartStatus> = BTreeMap::new();
     for r in records {
-        let s = out.entry(r.part()).or_default();
-        match r {
-            Record::State { state, message, .. } => {
-                s.state = Some(*state);
-                s.message = message.clone();
-            }
-            Record::Drafted { lines, sources, .. } => {
-                s.draft_lines = Some(*lines);
-                s.sources = Some(*sources);
-                s.state = Some(RunnerState::Review);
-                s.message = None;
-                s.rejection = None;
-                s.regenerate = None;
-                s.edited = false;
-                s.approval_drop = None;
-            }
-            Record::Regenerate {
-                section, reason, ..
-            } => {
-                s.state = Some(RunnerState::Rejected);
-                s.message = Some(reason.clone());
-                s.regenerate = Some((*section, reason.clone()));
-            }
-            Record::Edited { lines, drop, .. } => {
-                s.edited = true;
-                if !drop {
-                    s.draft_lines = Some(*lines);
-                }
-            }
-            Record::Section { .. } => {}
-            Record::Rejected {
-                reason, requeue, ..
-            } => {
-                s.rejection = Some((reason.clone(), *requeue));
-                s.regenerate = None;
-                s.state = Some(if *requeue {
-                    RunnerState::Rejected
-                } else {
-                    RunnerState::Skipped
-                });
-                s.message = reason.clone();
-            }
-            Record::Approval { step, path, .. } => match step {
-                ApprovalStep::Begin => {
-                    s.approval_drop = path.clone();
-                    s.undoing = false;
-                }
-                ApprovalStep::Done => {
-                    s.state = Some(RunnerState::Approved);
-                    s.approval_drop = None;
-                }
-                _ => {}
-            },
-            Record::Usage {
-                prompt_tokens,
-                completion_tokens,
-                estimated,
-                ..
-            } => {
-                s.usage.get_or_insert_with(Usage::default).add(Usage {
-                    prompt_tokens: *prompt_tokens,
-                    completion_tokens: *completion_tokens,
-                    estimated: *estimated,
-                });
-            }
-            Record::Undo { step, .. } => match step {
-                UndoStep::Begin => s.undoing = true,
-                UndoStep::Done => {
-                    s.undoing = false;
-                    s.state = Some(RunnerState::Review);
-                    s.message = Some("approval undone".into());
-                }
-            },
-            Record::Searched { .. } | Record::Fetched { .. } => {}
-        }
+        apply(&mut out, r);
     }
     out
+}
+
+/// One record's effect on the statuses [`replay`] builds (so a reader can fold in only the
+/// records appended since it last looked).
+pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
+    let s = out.entry(r.part()).or_default();
+    match r {
+        Record::State { state, message, .. } => {
+            s.state = Some(*state);
+            s.message = message.clone();
+        }
+        Record::Drafted { lines, sources, .. } => {
+            s.draft_lines = Some(*lines);
+            s.sources = Some(*sources);
+            s.state = Some(RunnerState::Review);
+            s.message = None;
+            s.rejection = None;
+            s.regenerate = None;
+            s.edited = false;
+            s.approval_drop = None;
+        }
+        Record::Regenerate {
+            section, reason, ..
+        } => {
+            s.state = Some(RunnerState::Rejected);
+            s.message = Some(reason.clone());
+            s.regenerate = Some((*section, reason.clone()));
+        }
+        Record::Edited { lines, drop, .. } => {
+            s.edited = true;
+            if !drop {
+                s.draft_lines = Some(*lines);
+            }
+        }
+        Record::Section { .. } => {}
+        Record::Rejected {
+            reason, requeue, ..
+        } => {
+            s.rejection = Some((reason.clone(), *requeue));
+            s.regenerate = None;
+            s.state = Some(if *requeue {
+                RunnerState::Rejected
+            } else {
+                RunnerState::Skipped
+            });
+            s.message = reason.clone();
+        }
+        Record::Approval { step, path, .. } => match step {
+            ApprovalStep::Begin => {
+                s.approval_drop = path.clone();
+                s.undoing = false;
+            }
+            ApprovalStep::Done => {
+                s.state = Some(RunnerState::Approved);
+                s.approval_drop = None;
+            }
+            _ => {}
+        },
+        Record::Usage {
+            prompt_tokens,
+            completion_tokens,
+            estimated,
+            ..
+        } => {
+            s.usage.get_or_insert_with(Usage::default).add(Usage {
+                prompt_tokens: *prompt_tokens,
+                completion_tokens: *completion_tokens,
+                estimated: *estimated,
+            });
+        }
+        Record::Undo { step, .. } => match step {
+            UndoStep::Begin => s.undoing = true,
+            UndoStep::Done => {
+                s.undoing = false;
+                s.state = Some(RunnerState::Review);
+                s.message = Some("approval undone".into());
+            }
+        },
+        Record::Searched { .. } | Record::Fetched { .. } => {}
+    }
 }
 
 /// A section a run finished and recorded, for resuming.

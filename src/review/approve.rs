@@ -164,7 +164,7 @@ impl Review {
         seen: Seen,
     ) -> Result<Approved, ReviewError> {
         // Everything is read again under the lock: another process may have just approved.
-        let status = self.statuses()?.remove(&part).unwrap_or_default();
+        let status = self.journal.status(part)?.unwrap_or_default();
         let resuming = match status.approval_drop.as_deref() {
             Some(d) => Some(
                 confined_drop(d)
@@ -357,7 +357,7 @@ impl Review {
     /// of them changed since the approval.
     pub fn undo(&self, part: u32) -> Result<Undone, ReviewError> {
         let _lock = self.lock()?;
-        let status = self.statuses()?.remove(&part).unwrap_or_default();
+        let status = self.journal.status(part)?.unwrap_or_default();
         let records = self.journal.records()?;
         let plan_record = last_approval(&records, part).ok_or(ReviewError::NothingToUndo(part))?;
         if status.state != Some(RunnerState::Approved) && !status.undoing {

@@ -808,13 +808,7 @@ impl Supervisor {
             self.forward(Event::state(n, state, "resumed")).await;
         }
         for n in restart {
-            let status = self
-                .ctx
-                .journal
-                .records()
-                .map(|r| replay(&r))
-                .unwrap_or_default()
-                .remove(&n);
+            let status = self.ctx.journal.status(n).ok().flatten();
             let (feedback, only) = match status.and_then(|s| s.regenerate) {
                 Some((section, reason)) => (Some(reason), section),
                 None => (None, None),
