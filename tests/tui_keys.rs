@@ -183,6 +183,25 @@ fn opening_one_draft_leaves_the_others_counted_new() {
 }
 
 #[test]
+fn a_draft_approved_elsewhere_is_no_longer_new() {
+    let mut a = app();
+    for n in [2, 5] {
+        a.update(Msg::Core(Event::draft(n, 10, 1, "draft ready")));
+    }
+    // Another terminal approves PART 2; the plan watcher then reports it done.
+    a.update(Msg::Core(Event::state(
+        2,
+        RunnerState::Done,
+        "ticked in the plan",
+    )));
+    assert_eq!(a.unseen.iter().copied().collect::<Vec<_>>(), vec![5]);
+    assert_eq!(
+        press(&mut a, &[Key::Char('n')]),
+        vec![Effect::LoadReview(5)]
+    );
+}
+
+#[test]
 fn redo_of_an_approved_part_asks_first() {
     let mut a = app();
     a.update(Msg::Core(Event::state(1, RunnerState::Approved, "")));

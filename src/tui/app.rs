@@ -326,6 +326,15 @@ impl App {
                 }
             }
         }
+        // A draft approved, rejected or retried elsewhere (another terminal, a plan edit) is
+        // no longer new: `n` must not lead to it.
+        if self
+            .cards
+            .get(n)
+            .is_some_and(|c| c.state != RunnerState::Review)
+        {
+            self.unseen.remove(&n);
+        }
         if selected && e.kind != EventKind::State {
             self.grid.log.line_added();
         }
