@@ -837,8 +837,10 @@ fn log_sink(events: &mpsc::Sender<Event>, part: u32) -> impl Fn(&str) + Send + S
     }
 }
 
-/// A section's streamed text turned into sampled progress events: at most one per 250 ms,
-/// saying which section and how many lines so far (never the text itself).
+/// A section's streamed text turned into sampled progress events: at most one per 250 ms, the
+/// first 250 ms after the section started (a section written at once, as the extractive writer
+/// does, has only its "written" line), saying which section and how many lines so far (never
+/// the text itself).
 struct StreamProgress {
     events: mpsc::Sender<Event>,
     part: u32,
@@ -858,18 +860,28 @@ impl StreamProgress {
             events,
             part,
             label: format!("section {}/{of} \"{title}\"", k + 1),
-            state: std::sync::Mutex::new(StreamState::default()),
+            state: std::sync::Mutex::new(StreamState {
+                lines: 0,
+                last_sent: Some(Instant::now()),
+            }),
         }
     }
 
     fn push(&self, piece: &str) {
+        self.push_at(piece, Instant::now());
+    }
+
+    fn push_at(&self, piece: &str, now: Instant) {
         // The lock is only ever held here, never across an await.
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         st.lines += piece.matches('\n').count();
-        if st.last_sent.is_some_and(|t| t.elapsed().as_millis() < 250) {
+        if st
+            .last_sent
+            .is_some_and(|t| now.saturating_duration_since(t).as_millis() < 250)
+        {
             return;
         }
-        st.last_sent = Some(Instant::now());
+        st.last_sent = Some(now);
         let _ = self.events.try_send(Event::log(
             Some(self.part),
             Level::Info,
@@ -879,5 +891,38 @@ impl StreamProgress {
                 plural(st.lines, "line")
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn messages(rx: &mut mpsc::Receiver<Event>) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|e| e.message)
+            .collect()
+    }
+
+    #[test]
+    fn progress_waits_a_quarter_second_then_samples() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let p = StreamProgress::new(tx, 3, 0, 2, "Stages".into());
+        let t0 = p.state.lock().unwrap().last_sent.unwrap();
+        // A whole section at once (the extractive writer): no progress line before "written".
+        p.push_at("a\nb\nc\n", t0 + Duration::from_millis(5));
+        assert!(messages(&mut rx).is_empty());
+        // A slow stream: the first line after 250 ms, then at most one per 250 ms.
+        p.push_at("d\n", t0 + Duration::from_millis(300));
+        p.push_at("e\n", t0 + Duration::from_millis(400));
+        p.push_at("f\n", t0 + Duration::from_millis(600));
+        assert_eq!(
+            messages(&mut rx),
+            vec![
+                "writing section 1/2 \"Stages\": 4 lines so far",
+                "writing section 1/2 \"Stages\": 6 lines so far",
+            ]
+        );
     }
 }
