@@ -7,24 +7,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{RUNNABLE, append_journal, corpus, expanse, journal_dir, workspace};
+use common::{RUNNABLE, append_journal, corpus, expanse, journal_dir, run_only, workspace};
 use serde_json::Value;
 
 fn drafted(only: &str) -> tempfile::TempDir {
     let ws = workspace(RUNNABLE);
-    let out = expanse(ws.path())
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--offline",
-            "--only",
-            only,
-            "--corpus",
-        ])
-        .arg(corpus())
-        .output()
-        .unwrap();
+    let out = run_only(ws.path(), only);
     assert!(
         out.status.success(),
         "{}",
@@ -329,19 +317,7 @@ fn a_lost_journal_never_costs_an_edited_draft() {
     let _ = edited;
     // The journal is truncated to nothing; the next run must not redraft over the edit.
     std::fs::write(journal_dir(ws.path()).join("journal.jsonl"), "").unwrap();
-    let out = expanse(ws.path())
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--offline",
-            "--only",
-            "3",
-            "--corpus",
-        ])
-        .arg(corpus())
-        .output()
-        .unwrap();
+    let out = run_only(ws.path(), "3");
     assert!(out.status.success());
     assert_eq!(draft(ws.path(), 3)["text"].as_str().unwrap(), kept);
     assert_eq!(state_of(ws.path(), 3), "review");
@@ -365,19 +341,7 @@ fn a_corrupt_draft_affects_only_its_part_and_is_named() {
         "{stderr}"
     );
     // A run does not overwrite it silently either: PART 1 fails naming the file.
-    let out = expanse(ws.path())
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--offline",
-            "--only",
-            "1",
-            "--corpus",
-        ])
-        .arg(corpus())
-        .output()
-        .unwrap();
+    let out = run_only(ws.path(), "1");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("part-1.json"));
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), "{ not json");

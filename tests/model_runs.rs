@@ -118,24 +118,10 @@ async fn completions(State(s): State<Script>, body: Bytes) -> Response {
 }
 
 fn serve(script: Script) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}/v1", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = Router::new()
-                .route("/v1/chat/completions", post(completions))
-                .with_state(script);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
-                .await
-                .unwrap();
-        });
-    });
-    base
+    let app = Router::new()
+        .route("/v1/chat/completions", post(completions))
+        .with_state(script);
+    format!("{}/v1", common::serve(app))
 }
 
 /// A plan of `parts` PARTs with `sections` sections each, on topics the demo corpus covers.

@@ -7,7 +7,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use common::{
-    RUNNABLE, append_journal, corpus, drafted_parts, expanse, files, journal_dir, run, workspace,
+    RUNNABLE, append_journal, corpus, drafted_parts, expanse, files, journal_dir, run, run_only,
+    workspace,
 };
 
 const T3: &str = "karpathy/distributed-training/02-megatron-lm-tensor-parallelism.md";
@@ -419,19 +420,7 @@ fn redo_diffs_against_the_existing_file() {
         approved.replacen("## Section 1:", "A line added by hand.\n\n## Section 1:", 1),
     )
     .unwrap();
-    let run = expanse(ws.path())
-        .args([
-            "run",
-            "plans/p.md",
-            "--headless",
-            "--offline",
-            "--only",
-            "3",
-            "--corpus",
-        ])
-        .arg(corpus())
-        .output()
-        .unwrap();
+    let run = run_only(ws.path(), "3");
     assert!(
         text(&run.stdout).contains("PART  3  approved — approved in an earlier run"),
         "{}",

@@ -116,27 +116,12 @@ async fn page() -> Response {
 
 fn server() -> (String, Seen) {
     let seen = Seen::default();
-    let state = seen.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = Router::new()
-                .route("/v1/chat/completions", post(completions))
-                .route("/search", get(search))
-                .route("/page/{slug}", get(page))
-                .with_state(state);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
-                .await
-                .unwrap();
-        });
-    });
-    (base, seen)
+    let app = Router::new()
+        .route("/v1/chat/completions", post(completions))
+        .route("/search", get(search))
+        .route("/page/{slug}", get(page))
+        .with_state(seen.clone());
+    (common::serve(app), seen)
 }
 
 #[test]

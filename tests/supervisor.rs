@@ -1,5 +1,7 @@
 //! The supervisor with scripted providers: pause, resume, cancel, retry, the jobs limit and stalls.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -457,25 +459,10 @@ mod slow_model {
 
     pub fn serve() -> (String, Model) {
         let model = Model::default();
-        let state = model.clone();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let base = format!("http://{}/v1", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let app = Router::new()
-                    .route("/v1/chat/completions", post(answer))
-                    .with_state(state);
-                axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
-                    .await
-                    .unwrap();
-            });
-        });
-        (base, model)
+        let app = Router::new()
+            .route("/v1/chat/completions", post(answer))
+            .with_state(model.clone());
+        (format!("{}/v1", crate::common::serve(app)), model)
     }
 }
 

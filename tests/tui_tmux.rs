@@ -380,47 +380,37 @@ fn slow_searxng(delay: Duration) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<St
     use axum::extract::{RawQuery, State};
     use axum::routing::get;
     let queries = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
+    let (listener, _) = common::listen();
     let port = listener.local_addr().unwrap().port();
     let seen = queries.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .route(
-                    "/search",
-                    get(move |State(seen): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>, RawQuery(raw): RawQuery| async move {
-                        let url = reqwest::Url::parse(&format!("http://x/?{}", raw.unwrap_or_default())).unwrap();
-                        let query = url.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.into_owned()).unwrap_or_default();
-                        seen.lock().unwrap().push(query.clone());
-                        tokio::time::sleep(delay).await;
-                        let slug: String = query.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-                        let body = serde_json::json!({
-                            "query": query,
-                            "results": [{"url": format!("http://127.0.0.1:{port}/page/{slug}"), "title": query, "content": "a page"}]
-                        });
-                        ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string())
-                    }),
-                )
-                .route(
-                    "/page/{slug}",
-                    get(|axum::extract::Path(slug): axum::extract::Path<String>| async move {
-                        axum::response::Html(format!(
-                            "<html><head><title>{slug}</title></head><body><nav>Home | Docs</nav><main><h1>{slug}</h1>\
-                             <p>The overview of {slug}: ZeRO partitions optimizer states, gradients and parameters across data parallel ranks, and pipeline parallelism splits layers into stages.</p>\
-                             <p>Memory optimization breakdown for {slug}: mixed precision Adam keeps sixteen bytes per parameter before partitioning.</p></main></body></html>"
-                        ))
-                    }),
-                )
-                .with_state(seen);
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let app = axum::Router::new()
+        .route(
+            "/search",
+            get(move |State(seen): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>, RawQuery(raw): RawQuery| async move {
+                let url = reqwest::Url::parse(&format!("http://x/?{}", raw.unwrap_or_default())).unwrap();
+                let query = url.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.into_owned()).unwrap_or_default();
+                seen.lock().unwrap().push(query.clone());
+                tokio::time::sleep(delay).await;
+                let slug: String = query.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                let body = serde_json::json!({
+                    "query": query,
+                    "results": [{"url": format!("http://127.0.0.1:{port}/page/{slug}"), "title": query, "content": "a page"}]
+                });
+                ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string())
+            }),
+        )
+        .route(
+            "/page/{slug}",
+            get(|axum::extract::Path(slug): axum::extract::Path<String>| async move {
+                axum::response::Html(format!(
+                    "<html><head><title>{slug}</title></head><body><nav>Home | Docs</nav><main><h1>{slug}</h1>\
+                     <p>The overview of {slug}: ZeRO partitions optimizer states, gradients and parameters across data parallel ranks, and pipeline parallelism splits layers into stages.</p>\
+                     <p>Memory optimization breakdown for {slug}: mixed precision Adam keeps sixteen bytes per parameter before partitioning.</p></main></body></html>"
+                ))
+            }),
+        )
+        .with_state(seen);
+    common::serve_in_thread(listener, app);
     (port, queries)
 }
 

@@ -92,26 +92,11 @@ through them, so each device holds only its own stage of the model and its activ
 
 fn server() -> (String, Hits) {
     let hits = Hits::default();
-    let state = hits.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = Router::new()
-                .route("/search", get(search))
-                .route("/page/{name}", get(page))
-                .with_state(state);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
-                .await
-                .unwrap();
-        });
-    });
-    (base, hits)
+    let app = Router::new()
+        .route("/search", get(search))
+        .route("/page/{name}", get(page))
+        .with_state(hits.clone());
+    (common::serve(app), hits)
 }
 
 fn run(ws: &std::path::Path, base: &str) -> (i32, Vec<Value>) {

@@ -75,6 +75,23 @@ pub fn run(ws: &Path, extra: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
     )
 }
 
+/// `expanse run plans/p.md --headless --offline --only ONLY` on the demo corpus, as it ended.
+pub fn run_only(ws: &Path, only: &str) -> std::process::Output {
+    expanse(ws)
+        .args([
+            "run",
+            "plans/p.md",
+            "--headless",
+            "--offline",
+            "--only",
+            only,
+            "--corpus",
+        ])
+        .arg(corpus())
+        .output()
+        .unwrap()
+}
+
 /// The PARTs of the draft events, in order.
 pub fn drafted_parts(events: &[serde_json::Value]) -> Vec<u64> {
     events
@@ -110,4 +127,36 @@ pub fn append_journal(ws: &Path, bytes: &[u8]) {
         .open(journal_dir(ws).join("journal.jsonl"))
         .unwrap();
     std::io::Write::write_all(&mut f, bytes).unwrap();
+}
+
+/// A listener on a free port of 127.0.0.1, and its base URL (`http://127.0.0.1:PORT`), for a
+/// server whose routes need to know their own address.
+pub fn listen() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    (listener, base)
+}
+
+/// Serve `app` on `listener` from a thread of its own with a one-thread runtime, so tests that
+/// block (running the binary, a blocking client) can talk to it.
+pub fn serve_in_thread(listener: std::net::TcpListener, app: axum::Router) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
+                .await
+                .unwrap();
+        });
+    });
+}
+
+/// [`serve_in_thread`] on a fresh [`listen`]er; the base URL.
+pub fn serve(app: axum::Router) -> String {
+    let (listener, base) = listen();
+    serve_in_thread(listener, app);
+    base
 }
