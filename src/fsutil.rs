@@ -76,21 +76,30 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
 /// Regular files under `dir` whose extension (case-insensitive) is one of `extensions`, sorted by
 /// path, skipping hidden files and folders. Unreadable entries are skipped.
 pub fn documents(dir: &Path, extensions: &[&str]) -> Vec<ignore::DirEntry> {
+    let mut files = all_files(dir);
+    files.retain(|e| has_extension(e.path(), extensions));
+    files
+}
+
+/// Every regular file under `dir`, sorted by path, skipping hidden files and folders (the walk
+/// [`documents`] filters). Unreadable entries are skipped.
+pub fn all_files(dir: &Path) -> Vec<ignore::DirEntry> {
     let mut files: Vec<ignore::DirEntry> = ignore::WalkBuilder::new(dir)
         .hidden(true)
         .git_ignore(false)
         .build()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .filter(|e| {
-            e.path()
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| extensions.contains(&x.to_ascii_lowercase().as_str()))
-        })
         .collect();
     files.sort_by(|a, b| a.path().cmp(b.path()));
     files
+}
+
+/// Whether `path`'s extension (case-insensitive) is one of `extensions`.
+pub fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| extensions.contains(&x.to_ascii_lowercase().as_str()))
 }
 
 /// `path` relative to `base`, `/`-separated.

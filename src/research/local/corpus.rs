@@ -68,21 +68,17 @@ pub struct CorpusListing {
 
 /// The corpus's files: supported ones to read, the others listed with why they are skipped.
 pub fn scan_corpus(dir: &Path) -> CorpusListing {
-    let files = list_corpus(dir);
-    // The same walk as `fsutil::documents` (hidden files and folders left out), keeping the
-    // files it would not list.
-    let mut unsupported: Vec<(String, String)> = ignore::WalkBuilder::new(dir)
-        .hidden(true)
-        .git_ignore(false)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .filter(|e| {
-            !e.path()
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
-        })
+    // One walk: the files of supported types are read, the others listed.
+    let (supported, others): (Vec<_>, Vec<_>) = crate::fsutil::all_files(dir)
+        .into_iter()
+        .partition(|e| crate::fsutil::has_extension(e.path(), EXTENSIONS));
+    let mut files: Vec<CorpusFile> = supported
+        .iter()
+        .filter_map(|e| corpus_file(e, dir))
+        .collect();
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let mut unsupported: Vec<(String, String)> = others
+        .iter()
         .filter_map(|e| {
             let rel = crate::fsutil::relative(e.path(), dir)?;
             let why = match e.path().extension() {
@@ -116,24 +112,22 @@ pub fn summary(read: usize, skipped: &[(String, String)]) -> String {
 
 /// The corpus's documents of supported types, sorted by path.
 pub fn list_corpus(dir: &Path) -> Vec<CorpusFile> {
-    let mut files: Vec<CorpusFile> = crate::fsutil::documents(dir, EXTENSIONS)
-        .into_iter()
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            Some(CorpusFile {
-                rel: crate::fsutil::relative(e.path(), dir)?,
-                path: e.path().to_path_buf(),
-                len: meta.len(),
-                mtime: meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos()),
-            })
-        })
-        .collect();
-    files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    files
+    scan_corpus(dir).files
+}
+
+/// A corpus file as listed: its path, size and modification time (which say when to re-index).
+fn corpus_file(e: &ignore::DirEntry, dir: &Path) -> Option<CorpusFile> {
+    let meta = e.metadata().ok()?;
+    Some(CorpusFile {
+        rel: crate::fsutil::relative(e.path(), dir)?,
+        path: e.path().to_path_buf(),
+        len: meta.len(),
+        mtime: meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos()),
+    })
 }
 
 /// Read one corpus document: HTML reduced to its main content, PDF to its text, text and
