@@ -324,30 +324,21 @@ impl Overlay {
                 text,
                 requeue,
             }) => {
-                let width = popup_width(area, 72).saturating_sub(2) as usize;
-                let mut lines: Vec<Line> = wrap::lines(
-                    &format!("Reject PART {part}: why? (the writer is given this reason)"),
-                    width,
-                )
-                .into_iter()
-                .map(Line::from)
-                .collect();
-                for l in wrap::lines(&format!("> {text}▏"), width) {
-                    lines.push(Line::from(Span::styled(l, theme.accent)));
-                }
                 let toggle = if *requeue {
                     "[x] write it again with this reason (Tab: skip the PART instead)"
                 } else {
                     "[ ] write it again (Tab) — now: skip the PART"
                 };
-                for l in wrap::lines(toggle, width) {
-                    lines.push(Line::from(l));
-                }
-                lines.push(Line::from(Span::styled(
+                reason_popup(
+                    f,
+                    theme,
+                    area,
+                    "Reject",
+                    &format!("Reject PART {part}: why? (the writer is given this reason)"),
+                    text,
+                    Some(toggle),
                     "Enter: reject · Esc: cancel",
-                    theme.dim,
-                )));
-                popup(f, theme, area, "Reject", lines, 72);
+                );
             }
             Overlay::Sections {
                 part,
@@ -382,25 +373,19 @@ impl Overlay {
                 title,
                 text,
             }) => {
-                let width = popup_width(area, 72).saturating_sub(2) as usize;
-                let mut lines: Vec<Line> = wrap::lines(
+                reason_popup(
+                    f,
+                    theme,
+                    area,
+                    "Regenerate",
                     &format!(
                         "Write section {} \"{title}\" of PART {part} again: why? (the writer is given this reason)",
                         section + 1
                     ),
-                    width,
-                )
-                .into_iter()
-                .map(Line::from)
-                .collect();
-                for l in wrap::lines(&format!("> {text}▏"), width) {
-                    lines.push(Line::from(Span::styled(l, theme.accent)));
-                }
-                lines.push(Line::from(Span::styled(
+                    text,
+                    None,
                     "Enter: write it again · Esc: cancel",
-                    theme.dim,
-                )));
-                popup(f, theme, area, "Regenerate", lines, 72);
+                );
             }
             Overlay::Prompt(Prompt::Search { target, text }) => {
                 // The search line takes the key bar's place.
@@ -494,6 +479,34 @@ pub fn help_lines(keymap: &Keymap, screen: ScreenKind) -> Vec<(String, String)> 
 pub fn help_rows(area: Rect) -> usize {
     // Border (2), the hint line (1), and a row of margin above and below.
     area.height.saturating_sub(5).max(1) as usize
+}
+
+/// A popup asking for a reason: the question, the text typed so far with a cursor, an optional
+/// toggle line and the keys; each wrapped to the popup's width.
+#[allow(clippy::too_many_arguments)]
+fn reason_popup(
+    f: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    title: &str,
+    question: &str,
+    text: &str,
+    toggle: Option<&str>,
+    keys: &str,
+) {
+    let width = popup_width(area, 72).saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = wrap::lines(question, width)
+        .into_iter()
+        .map(Line::from)
+        .collect();
+    for l in wrap::lines(&format!("> {text}▏"), width) {
+        lines.push(Line::from(Span::styled(l, theme.accent)));
+    }
+    for l in toggle.into_iter().flat_map(|t| wrap::lines(t, width)) {
+        lines.push(Line::from(l));
+    }
+    lines.push(Line::from(Span::styled(keys.to_string(), theme.dim)));
+    popup(f, theme, area, title, lines, 72);
 }
 
 fn popup_width(area: Rect, width: u16) -> u16 {
