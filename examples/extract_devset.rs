@@ -63,6 +63,26 @@ fn candidates() -> Vec<(&'static str, Run)> {
                 .map(|r| r.content_text)
                 .unwrap_or_default()
         }),
+        // Not text: rs-trafilatura's `extraction_quality`, its page type and word count, one
+        // line per page, for `examples/devset_choose.py` (choosing a fallback by that signal).
+        ("quality", |h, u| {
+            let options = rs_trafilatura::Options {
+                url: u.map(str::to_string),
+                include_tables: true,
+                include_formatting: true,
+                ..rs_trafilatura::Options::default()
+            };
+            let clean = sanitize(h, MAX_DEPTH).html;
+            match rs_trafilatura::extract_with_options(&clean, &options) {
+                Ok(r) => format!(
+                    "{} {} {}",
+                    r.extraction_quality,
+                    r.metadata.page_type.unwrap_or_default(),
+                    r.content_text.split_whitespace().count()
+                ),
+                Err(_) => "0 none 0".into(),
+            }
+        }),
     ]
 }
 
