@@ -327,11 +327,13 @@ impl App {
             }
         }
         // A draft approved, rejected or retried elsewhere (another terminal, a plan edit) is
-        // no longer new: `n` must not lead to it.
-        if self
-            .cards
-            .get(n)
-            .is_some_and(|c| c.state != RunnerState::Review)
+        // no longer new: `n` must not lead to it. (The set first: most events are log lines of
+        // PARTs not in it, and the card lookup is a scan.)
+        if self.unseen.contains(&n)
+            && self
+                .cards
+                .get(n)
+                .is_some_and(|c| c.state != RunnerState::Review)
         {
             self.unseen.remove(&n);
         }
