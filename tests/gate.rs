@@ -158,7 +158,8 @@ fn undo_after_approve_gives_back_every_byte() {
 fn undo_is_refused_naming_a_file_changed_since() {
     let ws = drafted("3");
     assert!(review(ws.path(), &["--approve", "3"]).status.success());
-    let edited = read(ws.path(), TARGET3).unwrap() + "\nA reader's note.\n";
+    let approved = read(ws.path(), TARGET3).unwrap();
+    let edited = approved.clone() + "\nA reader's note.\n";
     std::fs::write(ws.path().join(TARGET3), &edited).unwrap();
     let plan = read(ws.path(), "plans/p.md");
     let out = review(ws.path(), &["--undo", "3"]);
@@ -170,6 +171,19 @@ fn undo_is_refused_naming_a_file_changed_since() {
     );
     assert_eq!(read(ws.path(), TARGET3).unwrap(), edited, "nothing undone");
     assert_eq!(read(ws.path(), "plans/p.md"), plan);
+    assert_eq!(state_of(ws.path(), 3), "approved");
+    // The file as approved again, its drop edited instead: refused, naming the drop.
+    std::fs::write(ws.path().join(TARGET3), &approved).unwrap();
+    let drop = common::files(&ws.path().join("knowledge/drops")).remove(0);
+    std::fs::write(&drop, "rewritten by hand\n").unwrap();
+    let out = review(ws.path(), &["--undo", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let name = drop.file_name().unwrap().to_string_lossy();
+    assert!(
+        err.contains(&format!("{name} changed since the approval")),
+        "{err}"
+    );
     assert_eq!(state_of(ws.path(), 3), "approved");
 }
 

@@ -378,23 +378,11 @@ impl Review {
     fn check_undo(&self, part: u32, p: &ApprovalPlan) -> Result<(), ReviewError> {
         let knowledge = self.ws.knowledge();
         let changed = |path: PathBuf| ReviewError::ChangedSince(path);
-        let target = resolve_target(&knowledge, &p.target)?;
-        if read_or(&target, None)?
-            .as_deref()
-            .map(content_hash)
-            .as_deref()
-            != Some(&p.target_after)
-        {
-            return Err(changed(target));
-        }
-        let drop = resolve_target(&knowledge, &p.drop)?;
-        if read_or(&drop, None)?
-            .as_deref()
-            .map(content_hash)
-            .as_deref()
-            != Some(&p.drop_after)
-        {
-            return Err(changed(drop));
+        for (rel, after) in [(&p.target, &p.target_after), (&p.drop, &p.drop_after)] {
+            let path = resolve_target(&knowledge, rel)?;
+            if read_or(&path, None)?.as_deref().map(content_hash).as_ref() != Some(after) {
+                return Err(changed(path));
+            }
         }
         let index = knowledge.join("INDEX.md");
         no_link(&index)?;
