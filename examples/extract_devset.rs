@@ -27,6 +27,7 @@ use std::time::Instant;
 
 use expanse::research::extract::sanitize::{MAX_DEPTH, sanitize};
 use expanse::research::extract::{self, Extractor, markdown_to_text};
+use rs_trafilatura::page_type::PageType;
 
 type Run = fn(&str, Option<&str>) -> String;
 
@@ -34,6 +35,26 @@ type Run = fn(&str, Option<&str>) -> String;
 fn alone(html: &str, url: Option<&str>, which: Extractor) -> String {
     let clean = sanitize(html, MAX_DEPTH).html;
     markdown_to_text(&extract::extract_with(&clean, url, which).markdown)
+}
+
+/// rs-trafilatura with its page-type classifier overridden: every page gets one type's
+/// extraction profile (what a better classifier, or a per-page choice between profiles, could gain).
+fn forced(html: &str, url: Option<&str>, pt: PageType) -> String {
+    let options = rs_trafilatura::Options {
+        url: url.map(str::to_string),
+        include_tables: true,
+        include_formatting: true,
+        page_type: Some(pt),
+        ..rs_trafilatura::Options::default()
+    };
+    let clean = sanitize(html, MAX_DEPTH).html;
+    match rs_trafilatura::extract_with_options(&clean, &options) {
+        Ok(r) => match r.content_html {
+            Some(h) => markdown_to_text(&extract::to_markdown(&h)),
+            None => r.content_text,
+        },
+        Err(_) => String::new(),
+    }
 }
 
 fn candidates() -> Vec<(&'static str, Run)> {
@@ -63,6 +84,14 @@ fn candidates() -> Vec<(&'static str, Run)> {
                 .map(|r| r.content_text)
                 .unwrap_or_default()
         }),
+        // rs-trafilatura with one page type's profile on every page (BENCHMARKS.md, products).
+        ("forced-article", |h, u| forced(h, u, PageType::Article)),
+        ("forced-product", |h, u| forced(h, u, PageType::Product)),
+        ("forced-category", |h, u| forced(h, u, PageType::Category)),
+        ("forced-listing", |h, u| forced(h, u, PageType::Listing)),
+        ("forced-service", |h, u| forced(h, u, PageType::Service)),
+        ("forced-docs", |h, u| forced(h, u, PageType::Documentation)),
+        ("forced-forum", |h, u| forced(h, u, PageType::Forum)),
         // Not text: rs-trafilatura's `extraction_quality`, its page type and word count, one
         // line per page, for `examples/devset_choose.py` (choosing a fallback by that signal).
         ("quality", |h, u| {
