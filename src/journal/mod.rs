@@ -61,6 +61,8 @@ pub struct Journal {
 #[derive(Default)]
 struct Replayed {
     offset: u64,
+    /// Lines in those bytes, so a warning about a later line gives its number in the file.
+    lines: usize,
     file_id: Option<FileId>,
     statuses: BTreeMap<u32, PartStatus>,
 }
@@ -179,10 +181,13 @@ impl Journal {
         let Some(end) = fresh.iter().rposition(|&b| b == b'\n') else {
             return Ok(r);
         };
-        for record in parse_lines(&String::from_utf8_lossy(&fresh[..=end])) {
-            record::apply(&mut r.statuses, &record);
+        let parsed = parse_lines(&String::from_utf8_lossy(&fresh[..=end]), r.lines);
+        warn_unreadable(&path, &parsed.unreadable);
+        for record in &parsed.records {
+            record::apply(&mut r.statuses, record);
         }
         r.offset += end as u64 + 1;
+        r.lines += parsed.lines;
         Ok(r)
     }
 
@@ -237,22 +242,45 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, JournalError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(io(path)(e)),
     };
-    Ok(parse_lines(&text))
+    let parsed = parse_lines(&text, 0);
+    warn_unreadable(path, &parsed.unreadable);
+    Ok(parsed.records)
 }
 
-/// The readable records of journal text; an unreadable line (a torn write) is skipped.
-fn parse_lines(text: &str) -> Vec<Record> {
-    let mut out = Vec::new();
+/// Journal text read into records.
+#[derive(Debug, Default)]
+struct Parsed {
+    records: Vec<Record>,
+    /// Lines read, blank ones included.
+    lines: usize,
+    /// Each unreadable line (a torn write) as its number in the file (from 1) and why.
+    unreadable: Vec<(usize, String)>,
+}
+
+/// The readable records of journal text whose first line is line `before + 1` of the file; an
+/// unreadable line is skipped and noted.
+fn parse_lines(text: &str, before: usize) -> Parsed {
+    let mut out = Parsed::default();
     for line in text.lines() {
+        out.lines += 1;
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str(line) {
-            Ok(r) => out.push(r),
-            Err(e) => tracing::warn!("skipping unreadable journal line: {e}"),
+            Ok(r) => out.records.push(r),
+            Err(e) => out.unreadable.push((before + out.lines, e.to_string())),
         }
     }
     out
+}
+
+fn warn_unreadable(path: &Path, unreadable: &[(usize, String)]) {
+    for (line, why) in unreadable {
+        tracing::warn!(
+            "skipping unreadable line {line} of {}: {why}",
+            path.display()
+        );
+    }
 }
 
 #[cfg(unix)]
@@ -278,6 +306,38 @@ mod tests {
             state,
             message: Some(message.into()),
         }
+    }
+
+    #[test]
+    fn an_unreadable_line_is_named_by_its_line_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        journal
+            .append(&state(1, RunnerState::Searching, "a"))
+            .unwrap();
+        journal
+            .append(&state(1, RunnerState::Writing, "b"))
+            .unwrap();
+        journal.statuses().unwrap();
+        assert_eq!(journal.replayed.lock().unwrap().lines, 2);
+        let good = serde_json::to_string(&state(2, RunnerState::Review, "c")).unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        writeln!(f, "\n{{\"torn\": \n{good}").unwrap();
+        drop(f);
+        // Lines 3 (blank) and 4 (torn) follow the two already read, as the next read sees them.
+        let parsed = parse_lines(&format!("\n{{\"torn\": \n{good}\n"), 2);
+        assert_eq!(parsed.lines, 3);
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(
+            parsed.unreadable.iter().map(|u| u.0).collect::<Vec<_>>(),
+            vec![4]
+        );
+        assert_eq!(
+            journal.status(2).unwrap().unwrap().state,
+            Some(RunnerState::Review)
+        );
+        assert_eq!(journal.replayed.lock().unwrap().lines, 5);
     }
 
     #[test]
