@@ -421,3 +421,35 @@ fn no_color_drops_every_colour() {
             .any(|c| c.fg != ratatui::style::Color::Reset)
     );
 }
+
+/// `p` and `P` toggle, so the key bar names what they would do now.
+#[test]
+fn the_key_bar_says_resume_when_p_would_resume() {
+    let plan = Plan::parse(RUNNABLE);
+    let size = (120, 40);
+    let mut app = App::new(&plan, None, size);
+    for n in 1..=16 {
+        app.update(Msg::Core(at(Event::draft(n, 300, 4, "draft ready"))));
+    }
+    app.update(Msg::Core(at(Event::state(2, RunnerState::Searching, ""))));
+    let bar = |app: &App| render(app, size, true).lines().last().unwrap().to_string();
+    // PART 1 (selected) is in review and PART 2 is searching.
+    let now = bar(&app);
+    assert!(
+        now.contains("p pause ") && now.contains("P pause all"),
+        "{now}"
+    );
+    app.update(Msg::Core(at(Event::state(1, RunnerState::Paused, ""))));
+    let now = bar(&app);
+    assert!(
+        now.contains("p resume ") && now.contains("P pause all"),
+        "{now}"
+    );
+    // Nothing left running: P resumes the paused PART.
+    app.update(Msg::Core(at(Event::state(2, RunnerState::Paused, ""))));
+    let now = bar(&app);
+    assert!(
+        now.contains("p resume ") && now.contains("P resume all"),
+        "{now}"
+    );
+}

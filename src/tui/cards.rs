@@ -130,6 +130,15 @@ impl Cards {
         self.list.iter_mut().find(|c| c.number == n)
     }
 
+    /// Whether a runner is working or queued: `P` then pauses every runner, and with none it
+    /// resumes every paused one.
+    pub fn any_running(&self) -> bool {
+        self.list.iter().any(|c| {
+            (c.state.is_active() && c.state != RunnerState::Paused)
+                || c.state == RunnerState::Queued
+        })
+    }
+
     /// Runners doing work, queued, or paused mid-work.
     pub fn active(&self) -> usize {
         self.list

@@ -137,6 +137,31 @@ fn bar(screen: ScreenKind) -> &'static [Action] {
     }
 }
 
+/// An action's key-bar label, saying what the key does now: `p` and `P` resume when there is
+/// nothing to pause.
+fn bar_label(app: &App, screen: ScreenKind, a: Action) -> &'static str {
+    let selected_paused = || {
+        app.cards
+            .list
+            .get(app.selected)
+            .is_some_and(|c| c.state == RunnerState::Paused)
+    };
+    match (screen, a) {
+        (ScreenKind::Grid, Action::Pause) if selected_paused() => "resume",
+        (ScreenKind::Grid, Action::PauseAll)
+            if !app.cards.any_running()
+                && app
+                    .cards
+                    .list
+                    .iter()
+                    .any(|c| c.state == RunnerState::Paused) =>
+        {
+            "resume all"
+        }
+        _ => a.short(),
+    }
+}
+
 fn footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let screen = app.screen_kind();
     let key = |a: Action| app.keymap.keys_for(screen, a).into_iter().next();
@@ -161,7 +186,7 @@ fn footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             let Some(k) = key(*a) else { continue };
             let pair = [
                 Span::styled(format!(" {k}"), theme.accent),
-                Span::styled(format!(" {} ", a.short()), theme.dim),
+                Span::styled(format!(" {} ", bar_label(app, screen, *a)), theme.dim),
             ];
             let w: usize = pair.iter().map(|s| s.width()).sum();
             if used + w > room {

@@ -107,11 +107,7 @@ impl GridScreen {
             }
             Action::Pause => vec![pause(card)],
             Action::PauseAll => {
-                let running = ctx.cards.list.iter().any(|c| {
-                    (c.state.is_active() && c.state != RunnerState::Paused)
-                        || c.state == RunnerState::Queued
-                });
-                vec![Step::Effect(Effect::Command(if running {
+                vec![Step::Effect(Effect::Command(if ctx.cards.any_running() {
                     Command::Pause(Target::All)
                 } else {
                     Command::Resume(Target::All)
