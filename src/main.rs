@@ -56,8 +56,8 @@ enum Command {
     /// the plan and updates knowledge/INDEX.md. If the file changed on disk since its diff, the
     /// approval is refused and the new diff shown; nothing is ever overwritten unseen.
     Review(cmd::review::Args),
-    /// Print the main content of one page (HTML, markdown or text file, or a URL) exactly as a
-    /// runner sees it: navigation, headers, footers, ads and scripts removed.
+    /// Print the main content of one page (an HTML, PDF, markdown or text file, or a URL) exactly
+    /// as a runner sees it: navigation, headers, footers, ads and scripts removed.
     Extract(cmd::extract::Args),
 }
 

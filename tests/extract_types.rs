@@ -329,6 +329,28 @@ fn expanse_extract_prints_a_pdf_and_refuses_other_types() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("PDF"), "{err}");
+
+    // A folder, a missing file and a URL of another scheme each get one line saying so.
+    for (input, says) in [
+        (
+            dir.path().to_string_lossy().to_string(),
+            "a folder, not a file",
+        ),
+        (
+            dir.path().join("gone.html").to_string_lossy().to_string(),
+            "gone.html: no such file",
+        ),
+        (
+            "ftp://example.com/a.pdf".to_string(),
+            "only http:// and https://",
+        ),
+    ] {
+        let out = expanse().arg("extract").arg(&input).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{input}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{input}: {err}");
+    }
 }
 
 #[test]

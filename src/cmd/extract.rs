@@ -36,6 +36,11 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let is_url = args.input.starts_with("http://") || args.input.starts_with("https://");
     let page = if is_url {
         fetch(root, &args.input)?
+    } else if let Some((scheme, _)) = args.input.split_once("://") {
+        Err(format!(
+            "{}: only http:// and https:// URLs are fetched, not {scheme}://",
+            args.input
+        ))
     } else {
         let path = PathBuf::from(&args.input);
         read_file(&path).map_err(|e| format!("{}: {e}", path.display()))
@@ -82,7 +87,13 @@ fn fetch(root: &Path, url: &str) -> anyhow::Result<Result<expanse::research::Pag
 
 /// A file read by its type (extension, else its bytes), under the size caps.
 fn read_file(path: &Path) -> Result<expanse::research::Page, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    if path.is_dir() {
+        return Err("a folder, not a file: give one page's file, or an http(s) URL".into());
+    }
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => e.to_string(),
+    })?;
     // Read one byte past the cap to tell "at the cap" from "over it" without trusting metadata.
     let cap = MAX_PDF_DOC_BYTES;
     let mut bytes = Vec::new();
@@ -94,9 +105,8 @@ fn read_file(path: &Path) -> Result<expanse::research::Page, String> {
     }
     let kind = Kind::of_file(path, &bytes).map_err(|e| e.to_string())?;
     let name = path.display().to_string();
-    let page = extract_document(&bytes, kind, &name).map_err(|e| e.to_string())?;
     // A local file has no URL: the page's own title, else the file name.
-    Ok(page)
+    extract_document(&bytes, kind, &name).map_err(|e| e.to_string())
 }
 
 /// An error as one short line: the first line, the causes a network stack chains after the
