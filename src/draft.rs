@@ -18,7 +18,8 @@ pub struct SourceRef {
     pub url: String,
     /// Its title.
     pub title: String,
-    /// The fetch provider it came from (its text is in the cache under it).
+    /// The cache key of the fetch provider it came from ([`crate::research::Fetch::cache_key`]):
+    /// its text is in the cache under it.
     #[serde(default)]
     pub provider: String,
 }

@@ -336,3 +336,87 @@ fn bad_arguments_are_clear() {
             .contains("corpus folder")
     );
 }
+
+/// The caches follow the corpus: a document added to it is found, and an edited one is read
+/// again, instead of an earlier run's results coming back as "(cached)".
+#[test]
+fn a_changed_corpus_is_searched_and_read_again() {
+    let ws = workspace(
+        "# P\n\n### PART 1: Create x/a.md\n\n- [ ] PART 1: Create x/a.md\n\n- [ ] Search: \"ray tune schedulers\"\n- [ ] Section 1: Tune (~10 lines)\n",
+    );
+    let corpus = ws.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    std::fs::write(
+        corpus.join("knots.md"),
+        "# Knots\n\nA bowline holds when wet.\n",
+    )
+    .unwrap();
+    let run_on_corpus = || -> Vec<Value> {
+        let out = expanse(ws.path())
+            .args(["run", "plans/p.md", "--headless", "--json", "--offline"])
+            .args(["--corpus", "corpus"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let draft = || -> String {
+        let path = files(&ws.path().join(".expanse/plans"))
+            .into_iter()
+            .find(|p| p.ends_with("part-1.json"))
+            .unwrap();
+        let d: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        d["text"].as_str().unwrap().to_string()
+    };
+
+    let first = run_on_corpus();
+    assert_eq!(
+        logs(&first, "search \"ray tune schedulers\" → 0 hits"),
+        ["search \"ray tune schedulers\" → 0 hits"]
+    );
+
+    let tune = corpus.join("tune.md");
+    std::fs::write(
+        &tune,
+        "# Ray Tune\n\nRay Tune schedulers such as ASHA stop bad trials early.\n",
+    )
+    .unwrap();
+    requeue(ws.path(), "1");
+    let second = run_on_corpus();
+    assert_eq!(
+        logs(&second, "search \"ray tune schedulers\""),
+        ["search \"ray tune schedulers\" → 1 hit"],
+        "the new document is searched for, not the old corpus's cached 0 hits"
+    );
+    assert_eq!(logs(&second, "fetch corpus://tune.md → ok").len(), 1);
+    assert!(draft().contains("ASHA"));
+
+    // The same size, so only the modification time tells the edit apart.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(
+        &tune,
+        "# Ray Tune\n\nRay Tune schedulers such as HBOP stop bad trials early.\n",
+    )
+    .unwrap();
+    requeue(ws.path(), "1");
+    let third = run_on_corpus();
+    assert_eq!(
+        logs(&third, "fetch corpus://tune.md → ok").len(),
+        1,
+        "{third:?}"
+    );
+    assert!(
+        logs(&third, "fetch corpus://tune.md → ok")[0].ends_with("B"),
+        "read, not cached"
+    );
+    let text = draft();
+    assert!(text.contains("HBOP") && !text.contains("ASHA"), "{text}");
+}

@@ -149,6 +149,11 @@ pub struct Written {
 pub trait Search: Send + Sync {
     /// A short name for logs and cache keys (`local`, `searxng`).
     fn name(&self) -> &str;
+    /// The name its results are cached under: [`Search::name`], plus whatever else they depend
+    /// on (a local corpus: its contents, so a changed or different corpus is searched again).
+    fn cache_key(&self) -> String {
+        self.name().to_string()
+    }
     /// The best `limit` hits for `query`, best first.
     async fn search(
         &self,
@@ -163,6 +168,12 @@ pub trait Search: Send + Sync {
 pub trait Fetch: Send + Sync {
     /// A short name for logs and cache keys.
     fn name(&self) -> &str;
+    /// The name `url`'s page is cached under: [`Fetch::name`], plus whatever else the page
+    /// depends on (a corpus document: its size and modification time, so an edited one is read
+    /// again).
+    fn cache_key(&self, _url: &str) -> String {
+        self.name().to_string()
+    }
     /// The page at `url`, reduced to its main content.
     async fn fetch(&self, url: &str, log: &LogSink) -> Result<Page, ResearchError>;
 }

@@ -235,7 +235,7 @@ async fn drive(
                         ..Event::log(
                             Some(n),
                             Level::Info,
-                            format!("search \"{query}\" → {} {how}", plural(hits.len(), "hit")),
+                            format!("search \"{query}\" → {}{how}", plural(hits.len(), "hit")),
                         )
                     },
                     Err(e) => Event::log(
@@ -272,8 +272,8 @@ async fn search(
     limit: usize,
 ) -> Result<(Result<Vec<Hit>, ResearchError>, String), Stop> {
     let n = ctx.part.number;
-    let provider = ctx.providers.search.name().to_string();
-    if let Some(hits) = ctx.cache.search(&provider, query, limit) {
+    let key = ctx.providers.search.cache_key();
+    if let Some(hits) = ctx.cache.search(&key, query, limit) {
         return Ok((Ok(hits), " (cached)".into()));
     }
     let search = ctx.providers.search.clone();
@@ -286,7 +286,7 @@ async fn search(
     let Ok(hits) = result else {
         return Ok((result, how));
     };
-    if let Err(e) = ctx.cache.put_search(&provider, query, limit, &hits) {
+    if let Err(e) = ctx.cache.put_search(&key, query, limit, &hits) {
         ctx.log(Level::Warn, format!("could not cache search results: {e}"))
             .await;
     }
@@ -308,6 +308,7 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
         .and_then(|f| f.get(i).cloned())
         .unwrap_or_default();
     let provider = ctx.providers.fetch.name().to_string();
+    let key = ctx.providers.fetch.cache_key(&url);
     let step = Some([i + 1, progress.pages.len()]);
     let fetched = progress
         .pages
@@ -319,7 +320,7 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
         sources: Some(fetched + usize::from(level == Level::Info)),
         ..Event::log(Some(n), level, message)
     };
-    if let Some(page) = ctx.cache.page(&provider, &url) {
+    if let Some(page) = ctx.cache.page(&key, &url) {
         ctx.emit(fetch_log(
             Level::Info,
             format!("fetch {url} → {} (cached)", human_bytes(page.content.len())),
@@ -328,7 +329,7 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
         progress.pages[i] = Some(Ok(page));
         return Ok(());
     }
-    if let Some(reason) = ctx.cache.unreadable(&provider, &url) {
+    if let Some(reason) = ctx.cache.unreadable(&key, &url) {
         let e = ResearchError::Unreadable {
             provider: provider.clone(),
             url: url.clone(),
@@ -358,7 +359,7 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
     };
     match result {
         Ok(page) => {
-            if let Err(e) = ctx.cache.put_page(&provider, &page) {
+            if let Err(e) = ctx.cache.put_page(&key, &page) {
                 ctx.log(Level::Warn, format!("could not cache page: {e}"))
                     .await;
             }
@@ -377,7 +378,7 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
         }
         Err(e) => {
             if let ResearchError::Unreadable { reason, .. } = &e
-                && let Err(io) = ctx.cache.put_unreadable(&provider, &url, reason)
+                && let Err(io) = ctx.cache.put_unreadable(&key, &url, reason)
             {
                 ctx.log(Level::Warn, format!("could not cache the failure: {io}"))
                     .await;
@@ -714,7 +715,7 @@ async fn save_draft(
             &m.sources,
         ),
     };
-    let provider = ctx.providers.fetch.name().to_string();
+    // The key the page was cached under, so review finds the text the writer read.
     let refs_of = |filter: &dyn Fn(usize) -> bool| -> Vec<SourceRef> {
         m.sources
             .iter()
@@ -723,7 +724,7 @@ async fn save_draft(
                 n: s.n,
                 url: s.page.url.clone(),
                 title: s.page.title.clone(),
-                provider: provider.clone(),
+                provider: ctx.providers.fetch.cache_key(&s.page.url),
             })
             .collect()
     };

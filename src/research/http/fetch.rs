@@ -80,6 +80,13 @@ impl Fetch for RoutedFetch {
         self.web.name()
     }
 
+    fn cache_key(&self, url: &str) -> String {
+        match &self.corpus {
+            Some(local) if url.starts_with(SCHEME) => local.cache_key(url),
+            _ => self.web.cache_key(url),
+        }
+    }
+
     async fn fetch(&self, url: &str, log: &LogSink) -> Result<Page, ResearchError> {
         match &self.corpus {
             Some(local) if url.starts_with(SCHEME) => local.fetch(url, log).await,

@@ -17,6 +17,17 @@ impl LocalFetch {
     pub fn new(dir: PathBuf) -> Self {
         LocalFetch { dir }
     }
+
+    /// The corpus file `url` names, refused when the path would leave the corpus folder.
+    fn path_of(&self, url: &str) -> Result<PathBuf, String> {
+        let rel = url.strip_prefix(SCHEME).ok_or_else(|| {
+            format!("{url} is not a corpus document (offline mode fetches only {SCHEME} URLs)")
+        })?;
+        if rel.split('/').any(|c| c == ".." || c.is_empty()) || rel.starts_with('/') {
+            return Err(format!("{url}: path leaves the corpus folder"));
+        }
+        Ok(self.dir.join(rel))
+    }
 }
 
 #[async_trait]
@@ -25,20 +36,28 @@ impl Fetch for LocalFetch {
         "local"
     }
 
+    fn cache_key(&self, url: &str) -> String {
+        let stamp = self
+            .path_of(url)
+            .ok()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| {
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("-{}-{mtime}", m.len())
+            });
+        format!("local{}", stamp.unwrap_or_default())
+    }
+
     async fn fetch(&self, url: &str, _log: &LogSink) -> Result<Page, ResearchError> {
         let err = |message: String| ResearchError::Provider {
             provider: "local fetch".into(),
             message,
         };
-        let rel = url.strip_prefix(SCHEME).ok_or_else(|| {
-            err(format!(
-                "{url} is not a corpus document (offline mode fetches only {SCHEME} URLs)"
-            ))
-        })?;
-        if rel.split('/').any(|c| c == ".." || c.is_empty()) || rel.starts_with('/') {
-            return Err(err(format!("{url}: path leaves the corpus folder")));
-        }
-        let path = self.dir.join(rel);
+        let path = self.path_of(url).map_err(err)?;
         if !path.is_file() {
             return Err(ResearchError::NotFound {
                 provider: "local fetch".into(),

@@ -19,6 +19,8 @@ pub struct LocalSearch {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The corpus's listing hashed (paths, sizes, modification times): what the index holds.
+    fingerprint: String,
 }
 
 #[derive(Clone, Copy)]
@@ -179,6 +181,7 @@ impl LocalSearch {
                 index,
                 reader,
                 fields,
+                fingerprint,
             },
             info,
         ))
@@ -262,6 +265,10 @@ fn snippet(body: &str) -> String {
 impl Search for LocalSearch {
     fn name(&self) -> &str {
         "local"
+    }
+
+    fn cache_key(&self) -> String {
+        format!("local-{}", self.fingerprint)
     }
 
     async fn search(
