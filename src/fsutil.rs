@@ -1,7 +1,7 @@
 //! File helpers: atomic writes, and walking a folder for documents of given types.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Prefix of the temp files expanse stages beside their targets; one left by a crash is stale.
 pub const TEMP_PREFIX: &str = ".expanse-";
@@ -76,23 +76,62 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
 /// Regular files under `dir` whose extension (case-insensitive) is one of `extensions`, sorted by
 /// path, skipping hidden files and folders. Unreadable entries are skipped.
 pub fn documents(dir: &Path, extensions: &[&str]) -> Vec<ignore::DirEntry> {
-    let mut files = all_files(dir);
+    let mut files = all_files(dir).files;
     files.retain(|e| has_extension(e.path(), extensions));
     files
 }
 
-/// Every regular file under `dir`, sorted by path, skipping hidden files and folders (the walk
-/// [`documents`] filters). Unreadable entries are skipped.
-pub fn all_files(dir: &Path) -> Vec<ignore::DirEntry> {
-    let mut files: Vec<ignore::DirEntry> = ignore::WalkBuilder::new(dir)
+/// What a walk of a folder found: its regular files, and what it could not take with why.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Regular files, sorted by path.
+    pub files: Vec<ignore::DirEntry>,
+    /// Symbolic links (not followed: they may lead out of the folder) and entries that could
+    /// not be read, with the reason, sorted by path.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Every regular file under `dir`, skipping hidden files and folders (the walk [`documents`]
+/// filters). No ignore file (`.ignore`, `.gitignore`, the global git excludes) hides anything:
+/// a folder of documents is read as it is.
+pub fn all_files(dir: &Path) -> Walk {
+    let mut walk = Walk::default();
+    let walker = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
         .hidden(true)
-        .git_ignore(false)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .collect();
-    files.sort_by(|a, b| a.path().cmp(b.path()));
-    files
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => walk.files.push(e),
+            Ok(e) if e.path_is_symlink() => walk.skipped.push((
+                e.path().to_path_buf(),
+                "a symbolic link, not followed".into(),
+            )),
+            Ok(_) => {}
+            Err(err) => {
+                let path = walk_error_path(&err).unwrap_or_else(|| dir.to_path_buf());
+                let why = match err.io_error() {
+                    Some(io) => format!("unreadable: {io}"),
+                    None => format!("unreadable: {err}"),
+                };
+                walk.skipped.push((path, why));
+            }
+        }
+    }
+    walk.files.sort_by(|a, b| a.path().cmp(b.path()));
+    walk.skipped.sort();
+    walk
+}
+
+/// The path a walk error names, if it names one.
+fn walk_error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        _ => None,
+    }
 }
 
 /// Whether `path`'s extension (case-insensitive) is one of `extensions`.

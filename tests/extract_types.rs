@@ -192,6 +192,24 @@ fn types_are_told_by_header_extension_and_bytes() {
     );
     assert_eq!(Kind::of(None, b"<!DOCTYPE html><p>x").unwrap(), Kind::Html);
     assert_eq!(Kind::of(None, b"plain words").unwrap(), Kind::Text);
+    // The PDF magic counts at the start (after a byte-order mark or whitespace), not when a
+    // page or a note mentions it.
+    assert_eq!(
+        Kind::of(Some("text/html"), b"\xEF\xBB\xBF \r\n%PDF-1.4\n").unwrap(),
+        Kind::Pdf
+    );
+    assert_eq!(
+        Kind::of(Some("text/html"), b"<title>Reading %PDF-1.4 files</title>").unwrap(),
+        Kind::Html
+    );
+    assert_eq!(
+        Kind::of_file(
+            Path::new("notes.md"),
+            b"# PDFs\n\nThey start with `%PDF-1.7`."
+        )
+        .unwrap(),
+        Kind::Text
+    );
     let e = Kind::of(Some("image/png"), b"\x89PNG").unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -268,6 +286,65 @@ fn the_corpus_reads_every_supported_type_and_lists_the_rest() {
     assert_eq!(
         summary(listing.files.len(), &listing.unsupported),
         "6 files: 5 read, 1 skipped: notes.docx (unsupported type .docx)"
+    );
+}
+
+/// Nothing in a corpus folder is dropped without a word: ignore files hide nothing, and a
+/// symbolic link or an oversized PDF is listed with why it was not read.
+#[cfg(unix)]
+#[test]
+fn the_corpus_lists_links_and_ignores_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus_dir = dir.path().join("corpus");
+    std::fs::create_dir_all(corpus_dir.join("sub")).unwrap();
+    corpus(&corpus_dir);
+    // A ripgrep user's ignore file, and one in the folder above the corpus.
+    std::fs::write(corpus_dir.join(".ignore"), "*.pdf\nsub/\n").unwrap();
+    std::fs::write(dir.path().join(".ignore"), "*.md\n").unwrap();
+    std::fs::write(corpus_dir.join("sub/more.txt"), "Tensor parallel layers.\n").unwrap();
+    std::fs::write(
+        dir.path().join("outside.md"),
+        "# Outside\n\nNot in the corpus.\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.md"), corpus_dir.join("link.md")).unwrap();
+    // Sparse: 33 MB on paper, nothing on disk.
+    let big = std::fs::File::create(corpus_dir.join("big.pdf")).unwrap();
+    big.set_len(33 * 1024 * 1024).unwrap();
+    drop(big);
+
+    let listing = scan_corpus(&corpus_dir);
+    let names: Vec<&str> = listing.files.iter().map(|f| f.rel.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "big.pdf",
+            "legacy.htm",
+            "notes.txt",
+            "page.html",
+            "paper.pdf",
+            "sub/more.txt",
+            "zero.md"
+        ]
+    );
+    assert_eq!(
+        listing.unsupported,
+        [
+            (
+                "link.md".to_string(),
+                "a symbolic link, not followed".to_string()
+            ),
+            (
+                "notes.docx".to_string(),
+                "unsupported type .docx".to_string()
+            ),
+        ]
+    );
+    // The cap named is the one applied: PDFs may be larger than other documents.
+    let e = load_doc(&corpus_dir.join("big.pdf")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "skipped: 34603008 bytes is over the 33554432-byte limit for a corpus document"
     );
 }
 

@@ -43,12 +43,18 @@ pub enum PdfError {
     TooLarge(usize),
 }
 
-/// Whether `body` starts like a PDF: `%PDF-` within the first 1024 bytes (the spec lets a
-/// little junk come first, and some servers prepend a byte-order mark or whitespace).
+/// Whether `body` starts like a PDF: `%PDF-` within the first 1024 bytes (readers allow a
+/// little junk first, and some servers prepend a byte-order mark or whitespace), after nothing
+/// that reads as text or markup: a page or note that mentions `%PDF-1.7` is not a PDF.
 pub fn looks_like_pdf(body: &[u8]) -> bool {
-    body[..body.len().min(1024)]
-        .windows(5)
-        .any(|w| w == b"%PDF-")
+    let head = &body[..body.len().min(1024)];
+    head.windows(5)
+        .position(|w| w == b"%PDF-")
+        .is_some_and(|at| {
+            !head[..at]
+                .iter()
+                .any(|c| c.is_ascii_alphanumeric() || *c == b'<')
+        })
 }
 
 /// The text of a PDF as markdown, at most [`MAX_PDF_PAGES`] pages. Call it on the extraction

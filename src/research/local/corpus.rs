@@ -36,9 +36,14 @@ pub struct CorpusDoc {
 /// Why a corpus file was skipped.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Skip {
-    /// Larger than [`MAX_DOC_BYTES`].
-    #[error("skipped: {0} bytes is over the {MAX_DOC_BYTES}-byte limit for a corpus document")]
-    TooLarge(u64),
+    /// Larger than the cap for its type ([`MAX_DOC_BYTES`], or [`MAX_PDF_DOC_BYTES`] for a PDF).
+    #[error("skipped: {len} bytes is over the {cap}-byte limit for a corpus document")]
+    TooLarge {
+        /// The file's size.
+        len: u64,
+        /// The cap it is over.
+        cap: u64,
+    },
     /// Contains NUL bytes.
     #[error("skipped: binary file")]
     Binary,
@@ -54,7 +59,9 @@ pub enum Skip {
 }
 
 /// The extensions of the files a corpus reads.
-pub const EXTENSIONS: &[&str] = &["md", "markdown", "txt", "html", "htm", "pdf"];
+pub const EXTENSIONS: &[&str] = &[
+    "md", "markdown", "txt", "text", "html", "htm", "xhtml", "pdf",
+];
 
 /// Every file of a corpus folder: the ones of supported types, and the others with the reason
 /// they are skipped.
@@ -69,7 +76,9 @@ pub struct CorpusListing {
 /// The corpus's files: supported ones to read, the others listed with why they are skipped.
 pub fn scan_corpus(dir: &Path) -> CorpusListing {
     // One walk: the files of supported types are read, the others listed.
-    let (supported, others): (Vec<_>, Vec<_>) = crate::fsutil::all_files(dir)
+    let walk = crate::fsutil::all_files(dir);
+    let (supported, others): (Vec<_>, Vec<_>) = walk
+        .files
         .into_iter()
         .partition(|e| crate::fsutil::has_extension(e.path(), EXTENSIONS));
     let mut files: Vec<CorpusFile> = supported
@@ -87,6 +96,12 @@ pub fn scan_corpus(dir: &Path) -> CorpusListing {
             };
             Some((rel, why))
         })
+        .chain(walk.skipped.into_iter().map(|(path, why)| {
+            let rel = crate::fsutil::relative(&path, dir)
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| path.display().to_string());
+            (rel, why)
+        }))
         .collect();
     unsupported.sort();
     CorpusListing { files, unsupported }
@@ -144,7 +159,10 @@ pub fn load_doc(path: &Path) -> Result<CorpusDoc, Skip> {
         MAX_DOC_BYTES
     };
     if meta.len() > cap {
-        return Err(Skip::TooLarge(meta.len()));
+        return Err(Skip::TooLarge {
+            len: meta.len(),
+            cap,
+        });
     }
     let bytes = std::fs::read(path).map_err(|e| Skip::Io(e.to_string()))?;
     let kind = Kind::of_file(path, &bytes).map_err(|e| Skip::Unreadable(e.to_string()))?;
