@@ -16,10 +16,17 @@ use sanitize::{MAX_DEPTH, sanitize};
 /// cut short is as likely to be its main text as anything else).
 pub const MAX_HTML_BYTES: usize = 16 * 1024 * 1024;
 
-/// Stack of the extraction thread. The sanitized tree is at most [`MAX_DEPTH`] deep, and the
+/// Stack of the extraction thread. The sanitized tree is at most [`MAX_DEPTH`] deep (plus the
+/// few dozen formatting elements the parser reopens, which [`sanitize`] also bounds), and the
 /// extractors' recursion over it needs far less; the margin is for recursion we do not know
 /// of. Only the pages the thread touches are committed, so a large reservation costs nothing.
 pub const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Longest an extraction may take before the caller moves on without it. The slowest hostile
+/// page measured takes under a second and a 300-page PDF a few; past this, something in a
+/// parser or extractor has gone superlinear, and one page must not hold a runner up for good.
+/// The thread cannot be stopped; it finishes in the background and its answer is dropped.
+pub const EXTRACT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Why a document gave no content.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -151,22 +158,31 @@ pub fn html_to_markdown(html: &str) -> Result<(Option<String>, String), ExtractE
     bounded(move || html_here(&html, None).map(|e| (e.title, e.markdown)))
 }
 
-/// Runs `work` on a thread of its own with an [`EXTRACT_STACK_BYTES`] stack and turns a panic
-/// into [`ExtractError::Failed`]: no page can take the process down with it.
+/// Runs `work` on a thread of its own with an [`EXTRACT_STACK_BYTES`] stack, turns a panic
+/// into [`ExtractError::Failed`] (no page can take the process down with it), and gives up
+/// after [`EXTRACT_DEADLINE`].
 pub fn bounded<T, F>(work: F) -> Result<T, ExtractError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ExtractError> + Send + 'static,
 {
-    let handle = std::thread::Builder::new()
-        .name("expanse-extract".into())
-        .stack_size(EXTRACT_STACK_BYTES)
-        .spawn(move || std::panic::catch_unwind(AssertUnwindSafe(work)))
-        .map_err(|e| ExtractError::Failed(format!("cannot start the extraction thread: {e}")))?;
-    match handle.join() {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) | Err(panic) => Err(ExtractError::Failed(panic_message(&panic))),
-    }
+    bounded_for(work, EXTRACT_DEADLINE)
+}
+
+fn bounded_for<T, F>(work: F, deadline: std::time::Duration) -> Result<T, ExtractError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ExtractError> + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    spawn_extraction(work, move |result| {
+        // The caller may have given up (the deadline); the answer is then not needed.
+        let _ = tx.send(result);
+    })?;
+    rx.recv_timeout(deadline).unwrap_or_else(|e| match e {
+        std::sync::mpsc::RecvTimeoutError::Timeout => Err(too_slow(deadline)),
+        std::sync::mpsc::RecvTimeoutError::Disconnected => Err(no_answer()),
+    })
 }
 
 /// [`bounded`] for async callers: the thread answers through a channel the caller awaits.
@@ -175,19 +191,56 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ExtractError> + Send + 'static,
 {
+    bounded_async_for(work, EXTRACT_DEADLINE).await
+}
+
+async fn bounded_async_for<T, F>(work: F, deadline: std::time::Duration) -> Result<T, ExtractError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ExtractError> + Send + 'static,
+{
     let (tx, rx) = tokio::sync::oneshot::channel();
+    spawn_extraction(work, move |result| {
+        // The caller may have gone (a cancelled fetch, the deadline); the answer is then not
+        // needed.
+        let _ = tx.send(result);
+    })?;
+    match tokio::time::timeout(deadline, rx).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(no_answer()),
+        Err(_) => Err(too_slow(deadline)),
+    }
+}
+
+/// Starts `work` on an extraction thread, panics caught, handing its result to `answer`.
+fn spawn_extraction<T, F, A>(work: F, answer: A) -> Result<(), ExtractError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ExtractError> + Send + 'static,
+    A: FnOnce(Result<T, ExtractError>) + Send + 'static,
+{
     std::thread::Builder::new()
         .name("expanse-extract".into())
         .stack_size(EXTRACT_STACK_BYTES)
         .spawn(move || {
-            let result = std::panic::catch_unwind(AssertUnwindSafe(work))
-                .unwrap_or_else(|panic| Err(ExtractError::Failed(panic_message(&panic))));
-            // The caller may have gone (a cancelled fetch); the answer is then not needed.
-            let _ = tx.send(result);
+            answer(
+                std::panic::catch_unwind(AssertUnwindSafe(work))
+                    .unwrap_or_else(|panic| Err(ExtractError::Failed(panic_message(&panic)))),
+            )
         })
-        .map_err(|e| ExtractError::Failed(format!("cannot start the extraction thread: {e}")))?;
-    rx.await
-        .map_err(|_| ExtractError::Failed("the extraction thread ended without an answer".into()))?
+        .map(drop)
+        .map_err(|e| ExtractError::Failed(format!("cannot start the extraction thread: {e}")))
+}
+
+fn too_slow(deadline: std::time::Duration) -> ExtractError {
+    ExtractError::Failed(format!(
+        "extraction gave no answer within {} s; the document is skipped",
+        deadline.as_secs()
+    ))
+}
+
+fn no_answer() -> ExtractError {
+    ExtractError::Failed("the extraction thread ended without an answer".into())
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -522,6 +575,27 @@ fn title_of(html: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_extraction_past_its_deadline_is_given_up() {
+        let slow = || {
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            Ok(1)
+        };
+        let short = std::time::Duration::from_millis(50);
+        let e = bounded_for(slow, short).unwrap_err();
+        assert!(e.to_string().contains("no answer within"), "{e}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let e = rt.block_on(bounded_async_for(slow, short)).unwrap_err();
+        assert!(e.to_string().contains("no answer within"), "{e}");
+        // Work inside the deadline answers as before, panics included.
+        assert_eq!(bounded_for(|| Ok(2), EXTRACT_DEADLINE), Ok(2));
+        let e = bounded_for(|| -> Result<(), _> { panic!("boom") }, EXTRACT_DEADLINE);
+        assert!(e.unwrap_err().to_string().contains("panicked: boom"));
+    }
 
     #[test]
     fn boilerplate_is_dropped() {
