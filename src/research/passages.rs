@@ -129,18 +129,47 @@ fn starts_numbered(s: &str) -> bool {
     digits > 0 && s[digits..].starts_with(". ")
 }
 
-/// The document's title: its first `# ` heading.
+/// The document's title: its first `# ` heading outside fenced code (a shell comment in a
+/// code block is not a title), a byte-order mark ignored.
 pub fn title(markdown: &str) -> Option<String> {
-    markdown
-        .lines()
-        .find_map(|l| l.strip_prefix("# "))
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
+    let mut fence: Option<&str> = None;
+    for line in markdown.trim_start_matches('\u{feff}').lines() {
+        let trimmed = line.trim_start();
+        if let Some(m) = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m)) {
+            fence = match fence {
+                None => Some(m),
+                Some(open) if open == m => None,
+                open => open,
+            };
+            continue;
+        }
+        if fence.is_some() {
+            continue;
+        }
+        if let Some(t) = line.strip_prefix("# ").map(str::trim)
+            && !t.is_empty()
+        {
+            return Some(t.to_string());
+        }
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_is_a_heading_outside_code() {
+        let md = "\u{feff}Setup notes\n\n```bash\n# install the toolchain\ncargo build\n```\n\n# Setup\n";
+        assert_eq!(title(md).as_deref(), Some("Setup"));
+        assert_eq!(
+            title("\u{feff}# Real title\n").as_deref(),
+            Some("Real title")
+        );
+        assert_eq!(title("~~~\n# not this\n~~~\n").as_deref(), None);
+        assert_eq!(title("#nospace\n# \n# Yes\n").as_deref(), Some("Yes"));
+    }
 
     #[test]
     fn blocks_headings_and_boilerplate() {
