@@ -177,6 +177,14 @@ fn a_pdf_without_text_is_image_only() {
     let pdf = make_pdf(&[vec![], vec![]], "");
     let e = extract_document(&pdf, Kind::Pdf, "scan.pdf").unwrap_err();
     assert_eq!(e, ExtractError::Pdf(PdfError::ImageOnly(2)), "{e}");
+    // Past the page cap, the count is of the pages read, not of the whole file.
+    let pdf = make_pdf(&vec![vec![]; expanse::research::pdf::MAX_PDF_PAGES + 5], "");
+    let e = extract_document(&pdf, Kind::Pdf, "scan.pdf").unwrap_err();
+    assert_eq!(
+        e,
+        ExtractError::Pdf(PdfError::ImageOnly(expanse::research::pdf::MAX_PDF_PAGES)),
+        "{e}"
+    );
 }
 
 #[test]

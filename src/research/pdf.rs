@@ -16,7 +16,7 @@ const MIN_TEXT_CHARS: usize = 20;
 /// A PDF's text as markdown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PdfText {
-    /// The document title from its metadata, or its first heading, if any.
+    /// The document's first heading, if it has one.
     pub title: Option<String>,
     /// The text as markdown, pages separated by a rule.
     pub markdown: String,
@@ -104,11 +104,17 @@ pub fn extract(bytes: &[u8]) -> Result<PdfText, PdfError> {
         .join("\n\n---\n\n");
     let letters = markdown.chars().filter(|c| c.is_alphanumeric()).count();
     if letters < MIN_TEXT_CHARS {
-        return Err(if pages == 0 {
-            PdfError::Corrupt("no pages".into())
-        } else {
-            PdfError::ImageOnly(pages)
+        return Err(match first_error {
+            // What was read holds no text, and a page failed: the failure is the likelier cause.
+            Some(e) => e,
+            None if pages == 0 => PdfError::Corrupt("no pages".into()),
+            None => PdfError::ImageOnly(pages_read),
         });
+    }
+    if let Some(e) = &first_error {
+        markdown.push_str(&format!(
+            "\n\n---\n\n(expanse could not read {failed} of the {pages_read} pages: {e})\n"
+        ));
     }
     if pages_read < pages {
         markdown.push_str(&format!(
