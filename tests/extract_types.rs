@@ -316,6 +316,12 @@ fn the_corpus_lists_links_and_ignores_no_file() {
     )
     .unwrap();
     std::os::unix::fs::symlink(dir.path().join("outside.md"), corpus_dir.join("link.md")).unwrap();
+    // Latin-1, as old exports are: read lossily, not skipped.
+    std::fs::write(
+        corpus_dir.join("latin1.txt"),
+        b"Caf\xe9 notes on tensor cores.\n",
+    )
+    .unwrap();
     // Sparse: 33 MB on paper, nothing on disk.
     let big = std::fs::File::create(corpus_dir.join("big.pdf")).unwrap();
     big.set_len(33 * 1024 * 1024).unwrap();
@@ -327,6 +333,7 @@ fn the_corpus_lists_links_and_ignores_no_file() {
         names,
         [
             "big.pdf",
+            "latin1.txt",
             "legacy.htm",
             "notes.txt",
             "page.html",
@@ -347,6 +354,12 @@ fn the_corpus_lists_links_and_ignores_no_file() {
                 "unsupported type .docx".to_string()
             ),
         ]
+    );
+    let latin1 = load_doc(&corpus_dir.join("latin1.txt")).unwrap();
+    assert!(
+        latin1.text.contains("notes on tensor cores"),
+        "{}",
+        latin1.text
     );
     // The cap named is the one applied: PDFs may be larger than other documents.
     let e = load_doc(&corpus_dir.join("big.pdf")).unwrap_err();

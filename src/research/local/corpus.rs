@@ -50,9 +50,6 @@ pub enum Skip {
     /// Not a type expanse reads, or content extraction failed (the reason says which).
     #[error("skipped: {0}")]
     Unreadable(String),
-    /// Not UTF-8.
-    #[error("skipped: not UTF-8 text")]
-    NotUtf8,
     /// Could not be read.
     #[error("skipped: {0}")]
     Io(String),
@@ -167,11 +164,10 @@ pub fn load_doc(path: &Path) -> Result<CorpusDoc, Skip> {
     let bytes = std::fs::read(path).map_err(|e| Skip::Io(e.to_string()))?;
     let kind = Kind::of_file(path, &bytes).map_err(|e| Skip::Unreadable(e.to_string()))?;
     if kind != Kind::Pdf {
+        // Bytes that are not UTF-8 are read lossily, as `expanse extract` and fetched pages
+        // read them: a file in another encoding keeps its words in ASCII.
         if bytes.contains(&0) {
             return Err(Skip::Binary);
-        }
-        if std::str::from_utf8(&bytes).is_err() {
-            return Err(Skip::NotUtf8);
         }
     }
     let stem = path
