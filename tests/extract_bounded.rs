@@ -108,9 +108,10 @@ fn a_panic_in_extraction_is_an_error() {
 #[tokio::test]
 async fn async_extraction_runs_off_the_workers_and_reports_panics() {
     let html = nested("div", 16_000, WORDS).into_bytes();
-    let page = expanse::research::extract::extract_document_async(html, Kind::Html, URL.into())
-        .await
-        .expect("deep page");
+    let page =
+        expanse::research::extract::extract_document_async(html, Kind::Html, URL.into(), None)
+            .await
+            .expect("deep page");
     assert!(page.content.contains("deeply nested"));
     let e = expanse::research::extract::bounded_async::<(), _>(|| panic!("async boom"))
         .await

@@ -316,7 +316,7 @@ fn the_corpus_lists_links_and_ignores_no_file() {
     )
     .unwrap();
     std::os::unix::fs::symlink(dir.path().join("outside.md"), corpus_dir.join("link.md")).unwrap();
-    // Latin-1, as old exports are: read lossily, not skipped.
+    // Latin-1, as old exports are: read as such, not skipped.
     std::fs::write(
         corpus_dir.join("latin1.txt"),
         b"Caf\xe9 notes on tensor cores.\n",
@@ -357,7 +357,7 @@ fn the_corpus_lists_links_and_ignores_no_file() {
     );
     let latin1 = load_doc(&corpus_dir.join("latin1.txt")).unwrap();
     assert!(
-        latin1.text.contains("notes on tensor cores"),
+        latin1.text.contains("Café notes on tensor cores"),
         "{}",
         latin1.text
     );

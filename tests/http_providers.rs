@@ -722,3 +722,42 @@ fn extraction_keeps_main_text_on_the_evaluation_set() {
     let mean = total / names.len() as f64;
     assert!(mean >= 0.93, "mean F1 {mean:.3}");
 }
+
+/// A page served in a legacy encoding reaches the writer as the text it is: the server's
+/// charset, else the page's `<meta>`, decodes it (it came out as U+FFFD replacement marks).
+#[tokio::test]
+async fn pages_in_other_encodings_are_decoded_by_their_charset() {
+    // "Привет, мир: это страница о тензорных ядрах." in Windows-1251.
+    let text = "Привет, мир: это страница о тензорных ядрах и о том, как они умножают матрицы.";
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    let page = |head: &str| {
+        [
+            format!("<html><head>{head}<title>T</title></head><body><article><p>").into_bytes(),
+            cp1251.to_vec(),
+            b"</p></article></body></html>".to_vec(),
+        ]
+        .concat()
+    };
+    let server = MockServer::start().await;
+    Mock::given(path("/header"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(page(""), "text/html; charset=windows-1251"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/meta"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(page("<meta charset=\"windows-1251\">"), "text/html"),
+        )
+        .mount(&server)
+        .await;
+    let f = DirectFetch::new(page_client_with(|_| {}), None);
+    for route in ["/header", "/meta"] {
+        let got = f
+            .fetch(&format!("{}{route}", server.uri()), &Log::default().sink())
+            .await
+            .unwrap();
+        assert!(got.content.contains(text), "{route}: {}", got.content);
+    }
+}

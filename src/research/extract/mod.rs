@@ -123,17 +123,86 @@ impl Kind {
 pub fn extract_document(body: &[u8], kind: Kind, url: &str) -> Result<Page, ExtractError> {
     let body = body.to_vec();
     let url = url.to_string();
-    bounded(move || document_here(&body, kind, &url))
+    bounded(move || document_here(&body, kind, &url, None))
 }
 
-/// [`extract_document`] for async callers: the work runs on its own thread, never on the
-/// async workers, and the caller awaits its answer.
+/// [`extract_document`] for async callers, with the character set the server declared
+/// (`Content-Type: text/html; charset=…`): the work runs on its own thread, never on the async
+/// workers, and the caller awaits its answer.
 pub async fn extract_document_async(
     body: Vec<u8>,
     kind: Kind,
     url: String,
+    charset: Option<String>,
 ) -> Result<Page, ExtractError> {
-    bounded_async(move || document_here(&body, kind, &url)).await
+    bounded_async(move || document_here(&body, kind, &url, charset.as_deref())).await
+}
+
+/// The `charset` parameter of a `Content-Type` header value, if it has one.
+pub fn charset_of(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// Text or HTML bytes as a string, in the encoding the bytes say they are in: a byte-order
+/// mark first, then `declared` (the server's charset), then for HTML a `<meta>` charset in the
+/// first 1024 bytes, as browsers decide. With none, UTF-8, and bytes that are not UTF-8 are
+/// read as Windows-1252 (the legacy encoding most such files are in) rather than replaced.
+pub fn decode_text(body: &[u8], declared: Option<&str>, html: bool) -> String {
+    use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+    if let Some((encoding, bom)) = Encoding::for_bom(body) {
+        return encoding
+            .decode_without_bom_handling(&body[bom..])
+            .0
+            .into_owned();
+    }
+    let label = declared
+        .and_then(|l| Encoding::for_label(l.trim().as_bytes()))
+        // A page cannot declare itself UTF-16 from inside (its ASCII would not read); browsers
+        // take such a declaration as UTF-8, which `output_encoding` gives.
+        .or_else(|| {
+            html.then(|| meta_charset(&body[..body.len().min(1024)]))
+                .flatten()
+                .map(Encoding::output_encoding)
+        });
+    let encoding = match label {
+        Some(e) => e,
+        None if std::str::from_utf8(body).is_ok() => UTF_8,
+        None => WINDOWS_1252,
+    };
+    encoding.decode_without_bom_handling(body).0.into_owned()
+}
+
+/// The encoding a `<meta charset=…>` or `<meta http-equiv=Content-Type content="…;
+/// charset=…">` in `head` names.
+fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("<meta") {
+        let start = from + at;
+        let end = lower[start..].find('>').map_or(lower.len(), |e| start + e);
+        let tag = &lower[start..end];
+        if let Some(c) = tag.find("charset") {
+            let value = tag[c + "charset".len()..]
+                .trim_start()
+                .strip_prefix('=')
+                .map(|v| v.trim_start().trim_start_matches(['"', '\'']))
+                .unwrap_or_default();
+            let label: String = value
+                .chars()
+                .take_while(|c| !matches!(c, '"' | '\'' | ';' | '/' | '>') && !c.is_whitespace())
+                .collect();
+            if let Some(e) = encoding_rs::Encoding::for_label(label.as_bytes()) {
+                return Some(e);
+            }
+        }
+        from = end;
+    }
+    None
 }
 
 /// An HTML page as runners see it ([`extract_document`] for HTML held as text): title (or the
@@ -258,21 +327,24 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// The work of [`extract_document`], on the calling thread.
-fn document_here(body: &[u8], kind: Kind, url: &str) -> Result<Page, ExtractError> {
+fn document_here(
+    body: &[u8],
+    kind: Kind,
+    url: &str,
+    charset: Option<&str>,
+) -> Result<Page, ExtractError> {
     let (title, content) = match kind {
         Kind::Pdf => {
             let doc = pdf::extract(body)?;
             (doc.title, doc.markdown)
         }
         Kind::Text => {
-            let text = String::from_utf8_lossy(body);
+            let text = decode_text(body, charset, false);
             let content = text.trim().to_string() + "\n";
             (passages::title(&content), content)
         }
         Kind::Html => {
-            // Bytes that are not UTF-8 are decoded lossily (U+FFFD) rather than refused: a page
-            // with one bad byte still has content worth reading.
-            let e = html_here(&String::from_utf8_lossy(body), Some(url))?;
+            let e = html_here(&decode_text(body, charset, true), Some(url))?;
             (e.title, e.markdown)
         }
     };
@@ -575,6 +647,55 @@ fn title_of(html: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_decoded_in_the_encoding_it_declares() {
+        // "Привет, мир" in Windows-1251, and "日本語" in Shift_JIS.
+        let cp1251: &[u8] = b"\xcf\xf0\xe8\xe2\xe5\xf2, \xec\xe8\xf0";
+        let sjis: &[u8] = b"\x93\xfa\x96\x7b\x8c\xea";
+        assert_eq!(
+            decode_text(cp1251, Some("windows-1251"), false),
+            "Привет, мир"
+        );
+        let page = [
+            b"<html><head><meta charset=\"shift_jis\"></head><p>".as_slice(),
+            sjis,
+        ]
+        .concat();
+        assert!(decode_text(&page, None, true).ends_with("<p>日本語"));
+        let http_equiv = [
+            b"<meta http-equiv='Content-Type' content='text/html; charset=windows-1251'><p>"
+                .as_slice(),
+            cp1251,
+        ]
+        .concat();
+        assert!(decode_text(&http_equiv, None, true).ends_with("Привет, мир"));
+        // The server's header outranks the page's meta; a byte-order mark outranks both.
+        let lying_meta = [b"<meta charset=shift_jis><p>".as_slice(), cp1251].concat();
+        assert!(decode_text(&lying_meta, Some("windows-1251"), true).ends_with("Привет, мир"));
+        let bom = "\u{feff}<meta charset=windows-1251><p>é".as_bytes();
+        assert_eq!(
+            decode_text(bom, Some("shift_jis"), true),
+            "<meta charset=windows-1251><p>é"
+        );
+        // A page that calls itself UTF-16 is read as UTF-8, as browsers do; text's meta is not read.
+        assert_eq!(
+            decode_text("<meta charset=utf-16><p>é".as_bytes(), None, true),
+            "<meta charset=utf-16><p>é"
+        );
+        assert_eq!(
+            decode_text(b"<meta charset=shift_jis> caf\xc3\xa9", None, false),
+            "<meta charset=shift_jis> café"
+        );
+        // Undeclared: UTF-8 when it is, Windows-1252 when it is not (not U+FFFD).
+        assert_eq!(decode_text("café".as_bytes(), None, false), "café");
+        assert_eq!(decode_text(b"caf\xe9", None, false), "café");
+        assert_eq!(
+            charset_of("text/html; Charset=\"Windows-1251\"").as_deref(),
+            Some("Windows-1251")
+        );
+        assert_eq!(charset_of("text/html"), None);
+    }
 
     #[test]
     fn an_extraction_past_its_deadline_is_given_up() {

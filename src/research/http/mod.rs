@@ -502,7 +502,11 @@ pub(crate) async fn decode_page(
         reason: e.to_string(),
     };
     let kind = extract::Kind::of(fetched.content_type.as_deref(), &fetched.body).map_err(fail)?;
-    extract::extract_document_async(fetched.body, kind, url.to_string())
+    let charset = fetched
+        .content_type
+        .as_deref()
+        .and_then(extract::charset_of);
+    extract::extract_document_async(fetched.body, kind, url.to_string(), charset)
         .await
         .map_err(fail)
 }

@@ -164,8 +164,8 @@ pub fn load_doc(path: &Path) -> Result<CorpusDoc, Skip> {
     let bytes = std::fs::read(path).map_err(|e| Skip::Io(e.to_string()))?;
     let kind = Kind::of_file(path, &bytes).map_err(|e| Skip::Unreadable(e.to_string()))?;
     if kind != Kind::Pdf {
-        // Bytes that are not UTF-8 are read lossily, as `expanse extract` and fetched pages
-        // read them: a file in another encoding keeps its words in ASCII.
+        // Bytes that are not UTF-8 are decoded, not refused (`extract::decode_text`: a
+        // `<meta>` charset, else Windows-1252), as `expanse extract` and fetched pages are.
         if bytes.contains(&0) {
             return Err(Skip::Binary);
         }
