@@ -4,7 +4,21 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Prefix of the temp files expanse stages beside their targets; one left by a crash is stale.
-pub const TEMP_PREFIX: &str = ".expanse-";
+pub const TEMP_PREFIX: &str = ".expanse-tmp-";
+
+/// Suffix of those temp files: with the prefix and [`TEMP_RANDOM`] random characters between,
+/// a name no file of the user's is likely to have.
+pub const TEMP_SUFFIX: &str = ".partial";
+
+/// Random characters in a temp file's name.
+const TEMP_RANDOM: usize = 8;
+
+/// Whether `name` is a temp file's name as [`stage`] makes them (and nothing else is).
+pub fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix(TEMP_PREFIX)
+        .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|r| r.len() == TEMP_RANDOM && r.chars().all(|c| c.is_ascii_alphanumeric()))
+}
 
 /// Write `bytes` to `path` so that a crash leaves either the old file or the new one, never a
 /// mix, and the new one survives a power loss once this returns.
@@ -26,6 +40,8 @@ pub fn stage(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<tempfi
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RANDOM)
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     let permissions = match std::fs::metadata(path) {
@@ -54,18 +70,19 @@ pub fn commit(tmp: tempfile::NamedTempFile, path: &Path, durable: bool) -> std::
     Ok(())
 }
 
-/// Remove temp files a crash left under `dir` (recursively); returns how many. Call it only
-/// under the workspace lock, when no write of expanse's can be in progress.
-pub fn remove_stale_temps(dir: &Path) -> usize {
+/// Remove temp files a crash left under `dir`, `depth` folders down (1: beside its files
+/// only); returns how many. Only names [`is_temp_name`] accepts are touched. Call it only under
+/// the workspace lock, on folders only approvals write to: a run writes its drafts and cache
+/// without that lock, so its state folder must not be swept.
+pub fn remove_stale_temps(dir: &Path, depth: usize) -> usize {
     let mut removed = 0;
     let walker = ignore::WalkBuilder::new(dir)
-        .hidden(false)
-        .git_ignore(false)
-        .ignore(false)
+        .standard_filters(false)
+        .max_depth(Some(depth))
         .build();
     for e in walker.filter_map(Result::ok) {
         let stale = e.file_type().is_some_and(|t| t.is_file())
-            && e.file_name().to_string_lossy().starts_with(TEMP_PREFIX);
+            && is_temp_name(&e.file_name().to_string_lossy());
         if stale && std::fs::remove_file(e.path()).is_ok() {
             removed += 1;
         }
@@ -146,4 +163,31 @@ pub fn relative(path: &Path, base: &Path) -> Option<String> {
     path.strip_prefix(base)
         .ok()
         .map(|p| p.to_string_lossy().replace('\\', "/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_files_have_temp_names_and_nothing_else_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let staged = stage(&dir.path().join("a.md"), b"x", false).unwrap();
+        let name = staged
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        assert!(is_temp_name(&name), "{name}");
+        for other in [
+            ".expanse-ray.md",
+            ".expanse-tmp-.partial",
+            ".expanse-tmp-abc.partial",
+            ".expanse-tmp-abcdefgh.md",
+            ".expanse-tmp-abcd/fgh.partial",
+        ] {
+            assert!(!is_temp_name(other), "{other}");
+        }
+    }
 }

@@ -545,3 +545,37 @@ fn a_rejected_draft_is_never_written_by_a_resumed_approval() {
         RUNNABLE
     );
 }
+
+/// The sweep of temp files a crash left touches only expanse's own temp names: a user's file
+/// that merely starts like one, in the knowledge base or beside the plan, is kept.
+#[test]
+fn the_temp_sweep_keeps_files_that_only_look_like_temps() {
+    let ws = drafted("3");
+    let knowledge = ws.path().join("knowledge");
+    let plans = ws.path().join("plans");
+    std::fs::create_dir_all(knowledge.join("orchestration")).unwrap();
+    std::fs::create_dir_all(plans.join("notes")).unwrap();
+    let kept = [
+        knowledge.join("orchestration/.expanse-ray.md"),
+        plans.join(".expanse-notes.md"),
+        plans.join("notes/.expanse-tmp-abcdefgh.partial"),
+    ];
+    for f in &kept {
+        std::fs::write(f, "mine").unwrap();
+    }
+    let stale = [
+        knowledge.join("orchestration/.expanse-tmp-Ab3dE5gH.partial"),
+        plans.join(".expanse-tmp-12345678.partial"),
+    ];
+    for f in &stale {
+        std::fs::write(f, "half").unwrap();
+    }
+    let out = review(ws.path(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for f in &kept {
+        assert!(f.is_file(), "{} was deleted", f.display());
+    }
+    for f in &stale {
+        assert!(!f.exists(), "{} was left", f.display());
+    }
+}

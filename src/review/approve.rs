@@ -496,9 +496,11 @@ impl Review {
         let Ok(_lock) = self.lock() else {
             return Vec::new();
         };
-        fsutil::remove_stale_temps(&self.ws.knowledge());
+        // Approvals write the knowledge folder (any depth) and the plan file (beside it only:
+        // the plan's folder may be the workspace, state folder included).
+        fsutil::remove_stale_temps(&self.ws.knowledge(), usize::MAX);
         if let Some(dir) = self.plan_file().parent() {
-            fsutil::remove_stale_temps(dir);
+            fsutil::remove_stale_temps(dir, 1);
         }
         let Ok(statuses) = self.statuses() else {
             return Vec::new();
