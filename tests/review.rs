@@ -579,3 +579,51 @@ fn the_temp_sweep_keeps_files_that_only_look_like_temps() {
         assert!(!f.exists(), "{} was left", f.display());
     }
 }
+
+/// An interrupted approval finished on the next start never writes over a file edited since:
+/// nobody saw that diff, so the refusal stands until a person approves again.
+#[test]
+fn an_interrupted_approval_never_finishes_over_a_hand_edit() {
+    let ws = drafted("3");
+    append_journal(ws.path(), b"{\"type\":\"approval\",\"ts\":\"2026-11-24T10:00:00+00:00\",\"part\":3,\"step\":\"begin\",\"path\":\"drops/KNOWLEDGE-DROP-megatron-lm-2025-11-13-1000.md\"}\n");
+    let target = ws.path().join("knowledge").join(T3);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::write(&target, "# My own notes\n").unwrap();
+    for _ in 0..2 {
+        let out = review(ws.path(), &[]);
+        let err = text(&out.stderr);
+        assert!(err.contains("cannot finish"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "# My own notes\n"
+        );
+    }
+    assert!(drops(ws.path()).is_empty());
+    // A person shown the new diff is refused once; nothing finishes on its own after that,
+    // and an approval then writes over the edit, as that person chose.
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("My own notes"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = review(ws.path(), &[]);
+    assert!(
+        !text(&out.stderr).contains("finished"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "# My own notes\n"
+    );
+    assert_eq!(state_of(ws.path(), 3), "review");
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_ne!(
+        std::fs::read_to_string(&target).unwrap(),
+        "# My own notes\n"
+    );
+    assert_eq!(state_of(ws.path(), 3), "approved");
+}

@@ -220,6 +220,9 @@ pub enum ApprovalStep {
     Index,
     /// The approval is complete.
     Done,
+    /// Given up before it could finish: the file changed on disk meanwhile and a person was
+    /// shown the new diff, so only a new approval may write over it.
+    Abandoned,
 }
 
 /// The steps of undoing an approval.
@@ -349,6 +352,7 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
                 s.state = Some(RunnerState::Approved);
                 s.approval_drop = None;
             }
+            ApprovalStep::Abandoned => s.approval_drop = None,
             _ => {}
         },
         Record::Usage {

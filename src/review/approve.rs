@@ -191,15 +191,31 @@ impl Review {
 
         // Never clobber: the file must be as it was when the draft's diff was computed.
         let current = self.on_disk(&draft.target)?;
+        let unattended = seen == Seen::Unattended;
         let expected = match seen {
-            Seen::Unknown => draft.base_hash.clone(),
+            Seen::Unknown | Seen::Unattended => draft.base_hash.clone(),
             Seen::Absent => None,
             Seen::Hash(h) => Some(h),
         };
         let unchanged = current.as_deref() == Some(draft.text.as_str());
         if !unchanged && current.as_deref().map(content_hash) != expected {
-            draft.base_hash = current.as_deref().map(content_hash);
-            self.journal.save_draft(&draft)?;
+            // The new diff is shown with the refusal, so an approval after it accepts the file
+            // as it is now; unattended, nobody sees it, and the baseline must not move.
+            if !unattended {
+                draft.base_hash = current.as_deref().map(content_hash);
+                self.journal.save_draft(&draft)?;
+                // A begun approval does not finish on its own after this: the next start would
+                // otherwise complete it although the person, shown the diff, chose nothing yet.
+                if resuming.is_some() {
+                    self.journal.append(&Record::Approval {
+                        ts: now(),
+                        part,
+                        step: ApprovalStep::Abandoned,
+                        path: None,
+                        undo: None,
+                    })?;
+                }
+            }
             return Err(ReviewError::Conflict {
                 target: draft.target.clone(),
                 diff: Box::new(diff(current.as_deref(), &draft.text, &draft.target)),
@@ -516,7 +532,7 @@ impl Review {
             } else if s.approval_drop.is_some() && s.state == Some(RunnerState::Review) {
                 out.push((
                     n,
-                    self.approve_locked(n, chrono::Local::now(), Seen::Unknown),
+                    self.approve_locked(n, chrono::Local::now(), Seen::Unattended),
                 ));
             }
         }

@@ -134,6 +134,9 @@ pub fn content_hash(text: &str) -> String {
 pub enum Seen {
     /// Not known (the CLI without a diff): the draft's own record of the file is used.
     Unknown,
+    /// Nobody is looking (an interrupted approval finished on the next start): the draft's own
+    /// record of the file is used, and a file changed since is left for a person to see.
+    Unattended,
     /// There was no file.
     Absent,
     /// The file had this content hash.

@@ -467,7 +467,7 @@ impl Supervisor {
         let part = event.part;
         self.forward(event).await;
         if auto_approve && let Some(n) = part {
-            self.approve(n, true, Seen::Unknown).await;
+            self.approve(n, true, Seen::Unattended).await;
         }
     }
 
