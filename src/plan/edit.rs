@@ -77,9 +77,12 @@ fn edit_line(
     let rest = &line[after_mark + 1..];
     let mark = mark_for(cb.mark);
 
-    // The body keeps everything but a trailing annotation group (a `~N lines` group is not one).
+    // The body keeps everything but a trailing status note (`Completed …`, `FILE EXISTS …`);
+    // a `~N lines` group or a person's own note (`(owner: bob)`) stays.
     let body = match split_parenthesised(rest) {
-        Some((head, group)) if line_budget(group).is_none() => head.trim_end(),
+        Some((head, group)) if line_budget(group).is_none() && is_status_note(group) => {
+            head.trim_end()
+        }
         _ => rest,
     };
     let mut new_line = String::with_capacity(line.len() + 32);
@@ -101,6 +104,15 @@ fn edit_line(
     out.push_str(&new_line);
     out.push_str(&source[cb.end..]);
     Ok(out)
+}
+
+/// Whether a parenthesised group at the end of a checkbox line is a status note that ticking
+/// writes or the plans' family uses, which a new tick or an untick replaces.
+fn is_status_note(group: &str) -> bool {
+    let g = group.trim_start().to_ascii_lowercase();
+    ["completed", "file exists", "done", "skipped"]
+        .iter()
+        .any(|w| g.starts_with(w))
 }
 
 #[cfg(test)]
@@ -129,6 +141,31 @@ mod tests {
         assert_eq!(
             out.len(),
             PLAN.len() - "x".len() + " ".len() - " (Completed 2025-01-01)".len()
+        );
+    }
+
+    #[test]
+    fn a_persons_note_on_the_line_is_kept() {
+        let plan = "# T\n\n### PART 1: Create a/b.md\n\n- [ ] PART 1: Create a/b.md (owner: bob, see #12)\n";
+        let ticked = tick(plan, 1, "Completed 2026-11-30 10:00").unwrap();
+        assert!(
+            ticked.ends_with(
+                "- [✓] PART 1: Create a/b.md (owner: bob, see #12) (Completed 2026-11-30 10:00)\n"
+            ),
+            "{ticked}"
+        );
+        // A second tick replaces its own note, and untick removes it, the person's note kept.
+        let again = tick(&ticked, 1, "Completed 2026-12-01 09:00").unwrap();
+        assert!(
+            again.ends_with("(owner: bob, see #12) (Completed 2026-12-01 09:00)\n"),
+            "{again}"
+        );
+        assert_eq!(untick(&again, 1).unwrap(), plan);
+        let exists = "# T\n\n### PART 1: Create a/b.md\n\n- [x] PART 1: Create a/b.md (FILE EXISTS - 2 KB)\n";
+        assert!(
+            tick(exists, 1, "Completed x")
+                .unwrap()
+                .ends_with("a/b.md (Completed x)\n")
         );
     }
 
