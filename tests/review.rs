@@ -627,3 +627,30 @@ fn an_interrupted_approval_never_finishes_over_a_hand_edit() {
     );
     assert_eq!(state_of(ws.path(), 3), "approved");
 }
+
+/// An approval ticks the PART its draft was written for or nothing: after PARTs are
+/// renumbered, it refuses, writing nothing, instead of ticking another file's line.
+#[test]
+fn an_approval_refuses_when_the_plan_renumbered_its_part() {
+    let ws = drafted("3");
+    let plan_path = ws.path().join("plans/p.md");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    // PARTs 3 and 4 swap numbers.
+    let swapped = plan
+        .replace("PART 3:", "PART @:")
+        .replace("PART 4:", "PART 3:")
+        .replace("PART @:", "PART 4:");
+    std::fs::write(&plan_path, &swapped).unwrap();
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "PART 3 in the plan now names karpathy/distributed-training/03-fsdp-vs-deepspeed.md"
+        ) && err.contains(&format!("its draft was written for {T3}")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&plan_path).unwrap(), swapped);
+    assert!(!ws.path().join("knowledge").join(T3).exists());
+    assert!(drops(ws.path()).is_empty());
+}

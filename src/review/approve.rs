@@ -223,6 +223,21 @@ impl Review {
         }
 
         let (plan, plan_text) = self.plan()?;
+        // The tick goes to the PART the draft was written for, or nowhere.
+        let same_number: Vec<_> = plan.parts.iter().filter(|p| p.number == part).collect();
+        let changed = match same_number.as_slice() {
+            [p] if p.target == draft.target => None,
+            [p] => Some(format!("names {}", p.target)),
+            [] => Some("has no such PART".to_string()),
+            more => Some(format!("has {} PARTs numbered {part}", more.len())),
+        };
+        if let Some(now) = changed {
+            return Err(ReviewError::PlanChanged {
+                part,
+                now,
+                draft: draft.target.clone(),
+            });
+        }
         let stamp = when.format("%Y-%m-%d %H:%M").to_string();
         let new_plan = match plan.part(part) {
             Some(p) if p.done => None,

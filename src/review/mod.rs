@@ -79,6 +79,19 @@ pub enum ReviewError {
     /// The plan could not be loaded.
     #[error(transparent)]
     Plan(#[from] LoadError),
+    /// The plan's PART no longer names the file its draft was written for (PARTs renumbered
+    /// or retargeted since the run), or the plan now has the number twice.
+    #[error(
+        "PART {part} in the plan now {now}, but its draft was written for {draft}; nothing was written (put the plan back, or run the PART again)"
+    )]
+    PlanChanged {
+        /// The PART.
+        part: u32,
+        /// What the plan says now.
+        now: String,
+        /// The draft's target.
+        draft: String,
+    },
     /// The plan could not be ticked.
     #[error("cannot tick the plan: {0}")]
     Tick(#[from] EditError),
