@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::index::{EMPTY_INDEX, entry as index_entry, upsert_entry};
+use super::index::{EMPTY_INDEX, entry as index_entry, is_entry_for, upsert_entry};
 use super::{Review, ReviewError, Seen, content_hash, diff, io_err};
 use crate::fsutil;
 use crate::journal::{ApprovalPlan, ApprovalStep, Record, UndoStep, last_approval};
@@ -333,7 +333,7 @@ impl Review {
                 index_after: content_hash(&new_index),
                 index_entry_before: base_index
                     .lines()
-                    .find(|l| l.contains(&format!("]({})", draft.target)))
+                    .find(|l| is_entry_for(l, &draft.target))
                     .map(str::to_string),
                 index_entry_after: entry,
             };

@@ -1,14 +1,32 @@
 //! The knowledge base's INDEX.md: add or update one file's entry, touching no other line.
 
+/// Whether `line` is the index entry for `target`: a list item whose first link points at it
+/// (`- [label](target) …`). A line that mentions the file elsewhere (a hand-written reading
+/// order, another entry whose title links to it) is not, and is never replaced.
+pub fn is_entry_for(line: &str, target: &str) -> bool {
+    let item = line.trim_start();
+    let Some(rest) = item.strip_prefix("- ").or_else(|| item.strip_prefix("* ")) else {
+        return false;
+    };
+    let Some(label_and_link) = rest.strip_prefix('[') else {
+        return false;
+    };
+    let Some(close) = label_and_link.find("](") else {
+        return false;
+    };
+    label_and_link[close + 2..]
+        .strip_prefix(target)
+        .is_some_and(|after| after.starts_with(')'))
+}
+
 /// `text` with the entry for `target` added (at the end) or replaced (in place).
 pub fn upsert_entry(text: &str, target: &str, entry: &str) -> String {
-    let marker = format!("]({target})");
     let crlf = text.contains("\r\n");
     let eol = if crlf { "\r\n" } else { "\n" };
     let mut out = String::with_capacity(text.len() + entry.len() + 2);
     let mut replaced = false;
     for line in text.split_inclusive('\n') {
-        if !replaced && line.contains(&marker) {
+        if !replaced && is_entry_for(line, target) {
             out.push_str(entry);
             out.push_str(eol);
             replaced = true;
@@ -49,5 +67,22 @@ mod tests {
         assert_eq!(twice, format!("{base}{e2}\n"));
         assert_eq!(upsert_entry("x", "a.md", "e"), "x\ne\n");
         assert_eq!(upsert_entry("x\r\n", "a.md", "e"), "x\r\ne\r\n");
+    }
+
+    #[test]
+    fn only_the_files_own_entry_is_replaced() {
+        let base = "# Index\n\nReading order: [ZeRO](a.md), then [Triton](b.md).\n\n\
+- [b.md](b.md) — Triton, see [ZeRO](a.md)\n";
+        let e = entry("a.md", "ZeRO", 10, 1, "2026-11-30");
+        let out = upsert_entry(base, "a.md", &e);
+        assert_eq!(
+            out,
+            format!("{base}{e}\n"),
+            "the reading order and b's entry stay"
+        );
+        let e2 = entry("a.md", "ZeRO v2", 12, 1, "2026-12-01");
+        assert_eq!(upsert_entry(&out, "a.md", &e2), format!("{base}{e2}\n"));
+        assert!(is_entry_for("  * [old](a.md) — hand-written", "a.md"));
+        assert!(!is_entry_for("- [x](a.md.bak)", "a.md"));
     }
 }
