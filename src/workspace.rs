@@ -43,13 +43,29 @@ impl Workspace {
         }
     }
 
-    /// The state folder of a plan (keyed by its path as given, relative to the root).
+    /// The state folder of a plan, keyed by its path relative to the root however it is
+    /// spelled (`plans/p.md`, `./plans/p.md`, `plans//p.md` or absolute): one plan, one journal.
     pub fn journal_dir(&self, plan: &Path) -> PathBuf {
-        let key = plan
-            .strip_prefix(&self.root)
+        Journal::dir_for(&self.state(), &self.plan_key(plan))
+    }
+
+    /// A plan's path relative to the root, `.` and repeated separators gone. Its folder is
+    /// resolved (links and `..` included), its file name kept: a plan that is a link is keyed
+    /// by the link, as it always was.
+    fn plan_key(&self, plan: &Path) -> PathBuf {
+        let full = self.resolve(plan);
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let real = match (full.parent(), full.file_name()) {
+            (Some(dir), Some(name)) if !dir.as_os_str().is_empty() => canon(dir).join(name),
+            _ => full.clone(),
+        };
+        let rel = real
+            .strip_prefix(canon(&self.root))
             .map(Path::to_path_buf)
-            .unwrap_or_else(|_| plan.to_path_buf());
-        Journal::dir_for(&self.state(), &key)
+            .unwrap_or(real);
+        rel.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
     }
 }
 

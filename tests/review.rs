@@ -654,3 +654,28 @@ fn an_approval_refuses_when_the_plan_renumbered_its_part() {
     assert!(!ws.path().join("knowledge").join(T3).exists());
     assert!(drops(ws.path()).is_empty());
 }
+
+/// One plan has one journal however its path is spelled: an absolute path or a doubled slash
+/// finds the drafts a run made (it said "No drafts await review").
+#[test]
+fn a_plan_spelled_another_way_finds_its_drafts() {
+    let ws = drafted("3");
+    let absolute = ws.path().join("plans/p.md").to_string_lossy().to_string();
+    for spelling in [
+        absolute.as_str(),
+        "plans//p.md",
+        "./plans/p.md",
+        "plans/../plans/p.md",
+    ] {
+        let out = expanse(ws.path())
+            .args(["review", spelling])
+            .output()
+            .unwrap();
+        let listed = text(&out.stdout);
+        assert!(out.status.success(), "{spelling}: {}", text(&out.stderr));
+        assert!(
+            listed.contains("1 draft awaiting review"),
+            "{spelling}: {listed}"
+        );
+    }
+}
