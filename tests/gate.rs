@@ -391,3 +391,42 @@ fn a_forged_drop_path_and_a_symlinked_index_are_refused() {
         "outside the base\n"
     );
 }
+
+/// Undo says what it did: a PART ticked by hand before the approval stays ticked, and the
+/// message does not claim to have unticked it.
+#[test]
+fn undo_tells_only_what_it_did() {
+    let ws = drafted("3");
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert!(out.status.success());
+    let out = review(ws.path(), &["--undo", "3"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.contains("its line in plans/p.md unticked, INDEX.md put back"),
+        "{said}"
+    );
+
+    let plan_path = ws.path().join("plans/p.md");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    let line = plan
+        .lines()
+        .find(|l| l.starts_with("- [ ] PART 3:"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &plan_path,
+        plan.replace(&line, &line.replacen("[ ]", "[x]", 1)),
+    )
+    .unwrap();
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    let out = review(ws.path(), &["--undo", "3"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!said.contains("unticked"), "{said}");
+    assert!(said.contains("INDEX.md put back"), "{said}");
+    assert!(
+        std::fs::read_to_string(&plan_path)
+            .unwrap()
+            .contains("- [x] PART 3:")
+    );
+}

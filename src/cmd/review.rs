@@ -102,10 +102,8 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     } else if let Some(n) = args.undo {
         review.undo(n).map(|u| {
             outln!(
-                "PART {n}'s approval undone: {} {}, {} removed, its line in {shown} unticked, INDEX.md put back; the draft awaits review again",
-                u.file,
-                if u.removed { "removed (it was new)" } else { "restored" },
-                u.drop
+                "PART {n}'s approval undone: {}; the draft awaits review again",
+                u.describe(&shown)
             );
         })
     } else if let Some(n) = args.regenerate {

@@ -35,6 +35,38 @@ pub struct Undone {
     pub removed: bool,
     /// The drop removed, relative to the workspace root.
     pub drop: String,
+    /// What became of the plan's line: None when the approval had not ticked it (it was ticked
+    /// already), else whether it is unticked (false: it was changed since, and left).
+    pub unticked: Option<bool>,
+    /// Whether INDEX.md lost the approval's entry (false: the entry was changed since, and left).
+    pub index_restored: bool,
+}
+
+impl Undone {
+    /// What the undo did, in words (`plan` is how the plan is named to the user): only what
+    /// happened, a step left undone because its file changed since said so.
+    pub fn describe(&self, plan: &str) -> String {
+        let plan_line = match self.unticked {
+            Some(true) => format!(", its line in {plan} unticked"),
+            Some(false) => format!(", its line in {plan} left as it is (it changed since)"),
+            None => String::new(),
+        };
+        let index = if self.index_restored {
+            ", INDEX.md put back"
+        } else {
+            ", INDEX.md left as it is (its entry changed since)"
+        };
+        format!(
+            "{} {}, {} removed{plan_line}{index}",
+            self.file,
+            if self.removed {
+                "removed (it was new)"
+            } else {
+                "restored"
+            },
+            self.drop
+        )
+    }
 }
 
 /// What `approve_if_clean` did.
@@ -513,10 +545,22 @@ impl Review {
             part,
             step: UndoStep::Done,
         })?;
+        // Said as it now is, so a step skipped (changed since) or done before a crash is told
+        // truly.
+        let unticked = match &p.plan_line_before {
+            Some(before) => {
+                let (_, plan_text) = self.plan()?;
+                Some(checkbox_line(&plan_text, part).as_deref() == Some(before.as_str()))
+            }
+            None => None,
+        };
+        let index_now = read_or(&index, Some(""))?.unwrap_or_default();
         Ok(Undone {
             file: format!("knowledge/{}", p.target),
             removed: p.target_before.is_none(),
             drop: format!("knowledge/{}", p.drop),
+            unticked,
+            index_restored: !index_now.lines().any(|l| l == p.index_entry_after),
         })
     }
 

@@ -825,12 +825,7 @@ impl Supervisor {
                 self.forward(Event::log(
                     Some(n),
                     Level::Info,
-                    format!(
-                        "undone: {} {}, {} removed, the plan unticked",
-                        u.file,
-                        if u.removed { "removed" } else { "restored" },
-                        u.drop
-                    ),
+                    format!("undone: {}", u.describe("the plan")),
                 ))
                 .await;
                 self.forward(Event::state(n, RunnerState::Review, "approval undone"))
