@@ -77,10 +77,13 @@ fn edit_line(
     let rest = &line[after_mark + 1..];
     let mark = mark_for(cb.mark);
 
-    // The body keeps everything but a trailing status note (`Completed …`, `FILE EXISTS …`);
-    // a `~N lines` group or a person's own note (`(owner: bob)`) stays.
+    // The body keeps everything but a trailing status note (`Completed …`, `FILE EXISTS …`, or
+    // the very note being written, so ticking twice changes nothing); a `~N lines` group or a
+    // person's own note (`(owner: bob)`) stays.
+    let replaceable =
+        |group: &str| is_status_note(group) || annotation.is_some_and(|a| a.trim() == group.trim());
     let body = match split_parenthesised(rest) {
-        Some((head, group)) if line_budget(group).is_none() && is_status_note(group) => {
+        Some((head, group)) if line_budget(group).is_none() && replaceable(group) => {
             head.trim_end()
         }
         _ => rest,
