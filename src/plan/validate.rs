@@ -107,6 +107,9 @@ pub fn target_problem(target: &str) -> Option<&'static str> {
     if !target.to_ascii_lowercase().ends_with(".md") {
         return Some("is not a markdown file; targets must end in \".md\"");
     }
+    if target.split(['/', '\\']).any(|c| c.len() > 255) {
+        return Some("has a folder or file name over 255 bytes, more than file systems allow");
+    }
     None
 }
 
@@ -158,6 +161,9 @@ mod tests {
         assert!(target_problem("").is_some());
         // `..` inside a name is fine; only a `..` component escapes.
         assert!(target_problem("a/b..c.md").is_none());
+        let long = format!("a/{}.md", "x".repeat(253));
+        assert!(target_problem(&long).unwrap().contains("over 255 bytes"));
+        assert!(target_problem(&format!("a/{}.md", "x".repeat(252))).is_none());
     }
 
     #[test]

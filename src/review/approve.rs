@@ -84,11 +84,24 @@ pub fn drop_file_name(planned: &str, when: chrono::DateTime<chrono::Local>) -> S
     // The plan's text names the drop; only its last path component is ever used.
     let name = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
     if name.is_empty() || name == ".." || name == "." {
-        "KNOWLEDGE-DROP.md".to_string()
-    } else {
-        name
+        return "KNOWLEDGE-DROP.md".to_string();
     }
+    // File systems refuse names over 255 bytes, and a refusal there would come after the
+    // knowledge file is written; a long planned name is cut (room left for `-2`, `-3`, …).
+    if name.len() <= MAX_DROP_NAME_BYTES {
+        return name;
+    }
+    let stem = name.strip_suffix(".md").unwrap_or(&name);
+    let mut cut = MAX_DROP_NAME_BYTES - ".md".len();
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}.md", &stem[..cut])
 }
+
+/// Longest drop file name written, in bytes: under the 255 file systems allow, with room for
+/// the `-N` that keeps two drops of one minute apart.
+const MAX_DROP_NAME_BYTES: usize = 240;
 
 /// `rel`, or `rel` with `-2`, `-3`, … before `.md` when that drop already exists: two PARTs
 /// approved in the same minute must not share a drop file.
@@ -602,6 +615,25 @@ impl Review {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_planned_drop_name_is_cut_to_what_file_systems_take() {
+        use chrono::TimeZone as _;
+        let when = chrono::Local
+            .with_ymd_and_hms(2026, 11, 30, 10, 5, 0)
+            .unwrap();
+        let planned = format!("KNOWLEDGE-DROP-{}-[TIME].md", "é".repeat(200));
+        let name = drop_file_name(&planned, when);
+        assert!(
+            name.len() <= MAX_DROP_NAME_BYTES && name.ends_with(".md"),
+            "{name}"
+        );
+        assert!(name.starts_with("KNOWLEDGE-DROP-éé"));
+        assert_eq!(
+            drop_file_name("KNOWLEDGE-DROP-x-[TIME].md", when),
+            "KNOWLEDGE-DROP-x-1005.md"
+        );
+    }
 
     #[test]
     fn drop_paths_from_the_journal_stay_in_drops() {
