@@ -679,3 +679,35 @@ fn a_plan_spelled_another_way_finds_its_drafts() {
         );
     }
 }
+
+/// An edit is never lost: when the PART is approved elsewhere while the editor is open, the
+/// edited text is kept in the state folder and the error says where.
+#[test]
+fn an_edit_the_draft_cannot_take_is_kept() {
+    let ws = drafted("3");
+    let bin = assert_cmd::cargo::cargo_bin("expanse");
+    let editor = format!(
+        "{} --root {} review plans/p.md --approve 3 >/dev/null 2>&1; sed -i -e 's/^# Megatron/# Mine: Megatron/'",
+        bin.display(),
+        ws.path().display()
+    );
+    let out = expanse(ws.path())
+        .env("EDITOR", editor)
+        .env_remove("VISUAL")
+        .args(["review", "plans/p.md", "--edit", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("PART 3 is approved, not awaiting review"),
+        "{err}"
+    );
+    let kept = err
+        .split("your edited text is kept in ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{err}"))
+        .trim();
+    let saved = std::fs::read_to_string(kept).unwrap();
+    assert!(saved.starts_with("# Mine: Megatron"), "{saved}");
+}

@@ -335,7 +335,10 @@ fn edit(review: &Review, n: u32) -> anyhow::Result<ExitCode> {
     };
     match expanse::editor::edit(&draft.text) {
         Ok(Some(text)) => {
-            review.edit(n, &text)?;
+            if let Err(e) = review.save_edit(n, &text, false) {
+                eprintln!("expanse: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
             outln!("PART {n}: draft updated ({} lines)", text.lines().count());
         }
         Ok(None) => outln!("PART {n}: no change"),

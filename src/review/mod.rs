@@ -92,6 +92,14 @@ pub enum ReviewError {
         /// The draft's target.
         draft: String,
     },
+    /// An edit the draft could not take (approved or rejected meanwhile); the text is kept.
+    #[error("{reason}; your edited text is kept in {}", kept.display())]
+    EditKept {
+        /// Why the draft did not take it.
+        reason: Box<ReviewError>,
+        /// Where the text is.
+        kept: PathBuf,
+    },
     /// The plan could not be ticked.
     #[error("cannot tick the plan: {0}")]
     Tick(#[from] EditError),
@@ -427,6 +435,32 @@ impl Review {
             target: draft.target,
             drop_name: draft.drop_name,
             base_hash: hash,
+        })
+    }
+
+    /// [`Review::edit`] (or [`Review::edit_drop`] with `drop`) of a text a person wrote: when
+    /// the draft cannot take it (approved or rejected from elsewhere while the editor was open),
+    /// the text is kept in the plan's state folder and the error says where, so no edit is lost.
+    pub fn save_edit(&self, part: u32, text: &str, drop: bool) -> Result<(), ReviewError> {
+        let saved = if drop {
+            self.edit_drop(part, text)
+        } else {
+            self.edit(part, text)
+        };
+        saved.map_err(|reason| {
+            let name = format!(
+                "part-{part}{}-{}.md",
+                if drop { "-drop" } else { "" },
+                chrono::Local::now().format("%Y%m%d-%H%M%S")
+            );
+            let kept = self.journal.dir().join("unsaved-edits").join(name);
+            match crate::fsutil::write_atomic(&kept, text.as_bytes()) {
+                Ok(()) => ReviewError::EditKept {
+                    reason: Box::new(reason),
+                    kept,
+                },
+                Err(_) => reason,
+            }
         })
     }
 

@@ -288,10 +288,7 @@ fn edit_draft(review: &Review, n: u32, what: EditWhat) -> Result<Edited, EditFai
     let Some(text) = crate::editor::edit(current)? else {
         return Ok(Edited::Unchanged);
     };
-    match what {
-        EditWhat::File => review.edit(n, &text)?,
-        EditWhat::Drop => review.edit_drop(n, &text)?,
-    }
+    review.save_edit(n, &text, what == EditWhat::Drop)?;
     Ok(Edited::Changed {
         what,
         lines: text.lines().count(),
