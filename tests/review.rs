@@ -711,3 +711,35 @@ fn an_edit_the_draft_cannot_take_is_kept() {
     let saved = std::fs::read_to_string(kept).unwrap();
     assert!(saved.starts_with("# Mine: Megatron"), "{saved}");
 }
+
+/// A reject waits for the workspace lock, as approvals hold it, and then finds the PART
+/// approved: it refuses, and the approved PART is not marked skipped.
+#[test]
+fn a_reject_after_an_approval_under_the_lock_is_refused() {
+    use expanse::journal::Journal;
+    use expanse::review::Review;
+    use expanse::workspace::Workspace;
+    let ws = drafted("3");
+    let workspace = Workspace::new(ws.path());
+    let plan = ws.path().join("plans/p.md");
+    let journal = std::sync::Arc::new(Journal::open(&workspace.journal_dir(&plan)).unwrap());
+    let review = Review::new(workspace, plan, journal);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ws.path().join(".expanse/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let reject = std::thread::spawn(move || review.reject(3, Some("no"), false));
+    // While the lock is held, an approval of PART 3 completes (as another process's would).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    append_journal(
+        ws.path(),
+        b"{\"type\":\"approval\",\"ts\":\"2026-11-30T10:00:00+00:00\",\"part\":3,\"step\":\"done\"}\n",
+    );
+    lock.unlock().unwrap();
+    let e = reject.join().unwrap().unwrap_err();
+    assert!(e.to_string().contains("PART 3 is approved"), "{e}");
+    assert_eq!(state_of(ws.path(), 3), "approved");
+}

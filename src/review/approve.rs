@@ -168,7 +168,9 @@ fn commit(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), ReviewError> 
 }
 
 impl Review {
-    fn lock(&self) -> Result<lock::Held, ReviewError> {
+    /// The workspace lock, held by approvals, undos and every change to a draft awaiting
+    /// review, so each sees the PART's state as it is when it acts.
+    pub(super) fn lock(&self) -> Result<lock::Held, ReviewError> {
         Ok(lock::workspace(&self.ws.state())?)
     }
 

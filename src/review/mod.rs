@@ -466,6 +466,9 @@ impl Review {
 
     /// Replace the draft's text with an edit; the edited text is what gets checked and written.
     pub fn edit(&self, part: u32, text: &str) -> Result<(), ReviewError> {
+        // Under the workspace lock, as approvals are: the draft is still awaiting review when
+        // the edit lands, not approved a moment before by another process.
+        let _lock = self.lock()?;
         let mut draft = self.draft(part)?;
         let lines = text.lines().count();
         draft.drop_text = draft
@@ -495,6 +498,7 @@ impl Review {
 
     /// Replace the draft's KNOWLEDGE DROP with an edit; that text is what approval writes.
     pub fn edit_drop(&self, part: u32, text: &str) -> Result<(), ReviewError> {
+        let _lock = self.lock()?;
         let mut draft = self.draft(part)?;
         draft.drop_text = text.to_string();
         draft.edited = true;
@@ -517,6 +521,7 @@ impl Review {
         section: Option<usize>,
         reason: &str,
     ) -> Result<(), ReviewError> {
+        let _lock = self.lock()?;
         let draft = self.draft(part)?;
         if reason.trim().is_empty() {
             return Err(ReviewError::NoReason);
@@ -548,6 +553,8 @@ impl Review {
         reason: Option<&str>,
         requeue: bool,
     ) -> Result<(), ReviewError> {
+        // Under the workspace lock: a reject must not land on a PART approved a moment ago.
+        let _lock = self.lock()?;
         self.draft(part)?;
         self.journal.append(&Record::Rejected {
             ts: now(),
