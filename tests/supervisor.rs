@@ -553,3 +553,30 @@ async fn pause_mid_stream_closes_the_connection_and_resume_asks_only_that_sectio
         "only the section cut by the pause is asked again"
     );
 }
+
+#[tokio::test]
+async fn a_reject_with_requeue_says_so_and_writes_the_part_again() {
+    let options = RunOptions {
+        exit_when_settled: false,
+        ..Default::default()
+    };
+    let mut h = start(plan(1, 1), Scripted::default(), options);
+    h.until(|e| e.kind == EventKind::Draft).await;
+    h.commands
+        .send(Command::Reject {
+            part: 1,
+            reason: Some("too thin on memory".into()),
+            requeue: true,
+        })
+        .await
+        .unwrap();
+    let rejected = h.until(is_state(1, RunnerState::Rejected)).await;
+    assert_eq!(
+        rejected.message,
+        "rejected, written again with your reason: too thin on memory"
+    );
+    let again = h.until(|e| e.kind == EventKind::Draft).await;
+    assert_eq!(again.part, Some(1));
+    h.commands.send(Command::Shutdown).await.unwrap();
+    h.finish().await;
+}

@@ -579,7 +579,10 @@ impl Supervisor {
                 self.forward(Event::state(
                     n,
                     RunnerState::Rejected,
-                    reason.clone().unwrap_or_default(),
+                    format!(
+                        "rejected, written again with your reason: {}",
+                        reason.clone().unwrap_or_default()
+                    ),
                 ))
                 .await;
                 self.restart(
