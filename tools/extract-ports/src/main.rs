@@ -156,9 +156,10 @@ fn main() {
     }
     let (cand, html_dir, out_dir, gt_path) = (&args[1], &args[2], &args[3], &args[4]);
     let gt: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(gt_path).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(gt_path).expect("the ground truth"))
+            .expect("the ground truth as JSON");
     let mut ids: Vec<String> = std::fs::read_dir(html_dir)
-        .unwrap()
+        .expect("the page folder")
         .filter_map(|e| {
             let p = e.ok()?.path();
             let name = p.file_name()?.to_str()?.to_string();
@@ -169,7 +170,7 @@ fn main() {
     let pages: Vec<(String, String, Option<String>)> = ids
         .iter()
         .map(|id| {
-            let bytes = std::fs::read(format!("{html_dir}/{id}.html")).unwrap();
+            let bytes = std::fs::read(format!("{html_dir}/{id}.html")).expect("a page");
             let html = String::from_utf8_lossy(&bytes).into_owned();
             let url = gt
                 .get(id)
@@ -205,16 +206,16 @@ fn main() {
     }
     let secs = t0.elapsed().as_secs_f64();
     let _ = std::panic::take_hook();
-    std::fs::create_dir_all(out_dir).unwrap();
+    std::fs::create_dir_all(out_dir).expect("the output folder");
     for ((id, _, _), t) in pages.iter().zip(&results) {
-        std::fs::write(format!("{out_dir}/{id}.txt"), t).unwrap();
+        std::fs::write(format!("{out_dir}/{id}.txt"), t).expect("a prediction");
     }
     let n = pages.len();
     println!(
         "{cand}: {n} pages in {secs:.2} s, {:.1} pages/s",
         n as f64 / secs
     );
-    per.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap());
+    per.sort_by(|a, b| b.0.total_cmp(&a.0));
     eprintln!(
         "{cand}: median {:.4} s/page; slowest {:?}",
         per[per.len() / 2].0,
