@@ -151,6 +151,15 @@ fn walk_error_path(err: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
+/// A file's modification time in nanoseconds since the epoch (0 when the system has none):
+/// with its size, what says a file changed.
+pub fn modified_nanos(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}
+
 /// Whether `path`'s extension (case-insensitive) is one of `extensions`.
 pub fn has_extension(path: &Path, extensions: &[&str]) -> bool {
     path.extension()

@@ -442,7 +442,8 @@ pub struct Extracted {
 
 /// The main content of an HTML page: the chosen extractor, then Readability, then the whole
 /// page, each tried only when the one before found less than [`MIN_MAIN_CHARS`]; the longest
-/// result wins, with text the page shows twice kept once ([`repeats`]). Expects sanitized HTML ([`sanitize()`]); on the calling thread.
+/// result wins, with text the page shows twice kept once ([`repeats`]). Expects sanitized HTML
+/// ([`sanitize()`]); on the calling thread.
 pub fn extract(html: &str, url: Option<&str>) -> Extracted {
     let mut best = extract_with(html, url, Extractor::CHOSEN);
     for next in [Extractor::Readability, Extractor::Whole] {

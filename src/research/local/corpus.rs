@@ -134,11 +134,7 @@ fn corpus_file(e: &ignore::DirEntry, dir: &Path) -> Option<CorpusFile> {
         rel: crate::fsutil::relative(e.path(), dir)?,
         path: e.path().to_path_buf(),
         len: meta.len(),
-        mtime: meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos()),
+        mtime: crate::fsutil::modified_nanos(&meta),
     })
 }
 
@@ -163,12 +159,10 @@ pub fn load_doc(path: &Path) -> Result<CorpusDoc, Skip> {
     }
     let bytes = std::fs::read(path).map_err(|e| Skip::Io(e.to_string()))?;
     let kind = Kind::of_file(path, &bytes).map_err(|e| Skip::Unreadable(e.to_string()))?;
-    if kind != Kind::Pdf {
-        // Bytes that are not UTF-8 are decoded, not refused (`extract::decode_text`: a
-        // `<meta>` charset, else Windows-1252), as `expanse extract` and fetched pages are.
-        if bytes.contains(&0) {
-            return Err(Skip::Binary);
-        }
+    // Bytes that are not UTF-8 are decoded, not refused (`extract::decode_text`: a `<meta>`
+    // charset, else Windows-1252), as `expanse extract` and fetched pages are; NULs are not text.
+    if kind != Kind::Pdf && bytes.contains(&0) {
+        return Err(Skip::Binary);
     }
     let stem = path
         .file_stem()

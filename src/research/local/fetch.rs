@@ -41,14 +41,7 @@ impl Fetch for LocalFetch {
             .path_of(url)
             .ok()
             .and_then(|p| std::fs::metadata(p).ok())
-            .map(|m| {
-                let mtime = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                format!("-{}-{mtime}", m.len())
-            });
+            .map(|m| format!("-{}-{}", m.len(), crate::fsutil::modified_nanos(&m)));
         format!("local{}", stamp.unwrap_or_default())
     }
 
