@@ -67,6 +67,20 @@ struct Replayed {
     statuses: BTreeMap<u32, PartStatus>,
 }
 
+impl Replayed {
+    /// Folds in `text`, the complete lines of the `bytes` appended past `offset`; returns its
+    /// unreadable lines, numbered as lines of the whole file.
+    fn fold(&mut self, text: &str, bytes: u64) -> Vec<(usize, String)> {
+        let parsed = parse_lines(text, self.lines);
+        for record in &parsed.records {
+            record::apply(&mut self.statuses, record);
+        }
+        self.offset += bytes;
+        self.lines += parsed.lines;
+        parsed.unreadable
+    }
+}
+
 /// Which file a path named when it was read: a journal removed and made again starts over.
 type FileId = (u64, u64);
 
@@ -181,13 +195,8 @@ impl Journal {
         let Some(end) = fresh.iter().rposition(|&b| b == b'\n') else {
             return Ok(r);
         };
-        let parsed = parse_lines(&String::from_utf8_lossy(&fresh[..=end]), r.lines);
-        warn_unreadable(&path, &parsed.unreadable);
-        for record in &parsed.records {
-            record::apply(&mut r.statuses, record);
-        }
-        r.offset += end as u64 + 1;
-        r.lines += parsed.lines;
+        let unreadable = r.fold(&String::from_utf8_lossy(&fresh[..=end]), end as u64 + 1);
+        warn_unreadable(&path, &unreadable);
         Ok(r)
     }
 
@@ -319,25 +328,25 @@ mod tests {
             .append(&state(1, RunnerState::Writing, "b"))
             .unwrap();
         journal.statuses().unwrap();
-        assert_eq!(journal.replayed.lock().unwrap().lines, 2);
         let good = serde_json::to_string(&state(2, RunnerState::Review, "c")).unwrap();
         let path = dir.path().join("journal.jsonl");
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         writeln!(f, "\n{{\"torn\": \n{good}").unwrap();
         drop(f);
-        // Lines 3 (blank) and 4 (torn) follow the two already read, as the next read sees them.
-        let parsed = parse_lines(&format!("\n{{\"torn\": \n{good}\n"), 2);
-        assert_eq!(parsed.lines, 3);
-        assert_eq!(parsed.records.len(), 1);
+        // What the next read folds in, as it reads it: lines 3 (blank), 4 (torn) and 5.
+        let mut replayed = journal.replayed.lock().unwrap();
+        let whole = std::fs::read(&path).unwrap();
+        let tail = &whole[replayed.offset as usize..];
+        let unreadable = replayed.fold(&String::from_utf8_lossy(tail), tail.len() as u64);
+        assert_eq!(unreadable.iter().map(|u| u.0).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(replayed.lines, 5);
+        assert_eq!(replayed.statuses[&2].state, Some(RunnerState::Review));
+        drop(replayed);
+        // And the journal reads on from there: nothing is folded twice.
         assert_eq!(
-            parsed.unreadable.iter().map(|u| u.0).collect::<Vec<_>>(),
-            vec![4]
+            journal.statuses().unwrap(),
+            replay(&journal.records().unwrap())
         );
-        assert_eq!(
-            journal.status(2).unwrap().unwrap().state,
-            Some(RunnerState::Review)
-        );
-        assert_eq!(journal.replayed.lock().unwrap().lines, 5);
     }
 
     #[test]
