@@ -375,3 +375,29 @@ fn the_readme_key_table_is_the_keymaps_own_descriptions() {
         "README's key table differs from `expanse help keys`; paste its output between the markers"
     );
 }
+
+/// An edit that could not be saved says so where it is read whole: the PART's log keeps the
+/// message (and the path of the kept text) the key bar may cut.
+#[test]
+fn an_edit_not_saved_is_told_in_the_parts_log() {
+    let mut a = reviewing();
+    let e = expanse::review::ReviewError::EditKept {
+        reason: Box::new(expanse::review::ReviewError::NoDraft(3)),
+        kept: "/state/unsaved-edits/part-3-20261130-100000.md".into(),
+    };
+    let fx = a.update(Msg::Edited {
+        part: 3,
+        result: Err(e.into()),
+    });
+    assert!(!fx.contains(&Effect::LoadReview(3)));
+    let log = &a.cards.get(3).unwrap().log;
+    let last = log.get(log.len() - 1).unwrap();
+    assert!(
+        last.text.starts_with("edit not saved: ")
+            && last
+                .text
+                .ends_with("kept in /state/unsaved-edits/part-3-20261130-100000.md"),
+        "{}",
+        last.text
+    );
+}

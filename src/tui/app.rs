@@ -412,7 +412,20 @@ impl App {
                     true,
                 )
             }
-            Err(e) => (StatusKind::Error, format!("PART {part}: {e}"), false),
+            Err(e) => {
+                // The key bar cuts a long message (a path where the text is kept): the PART's
+                // log holds it whole.
+                self.cards.apply(&Event::log(
+                    Some(part),
+                    crate::runner::Level::Warn,
+                    format!("edit not saved: {e}"),
+                ));
+                (
+                    StatusKind::Error,
+                    format!("edit not saved (the log of PART {part} says why): {e}"),
+                    false,
+                )
+            }
         };
         if let Front::Review(r) = &mut self.front
             && reviewing
