@@ -148,31 +148,20 @@ pub fn assemble(
 /// other sections keep their bytes. None when the text has no heading for that section (an
 /// edit removed it).
 pub fn splice_section(text: &str, k: usize, title: &str, new_body: &str) -> Option<String> {
-    let prefix = format!("## Section {k}:");
+    let prefix = format!("Section {k}:");
     let want = title.to_lowercase();
-    let mut offset = 0;
-    let mut start = None;
-    for line in text.split_inclusive('\n') {
-        let l = line.trim_end();
-        if start.is_none()
-            && l.starts_with("## ")
-            && (l.starts_with(&prefix) || l.to_lowercase().ends_with(&want))
-        {
-            start = Some(offset + line.len());
-        } else if let Some(s) = start
-            && l.starts_with("## ")
-        {
-            let mut out = text[..s].to_string();
-            out.push('\n');
-            out.push_str(new_body.trim());
-            out.push_str("\n\n");
-            out.push_str(&text[offset..]);
-            return Some(out);
-        }
-        offset += line.len();
+    let section = crate::markdown::sections(text, 2).into_iter().find(|s| {
+        s.heading.title.starts_with(&prefix) || s.heading.title.to_lowercase().ends_with(&want)
+    })?;
+    let head = &text[..section.heading.range.end];
+    if section.body.end >= text.len() {
+        return Some(format!("{head}\n{}\n", new_body.trim()));
     }
-    let s = start?;
-    Some(format!("{}\n{}\n", &text[..s], new_body.trim()))
+    Some(format!(
+        "{head}\n{}\n\n{}",
+        new_body.trim(),
+        &text[section.body.end..]
+    ))
 }
 
 /// The placeholder a section gets when no gathered passage fits it: what was searched, and what
@@ -284,41 +273,27 @@ pub fn title_for(part: &crate::plan::Part) -> String {
 /// Every `[n]` citation in `text`, in order, repeats included. Code blocks, inline code, indexing
 /// such as `out[0]`, links `[3](url)` and reference definitions `[3]:` are not citations.
 pub fn citations(text: &str) -> Vec<usize> {
+    let code = crate::markdown::code(text);
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut in_fence = false;
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'[' || crate::markdown::within(&code, i) {
             continue;
         }
-        if in_fence {
+        let glued = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        let digits = bytes[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let close = i + 1 + digits;
+        if glued || digits == 0 || digits > 4 || bytes.get(close) != Some(&b']') {
             continue;
         }
-        let bytes = line.as_bytes();
-        let mut in_code = false;
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'`' {
-                in_code = !in_code;
-            }
-            if b != b'[' || in_code {
-                continue;
-            }
-            let glued = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
-            let digits = bytes[i + 1..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-            let close = i + 1 + digits;
-            if glued || digits == 0 || digits > 4 || bytes.get(close) != Some(&b']') {
-                continue;
-            }
-            if matches!(bytes.get(close + 1), Some(b'(') | Some(b':')) {
-                continue;
-            }
-            if let Ok(n) = line[i + 1..close].parse() {
-                out.push(n);
-            }
+        if matches!(bytes.get(close + 1), Some(b'(') | Some(b':')) {
+            continue;
+        }
+        if let Ok(n) = text[i + 1..close].parse() {
+            out.push(n);
         }
     }
     out
@@ -347,22 +322,16 @@ pub fn with_sources(body: &str, sources: &[Source]) -> String {
 
 /// A writer's own trailing Sources/References section is dropped: expanse renders that list itself.
 fn strip_model_sources(body: &str) -> String {
-    let mut cut = body.len();
-    let mut offset = 0;
-    for line in body.split_inclusive('\n') {
-        let t = line
-            .trim()
-            .trim_start_matches('#')
-            .trim()
-            .to_ascii_lowercase();
-        if line.starts_with("## ")
-            && matches!(t.as_str(), "sources" | "references" | "bibliography")
-        {
-            cut = offset;
-            break;
-        }
-        offset += line.len();
-    }
+    let cut = crate::markdown::headings(body)
+        .into_iter()
+        .find(|h| {
+            h.level == 2
+                && matches!(
+                    h.title.to_ascii_lowercase().as_str(),
+                    "sources" | "references" | "bibliography"
+                )
+        })
+        .map_or(body.len(), |h| h.range.start);
     body[..cut].to_string()
 }
 

@@ -37,71 +37,37 @@ fn is_reference_heading(h: &str) -> bool {
 
 /// The document's passages, in order; boilerplate (source notes, reference lists) left out.
 pub fn passages(markdown: &str) -> Vec<Passage> {
+    use crate::markdown::Kind;
     let mut out = Vec::new();
     let mut heading = String::new();
     let mut skipping = false;
-    let mut block: Vec<&str> = Vec::new();
-    let mut in_code = false;
-
-    let flush = |block: &mut Vec<&str>, heading: &str, skipping: bool, out: &mut Vec<Passage>| {
-        if block.is_empty() {
-            return;
-        }
-        let text = block.join("\n");
-        block.clear();
-        if skipping {
-            return;
-        }
-        let first = text.trim_start();
-        let kind = if first.starts_with("```") || first.starts_with("~~~") {
-            PassageKind::Code
-        } else if first.starts_with('|') {
-            PassageKind::Table
-        } else if first.starts_with("- ") || first.starts_with("* ") || starts_numbered(first) {
-            PassageKind::List
-        } else {
-            PassageKind::Paragraph
+    for block in crate::markdown::blocks(markdown) {
+        let kind = match block.kind {
+            Kind::Heading(_) => {
+                heading = crate::markdown::heading_title(block.text).to_string();
+                skipping = is_reference_heading(&heading);
+                continue;
+            }
+            Kind::Rule => continue,
+            Kind::Code => PassageKind::Code,
+            Kind::Table => PassageKind::Table,
+            Kind::List => PassageKind::List,
+            Kind::Paragraph | Kind::Quote | Kind::Html | Kind::Other => PassageKind::Paragraph,
         };
-        let boilerplate = first.to_ascii_lowercase().starts_with("source notes:");
-        if boilerplate || (kind != PassageKind::Code && text.trim().len() < 40) {
-            return;
+        let text = block.text;
+        let boilerplate = text
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("source notes:");
+        if skipping || boilerplate || (kind != PassageKind::Code && text.trim().len() < 40) {
+            continue;
         }
         out.push(Passage {
-            heading: heading.to_string(),
-            text,
+            heading: heading.clone(),
+            text: text.to_string(),
             kind,
         });
-    };
-
-    for line in markdown.lines() {
-        let trimmed = line.trim_start();
-        if in_code {
-            block.push(line);
-            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-                in_code = false;
-                flush(&mut block, &heading, skipping, &mut out);
-            }
-            continue;
-        }
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            flush(&mut block, &heading, skipping, &mut out);
-            in_code = true;
-            block.push(line);
-            continue;
-        }
-        if trimmed.starts_with('#') {
-            flush(&mut block, &heading, skipping, &mut out);
-            heading = trimmed.trim_start_matches('#').trim().to_string();
-            skipping = is_reference_heading(&heading);
-            continue;
-        }
-        if trimmed.is_empty() {
-            flush(&mut block, &heading, skipping, &mut out);
-            continue;
-        }
-        block.push(line);
     }
-    flush(&mut block, &heading, skipping, &mut out);
     merge_lead_ins(out)
 }
 
@@ -124,35 +90,10 @@ fn merge_lead_ins(passages: Vec<Passage>) -> Vec<Passage> {
     out
 }
 
-fn starts_numbered(s: &str) -> bool {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    digits > 0 && s[digits..].starts_with(". ")
-}
-
 /// The document's title: its first `# ` heading outside fenced code (a shell comment in a
 /// code block is not a title), a byte-order mark ignored.
 pub fn title(markdown: &str) -> Option<String> {
-    let mut fence: Option<&str> = None;
-    for line in markdown.trim_start_matches('\u{feff}').lines() {
-        let trimmed = line.trim_start();
-        if let Some(m) = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m)) {
-            fence = match fence {
-                None => Some(m),
-                Some(open) if open == m => None,
-                open => open,
-            };
-            continue;
-        }
-        if fence.is_some() {
-            continue;
-        }
-        if let Some(t) = line.strip_prefix("# ").map(str::trim)
-            && !t.is_empty()
-        {
-            return Some(t.to_string());
-        }
-    }
-    None
+    crate::markdown::title(markdown)
 }
 
 #[cfg(test)]

@@ -38,31 +38,19 @@ impl Assigned {
     }
 }
 
-/// Lowercased word tokens with a light plural stem, stopwords removed (for BM25).
+/// A text's content terms for BM25 (the one tokenizer's), without the words of the plan's own
+/// format ("~50 lines", "Section 2") that every section query would otherwise share.
 pub fn tokens(text: &str) -> Vec<String> {
-    words(text)
+    crate::terms::terms(text)
         .into_iter()
-        .map(|w| match w.strip_suffix('s') {
-            Some(stem) if stem.len() > 3 && !stem.ends_with('s') => stem.to_string(),
-            _ => w,
-        })
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .filter(|t| !matches!(t.as_str(), "line" | "section"))
         .collect()
 }
 
 /// Lowercased words, stopwords kept (for phrase matching of titles against headings).
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    crate::terms::words(text)
 }
-
-const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of",
-    "on", "or", "the", "to", "use", "vs", "what", "when", "which", "why", "with", "its", "this",
-    "that", "lines", "section",
-];
 
 /// Every passage of the sources, in source order.
 pub fn source_passages(sources: &[Source]) -> Vec<SourcePassage> {
@@ -192,7 +180,7 @@ fn phrase_in(needle: &[String], hay: &[String]) -> bool {
 fn share_in(needle: &[String], hay: &[String]) -> f64 {
     let mut content: Vec<&String> = needle
         .iter()
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .filter(|w| !crate::terms::is_stopword(w))
         .collect();
     if content.is_empty() {
         content = needle.iter().collect();

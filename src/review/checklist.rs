@@ -202,11 +202,11 @@ pub fn checklist(
 ) -> Checklist {
     let (body, sources_block) = split_sources(text);
     let body_lines: Vec<&str> = body.lines().collect();
-    let headings: Vec<(usize, &str)> = body_lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.starts_with("## "))
-        .map(|(i, l)| (i, *l))
+    // (0-based line, title) of each `## ` heading outside code.
+    let headings: Vec<(usize, &str)> = crate::markdown::headings(body)
+        .into_iter()
+        .filter(|h| h.level == 2)
+        .map(|h| (h.line - 1, h.title))
         .collect();
     let mut matched: HashSet<usize> = HashSet::new();
     let sections: Vec<SectionCheck> = part
@@ -215,7 +215,7 @@ pub fn checklist(
         .enumerate()
         .map(|(k, s)| {
             let want = s.title.to_lowercase();
-            let prefix = format!("## section {}:", k + 1);
+            let prefix = format!("section {}:", k + 1);
             let found = headings.iter().position(|(_, h)| {
                 let h = h.to_lowercase();
                 h.starts_with(&prefix) || h.trim_end().ends_with(&want)
@@ -319,7 +319,7 @@ pub fn checklist(
         .iter()
         .enumerate()
         .filter(|(i, _)| !matched.contains(i))
-        .map(|(_, (_, h))| h.trim_start_matches("## ").trim().to_string())
+        .map(|(_, (_, h))| h.to_string())
         .collect();
     let used = cited(body);
     // Occurrences, not distinct numbers: "14 citations" counts every [n] in the text.
@@ -355,23 +355,18 @@ pub fn checklist(
 
 /// The text before `## Sources` and the Sources block itself.
 fn split_sources(text: &str) -> (&str, &str) {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.trim_end() == "## Sources" {
-            return (&text[..offset], &text[offset + line.len()..]);
-        }
-        offset += line.len();
+    match crate::markdown::headings(text)
+        .into_iter()
+        .find(|h| h.level == 2 && h.title == "Sources")
+    {
+        Some(h) => (&text[..h.range.start], &text[h.range.end..]),
+        None => (text, ""),
     }
-    (text, "")
 }
 
-/// Word 5-grams of a text, lowercased.
+/// Word 5-grams of a text.
 fn shingles(text: &str) -> HashSet<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = crate::terms::words(text);
     words.windows(5).map(|w| w.join(" ")).collect()
 }
 
@@ -381,10 +376,10 @@ fn overlap(body: &str, base: &[String]) -> f64 {
         return 0.0;
     }
     let base_shingles: HashSet<String> = base.iter().flat_map(|b| shingles(b)).collect();
-    let paragraphs: Vec<HashSet<String>> = body
-        .split("\n\n")
-        .filter(|p| !p.trim_start().starts_with('#'))
-        .map(shingles)
+    let paragraphs: Vec<HashSet<String>> = crate::markdown::blocks(body)
+        .into_iter()
+        .filter(|b| !matches!(b.kind, crate::markdown::Kind::Heading(_)))
+        .map(|b| shingles(b.text))
         .filter(|s| !s.is_empty())
         .collect();
     if paragraphs.is_empty() {

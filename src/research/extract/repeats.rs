@@ -21,7 +21,7 @@ const PROBE_LINES: usize = 32;
 /// is never touched, since repeated code is usually meant.
 pub fn drop_repeats(md: &str) -> String {
     let lines: Vec<&str> = md.lines().collect();
-    let keys = line_keys(&lines);
+    let keys = line_keys(md, &lines);
     let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut keep = vec![true; lines.len()];
     let mut i = 0;
@@ -68,25 +68,13 @@ pub fn drop_repeats(md: &str) -> String {
 
 /// Each line's words, lower-cased and joined by single spaces; `None` inside fenced code (and
 /// for the fences), so code never matches.
-fn line_keys(lines: &[&str]) -> Vec<Option<String>> {
-    let mut in_code = false;
+fn line_keys(md: &str, lines: &[&str]) -> Vec<Option<String>> {
+    let code = crate::markdown::code_lines(md);
     lines
         .iter()
-        .map(|line| {
-            let t = line.trim_start();
-            if t.starts_with("```") || t.starts_with("~~~") {
-                in_code = !in_code;
-                return None;
-            }
-            if in_code {
-                return None;
-            }
-            let words: Vec<String> = t
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(str::to_lowercase)
-                .collect();
-            Some(words.join(" "))
+        .enumerate()
+        .map(|(i, line)| {
+            (!code.get(i).copied().unwrap_or(false)).then(|| crate::terms::words(line).join(" "))
         })
         .collect()
 }

@@ -163,30 +163,42 @@ fn section_sources(request: &SectionRequest) -> Vec<Source> {
 /// A model's answer as a section body: leading headings (the model's own title for it) and any
 /// Sources list dropped, `##` headings inside demoted so the file's sections stay whole.
 pub fn clean_section(answer: &str) -> String {
-    let mut lines: Vec<&str> = answer.lines().collect();
-    while lines
-        .first()
-        .is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        lines.remove(0);
-    }
-    let mut out = Vec::new();
-    for l in lines {
-        let t = l.trim_start();
-        let bare = t.trim_start_matches('#').trim().to_ascii_lowercase();
-        if t.starts_with('#') && matches!(bare.as_str(), "sources" | "references" | "bibliography")
-        {
+    use crate::markdown::{Kind, blocks, heading_title};
+    // Leading headings (the model's own title for the section) go; a Sources list ends it.
+    let mut start = None;
+    let mut end = answer.len();
+    let mut demote: Vec<std::ops::Range<usize>> = Vec::new();
+    for b in blocks(answer) {
+        let Kind::Heading(level) = b.kind else {
+            start.get_or_insert(b.range.start);
+            continue;
+        };
+        let bare = heading_title(b.text).to_ascii_lowercase();
+        if matches!(bare.as_str(), "sources" | "references" | "bibliography") {
+            end = b.range.start;
             break;
         }
-        if let Some(rest) = l.strip_prefix("## ") {
-            out.push(format!("### {rest}"));
-        } else if let Some(rest) = l.strip_prefix("# ") {
-            out.push(format!("### {rest}"));
-        } else {
-            out.push(l.to_string());
+        match start {
+            None => {}
+            Some(_) if level <= 2 && b.text.starts_with('#') => demote.push(b.range.clone()),
+            Some(_) => {}
         }
     }
-    out.join("\n").trim().to_string() + "\n"
+    let Some(start) = start.filter(|&s| s < end) else {
+        return "\n".to_string();
+    };
+    // `#` and `##` headings inside are demoted so the file's sections stay whole.
+    let mut out = String::new();
+    let mut at = start;
+    for r in demote.iter().filter(|r| r.start >= start && r.end <= end) {
+        out.push_str(&answer[at..r.start]);
+        let line = &answer[r.clone()];
+        out.push_str("### ");
+        out.push_str(line.trim_start_matches('#').trim_start());
+        at = r.end;
+    }
+    out.push_str(&answer[at..end]);
+    out.trim().to_string() + "\n"
 }
 
 /// The header line of a source: `[n] title — url`.

@@ -1,0 +1,105 @@
+//! The one tokenizer: how expanse splits text into words wherever it compares texts (retrieval,
+//! grounding, overlap with the base, repeated lines). tantivy's analyzer does the work — words
+//! split at every character that is not a letter or digit, lower-cased, accents folded, English
+//! (Porter2) stems — so "Presidents'" and "President's", "optimizers" and "optimizer" are one term.
+
+use std::cell::RefCell;
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    TokenStream,
+};
+
+/// Words longer than this (in bytes) are not words (hashes, base64, minified code).
+const LONGEST: usize = 40;
+
+thread_local! {
+    static WORDS: RefCell<TextAnalyzer> = RefCell::new(
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(LONGEST))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build(),
+    );
+    static STEMS: RefCell<TextAnalyzer> = RefCell::new(
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(LONGEST))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(Stemmer::default())
+            .build(),
+    );
+}
+
+fn run(analyzer: &'static std::thread::LocalKey<RefCell<TextAnalyzer>>, text: &str) -> Vec<String> {
+    analyzer.with(|a| {
+        let mut a = a.borrow_mut();
+        let mut stream = a.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    })
+}
+
+/// The words of `text`, lower-cased and accent-folded, not stemmed (phrases, shingles, bags).
+pub fn words(text: &str) -> Vec<String> {
+    run(&WORDS, text)
+}
+
+/// The stems of every word of `text`, stopwords kept.
+pub fn stems(text: &str) -> Vec<String> {
+    run(&STEMS, text)
+}
+
+/// The stem of one lower-cased word.
+pub fn stem(word: &str) -> String {
+    stems(word).into_iter().next().unwrap_or_default()
+}
+
+/// The content terms of `text`: stems of its words, stopwords left out.
+pub fn terms(text: &str) -> Vec<String> {
+    words(text)
+        .into_iter()
+        .filter(|w| !is_stopword(w))
+        .map(|w| stem(&w))
+        .collect()
+}
+
+/// Words too common to say what a text is about. Negations (`not`, `no`, `never`) are not among
+/// them: "is not" and "is" say opposite things.
+#[rustfmt::skip]
+pub fn is_stopword(word: &str) -> bool {
+    matches!(word,
+        "a" | "an" | "the" | "and" | "or" | "but" | "if" | "so" | "as" | "at" | "by" | "for" |
+        "from" | "in" | "into" | "of" | "on" | "to" | "with" | "via" | "per" | "than" | "then" |
+        "is" | "are" | "was" | "were" | "be" | "been" | "being" | "am" | "it" | "its" | "this" |
+        "that" | "these" | "those" | "there" | "their" | "they" | "them" | "we" | "our" | "you" |
+        "your" | "he" | "she" | "his" | "her" | "which" | "who" | "whom" | "what" | "when" |
+        "where" | "while" | "why" | "how" | "also" | "has" | "have" | "had" | "do" | "does" |
+        "did" | "can" | "will" | "would" | "should" | "could" | "shall" | "s" | "t" | "about" |
+        "all" | "any" | "each" | "such" | "other" | "both" | "vs" | "etc" | "use" | "used" | "using"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_of_one_word_are_one_term() {
+        assert_eq!(terms("Presidents'"), terms("President's"));
+        assert_eq!(terms("optimizers"), terms("optimizer"));
+        assert_eq!(terms("African-Americans"), terms("African Americans"));
+        assert_eq!(terms("Café"), terms("cafe"));
+    }
+
+    #[test]
+    fn stopwords_go_but_negations_stay() {
+        assert_eq!(terms("The stage is not sharded"), ["stage", "not", "shard"]);
+        assert_eq!(words("The Stage"), ["the", "stage"]);
+        assert_eq!(stems("The stages"), ["the", "stage"]);
+        assert!(words(&"x".repeat(50)).is_empty(), "no word is that long");
+    }
+}
