@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let judged = grounding::check(grounding::claims(&text, true), &sources);
-                checklist(&plan.parts[0], &text, &[], None, &judged)
+                checklist(&plan.parts[0], &text, None, &[], None, &judged)
             })
         },
     );

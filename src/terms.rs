@@ -67,6 +67,20 @@ pub fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The word 5-grams of a text: two texts share many only when one repeats the other's wording.
+pub fn shingles(text: &str) -> std::collections::HashSet<String> {
+    words(text).windows(5).map(|w| w.join(" ")).collect()
+}
+
+/// Share of `text`'s 5-grams already in `known` (0 when it has none).
+pub fn repeated_share(text: &str, known: &std::collections::HashSet<String>) -> f64 {
+    let own = shingles(text);
+    if own.is_empty() {
+        return 0.0;
+    }
+    own.iter().filter(|s| known.contains(*s)).count() as f64 / own.len() as f64
+}
+
 /// Words too common to say what a text is about. Negations (`not`, `no`, `never`) are not among
 /// them: "is not" and "is" say opposite things.
 #[rustfmt::skip]

@@ -228,11 +228,16 @@ pub fn init(dir: &Path, today: &str) -> Result<Vec<Created>, WorkspaceError> {
     Ok(done)
 }
 
-/// `1,3-5` -> {1, 3, 4, 5}.
+/// `1,3-5` -> {1, 3, 4, 5}: PART numbers.
 pub fn parse_only(spec: &str) -> Result<BTreeSet<u32>, String> {
+    parse_numbers(spec, "PART")
+}
+
+/// `1,3-5` -> {1, 3, 4, 5}; `what` names the numbers in errors (`PART`, `hunk`).
+pub fn parse_numbers(spec: &str, what: &str) -> Result<BTreeSet<u32>, String> {
     let mut out = BTreeSet::new();
     for piece in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad = || format!("\"{piece}\" is not a PART number or range such as 3 or 3-5");
+        let bad = || format!("\"{piece}\" is not a {what} number or range such as 3 or 3-5");
         match piece.split_once('-') {
             Some((a, b)) => {
                 let a: u32 = a.trim().parse().map_err(|_| bad())?;
@@ -248,7 +253,7 @@ pub fn parse_only(spec: &str) -> Result<BTreeSet<u32>, String> {
         }
     }
     if out.is_empty() {
-        return Err("no PART numbers given".into());
+        return Err(format!("no {what} numbers given"));
     }
     Ok(out)
 }

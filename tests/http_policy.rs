@@ -382,6 +382,7 @@ fn request() -> SectionRequest {
             },
         }],
         existing: Existing::default(),
+        already: None,
         feedback: None,
     }
 }

@@ -148,6 +148,7 @@ fn request() -> SectionRequest {
             },
         }],
         existing: Existing::default(),
+        already: None,
         feedback: Some("cite more".into()),
     }
 }

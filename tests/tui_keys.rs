@@ -24,7 +24,7 @@ fn inspection(part: usize) -> Inspection {
     Inspection {
         file: review::diff(None, text, "t.md"),
         drop: review::diff(None, "# KNOWLEDGE DROP\n", "drops/d.md"),
-        checklist: review::checklist(&plan.parts[part - 1], text, &[], None, &[]),
+        checklist: review::checklist(&plan.parts[part - 1], text, None, &[], None, &[]),
         claims: Vec::new(),
         target: plan.parts[part - 1].target.clone(),
         drop_name: "KNOWLEDGE-DROP-x-[TIME].md".into(),
@@ -97,7 +97,8 @@ fn approve_asks_for_one_confirming_key_and_shows_what_is_written() {
         commands(&fx),
         vec![&Command::Approve {
             part: 3,
-            seen: Seen::Absent
+            seen: Seen::Absent,
+            hunks: None,
         }]
     );
     assert!(
@@ -400,4 +401,44 @@ fn an_edit_not_saved_is_told_in_the_parts_log() {
         "{}",
         last.text
     );
+}
+
+#[test]
+fn space_leaves_a_hunk_out_and_approval_writes_the_others() {
+    let mut a = app();
+    a.update(Msg::Core(Event::draft(3, 9, 1, "draft ready")));
+    press(&mut a, &[Key::Char('n')]);
+    let old: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+    let new = old
+        .replace("line 2\n", "line 2\nadded early [1]\n")
+        .replace("line 28\n", "line 28\nadded late [1]\n");
+    let plan = Plan::parse(RUNNABLE);
+    let mut i = inspection(3);
+    i.file = review::diff(Some(&old), &new, "t.md");
+    i.checklist = review::checklist(&plan.parts[2], &new, Some(&old), &[], None, &[]);
+    i.base_hash = Some(review::content_hash(&old));
+    a.update(Msg::ReviewLoaded {
+        part: 3,
+        result: Ok(Box::new(i)),
+    });
+    press(&mut a, &[Key::Char(' ')]);
+    // Space again keeps it again; a third time leaves it out for good.
+    press(&mut a, &[Key::Char(' '), Key::Char(' ')]);
+    let fx = press(&mut a, &[Key::Char('a'), Key::Char('y')]);
+    assert_eq!(
+        commands(&fx),
+        vec![&Command::Approve {
+            part: 3,
+            seen: Seen::Hash(review::content_hash(&old)),
+            hunks: Some([2].into()),
+        }]
+    );
+}
+
+#[test]
+fn every_hunk_left_out_approves_nothing() {
+    let mut a = reviewing();
+    let fx = press(&mut a, &[Key::Char(' '), Key::Char('a')]);
+    assert!(commands(&fx).is_empty());
+    assert!(a.overlay.is_none(), "no confirmation for an empty approval");
 }

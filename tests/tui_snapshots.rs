@@ -106,7 +106,7 @@ fn inspection() -> Inspection {
             "# KNOWLEDGE DROP: deepspeed-zero\n\n- **Runner**: PART 1\n",
             "drops/KNOWLEDGE-DROP-deepspeed-zero-2025-11-13-[TIME].md",
         ),
-        checklist: review::checklist(&plan.parts[0], new, &[], None, &claims),
+        checklist: review::checklist(&plan.parts[0], new, None, &[], None, &claims),
         claims,
         target: "karpathy/distributed-training/00-deepspeed-zero-optimizer.md".into(),
         drop_name: "KNOWLEDGE-DROP-deepspeed-zero-2025-11-13-[TIME].md".into(),
@@ -452,4 +452,53 @@ fn the_key_bar_says_resume_when_p_would_resume() {
         now.contains("p resume ") && now.contains("P resume all"),
         "{now}"
     );
+}
+
+/// A draft that grows a person's file in two places and changes one of their lines.
+fn two_hunks() -> Inspection {
+    let plan = Plan::parse(RUNNABLE);
+    let old: String = (1..=30)
+        .map(|i| format!("Line {i} of the person's notes.\n"))
+        .collect();
+    let new = old.replace("Line 3 of", "Line 3 (revised) of").replace(
+        "Line 25 of the person's notes.\n",
+        "Line 25 of the person's notes.\nZeRO stage 3 partitions parameters. [1]\n",
+    );
+    let target = "karpathy/distributed-training/00-deepspeed-zero-optimizer.md";
+    Inspection {
+        file: review::diff(Some(&old), &new, target),
+        drop: review::diff(None, "# KNOWLEDGE DROP\n", "drops/d.md"),
+        checklist: review::checklist(&plan.parts[0], &new, Some(&old), &[], None, &[]),
+        claims: Vec::new(),
+        target: target.into(),
+        drop_name: "KNOWLEDGE-DROP-deepspeed-zero-[TIME].md".into(),
+        base_hash: Some(review::content_hash(&old)),
+    }
+}
+
+#[test]
+fn a_hunk_left_out_at_80x24() {
+    let size = (80, 24);
+    let mut app = scene(size);
+    keys(&mut app, &[Key::Char('n')]);
+    app.update(Msg::ReviewLoaded {
+        part: 1,
+        result: Ok(Box::new(two_hunks())),
+    });
+    // Space on the first hunk (the one that revises the person's line 3) leaves it out.
+    keys(&mut app, &[Key::Char(' ')]);
+    let screen = render(&app, size, true);
+    assert!(
+        screen.contains("hunk 1 · left out: not written"),
+        "{screen}"
+    );
+    snap("review_hunk_left_out", size, &screen);
+    keys(&mut app, &[Key::Char('a')]);
+    let confirm = render(&app, size, true);
+    assert!(confirm.contains("1 of 2 hunks: 2"), "{confirm}");
+    assert!(
+        !confirm.contains("Not clean: removes"),
+        "the revision is in the hunk left out: {confirm}"
+    );
+    snap("confirm_approve_hunks", size, &confirm);
 }

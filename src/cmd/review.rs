@@ -27,6 +27,10 @@ pub struct Args {
     /// Approve PART N: write the file and its drop, tick the plan, update INDEX.md.
     #[arg(long, value_name = "N")]
     approve: Option<u32>,
+    /// With --approve, write only these hunks of the knowledge file's diff (1-based, as
+    /// `--diff N` shows them: `1,3-4`); the file keeps its own lines elsewhere.
+    #[arg(long, value_name = "LIST", requires = "approve", value_parser = parse_hunks)]
+    hunks: Option<std::collections::BTreeSet<u32>>,
     /// Undo PART N's approval: the file as it was, the drop removed, the plan unticked, the INDEX
     /// entry put back; the PART returns to review. Refused if any of them changed since.
     #[arg(long, value_name = "N")]
@@ -50,6 +54,10 @@ pub struct Args {
     /// Open PART N's draft in $EDITOR; the edited text is what gets checked and written.
     #[arg(long, value_name = "N")]
     edit: Option<u32>,
+}
+
+fn parse_hunks(s: &str) -> Result<std::collections::BTreeSet<u32>, String> {
+    expanse::workspace::parse_numbers(s, "hunk")
 }
 
 /// Run the command.
@@ -84,21 +92,32 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     } else if let Some(n) = args.check {
         return check(&review, n, args.json);
     } else if let Some(n) = args.approve {
-        review.approve(n, chrono::Local::now()).map(|a| {
-            match (&a.drop, a.unchanged) {
-                (_, true) => outln!(
-                    "PART {n} approved: {} already holds this text, so nothing new was written",
-                    a.file
-                ),
-                (Some(drop), false) => {
-                    outln!("PART {n} approved: wrote {} and {drop}", a.file)
+        let hunks: Option<std::collections::BTreeSet<usize>> = args
+            .hunks
+            .as_ref()
+            .map(|h| h.iter().map(|&k| k as usize).collect());
+        review
+            .approve_hunks(
+                n,
+                chrono::Local::now(),
+                expanse::review::Seen::Unknown,
+                hunks.as_ref(),
+            )
+            .map(|a| {
+                match (&a.drop, a.unchanged) {
+                    (_, true) => outln!(
+                        "PART {n} approved: {} already holds this text, so nothing new was written",
+                        a.file
+                    ),
+                    (Some(drop), false) => {
+                        outln!("PART {n} approved: wrote {} and {drop}", a.file)
+                    }
+                    (None, false) => outln!("PART {n} approved: wrote {}", a.file),
                 }
-                (None, false) => outln!("PART {n} approved: wrote {}", a.file),
-            }
-            if a.ticked {
-                outln!("ticked PART {n} in {shown}");
-            }
-        })
+                if a.ticked {
+                    outln!("ticked PART {n} in {shown}");
+                }
+            })
     } else if let Some(n) = args.undo {
         review.undo(n).map(|u| {
             outln!(
@@ -258,11 +277,22 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
                 "reasons": checklist.reasons(),
                 "sections": sections,
                 "claims": claims,
+                "existing_lines": checklist.existing_lines,
+                "removed": checklist.removed,
             }))?
         );
         return Ok(ExitCode::SUCCESS);
     }
     outln!("PART {n}: {}", checklist.summary());
+    if checklist.existing_lines > 0 && checklist.removed.is_empty() {
+        outln!(
+            "grows the existing file: all {} of it kept",
+            expanse::words::plural(checklist.existing_lines, "line")
+        );
+    }
+    for l in &checklist.removed {
+        outln!("  removes or changes line {}: {}", l.line, l.text);
+    }
     let reasons = checklist.reasons();
     if reasons.is_empty() {
         outln!("clean: it may be approved unattended (run --approve-all)");
@@ -366,10 +396,15 @@ pub fn render(diff: &FileDiff, colour: bool) -> String {
     if diff.is_empty() {
         out.push_str("(no changes)\n");
     }
-    for h in &diff.hunks {
+    for (i, h) in diff.hunks.iter().enumerate() {
+        // Numbered as `--approve N --hunks` takes them.
         out.push_str(&format!(
-            "{cyan}@@ -{},{} +{},{} @@{reset}\n",
-            h.old_start, h.old_len, h.new_start, h.new_len
+            "{cyan}@@ -{},{} +{},{} @@ hunk {}{reset}\n",
+            h.old_start,
+            h.old_len,
+            h.new_start,
+            h.new_len,
+            i + 1
         ));
         for l in &h.lines {
             let (sign, col) = match l.tag {

@@ -6,6 +6,7 @@ use grep_regex::RegexMatcherBuilder;
 use grep_searcher::{BinaryDetection, SearcherBuilder, sinks::UTF8};
 use serde::{Deserialize, Serialize};
 
+use super::coverage::{SectionCoverage, coverage};
 use crate::plan::{Check, GrepOp, Part};
 
 /// What the checks found: files and lines already in the base, and notes for the writer.
@@ -17,6 +18,23 @@ pub struct Existing {
     pub notes: Vec<String>,
     /// `Identify gaps:` notes.
     pub gaps: Vec<String>,
+    /// The PART's own target as it was on disk, when it exists: the file this PART grows.
+    #[serde(default)]
+    pub target: Option<TargetFile>,
+    /// Each planned section against the target and the files found: what the base holds.
+    #[serde(default)]
+    pub coverage: Vec<SectionCoverage>,
+}
+
+/// The PART's target as the checks found it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TargetFile {
+    /// Its `# ` title, if it has one.
+    pub title: Option<String>,
+    /// Its lines.
+    pub lines: usize,
+    /// Its `##` and `###` headings, in order.
+    pub headings: Vec<String>,
 }
 
 /// One file of the base that a check touched.
@@ -51,7 +69,12 @@ const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 impl Existing {
     /// Whether the checks found anything at all in the base.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.target.is_none()
+    }
+
+    /// The files found besides INDEX.md and the target.
+    pub fn related(&self) -> impl Iterator<Item = &ExistingFile> {
+        self.files.iter().filter(|f| f.path != "INDEX.md")
     }
 }
 
@@ -104,10 +127,75 @@ pub fn scan(root: &Path, part: &Part) -> Existing {
             Check::Gaps { note } => out.gaps.push(note.clone()),
         }
     }
-    // The PART's own target (on a redo) is what the draft replaces, not knowledge to build on;
-    // the review diff shows how the two differ.
+    // Files INDEX.md links from the lines that mention the topic are read too.
+    let linked: Vec<String> = out
+        .files
+        .iter()
+        .filter(|f| f.path == "INDEX.md")
+        .flat_map(|f| f.matches.iter().flat_map(|m| links(&m.text)))
+        .collect();
+    for rel in linked {
+        if out.files.iter().any(|f| f.path == rel) || out.files.len() >= MAX_FILES_PER_CHECK * 4 {
+            continue;
+        }
+        if let Some(f) = read_file(root, &rel, &[], "linked from INDEX.md".into()) {
+            out.files.push(f);
+        }
+    }
+    // The PART's own target is not knowledge to build on but the file it grows.
     out.files.retain(|f| f.path != part.target);
+    let mut texts: Vec<(String, String)> = Vec::new();
+    if let Some(text) = read_text(root, &part.target) {
+        out.target = Some(TargetFile {
+            title: crate::markdown::title(&text),
+            lines: text.lines().count(),
+            headings: crate::markdown::headings(&text)
+                .into_iter()
+                .filter(|h| matches!(h.level, 2 | 3))
+                .map(|h| h.title.to_string())
+                .collect(),
+        });
+        texts.push((part.target.clone(), text));
+    }
+    texts.extend(
+        out.related()
+            .filter_map(|f| read_text(root, &f.path).map(|t| (f.path.clone(), t))),
+    );
+    out.coverage = coverage(&part.sections, &texts, |k| part.budget_of(k));
     out
+}
+
+/// Markdown link targets in a line that are files of the base (`[ZeRO](dist/zero.md)`).
+fn links(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("](") {
+        let after = &rest[i + 2..];
+        let Some(end) = after.find(')') else { break };
+        let target = after[..end].trim();
+        let target = target.split('#').next().unwrap_or(target);
+        if target.ends_with(".md") && !target.contains("://") && !escapes(target) {
+            out.push(target.trim_start_matches("./").to_string());
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// The whole text of a file of the base, if it is one (inside, not too large, UTF-8).
+pub fn read_text(root: &Path, rel: &str) -> Option<String> {
+    if escapes(rel) {
+        return None;
+    }
+    let path = root.join(rel);
+    if !inside(root, &path) {
+        return None;
+    }
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+        return None;
+    }
+    std::fs::read_to_string(&path).ok()
 }
 
 /// `distributed training mentions` -> [distributed, training].
@@ -147,18 +235,7 @@ fn inside(root: &Path, path: &Path) -> bool {
 
 /// Read one file of the base; with terms, keep the lines mentioning any of them.
 fn read_file(root: &Path, rel: &str, terms: &[String], why: String) -> Option<ExistingFile> {
-    if escapes(rel) {
-        return None;
-    }
-    let path = root.join(rel);
-    if !inside(root, &path) {
-        return None;
-    }
-    let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-        return None;
-    }
-    let text = std::fs::read_to_string(&path).ok()?;
+    let text = read_text(root, rel)?;
     let lower_terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
     let matches: Vec<MatchLine> = text
         .lines()
@@ -377,6 +454,46 @@ mod tests {
         let _ = std::fs::remove_file(&secret);
         assert!(found.files.is_empty(), "{found:?}");
         assert!(through_link.files.is_empty(), "{through_link:?}");
+    }
+
+    #[test]
+    fn the_target_index_links_and_coverage_are_read() {
+        let kb = base();
+        std::fs::write(
+            kb.path().join("INDEX.md"),
+            "# Index\n\n- [ZeRO notes](karpathy/dist/a.md) — DeepSpeed basics\n- [Escape](../x.md) — DeepSpeed\n",
+        )
+        .unwrap();
+        std::fs::write(
+            kb.path().join("karpathy/target.md"),
+            "# Mine\n\n## Stages compared\n\nNotes.\n\n## Pitfalls\n\nMore.\n",
+        )
+        .unwrap();
+        let text = "### PART 1: Create karpathy/target.md\n- [ ] PART 1: Create karpathy/target.md\n\n- [ ] Read INDEX.md for DeepSpeed mentions\n- [ ] Section 1: Stages compared (~10 lines)\n- [ ] Section 2: Installation (~10 lines)\n";
+        let part = Plan::parse(text).parts.remove(0);
+        let found = scan(kb.path(), &part);
+        let paths: Vec<(&str, &str)> = found
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.why.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("INDEX.md", "read INDEX.md for DeepSpeed mentions"),
+                ("karpathy/dist/a.md", "linked from INDEX.md")
+            ],
+            "a link out of the base is not followed"
+        );
+        let target = found.target.as_ref().unwrap();
+        assert_eq!(target.title.as_deref(), Some("Mine"));
+        assert_eq!(target.headings, ["Stages compared", "Pitfalls"]);
+        assert_eq!(
+            found.coverage[0].status,
+            crate::knowledge::Coverage::Extends
+        );
+        assert_eq!(found.coverage[0].found[0].path, "karpathy/target.md");
+        assert_eq!(found.coverage[1].status, crate::knowledge::Coverage::New);
     }
 
     #[test]

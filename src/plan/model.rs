@@ -208,6 +208,42 @@ impl Part {
         name.strip_suffix(".md").unwrap_or(name)
     }
 
+    /// The PART's title when the plan gives it one beyond "Create <target>"
+    /// (`### PART 1: ZeRO stages — Create dist/zero.md`).
+    pub fn own_title(&self) -> Option<&str> {
+        const VERBS: [&str; 4] = ["create", "write", "update", "expand"];
+        let edge =
+            |c: char| c.is_whitespace() || matches!(c, ':' | '—' | '–' | '-' | ',' | '`' | '"');
+        self.title
+            .split(self.target.as_str())
+            .map(|piece| {
+                let piece = piece.trim_matches(edge);
+                // A verb that leads up to the target is not part of the title.
+                match piece.rsplit_once(char::is_whitespace) {
+                    Some((head, verb)) if VERBS.contains(&verb.to_ascii_lowercase().as_str()) => {
+                        head.trim_matches(edge)
+                    }
+                    _ if VERBS.contains(&piece.to_ascii_lowercase().as_str()) => "",
+                    _ => piece,
+                }
+            })
+            .filter(|p| !p.is_empty())
+            .max_by_key(|p| p.len())
+    }
+
+    /// Section `k`'s line budget: its own, or an even share of the file's, or 60.
+    pub fn budget_of(&self, k: usize) -> usize {
+        let share = self
+            .expected_lines
+            .map(|l| l as usize / self.sections.len().max(1));
+        self.sections
+            .get(k)
+            .and_then(|s| s.lines)
+            .map(|l| l as usize)
+            .or(share)
+            .unwrap_or(60)
+    }
+
     /// The drop's slug (`deepspeed-zero`), from the planned drop name or else the target stem.
     pub fn drop_slug(&self) -> String {
         self.drop

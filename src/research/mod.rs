@@ -65,6 +65,9 @@ pub struct SectionRequest {
     pub sources: Vec<Source>,
     /// What the checks found in the base.
     pub existing: Existing,
+    /// What the target file already holds under this section's heading, when it exists: the
+    /// section adds what this lacks instead of repeating it.
+    pub already: Option<String>,
     /// A reviewer's reason for rewriting (a rejection or a regeneration).
     pub feedback: Option<String>,
     /// The text being rewritten, when a reviewer asked for this section again.
@@ -81,15 +84,7 @@ impl SectionRequest {
 
     /// The section's line budget: its own, or an even share of the file's, or 60.
     pub fn budget(&self) -> usize {
-        let share = self
-            .part
-            .expected_lines
-            .map(|l| l as usize / self.part.sections.len().max(1));
-        self.section()
-            .lines
-            .map(|l| l as usize)
-            .or(share)
-            .unwrap_or(60)
+        self.part.budget_of(self.index)
     }
 }
 

@@ -200,8 +200,21 @@ impl Review {
         when: chrono::DateTime<chrono::Local>,
         seen: Seen,
     ) -> Result<Approved, ReviewError> {
+        self.approve_hunks(part, when, seen, None)
+    }
+
+    /// [`Review::approve_seen`] writing only the hunks numbered in `hunks` (1-based, in the order
+    /// the knowledge file's diff shows them; None: the whole draft). The lines of other hunks stay
+    /// as the file has them; the drop, the INDEX entry and undo all follow what was written.
+    pub fn approve_hunks(
+        &self,
+        part: u32,
+        when: chrono::DateTime<chrono::Local>,
+        seen: Seen,
+        hunks: Option<&std::collections::BTreeSet<usize>>,
+    ) -> Result<Approved, ReviewError> {
         let _lock = self.lock()?;
-        self.approve_locked(part, when, seen)
+        self.approve_locked(part, when, seen, hunks)
     }
 
     fn approve_locked(
@@ -209,6 +222,7 @@ impl Review {
         part: u32,
         when: chrono::DateTime<chrono::Local>,
         seen: Seen,
+        hunks: Option<&std::collections::BTreeSet<usize>>,
     ) -> Result<Approved, ReviewError> {
         // Everything is read again under the lock: another process may have just approved.
         let status = self.journal.status(part)?.unwrap_or_default();
@@ -268,6 +282,29 @@ impl Review {
                 diff: Box::new(diff(current.as_deref(), &draft.text, &draft.target)),
             });
         }
+
+        if let Some(keep) = hunks
+            && resuming.is_none()
+        {
+            let count = diff(current.as_deref(), &draft.text, &draft.target)
+                .hunks
+                .len();
+            if keep.is_empty() {
+                return Err(ReviewError::NoHunks(part));
+            }
+            if let Some(&bad) = keep.iter().find(|&&h| h == 0 || h > count) {
+                return Err(ReviewError::NoHunk {
+                    part,
+                    hunk: bad,
+                    count,
+                });
+            }
+            // Only what was kept is written; the drop says so through the checklist below.
+            draft.text = super::apply_hunks(current.as_deref().unwrap_or(""), &draft.text, keep);
+            draft.drop_text =
+                super::with_file_lines(&draft.drop_text, &draft.target, draft.lines());
+        }
+        let unchanged = current.as_deref() == Some(draft.text.as_str());
 
         let (plan, plan_text) = self.plan()?;
         // The tick goes to the PART the draft was written for, or nowhere.
@@ -606,7 +643,7 @@ impl Review {
             } else if s.approval_drop.is_some() && s.state == Some(RunnerState::Review) {
                 out.push((
                     n,
-                    self.approve_locked(n, chrono::Local::now(), Seen::Unattended),
+                    self.approve_locked(n, chrono::Local::now(), Seen::Unattended, None),
                 ));
             }
         }

@@ -82,12 +82,28 @@ pub struct Checklist {
     pub supported: usize,
     /// Placeholders anywhere in the file.
     pub placeholders: usize,
+    /// Lines of the existing file (the one the draft grows) that the draft removes or changes.
+    pub removed: Vec<ExistingLine>,
+    /// Lines the existing file had (0: the draft makes a new file).
+    pub existing_lines: usize,
+}
+
+/// A line of the existing file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ExistingLine {
+    /// 1-based line in the file on disk.
+    pub line: usize,
+    /// Its text.
+    pub text: String,
 }
 
 impl Checklist {
     /// Why the draft is not clean; empty when it is (what `run --approve-all` may approve).
     pub fn reasons(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if !self.removed.is_empty() {
+            out.push(self.removed_line());
+        }
         for s in &self.sections {
             if s.mark == Mark::Fail {
                 out.push(format!(
@@ -145,6 +161,28 @@ impl Checklist {
         out
     }
 
+    /// `removes or changes 2 lines of the existing file (line 3: "…", line 9: "…")`.
+    pub fn removed_line(&self) -> String {
+        let shown: Vec<String> = self
+            .removed
+            .iter()
+            .take(3)
+            .map(|l| {
+                format!(
+                    "line {}: \"{}\"",
+                    l.line,
+                    crate::words::shorten(&l.text, 60)
+                )
+            })
+            .collect();
+        format!(
+            "removes or changes {} of the existing file ({}{})",
+            plural(self.removed.len(), "line"),
+            shown.join(", "),
+            if self.removed.len() > 3 { ", …" } else { "" }
+        )
+    }
+
     /// Whether `run --approve-all` may approve it unattended.
     pub fn is_clean(&self) -> bool {
         self.reasons().is_empty()
@@ -190,12 +228,15 @@ fn numbers(ns: &[usize]) -> String {
         .join(" ")
 }
 
-/// Measure `text` against `part`'s spec. `base` is the text of the existing files the checks
-/// found; `gathered` the numbers of the sources the runner gathered (None: unknown, not
-/// checked); `claims` the grounding check's verdicts.
+/// Measure `text` against `part`'s spec. `original` is the file on disk the draft grows (None:
+/// a new file): none of its lines may go, and only the draft's own lines are held to the rules
+/// on citations and repetition. `base` is the text of the other files the checks found;
+/// `gathered` the numbers of the sources the runner gathered (None: unknown, not checked);
+/// `claims` the grounding check's verdicts.
 pub fn checklist(
     part: &Part,
     text: &str,
+    original: Option<&str>,
     base: &[String],
     gathered: Option<&BTreeSet<usize>>,
     claims: &[Claim],
@@ -217,8 +258,10 @@ pub fn checklist(
             let want = s.title.to_lowercase();
             let prefix = format!("section {}:", k + 1);
             let found = headings.iter().position(|(_, h)| {
-                let h = h.to_lowercase();
-                h.starts_with(&prefix) || h.trim_end().ends_with(&want)
+                let l = h.to_lowercase();
+                l.starts_with(&prefix)
+                    || l.trim_end().ends_with(&want)
+                    || crate::knowledge::coverage::names(h, &s.title)
             });
             if let Some(i) = found {
                 matched.insert(i);
@@ -321,6 +364,17 @@ pub fn checklist(
         .filter(|(i, _)| !matched.contains(i))
         .map(|(_, (_, h))| h.to_string())
         .collect();
+    let changes = original.map(|o| super::diff::line_changes(o, text));
+    // The draft's own lines: a person's citations and paragraphs are theirs, not the run's.
+    let own: String = match &changes {
+        Some(c) => body
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| c.inserted.contains(&(i + 1)))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect(),
+        None => body.to_string(),
+    };
     let used = cited(body);
     // Occurrences, not distinct numbers: "14 citations" counts every [n] in the text.
     let citations = citations(body).len();
@@ -342,14 +396,24 @@ pub fn checklist(
         sources: listed.len(),
         cited_not_listed: used.difference(&listed).copied().collect(),
         listed_not_cited: listed.difference(&used).copied().collect(),
-        not_gathered: gathered.map_or_else(Vec::new, |g| used.difference(g).copied().collect()),
-        overlap: overlap(body, base),
+        not_gathered: gathered
+            .map_or_else(Vec::new, |g| cited(&own).difference(g).copied().collect()),
+        overlap: overlap(&own, base),
         claims: claims.len(),
         supported: claims
             .iter()
             .filter(|c| c.verdict == Verdict::Supported)
             .count(),
         placeholders: body.lines().filter(|l| is_placeholder(l)).count(),
+        removed: changes
+            .map(|c| {
+                c.removed
+                    .into_iter()
+                    .map(|(line, text)| ExistingLine { line, text })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        existing_lines: original.map_or(0, |o| o.lines().count()),
     }
 }
 
@@ -364,22 +428,19 @@ fn split_sources(text: &str) -> (&str, &str) {
     }
 }
 
-/// Word 5-grams of a text.
-fn shingles(text: &str) -> HashSet<String> {
-    let words = crate::terms::words(text);
-    words.windows(5).map(|w| w.join(" ")).collect()
-}
-
 /// Share of the body's paragraphs whose 5-grams are mostly (80%+) in the base already.
 fn overlap(body: &str, base: &[String]) -> f64 {
     if base.is_empty() {
         return 0.0;
     }
-    let base_shingles: HashSet<String> = base.iter().flat_map(|b| shingles(b)).collect();
+    let base_shingles: HashSet<String> = base
+        .iter()
+        .flat_map(|b| crate::terms::shingles(b))
+        .collect();
     let paragraphs: Vec<HashSet<String>> = crate::markdown::blocks(body)
         .into_iter()
         .filter(|b| !matches!(b.kind, crate::markdown::Kind::Heading(_)))
-        .map(|b| shingles(b.text))
+        .map(|b| crate::terms::shingles(b.text))
         .filter(|s| !s.is_empty())
         .collect();
     if paragraphs.is_empty() {
@@ -408,7 +469,14 @@ mod tests {
             (2, "It is used widely in practice today for training runs.".to_string()),
         ]);
         let claims = grounding::check(grounding::claims(text, false), &sources);
-        checklist(&part(), text, &[], Some(&BTreeSet::from([1, 2])), &claims)
+        checklist(
+            &part(),
+            text,
+            None,
+            &[],
+            Some(&BTreeSet::from([1, 2])),
+            &claims,
+        )
     }
 
     const DRAFT: &str = "# A\n\n## Section 1: Overview\n\nZeRO removes redundant copies of model state across ranks. [1]\n\nIt is used widely in practice today for training. [2][1]\n\n## Section 2: Stages\n\n> **Missing:** none of the gathered sources covers \"Stages\".\n\n## Extra notes\n\nSomething unplanned. [1]\n\n## Sources\n\n[1] One — https://a\n[2] Two — https://b\n[3] Three — https://c\n";
@@ -490,7 +558,7 @@ mod tests {
         let base = vec![
             "Notes. ZeRO removes redundant copies of model state across ranks. More.".to_string(),
         ];
-        let c = checklist(&part(), DRAFT, &base, None, &[]);
+        let c = checklist(&part(), DRAFT, None, &base, None, &[]);
         assert!((c.overlap - 1.0 / 3.0).abs() < 1e-9, "{}", c.overlap);
     }
 }

@@ -109,9 +109,7 @@ impl FileDiff {
 /// The diff of `new` (the draft) against `old` (the file on disk, None if absent).
 pub fn diff(old: Option<&str>, new: &str, name: &str) -> FileDiff {
     let old_text = old.unwrap_or("");
-    let td = TextDiff::configure()
-        .timeout(std::time::Duration::from_secs(2))
-        .diff_lines(old_text, new);
+    let td = line_diff(old_text, new);
     let mut options = InlineChangeOptions::new();
     options.mode(InlineChangeMode::Words).semantic_cleanup(true);
     let mut hunks = Vec::new();
@@ -191,6 +189,78 @@ pub fn diff(old: Option<&str>, new: &str, name: &str) -> FileDiff {
     }
 }
 
+fn line_diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, str> {
+    TextDiff::configure()
+        .timeout(std::time::Duration::from_secs(2))
+        .diff_lines(old, new)
+}
+
+/// What a draft does to the lines of the file it replaces.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineChanges {
+    /// The draft's lines that are new (1-based).
+    pub inserted: std::collections::BTreeSet<usize>,
+    /// The file's lines the draft removes or changes: (1-based line, text).
+    pub removed: Vec<(usize, String)>,
+}
+
+/// The lines `new` adds to `old` and the lines of `old` it removes or changes.
+pub fn line_changes(old: &str, new: &str) -> LineChanges {
+    let td = line_diff(old, new);
+    let mut out = LineChanges::default();
+    for change in td.iter_all_changes() {
+        match change.tag() {
+            ChangeTag::Insert => {
+                if let Some(i) = change.new_index() {
+                    out.inserted.insert(i + 1);
+                }
+            }
+            ChangeTag::Delete => {
+                if let Some(i) = change.old_index() {
+                    let text = change.value().trim_end_matches(['\n', '\r']).to_string();
+                    out.removed.push((i + 1, text));
+                }
+            }
+            ChangeTag::Equal => {}
+        }
+    }
+    out
+}
+
+/// `old` with only the hunks numbered in `keep` (1-based, in the order [`diff`] gives them) of
+/// its diff against `new` applied; every other line stays as `old` has it.
+pub fn apply_hunks(old: &str, new: &str, keep: &std::collections::BTreeSet<usize>) -> String {
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let td = line_diff(old, new);
+    let mut out = String::with_capacity(new.len().max(old.len()));
+    let mut at = 0;
+    for (i, group) in td.grouped_ops(CONTEXT).iter().enumerate() {
+        let take = keep.contains(&(i + 1));
+        for op in group {
+            let (_, o, n) = op.as_tag_tuple();
+            // Lines between hunks are equal on both sides.
+            for l in &old_lines[at..o.start] {
+                out.push_str(l);
+            }
+            if take {
+                for l in &new_lines[n] {
+                    out.push_str(l);
+                }
+            } else {
+                for l in &old_lines[o.clone()] {
+                    out.push_str(l);
+                }
+            }
+            at = o.end;
+        }
+    }
+    for l in &old_lines[at..] {
+        out.push_str(l);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +301,30 @@ mod tests {
         );
         assert_eq!(ins.new, Some(3));
         assert!(diff(Some(old), old, "x.md").is_empty());
+    }
+
+    #[test]
+    fn kept_hunks_are_applied_and_the_others_left_as_they_were() {
+        let old: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+        let new = old
+            .replace("line 2\n", "line 2 changed\n")
+            .replace("line 15\n", "line 15\nadded after 15\n")
+            .replace("line 29\n", "");
+        let d = diff(Some(&old), &new, "x.md");
+        assert_eq!(d.hunks.len(), 3);
+        let keep = |k: &[usize]| apply_hunks(&old, &new, &k.iter().copied().collect());
+        assert_eq!(keep(&[1, 2, 3]), new);
+        assert_eq!(keep(&[]), old);
+        let middle = keep(&[2]);
+        assert!(middle.contains("added after 15\n"));
+        assert!(middle.contains("line 2\n") && middle.contains("line 29\n"));
+        let c = line_changes(&old, &middle);
+        assert_eq!(c.inserted.into_iter().collect::<Vec<_>>(), [16]);
+        assert!(c.removed.is_empty());
+        let c = line_changes(&old, &new);
+        assert_eq!(
+            c.removed,
+            [(2, "line 2".to_string()), (29, "line 29".to_string())]
+        );
     }
 }

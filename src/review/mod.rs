@@ -8,8 +8,12 @@ pub mod grounding;
 mod index;
 
 pub use approve::{Approved, AutoApproval, Undone, drop_file_name};
-pub use checklist::{Checklist, MIN_LENGTH, MIN_SUPPORTED, Mark, SectionCheck, checklist};
-pub use diff::{DiffLine, FileDiff, Hunk, LineTag, Segment, diff};
+pub use checklist::{
+    Checklist, ExistingLine, MIN_LENGTH, MIN_SUPPORTED, Mark, SectionCheck, checklist,
+};
+pub use diff::{
+    DiffLine, FileDiff, Hunk, LineChanges, LineTag, Segment, apply_hunks, diff, line_changes,
+};
 pub use grounding::{Claim, Evidence, Verdict};
 pub use index::{EMPTY_INDEX, entry as index_entry, upsert_entry};
 
@@ -124,6 +128,21 @@ pub enum ReviewError {
         "{0} does not exist: this folder is not an expanse workspace (create one with `expanse init`, or pass --root)"
     )]
     NoKnowledge(PathBuf),
+    /// A per-hunk approval that keeps no hunk.
+    #[error("no hunk of PART {0} was kept, so there is nothing to approve (reject it instead)")]
+    NoHunks(u32),
+    /// A hunk number the diff does not have.
+    #[error(
+        "PART {part}'s diff has no hunk {hunk} (it has {count}; `review --diff {part}` numbers them)"
+    )]
+    NoHunk {
+        /// Which PART.
+        part: u32,
+        /// The hunk asked for.
+        hunk: usize,
+        /// How many the diff has.
+        count: usize,
+    },
     /// There is no approval to undo.
     #[error("PART {0} has no approval to undo")]
     NothingToUndo(u32),
@@ -143,6 +162,46 @@ fn io_err<'a>(
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// The claims of a draft the run is answerable for: every claim of a new file, and only those on
+/// the draft's own lines of a file it grows (a person's sentences are theirs to cite).
+pub fn draft_claims(
+    text: &str,
+    original: Option<&str>,
+    must_cite: bool,
+) -> Vec<grounding::RawClaim> {
+    let all = grounding::claims(text, must_cite);
+    match original {
+        None => all,
+        Some(o) => {
+            let new = line_changes(o, text).inserted;
+            all.into_iter().filter(|c| new.contains(&c.line)).collect()
+        }
+    }
+}
+
+/// Whether a PART's plan asks for every section to cite.
+pub fn must_cite(part: &plan::Part) -> bool {
+    part.requirements
+        .iter()
+        .any(|r| r.to_lowercase().contains("cite"))
+}
+
+/// A drop's text with its Knowledge file line saying `lines` lines.
+fn with_file_lines(drop_text: &str, target: &str, lines: usize) -> String {
+    drop_text
+        .lines()
+        .map(|l| {
+            if l.starts_with("- **Knowledge file**:") {
+                format!("- **Knowledge file**: `{target}` ({lines} lines)")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// SHA-256 of a file's content, for detecting changes between diff and approval.
@@ -281,9 +340,9 @@ impl Review {
                     continue;
                 }
             };
-            let claims = self.claims_for(part, &draft);
+            let claims = self.claims_for(part, &draft, current.as_deref());
             out.push(Pending {
-                checklist: self.checklist_for(part, &draft, &claims),
+                checklist: self.checklist_for(part, &draft, current.as_deref(), &claims),
                 diff: diff(current.as_deref(), &draft.text, &draft.target),
                 draft,
             });
@@ -308,13 +367,14 @@ impl Review {
     /// The claims of a draft with their verdicts, against the sources as fetched; with a
     /// second opinion, the weak and unsupported ones are put to the model too (each question
     /// once: the answers are cached, the tokens journalled for the PART).
-    pub fn claims_for(&self, part: &plan::Part, draft: &Draft) -> Vec<Claim> {
-        let must_cite = part
-            .requirements
-            .iter()
-            .any(|r| r.to_lowercase().contains("cite"));
+    pub fn claims_for(
+        &self,
+        part: &plan::Part,
+        draft: &Draft,
+        original: Option<&str>,
+    ) -> Vec<Claim> {
         let mut claims = grounding::check(
-            grounding::claims(&draft.text, must_cite),
+            draft_claims(&draft.text, original, must_cite(part)),
             &self.source_texts(draft),
         );
         let Some(opinion) = &self.second_opinion else {
@@ -359,9 +419,15 @@ impl Review {
         claims
     }
 
-    /// The checklist of a draft against its PART's spec, the base the checks found, the
-    /// sources gathered and its claims' verdicts.
-    pub fn checklist_for(&self, part: &plan::Part, draft: &Draft, claims: &[Claim]) -> Checklist {
+    /// The checklist of a draft against its PART's spec, the file it grows (`original`), the
+    /// base the checks found, the sources gathered and its claims' verdicts.
+    pub fn checklist_for(
+        &self,
+        part: &plan::Part,
+        draft: &Draft,
+        original: Option<&str>,
+        claims: &[Claim],
+    ) -> Checklist {
         let base: Vec<String> = draft
             .existing
             .files
@@ -371,7 +437,14 @@ impl Review {
             .collect();
         let gathered: Option<BTreeSet<usize>> =
             (!draft.gathered.is_empty()).then(|| draft.gathered.iter().map(|s| s.n).collect());
-        checklist(part, &draft.text, &base, gathered.as_ref(), claims)
+        checklist(
+            part,
+            &draft.text,
+            original,
+            &base,
+            gathered.as_ref(),
+            claims,
+        )
     }
 
     /// The checklist and claims of PART `part`'s draft awaiting review.
@@ -389,8 +462,12 @@ impl Review {
         let draft = draft.clone();
         let (plan, _) = self.plan()?;
         let spec = plan.part(part).ok_or(ReviewError::NoDraft(part))?;
-        let claims = self.claims_for(spec, &draft);
-        Ok((self.checklist_for(spec, &draft, &claims), claims))
+        let current = self.on_disk(&draft.target)?;
+        let claims = self.claims_for(spec, &draft, current.as_deref());
+        Ok((
+            self.checklist_for(spec, &draft, current.as_deref(), &claims),
+            claims,
+        ))
     }
 
     /// The target's current text, None when it does not exist.
@@ -422,7 +499,7 @@ impl Review {
         }
         let (plan, _) = self.plan()?;
         let spec = plan.part(part).ok_or(ReviewError::NoDraft(part))?;
-        let claims = self.claims_for(spec, &draft);
+        let claims = self.claims_for(spec, &draft, current.as_deref());
         Ok(Inspection {
             file: diff(current.as_deref(), &draft.text, &draft.target),
             drop: diff(
@@ -430,7 +507,7 @@ impl Review {
                 &draft.drop_text,
                 &format!("drops/{}", draft.drop_name),
             ),
-            checklist: self.checklist_for(spec, &draft, &claims),
+            checklist: self.checklist_for(spec, &draft, current.as_deref(), &claims),
             claims,
             target: draft.target,
             drop_name: draft.drop_name,
@@ -471,19 +548,7 @@ impl Review {
         let _lock = self.lock()?;
         let mut draft = self.draft(part)?;
         let lines = text.lines().count();
-        draft.drop_text = draft
-            .drop_text
-            .lines()
-            .map(|l| {
-                if l.starts_with("- **Knowledge file**:") {
-                    format!("- **Knowledge file**: `{}` ({lines} lines)", draft.target)
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n";
+        draft.drop_text = with_file_lines(&draft.drop_text, &draft.target, lines);
         draft.text = text.to_string();
         draft.edited = true;
         self.journal.save_draft(&draft)?;

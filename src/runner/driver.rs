@@ -200,9 +200,17 @@ async fn drive(
                 ctx.log(
                     Level::Info,
                     format!(
-                        "checked the base: {}, {}{}",
+                        "checked the base: {}, {}{}{}",
                         plural(existing.files.len(), "file"),
                         plural(lines, "matching line"),
+                        match &existing.target {
+                            Some(t) => format!(
+                                "; {} exists ({}): this PART grows it, keeping every line",
+                                ctx.part.target,
+                                plural(t.lines, "line")
+                            ),
+                            None => String::new(),
+                        },
                         if existing.gaps.is_empty() {
                             String::new()
                         } else {
@@ -211,6 +219,14 @@ async fn drive(
                     ),
                 )
                 .await;
+                let analysis = draft::gap_analysis(&existing);
+                if !analysis.is_empty() {
+                    ctx.log(
+                        Level::Info,
+                        format!("planned sections: {}", analysis.join("; ")),
+                    )
+                    .await;
+                }
                 progress.existing = Some(existing);
             }
             Action::Search(i) => {
@@ -394,6 +410,9 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
 /// What the writing step works from: the sources numbered PART-wide, their passages, and each
 /// planned section's share of them.
 struct Material {
+    /// The target as it is on disk when writing starts (None: a new file): the text the draft
+    /// grows, and what its diff and base hash are taken against.
+    base: Option<String>,
     sources: Vec<Source>,
     passages: Vec<SourcePassage>,
     titles: HashMap<usize, String>,
@@ -401,11 +420,14 @@ struct Material {
     assigned: Vec<Assigned>,
 }
 
-fn material(part: &Part, progress: &Progress) -> Material {
+fn material(part: &Part, progress: &Progress, knowledge: &std::path::Path) -> Material {
+    let base = crate::knowledge::read_text(knowledge, &part.target);
+    // A file that already cites [1]–[3] gets its new sources numbered from [4].
+    let first = base.as_deref().map_or(1, draft::first_free_number);
     let sources: Vec<Source> = machine::fetched_pages(progress)
         .into_iter()
         .enumerate()
-        .map(|(i, page)| Source { n: i + 1, page })
+        .map(|(i, page)| Source { n: first + i, page })
         .collect();
     let passages = sections::source_passages(&sources);
     let titles: HashMap<usize, String> = sources
@@ -416,6 +438,7 @@ fn material(part: &Part, progress: &Progress) -> Material {
     let queries: Vec<SectionQuery> = planned.iter().map(|s| SectionQuery::new(s, None)).collect();
     let assigned = sections::assign(&passages, &queries, &titles);
     Material {
+        base,
         sources,
         passages,
         titles,
@@ -443,9 +466,17 @@ fn passages_for(m: &Material, k: usize, feedback: Option<&str>, rejected: &str) 
 
 async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop> {
     let n = ctx.part.number;
-    let m = material(&ctx.part, progress);
+    let m = material(&ctx.part, progress, &ctx.knowledge);
     let existing = progress.existing.clone().unwrap_or_default();
-    let title = draft::title_for(&ctx.part);
+    // A file that exists keeps its own title; a new one is named from the plan and the sources.
+    let title = m
+        .base
+        .as_deref()
+        .and_then(crate::markdown::title)
+        .unwrap_or_else(|| {
+            let texts: Vec<&str> = m.sources.iter().map(|s| s.page.content.as_str()).collect();
+            draft::title_for(&ctx.part, &texts)
+        });
     let mut part = ctx.part.clone();
     part.sections = m.planned.clone();
     let previous = ctx.journal.load_draft(n).ok().flatten();
@@ -498,6 +529,10 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
                 .cloned()
                 .collect(),
             existing: existing.clone(),
+            already: m
+                .base
+                .as_deref()
+                .and_then(|b| draft::existing_section(b, &m.planned[k].title)),
             feedback: ctx.feedback.clone(),
             previous: (!rejected.is_empty()).then_some(rejected),
             searched: searched.clone(),
@@ -693,27 +728,31 @@ async fn save_draft(
                 }),
         })
         .collect();
-    // One section asked for again: spliced into the text as it is (a reviewer's edits of the
-    // other sections stay); otherwise the file is assembled from its sections.
-    let text = match (ctx.only_section, previous.as_ref()) {
-        (Some(k), Some(prev)) if k < sections.len() => {
-            draft::splice_section(&prev.text, k + 1, &sections[k].title, &sections[k].text)
-                .map(|t| draft::with_sources(&t, &m.sources))
-                .unwrap_or_else(|| {
-                    draft::assemble(
-                        title,
-                        &draft::existing_note(existing),
-                        &sections,
-                        &m.sources,
-                    )
-                })
-        }
-        _ => draft::assemble(
+    let fresh = || match m.base.as_deref() {
+        Some(base) => draft::grow(base, &sections, &m.sources),
+        None => draft::assemble(
             title,
             &draft::existing_note(existing),
             &sections,
             &m.sources,
         ),
+    };
+    // One section asked for again: put into the text as it is (a reviewer's edits of the
+    // other sections stay); otherwise the file is assembled, or grown, from its sections.
+    let text = match (ctx.only_section, previous.as_ref()) {
+        (Some(k), Some(prev)) if k < sections.len() => {
+            let old = prev.sections.get(k).map(|s| s.text.trim()).unwrap_or("");
+            let respliced = if m.base.is_some() {
+                // In a grown file the section's old text sits among the person's lines.
+                (!old.is_empty() && prev.text.matches(old).count() == 1)
+                    .then(|| prev.text.replacen(old, sections[k].text.trim(), 1))
+            } else {
+                draft::splice_section(&prev.text, k + 1, &sections[k].title, &sections[k].text)
+                    .map(|t| draft::with_sources(&t, &m.sources))
+            };
+            respliced.unwrap_or_else(fresh)
+        }
+        _ => fresh(),
     };
     // The key the page was cached under, so review finds the text the writer read.
     let refs_of = |filter: &dyn Fn(usize) -> bool| -> Vec<SourceRef> {
@@ -731,17 +770,20 @@ async fn save_draft(
     let used = draft::cited(&text);
     let refs = refs_of(&|k| used.contains(&k));
     let gathered = refs_of(&|_| true);
-    // The diff is against the target as it is now; approval refuses if it changes meanwhile.
-    let base_hash = match crate::knowledge::resolve_target(&ctx.knowledge, &ctx.part.target) {
-        Ok(path) => std::fs::read_to_string(path)
-            .ok()
-            .map(|t| crate::review::content_hash(&t)),
-        // A base that does not exist yet holds no target to compare against.
-        Err(_) if !ctx.knowledge.exists() => None,
-        Err(e) => return Outcome::Failed(e.to_string()),
-    };
+    // The diff is against the target the draft grew from; approval refuses if it changes.
+    if let Err(e) = crate::knowledge::resolve_target(&ctx.knowledge, &ctx.part.target)
+        && ctx.knowledge.exists()
+    {
+        return Outcome::Failed(e.to_string());
+    }
+    let base_hash = m.base.as_deref().map(crate::review::content_hash);
     let created = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
     let not_clean = checklist_reasons(ctx, m, existing, &text);
+    let written: Vec<String> = sections
+        .iter()
+        .filter(|s| !s.text.trim().is_empty() && !s.text.lines().any(draft::is_placeholder))
+        .map(|s| s.title.clone())
+        .collect();
     let drop_text = draft::render_drop(
         &ctx.part,
         text.lines().count(),
@@ -749,6 +791,7 @@ async fn save_draft(
         existing,
         &created,
         &not_clean,
+        &written,
     );
     let draft = Draft {
         part: n,
@@ -805,28 +848,32 @@ fn checklist_reasons(
     existing: &crate::knowledge::Existing,
     text: &str,
 ) -> Vec<String> {
-    use crate::review::{checklist, grounding};
-    let must_cite = ctx
-        .part
-        .requirements
-        .iter()
-        .any(|r| r.to_lowercase().contains("cite"));
+    use crate::review::{checklist, draft_claims, grounding, must_cite};
     let texts: BTreeMap<usize, String> = m
         .sources
         .iter()
         .map(|s| (s.n, s.page.content.clone()))
         .collect();
-    let claims = grounding::check(grounding::claims(text, must_cite), &texts);
+    let claims = grounding::check(
+        draft_claims(text, m.base.as_deref(), must_cite(&ctx.part)),
+        &texts,
+    );
     let base: Vec<String> = existing
-        .files
-        .iter()
-        .filter(|f| f.path != "INDEX.md")
+        .related()
         .filter_map(|f| std::fs::read_to_string(ctx.knowledge.join(&f.path)).ok())
         .collect();
     let gathered: BTreeSet<usize> = texts.keys().copied().collect();
     let mut part = ctx.part.clone();
     part.sections = m.planned.clone();
-    checklist(&part, text, &base, Some(&gathered), &claims).reasons()
+    checklist(
+        &part,
+        text,
+        m.base.as_deref(),
+        &base,
+        Some(&gathered),
+        &claims,
+    )
+    .reasons()
 }
 
 /// A provider's log lines as events of this PART. Best effort: when the front end lags, a

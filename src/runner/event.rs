@@ -190,6 +190,8 @@ pub enum Command {
         part: u32,
         /// The target as the reviewer saw it; the approval is refused if it differs now.
         seen: Seen,
+        /// Only these hunks of the file's diff (1-based; None: all of it).
+        hunks: Option<std::collections::BTreeSet<usize>>,
     },
     /// Reject a draft: skip the PART, or (requeue) write it again with the reason.
     Reject {

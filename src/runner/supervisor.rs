@@ -241,6 +241,11 @@ async fn supervise(
             _ => "",
         };
         sup.forward(Event::state(part.number, state, why)).await;
+        // --approve-all keeps its word for drafts an earlier run left: clean ones are approved,
+        // the others stay and say why.
+        if state == RunnerState::Review && sup.options.approve_all {
+            sup.approve(part.number, true, Seen::Unattended, None).await;
+        }
         if state == RunnerState::Queued {
             let (feedback, only_section) = match status.and_then(|s| s.regenerate.clone()) {
                 Some((section, reason)) => (Some(reason), section),
@@ -467,7 +472,7 @@ impl Supervisor {
         let part = event.part;
         self.forward(event).await;
         if auto_approve && let Some(n) = part {
-            self.approve(n, true, Seen::Unattended).await;
+            self.approve(n, true, Seen::Unattended, None).await;
         }
     }
 
@@ -485,7 +490,13 @@ impl Supervisor {
 
     /// Approve a draft (only when its checklist is clean, for `--approve-all`). Approvals run one
     /// at a time here, so two never tick the plan at once.
-    async fn approve(&mut self, n: u32, only_if_clean: bool, seen: Seen) {
+    async fn approve(
+        &mut self,
+        n: u32,
+        only_if_clean: bool,
+        seen: Seen,
+        hunks: Option<BTreeSet<usize>>,
+    ) {
         let review = self.review();
         let result = tokio::task::spawn_blocking(move || {
             let now = chrono::Local::now();
@@ -493,7 +504,7 @@ impl Supervisor {
                 review.approve_if_clean(n, now)
             } else {
                 review
-                    .approve_seen(n, now, seen)
+                    .approve_hunks(n, now, seen, hunks.as_ref())
                     .map(AutoApproval::Approved)
             }
         })
@@ -696,7 +707,7 @@ impl Supervisor {
             Command::Retry(n) => self.restart(n, None, None, "retry").await,
 
             Command::UpdatePlan(plan) => self.update_plan(*plan).await,
-            Command::Approve { part, seen } => self.approve(part, false, seen).await,
+            Command::Approve { part, seen, hunks } => self.approve(part, false, seen, hunks).await,
             Command::Reject {
                 part,
                 reason,

@@ -144,6 +144,8 @@ pub enum Action {
     NextHunk,
     /// Previous hunk of the diff.
     PrevHunk,
+    /// Keep or leave out the hunk at the top of the view.
+    ToggleHunk,
     /// Next claim its source does not support.
     NextClaim,
     /// Previous claim its source does not support.
@@ -195,6 +197,9 @@ impl Action {
             Action::Bottom => "to the bottom",
             Action::NextHunk => "next hunk",
             Action::PrevHunk => "previous hunk",
+            Action::ToggleHunk => {
+                "keep / leave out the hunk at the top (approve writes the kept ones)"
+            }
             Action::NextClaim => "next claim not supported by its source",
             Action::PrevClaim => "previous claim not supported by its source",
             Action::Evidence => "show / hide the claim's evidence from its source",
@@ -227,6 +232,7 @@ impl Action {
             Action::Follow => "follow",
             Action::NextHunk => "hunk",
             Action::PrevHunk => "hunk back",
+            Action::ToggleHunk => "keep hunk",
             Action::NextClaim => "claim",
             Action::PrevClaim => "claim back",
             Action::Evidence => "evidence",
@@ -310,6 +316,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Regenerate, &[Key::Char('s')]),
             (NextHunk, &[Key::Char('}')]),
             (PrevHunk, &[Key::Char('{')]),
+            (ToggleHunk, &[Key::Char(' ')]),
             (Search, &[Key::Char('/')]),
             (Next, &[Key::Char('n')]),
             (Prev, &[Key::Char('N')]),
@@ -494,7 +501,11 @@ mod tests {
             km.action(ScreenKind::Grid, Key::Char(' ')),
             Some(Action::Pause)
         );
-        assert_eq!(km.action(ScreenKind::Review, Key::Char(' ')), None);
+        assert_eq!(
+            km.action(ScreenKind::Review, Key::Char(' ')),
+            Some(Action::ToggleHunk),
+            "rebinding pause leaves the review screen's space alone"
+        );
         assert!(
             km.keys_for(ScreenKind::Grid, Action::Pause)
                 .contains(&"space".to_string())

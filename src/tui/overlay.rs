@@ -53,6 +53,10 @@ pub enum Confirm {
         seen: Seen,
         /// File, drop, plan line, INDEX entry.
         writes: Vec<String>,
+        /// Only these hunks of the file's diff (None: all).
+        hunks: Option<std::collections::BTreeSet<usize>>,
+        /// Why the draft is not clean (empty: clean), said before the question.
+        not_clean: Vec<String>,
     },
 }
 
@@ -158,11 +162,17 @@ impl Overlay {
                         Step::Notice(format!("undoing PART {part}'s approval…")),
                         Step::Effect(Effect::Command(Command::Undo(*part))),
                     ],
-                    (Confirm::Approve { part, seen, .. }, true) => vec![
+                    (
+                        Confirm::Approve {
+                            part, seen, hunks, ..
+                        },
+                        true,
+                    ) => vec![
                         Step::Notice(format!("approving PART {part}…")),
                         Step::Effect(Effect::Command(Command::Approve {
                             part: *part,
                             seen: seen.clone(),
+                            hunks: hunks.clone(),
                         })),
                     ],
                     (Confirm::Approve { part, .. }, false) => vec![Step::Notice(format!(
@@ -301,9 +311,25 @@ impl Overlay {
                         )],
                         "Run it again? y / n".into(),
                     ),
-                    Confirm::Approve { part, writes, .. } => (
+                    Confirm::Approve {
+                        part,
+                        writes,
+                        not_clean,
+                        ..
+                    } => (
                         "Approve",
-                        std::iter::once(format!("Approving PART {part} writes:"))
+                        // One reason, and how many more: the box must still show what it writes.
+                        not_clean
+                            .first()
+                            .map(|first| match not_clean.len() {
+                                1 => format!("Not clean: {first}."),
+                                n => format!(
+                                    "Not clean: {first}; and {} (the checklist lists them).",
+                                    crate::words::plural(n - 1, "more reason")
+                                ),
+                            })
+                            .into_iter()
+                            .chain(std::iter::once(format!("Approving PART {part} writes:")))
                             .chain(writes.iter().map(|w| format!("  {w}")))
                             .collect(),
                         "Approve? y (or Enter) · any other key cancels".into(),
@@ -566,6 +592,8 @@ mod tests {
             part: 2,
             seen: Seen::Absent,
             writes: vec![],
+            hunks: None,
+            not_clean: vec![],
         });
         let mut o = confirm.clone();
         let Outcome::Close(steps) = o.key(Key::Char('a'), &km, 10) else {
@@ -584,7 +612,8 @@ mod tests {
         assert!(
             steps.contains(&Step::Effect(Effect::Command(Command::Approve {
                 part: 2,
-                seen: Seen::Absent
+                seen: Seen::Absent,
+                hunks: None,
             })))
         );
     }

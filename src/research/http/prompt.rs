@@ -101,6 +101,16 @@ pub fn user_prompt(request: &SectionRequest, context_chars: usize) -> String {
         out.push('\n');
     }
 
+    if let Some(already) = request.already.as_deref() {
+        out.push_str("## The file already has this section; add only what it lacks\n\n");
+        out.push_str(
+            "This text is the person's own and stays as it is. Do not repeat or rephrase it; write only what it does not say yet, to be placed after it.\n\n",
+        );
+        let cut: String = already.chars().take(6_000).collect();
+        out.push_str(&cut);
+        out.push_str("\n\n");
+    }
+
     if let Some(reason) = request.feedback.as_deref().filter(|r| !r.trim().is_empty()) {
         out.push_str("## A reviewer asked for this section again\n\n");
         out.push_str(&format!("Their reason: {}\n", reason.trim()));
@@ -306,7 +316,9 @@ mod tests {
                 }],
                 notes: vec![],
                 gaps: vec!["no coverage of ZeRO-Infinity".into()],
+                ..Existing::default()
             },
+            already: None,
             feedback: Some("too short on stages".into()),
             previous: Some("Stages are three.".into()),
             searched: vec!["ZeRO".into()],

@@ -10,6 +10,9 @@ use crate::research::{LogSink, ResearchError, SectionRequest, Writer, Written};
 /// Composes sections offline, deterministically, from the gathered sources' own words.
 pub struct ExtractiveWriter;
 
+/// Share of a passage's wording the file already holds at which it is left out.
+const ALREADY_STATED: f64 = 0.5;
+
 /// Column at which extracted paragraphs are wrapped.
 pub const WRAP: usize = 100;
 
@@ -38,7 +41,17 @@ pub fn compose_section(request: &SectionRequest) -> String {
     let budget = request.budget();
     let mut chosen: Vec<(&SourcePassage, String)> = Vec::new();
     let mut lines = 0usize;
-    for p in &request.passages {
+    // What the file already says under this heading is not said again.
+    let known = request
+        .already
+        .as_deref()
+        .map(crate::terms::shingles)
+        .unwrap_or_default();
+    for p in request
+        .passages
+        .iter()
+        .filter(|p| crate::terms::repeated_share(&p.passage.text, &known) < ALREADY_STATED)
+    {
         let block = render(p);
         let n = block.lines().count() + 1;
         // The first passage always goes in; later ones only while they fit (10% slack).
@@ -52,6 +65,10 @@ pub fn compose_section(request: &SectionRequest) -> String {
         }
     }
     if chosen.is_empty() {
+        // Everything found is what the file already says: nothing to add, nothing missing.
+        if !request.passages.is_empty() && request.already.is_some() {
+            return String::new();
+        }
         return crate::draft::missing_note(request.section(), &request.searched);
     }
     chosen.sort_by_key(|(p, _)| (p.source, p.at));
@@ -153,6 +170,7 @@ mod tests {
             passages,
             sources: Vec::new(),
             existing: Existing::default(),
+            already: None,
             feedback: None,
             previous: None,
             searched: vec!["ZeRO stages".into()],

@@ -80,6 +80,8 @@ pub struct ReviewScreen {
     pub claim: Option<usize>,
     /// Show the selected claim's evidence beside the diff.
     pub evidence: bool,
+    /// Hunks of the file's diff (1-based) the reviewer left out: approval writes the others.
+    pub left_out: std::collections::BTreeSet<usize>,
 }
 
 impl ReviewScreen {
@@ -100,6 +102,7 @@ impl ReviewScreen {
             confirm_approve,
             claim: None,
             evidence: false,
+            left_out: std::collections::BTreeSet::new(),
         }
     }
 
@@ -113,6 +116,10 @@ impl ReviewScreen {
 
     /// New diffs and checklist arrived; a conflict notice stays, progress notes go.
     pub fn loaded(&mut self, data: Box<Inspection>) {
+        // Hunks left out name hunks of the diff they were chosen on; a new diff starts whole.
+        if self.data.as_ref().is_none_or(|d| d.file != data.file) {
+            self.left_out.clear();
+        }
         self.data = Some(data);
         if self
             .status
@@ -152,6 +159,30 @@ impl ReviewScreen {
                 if let Some(&h) = next {
                     self.scroll = h;
                 }
+            }
+            Action::ToggleHunk => {
+                let Some(d) = &self.data else {
+                    return vec![Step::Notice("the diff is still being computed".into())];
+                };
+                if self.tab != ReviewTab::File || d.file.hunks.is_empty() {
+                    return vec![Step::Notice(
+                        "hunks are kept or left out on the file's diff (Tab shows it)".into(),
+                    )];
+                }
+                let starts = hunk_rows(&d.file, width);
+                let k = starts.iter().rposition(|&r| r <= self.scroll).unwrap_or(0) + 1;
+                let total = d.file.hunks.len();
+                let left = if self.left_out.remove(&k) {
+                    false
+                } else {
+                    self.left_out.insert(k);
+                    true
+                };
+                return vec![Step::Notice(format!(
+                    "hunk {k} of {total} {}; approve writes {} of {total}",
+                    if left { "left out" } else { "kept" },
+                    total - self.left_out.len()
+                ))];
             }
             Action::Tab => {
                 self.tab = match self.tab {
@@ -291,19 +322,49 @@ impl ReviewScreen {
             return vec![Step::Notice("the diff is still being computed".into())];
         };
         let seen = Seen::from_hash(d.base_hash.clone());
+        let total = d.file.hunks.len();
+        let hunks: Option<std::collections::BTreeSet<usize>> = (!self.left_out.is_empty())
+            .then(|| (1..=total).filter(|k| !self.left_out.contains(k)).collect());
+        if hunks.as_ref().is_some_and(|h| h.is_empty()) {
+            return vec![Step::Notice(
+                "every hunk is left out: nothing would be written (space keeps one; r rejects)"
+                    .into(),
+            )];
+        }
         if !self.confirm_approve {
             return vec![
                 Step::Notice(format!("approving PART {}…", self.part)),
                 Step::Effect(Effect::Command(Command::Approve {
                     part: self.part,
                     seen,
+                    hunks,
                 })),
             ];
         }
-        let file = if d.base_hash.is_some() {
+        // The diff is what is written: its removed lines are the person's lines that go.
+        let removed = d.file.removed;
+        let file = if let Some(h) = &hunks {
             format!(
-                "knowledge/{} (replaces the file: +{} −{})",
-                d.target, d.file.added, d.file.removed
+                "knowledge/{} ({} of {total} hunks: {}; the others stay as the file has them)",
+                d.target,
+                h.len(),
+                h.iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else if d.base_hash.is_some() && removed > 0 {
+            format!(
+                "knowledge/{} (removes {} of the existing file: +{} −{})",
+                d.target,
+                plural(removed, "line"),
+                d.file.added,
+                d.file.removed
+            )
+        } else if d.base_hash.is_some() {
+            format!(
+                "knowledge/{} (grows the file: +{}, every existing line kept)",
+                d.target, d.file.added
             )
         } else {
             format!(
@@ -325,6 +386,8 @@ impl ReviewScreen {
             part: self.part,
             seen,
             writes,
+            not_clean: kept_reasons(d, hunks.as_ref()),
+            hunks,
         }))]
     }
 
@@ -404,6 +467,7 @@ impl ReviewScreen {
             }
             Some(diff) => {
                 let current = self.matches().get(self.current).copied();
+                let no_hunks = std::collections::BTreeSet::new();
                 let verdicts = match (self.tab, &self.data) {
                     (ReviewTab::File, Some(d)) => verdicts_by_line(&d.claims),
                     _ => BTreeMap::new(),
@@ -418,6 +482,11 @@ impl ReviewScreen {
                         query: &self.query.to_lowercase(),
                         current,
                         verdicts: &verdicts,
+                        left_out: if self.tab == ReviewTab::File {
+                            &self.left_out
+                        } else {
+                            &no_hunks
+                        },
                     },
                 );
                 f.render_widget(Paragraph::new(shown), inner);
@@ -483,6 +552,42 @@ impl ReviewScreen {
             side.push(Line::from(""));
         }
         let c = &d.checklist;
+        if !self.left_out.is_empty() {
+            let total = d.file.hunks.len();
+            side.push(Line::from(Span::styled(
+                format!(
+                    "approve writes {} of {total} hunks (left out: {})",
+                    total - self.left_out.len(),
+                    self.left_out
+                        .iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                theme.warn,
+            )));
+        }
+        if c.existing_lines > 0 {
+            side.push(Line::from(Span::styled(
+                if c.removed.is_empty() {
+                    format!(
+                        "grows the existing file: all {} kept",
+                        plural(c.existing_lines, "line")
+                    )
+                } else {
+                    format!(
+                        "removes or changes {} of the existing {}",
+                        c.removed.len(),
+                        plural(c.existing_lines, "line")
+                    )
+                },
+                if c.removed.is_empty() {
+                    theme.good
+                } else {
+                    theme.bad
+                },
+            )));
+        }
         side.push(Line::from(Span::styled(
             c.summary(),
             if c.is_clean() { theme.good } else { theme.warn },
@@ -582,6 +687,35 @@ fn text_width(width: usize) -> usize {
     width.saturating_sub(GUTTER).max(10)
 }
 
+/// Why the draft is not clean, for what approval would write: with hunks left out, the lines of
+/// the existing file it removes are counted in the kept hunks only.
+fn kept_reasons(d: &Inspection, hunks: Option<&std::collections::BTreeSet<usize>>) -> Vec<String> {
+    let mut reasons = d.checklist.reasons();
+    let Some(keep) = hunks else {
+        return reasons;
+    };
+    reasons.retain(|r| !r.starts_with("removes or changes"));
+    let removed = d
+        .file
+        .hunks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(&(i + 1)))
+        .flat_map(|(_, h)| &h.lines)
+        .filter(|l| l.tag == LineTag::Delete)
+        .count();
+    if removed > 0 && d.base_hash.is_some() {
+        reasons.insert(
+            0,
+            format!(
+                "removes or changes {} of the existing file",
+                plural(removed, "line")
+            ),
+        );
+    }
+    reasons
+}
+
 /// The first row of every hunk (its header) at `width`.
 fn hunk_rows(diff: &FileDiff, width: usize) -> Vec<usize> {
     let tw = text_width(width);
@@ -636,6 +770,8 @@ pub struct View<'a> {
     pub current: Option<usize>,
     /// New-file line -> the worst verdict of the claims starting on it.
     pub verdicts: &'a BTreeMap<usize, Verdict>,
+    /// Hunks (1-based) the reviewer left out of the approval.
+    pub left_out: &'a std::collections::BTreeSet<usize>,
 }
 
 /// The rows of a diff visible in a window `height` rows tall scrolled to `scroll`: hunk
@@ -666,18 +802,27 @@ pub fn diff_view(diff: &FileDiff, theme: &Theme, v: &View) -> Vec<Line<'static>>
     let mut out = Vec::new();
     let mut row = 0;
     let mut k = 0;
-    'hunks: for h in &diff.hunks {
+    'hunks: for (i, h) in diff.hunks.iter().enumerate() {
         if row >= bottom {
             break;
         }
         if row >= top {
-            out.push(Line::from(Span::styled(
-                format!(
-                    "@@ -{},{} +{},{} @@",
-                    h.old_start, h.old_len, h.new_start, h.new_len
-                ),
-                theme.accent,
-            )));
+            let header = format!(
+                "@@ -{},{} +{},{} @@ hunk {}",
+                h.old_start,
+                h.old_len,
+                h.new_start,
+                h.new_len,
+                i + 1
+            );
+            out.push(if v.left_out.contains(&(i + 1)) {
+                Line::from(vec![
+                    Span::styled(header, theme.dim),
+                    Span::styled(" · left out: not written", theme.warn),
+                ])
+            } else {
+                Line::from(Span::styled(header, theme.accent))
+            });
         }
         row += 1;
         for l in &h.lines {
@@ -841,6 +986,7 @@ mod tests {
         let d = crate::review::diff(Some(&old), &new, "x.md");
         let render = |lines: Vec<Line>| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
         let none = BTreeMap::new();
+        let kept = std::collections::BTreeSet::new();
         let view = |scroll, height| View {
             width: 60,
             scroll,
@@ -848,6 +994,7 @@ mod tests {
             query: "",
             current: None,
             verdicts: &none,
+            left_out: &kept,
         };
         let whole = render(diff_view(&d, &theme, &view(0, 1_000_000)));
         assert!(whole.len() > 40, "long lines wrap: {}", whole.len());
@@ -891,6 +1038,7 @@ mod tests {
                 query: "zero",
                 current: None,
                 verdicts: &verdicts,
+                left_out: &std::collections::BTreeSet::new(),
             },
         );
         let text: Vec<String> = rows.iter().map(|l| l.to_string()).collect();

@@ -5,6 +5,10 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+mod grow;
+
+pub use grow::{first_free_number, grow};
+
 use crate::knowledge::Existing;
 use crate::plan::Part;
 use crate::research::Source;
@@ -84,29 +88,65 @@ impl Draft {
     }
 }
 
-/// The note on what the base already holds, put under the file's title.
+/// The note on what the base already holds, put under a new file's title: the files the checks
+/// found and what they hold, and for each planned section whether it is new, extends text the
+/// base has, or is already covered there.
 pub fn existing_note(e: &Existing) -> String {
     let mut s = String::from("**Existing knowledge.** ");
     let found: Vec<String> = e
-        .files
-        .iter()
-        .filter(|f| !f.matches.is_empty() && f.path != "INDEX.md")
-        .map(|f| format!("`{}` ({} matching lines)", f.path, f.matches.len()))
+        .related()
+        .map(|f| {
+            if f.matches.is_empty() {
+                format!("`{}` ({})", f.path, f.why)
+            } else {
+                format!(
+                    "`{}` ({})",
+                    f.path,
+                    crate::words::plural(f.matches.len(), "matching line")
+                )
+            }
+        })
         .collect();
-    if found.is_empty() {
+    if found.is_empty() && e.target.is_none() {
         s.push_str(
             "The checks found nothing on this topic in the knowledge base; this file starts it.",
         );
-    } else {
-        s.push_str(&format!(
-            "Already in the base: {}. This file adds what those do not cover.",
-            found.join(", ")
-        ));
+    } else if !found.is_empty() {
+        s.push_str(&format!("Already in the base: {}.", found.join(", ")));
+    }
+    let gaps = gap_analysis(e);
+    if !gaps.is_empty() {
+        s.push_str(&format!(" Planned sections: {}.", gaps.join("; ")));
     }
     if !e.gaps.is_empty() {
         s.push_str(&format!(" Gap to fill: {}", e.gaps.join("; ")));
     }
     quote(&s)
+}
+
+/// Each planned section against the base, in words: `"Overview" new`, `"Stages" extends
+/// `dist/zero.md` § ZeRO stage comparison (3 lines)`. Empty when nothing was compared.
+pub fn gap_analysis(e: &Existing) -> Vec<String> {
+    if e.coverage.iter().all(|c| c.found.is_empty()) {
+        return Vec::new();
+    }
+    e.coverage
+        .iter()
+        .map(|c| match c.found.first() {
+            None => format!("\"{}\" new", c.section),
+            Some(f) => format!(
+                "\"{}\" {} `{}` § {} ({})",
+                c.section,
+                match c.status {
+                    crate::knowledge::Coverage::Covered => "already covered by",
+                    _ => "extends",
+                },
+                f.path,
+                f.heading,
+                crate::words::plural(f.lines, "line")
+            ),
+        })
+        .collect()
 }
 
 /// A wrapped blockquote paragraph.
@@ -193,9 +233,14 @@ pub fn is_placeholder(line: &str) -> bool {
         .starts_with("**Missing:**")
 }
 
-/// The file's title from the target's name, with each word spelled as the PART's own text spells
-/// it: `03-fsdp-vs-deepspeed.md` becomes "FSDP vs DeepSpeed", `02-megatron-lm-…` "Megatron-LM …".
-pub fn title_for(part: &crate::plan::Part) -> String {
+/// The file's title: the PART's own title when the plan gives one, else the target's name in
+/// words, each spelled as the PART's text spells it (`03-fsdp-vs-deepspeed.md` becomes "FSDP vs
+/// DeepSpeed") or, when the PART writes it only in lower case, as the gathered `sources` most
+/// often do ("ZeRO Stages" for `zero-stages.md`).
+pub fn title_for(part: &crate::plan::Part, sources: &[&str]) -> String {
+    if let Some(own) = part.own_title() {
+        return own.to_string();
+    }
     let stem_words: Vec<String> = part
         .stem()
         .split(['-', '_'])
@@ -205,8 +250,9 @@ pub fn title_for(part: &crate::plan::Part) -> String {
     if stem_words.is_empty() {
         return part.title.clone();
     }
-    // The PART's own words, as written, in the order they appear.
-    let mut text = part.title.clone();
+    // The PART's own words, as written, in the order they appear (not its file name, which is
+    // what is being spelled).
+    let mut text = part.title.replace(part.target.as_str(), " ");
     for q in &part.queries {
         text.push(' ');
         text.push_str(q);
@@ -221,36 +267,60 @@ pub fn title_for(part: &crate::plan::Part) -> String {
     }
     for o in &part.other {
         text.push(' ');
-        text.push_str(o);
+        text.push_str(&o.replace(part.target.as_str(), " "));
     }
     if let Some(e) = &part.expansion {
         text.push(' ');
         text.push_str(&e.title);
     }
     // Tokens keep inner hyphens ("Megatron-LM") so a hyphenated name can cover two stem words.
-    let tokens: Vec<&str> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
-        .map(|t| t.trim_matches('-'))
-        .filter(|t| !t.is_empty())
+    fn tokens(text: &str) -> impl Iterator<Item = &str> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .map(|t| t.trim_matches('-'))
+            .filter(|t| !t.is_empty())
+    }
+    let own: Vec<&str> = tokens(&text).collect();
+    // How often the sources spell each of the stem's words (and hyphenated runs) each way.
+    let wanted: std::collections::HashSet<String> = (0..stem_words.len())
+        .flat_map(|i| (i + 1..=stem_words.len()).map(move |j| (i, j)))
+        .map(|(i, j)| stem_words[i..j].join("-"))
         .collect();
+    let mut spelled: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for t in sources.iter().flat_map(|s| tokens(s)) {
+        if t.len() <= 40 && wanted.contains(&t.to_lowercase()) {
+            *spelled.entry(t).or_insert(0) += 1;
+        }
+    }
     const SMALL: &[&str] = &[
         "vs", "and", "or", "of", "with", "for", "in", "on", "to", "the", "a",
     ];
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < stem_words.len() {
-        // The longest run of stem words one token of the PART's text spells (`megatron-lm`).
+        // The longest run of stem words one token spells (`megatron-lm`): the PART's spelling
+        // with the most capitals ("DeepSpeed" over "deepspeed"), else the sources' usual one.
         let found = (1..=stem_words.len() - i).rev().find_map(|len| {
             let want = stem_words[i..i + len].join("-");
             let plain = stem_words[i..i + len].join("");
-            tokens
+            let matches = |t: &&str| {
+                let l = t.to_lowercase();
+                l == want || (len == 1 && l == plain)
+            };
+            let from_part = own
                 .iter()
-                .filter(|t| {
-                    let l = t.to_lowercase();
-                    l == want || (len == 1 && l == plain)
-                })
-                // Prefer a spelling with capitals: "DeepSpeed" over "deepspeed".
+                .filter(|t| matches(t))
                 .max_by_key(|t| t.chars().filter(|c| c.is_uppercase()).count())
+                .filter(|t| t.chars().any(char::is_uppercase))
+                .copied();
+            let from_sources = spelled
+                .iter()
+                .filter(|(t, _)| matches(t))
+                .max_by_key(|(t, n)| (**n, std::cmp::Reverse(**t)))
+                .map(|(t, _)| *t);
+            let any_part = own.iter().find(|t| matches(t));
+            from_part
+                .or(from_sources)
+                .or(any_part.copied())
                 .map(|t| (len, t.to_string()))
         });
         let (len, word) = found.unwrap_or_else(|| (1, stem_words[i].clone()));
@@ -268,6 +338,15 @@ pub fn title_for(part: &crate::plan::Part) -> String {
         i += len;
     }
     out.join(" ")
+}
+
+/// The text `base` holds under the `##` heading that names `section_title`, if it has one.
+pub fn existing_section(base: &str, section_title: &str) -> Option<String> {
+    crate::markdown::sections(base, 2)
+        .into_iter()
+        .find(|s| crate::knowledge::coverage::names(s.heading.title, section_title))
+        .map(|s| base[s.body].trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 /// Every `[n]` citation in `text`, in order, repeats included. Code blocks, inline code, indexing
@@ -363,7 +442,8 @@ pub fn with_status(drop_text: &str, not_clean: &[String]) -> String {
     out.join("\n")
 }
 
-/// The KNOWLEDGE DROP for a draft: runner, timestamp, status, file with line count, sources, gap.
+/// The KNOWLEDGE DROP for a draft: runner, timestamp, status, file with line count, sources, the
+/// sections written (only those with content), what the base held and the gap it fills.
 pub fn render_drop(
     part: &Part,
     text_lines: usize,
@@ -371,6 +451,7 @@ pub fn render_drop(
     existing: &Existing,
     when: &str,
     not_clean: &[String],
+    written: &[String],
 ) -> String {
     let mut s = format!("# KNOWLEDGE DROP: {}\n\n", part.drop_slug());
     s.push_str(&format!("- **Runner**: PART {}\n", part.number));
@@ -378,10 +459,16 @@ pub fn render_drop(
     s.push_str(&status_line(not_clean));
     s.push('\n');
     s.push_str(&format!(
-        "- **Knowledge file**: `{}` ({text_lines} lines)\n\n",
+        "- **Knowledge file**: `{}` ({text_lines} lines)\n",
         part.target
     ));
-    s.push_str("## Sources used\n\n");
+    if let Some(t) = &existing.target {
+        s.push_str(&format!(
+            "- **Grows**: the existing file ({}), every line of it kept unless the Status says otherwise\n",
+            crate::words::plural(t.lines, "line")
+        ));
+    }
+    s.push_str("\n## Sources used\n\n");
     if sources.is_empty() {
         s.push_str("None: no source was found for this PART.\n");
     }
@@ -389,34 +476,40 @@ pub fn render_drop(
         s.push_str(&format!("- [{}] {} — {}\n", src.n, src.title, src.url));
     }
     s.push_str("\n## Gap filled\n\n");
-    let sections: Vec<&str> = part.sections.iter().map(|s| s.title.as_str()).collect();
     let topic = part
         .expansion
         .as_ref()
         .map(|e| e.title.clone())
         .unwrap_or_else(|| "the knowledge base".to_string());
+    let verb = if existing.target.is_some() {
+        "Grows"
+    } else {
+        "Adds"
+    };
     s.push_str(&format!(
-        "Adds `{}` to {topic}, covering: {}.\n",
+        "{verb} `{}` in {topic}, covering: {}.\n",
         part.target,
-        if sections.is_empty() {
-            "the planned topic".to_string()
+        if written.is_empty() {
+            "nothing yet (no section has content)".to_string()
         } else {
-            sections.join("; ")
+            written.join("; ")
         }
     ));
+    let gaps = gap_analysis(existing);
+    if !gaps.is_empty() {
+        s.push_str(&format!(
+            "What the base already held: {}.\n",
+            gaps.join("; ")
+        ));
+    }
     if !existing.gaps.is_empty() {
         s.push_str(&format!(
             "Gap named by the plan: {}\n",
             existing.gaps.join("; ")
         ));
     }
-    if existing.files.iter().any(|f| f.path != "INDEX.md") {
-        let files: Vec<&str> = existing
-            .files
-            .iter()
-            .filter(|f| f.path != "INDEX.md")
-            .map(|f| f.path.as_str())
-            .collect();
+    let files: Vec<&str> = existing.related().map(|f| f.path.as_str()).collect();
+    if !files.is_empty() {
         s.push_str(&format!("Builds on: {}\n", files.join(", ")));
     }
     s
@@ -436,11 +529,27 @@ mod tests {
 
     #[test]
     fn titles_are_spelled_as_the_plan_spells_them() {
-        let plan = crate::plan::Plan::parse(include_str!("../plans/expansion-18-21.md"));
-        let titles: Vec<String> = plan.parts.iter().map(title_for).collect();
+        let plan = crate::plan::Plan::parse(include_str!("../../plans/expansion-18-21.md"));
+        let titles: Vec<String> = plan.parts.iter().map(|p| title_for(p, &[])).collect();
         assert_eq!(titles[3], "FSDP vs DeepSpeed");
         assert_eq!(titles[2], "Megatron-LM Tensor Parallelism");
         assert_eq!(titles[0], "DeepSpeed ZeRO Optimizer");
+    }
+
+    #[test]
+    fn a_plans_own_title_wins_and_else_the_sources_spelling() {
+        let plan = crate::plan::Plan::parse(
+            "### PART 1: ZeRO stages, measured — Create d/zero-stages.md (~90 lines)\n- [ ] PART 1: Create d/zero-stages.md\n\n### PART 2: Create d/zero-stages-tuning.md\n- [ ] PART 2: Create d/zero-stages-tuning.md\n",
+        );
+        assert_eq!(plan.parts[0].own_title(), Some("ZeRO stages, measured"));
+        assert_eq!(title_for(&plan.parts[0], &[]), "ZeRO stages, measured");
+        assert_eq!(plan.parts[1].own_title(), None);
+        let sources = [
+            "ZeRO has stages. ZeRO stage 3 shards parameters; zero waste.",
+            "Tuning ZeRO",
+        ];
+        assert_eq!(title_for(&plan.parts[1], &sources), "ZeRO Stages Tuning");
+        assert_eq!(title_for(&plan.parts[1], &[]), "Zero Stages Tuning");
     }
 
     #[test]
