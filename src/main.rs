@@ -14,12 +14,15 @@ use clap::{Parser, Subcommand};
 #[command(disable_help_subcommand = true)]
 #[command(
     after_help = "New here? `expanse init DIR` makes a workspace with an example plan that runs \
-offline; `expanse help plan` prints the plan format. Paths of plans are relative to --root."
+offline; `expanse help plan` prints the plan format. Without --root, the workspace is the current \
+folder or the nearest one above it; paths of plans are relative to --root when it is given, else to \
+the current folder."
 )]
 struct Cli {
-    /// The workspace folder holding plans/, knowledge/, expanse.toml and .expanse/.
-    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
-    root: PathBuf,
+    /// The workspace folder holding plans/, knowledge/, expanse.toml and .expanse/ (default:
+    /// the current folder, or the nearest folder above it that is a workspace).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,8 +65,33 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let ws = expanse::workspace::Workspace::new(&cli.root);
+    let mut cli = Cli::parse();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let (root, above) = match &cli.command {
+        // init and new make things where they are told; they never look upwards.
+        Command::Init(_) | Command::New(_) | Command::Help(_) | Command::Extract(_) => (
+            cli.root.clone().unwrap_or_else(|| PathBuf::from(".")),
+            false,
+        ),
+        _ => expanse::workspace::Workspace::locate(cli.root.as_deref(), &cwd),
+    };
+    if above {
+        // Found above the current folder: a plan named here is a file here.
+        let here = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = cwd.join(&*p);
+            }
+        };
+        match &mut cli.command {
+            Command::Run(a) => here(&mut a.plan),
+            Command::Status(a) => here(a.plan_mut()),
+            Command::Review(a) => here(a.plan_mut()),
+            Command::Check(a) => here(a.plan_mut()),
+            _ => {}
+        }
+    }
+    let root = root.as_path();
+    let ws = expanse::workspace::Workspace::new(root);
     // Commands that keep state refuse a folder that is not a workspace rather than create
     // knowledge/ and .expanse/ wherever they were started.
     let needs_workspace = matches!(
@@ -75,14 +103,14 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
-        Command::Init(args) => cmd::init::run(&cli.root, &args),
-        Command::New(args) => cmd::new::run(&cli.root, &args),
+        Command::Init(args) => cmd::init::run(root, &args),
+        Command::New(args) => cmd::new::run(root, &args),
         Command::Help(args) => cmd::help::run::<Cli>(&args),
-        Command::Check(args) => cmd::check::run(&cli.root, &args),
-        Command::Run(args) => cmd::run::run(&cli.root, &args),
-        Command::Status(args) => cmd::status::run(&cli.root, &args),
-        Command::Review(args) => cmd::review::run(&cli.root, &args),
-        Command::Extract(args) => cmd::extract::run(&cli.root, &args),
+        Command::Check(args) => cmd::check::run(root, &args),
+        Command::Run(args) => cmd::run::run(root, &args),
+        Command::Status(args) => cmd::status::run(root, &args),
+        Command::Review(args) => cmd::review::run(root, &args),
+        Command::Extract(args) => cmd::extract::run(root, &args),
     };
     match result {
         Ok(code) => code,

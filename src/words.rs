@@ -44,6 +44,19 @@ pub fn compact(n: u64) -> String {
     }
 }
 
+/// Dollars with enough digits to tell small amounts apart: `$12.34`, `$0.25`, `$0.0010`,
+/// `$0.00068` (two significant digits under ten cents), `$0.00` only for nothing.
+pub fn dollars(x: f64) -> String {
+    if !x.is_finite() || x <= 0.0 {
+        return "$0.00".to_string();
+    }
+    if x >= 0.1 {
+        return format!("${x:.2}");
+    }
+    let decimals = ((-x.log10()).floor() as usize + 2).clamp(2, 8);
+    format!("${x:.decimals$}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +73,10 @@ mod tests {
         assert_eq!(shorten("ééé", 2), "éé…");
         assert_eq!(compact(999), "999");
         assert_eq!(compact(12_345), "12.3k");
+        assert_eq!(dollars(12.345), "$12.35");
+        assert_eq!(dollars(0.25), "$0.25");
+        assert_eq!(dollars(0.001), "$0.0010");
+        assert_eq!(dollars(0.000675), "$0.00068");
+        assert_eq!(dollars(0.0), "$0.00");
     }
 }

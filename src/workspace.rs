@@ -13,9 +13,38 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The workspace at `root`.
+    /// The workspace at `root`, however it is spelled (relative, absolute, through `..` or a
+    /// symbolic link): one folder is one workspace, with one journal per plan and one run lock.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Workspace { root: root.into() }
+        let root = root.into();
+        let absolute = std::path::absolute(&root).unwrap_or_else(|_| root.clone());
+        Workspace {
+            root: std::fs::canonicalize(&absolute).unwrap_or(absolute),
+        }
+    }
+
+    /// Where the workspace of a command started in `cwd` is: `--root` when given, else `cwd` or
+    /// the nearest folder above it that is a workspace, as git finds its repository. The flag says
+    /// whether it was found above `cwd` (plan paths are then taken relative to `cwd`).
+    pub fn locate(explicit: Option<&Path>, cwd: &Path) -> (PathBuf, bool) {
+        if let Some(root) = explicit {
+            return (root.to_path_buf(), false);
+        }
+        if cwd.join("knowledge").is_dir() {
+            return (cwd.to_path_buf(), false);
+        }
+        // Above, a folder counts only with knowledge/ and one more sign of a workspace, so an
+        // unrelated `knowledge` folder in a home directory is not taken for one.
+        let above = cwd.ancestors().skip(1).find(|d| {
+            d.join("knowledge").is_dir()
+                && (d.join("plans").is_dir()
+                    || d.join(".expanse").is_dir()
+                    || d.join(crate::config::FILE_NAME).is_file())
+        });
+        match above {
+            Some(d) => (d.to_path_buf(), true),
+            None => (cwd.to_path_buf(), false),
+        }
     }
 
     /// `knowledge/`.

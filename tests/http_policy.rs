@@ -372,6 +372,7 @@ fn request() -> SectionRequest {
         index: 0,
         passages: Vec::new(),
         searched: vec!["ZeRO".into()],
+        max_tokens: None,
         previous: None,
         sources: vec![Source {
             n: 1,

@@ -23,6 +23,9 @@ use common::{expanse, journal_dir, status, workspace};
 struct Script {
     /// Report usage (prompt, completion) per request; None: the server sends no usage.
     usage: Option<(u64, u64)>,
+    /// Report the most a request may spend instead: its prompt as the o200k tokenizer counts it,
+    /// and every completion token its `max_tokens` allows (a model that always writes to the limit).
+    worst: bool,
     /// Sections (1-based) whose answer never ends.
     hang: Vec<usize>,
     /// Every request: (target, section number).
@@ -90,7 +93,12 @@ async fn completions(State(s): State<Script>, body: Bytes) -> Response {
             "data: {}\n\n",
             serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         ));
-        if let Some((p, c)) = s.usage {
+        let worst = s.worst.then(|| {
+            let prompt =
+                expanse::research::http::tokens::estimate(&v["messages"], "").prompt_tokens;
+            (prompt, v["max_tokens"].as_u64().unwrap_or(0))
+        });
+        if let Some((p, c)) = worst.or(s.usage) {
             events.push(format!(
                 "data: {}\n\n",
                 serde_json::json!({"choices": [], "usage": {"prompt_tokens": p, "completion_tokens": c}})
@@ -245,14 +253,13 @@ fn a_server_without_usage_gives_estimates_marked_as_such() {
 }
 
 #[test]
-fn a_budget_stops_new_requests_and_a_higher_one_resumes_without_repeats() {
+fn a_budget_too_small_for_one_request_starts_none_and_a_higher_one_resumes_without_repeats() {
     let script = Script {
         usage: Some((100, 10)),
         ..Script::default()
     };
     let seen = script.seen.clone();
     let base = serve(script);
-    // Five one-section PARTs, one at a time: each request is 110 tokens.
     let ws = workspace(&plan(5, 1));
     let out = run_with(ws.path(), &base, &["--jobs", "1", "--budget-tokens", "250"]);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -262,36 +269,31 @@ fn a_budget_stops_new_requests_and_a_higher_one_resumes_without_repeats() {
     );
     assert_eq!(
         seen.lock().unwrap().len(),
-        3,
-        "110, 220, then 330 ≥ 250: no more"
+        0,
+        "no request fits in 250 tokens: none is sent"
     );
     let parts = status(ws.path());
-    let paused: Vec<&serde_json::Value> = parts.iter().filter(|p| p["state"] == "paused").collect();
-    let review = parts.iter().filter(|p| p["state"] == "review").count();
-    assert_eq!((review, paused.len()), (3, 2), "{parts:?}");
-    for p in paused {
-        assert!(
-            p["reason"]
-                .as_str()
-                .unwrap()
-                .starts_with("budget reached (used 330 of 250 tokens"),
-            "{p}"
-        );
-    }
+    assert!(parts.iter().all(|p| p["state"] == "paused"), "{parts:?}");
+    let reason = parts[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("budget reached: the next request may use up to ")
+            && reason.contains("and 250 of 250 are left for the plan (0 spent)"),
+        "{reason}"
+    );
     assert!(
         stderr
             .trim_end()
             .lines()
             .last()
             .unwrap()
-            .contains("budget: 330 of 250 tokens used"),
+            .contains("budget: 0 of 250 tokens used"),
         "the budget line comes last: {stderr}"
     );
-    // More budget: only the two paused PARTs ask the model.
+    // More budget: every PART asks the model once.
     let out = run_with(
         ws.path(),
         &base,
-        &["--jobs", "1", "--budget-tokens", "10000"],
+        &["--jobs", "1", "--budget-tokens", "1000000"],
     );
     assert!(
         out.status.success(),
@@ -305,6 +307,84 @@ fn a_budget_stops_new_requests_and_a_higher_one_resumes_without_repeats() {
         "nothing asked twice: {reqs:?}"
     );
     assert!(status(ws.path()).iter().all(|p| p["state"] == "review"));
+}
+
+/// The plan's spending as `status --json` reports it.
+fn spent(ws: &std::path::Path) -> u64 {
+    let out = expanse(ws)
+        .args(["status", "plans/p.md", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["usage"]["prompt_tokens"].as_u64().unwrap()
+        + v["usage"]["completion_tokens"].as_u64().unwrap()
+}
+
+/// A budget is a cap: with a model that spends all it may on every request, a run never spends
+/// past it, however many requests run at once; and it comes within one request of it.
+#[test]
+fn a_budget_is_never_passed_at_any_concurrency() {
+    let base = serve(Script {
+        worst: true,
+        ..Script::default()
+    });
+    // What one section costs when nothing limits the run (the same plan, sections of one size).
+    let ws = workspace(&plan(8, 2));
+    assert!(
+        run_with(ws.path(), &base, &["--budget-tokens", "100000000"])
+            .status
+            .success()
+    );
+    let one = spent(ws.path()) / 16;
+    assert!(one > 500, "{one}");
+    for (budget, jobs) in [
+        (one * 3 / 2, 16),
+        (one * 9 / 2, 1),
+        (one * 9 / 2, 16),
+        (one * 21 / 2, 4),
+    ] {
+        let ws = workspace(&plan(8, 2));
+        let out = run_with(
+            ws.path(),
+            &base,
+            &[
+                "--jobs",
+                &jobs.to_string(),
+                "--budget-tokens",
+                &budget.to_string(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let used = spent(ws.path());
+        assert!(
+            used <= budget,
+            "spent {used} of {budget} with {jobs} at once"
+        );
+        // The reservation is the prompt with a quarter of margin: a run stops within about
+        // two requests of its cap.
+        assert!(
+            used + 2 * one + one / 2 >= budget,
+            "spent {used} of {budget} with {jobs} at once: stopped too early"
+        );
+    }
+    // Dollars too: 3 and 15 dollars per million tokens.
+    let ws = workspace(&plan(8, 2));
+    let out = run_with(ws.path(), &base, &["--jobs", "16", "--budget-usd", "0.05"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(
+        &expanse(ws.path())
+            .args(["status", "plans/p.md", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let cost = v["usage"]["cost_usd"].as_f64().unwrap();
+    assert!(cost <= 0.05 && cost > 0.0, "{v}");
 }
 
 #[test]

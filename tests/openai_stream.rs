@@ -138,6 +138,7 @@ fn request() -> SectionRequest {
         index: 0,
         passages: Vec::new(),
         searched: vec!["ZeRO".into()],
+        max_tokens: None,
         previous: None,
         sources: vec![Source {
             n: 1,

@@ -15,6 +15,13 @@ pub struct Args {
     json: bool,
 }
 
+impl Args {
+    /// The plan's path as given.
+    pub fn plan_mut(&mut self) -> &mut PathBuf {
+        &mut self.plan
+    }
+}
+
 /// Run the command; exit status 1 when the plan has errors.
 pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let path = expanse::workspace::Workspace::new(root).resolve(&args.plan);

@@ -60,6 +60,13 @@ fn parse_hunks(s: &str) -> Result<std::collections::BTreeSet<u32>, String> {
     expanse::workspace::parse_numbers(s, "hunk")
 }
 
+impl Args {
+    /// The plan's path as given.
+    pub fn plan_mut(&mut self) -> &mut PathBuf {
+        &mut self.plan
+    }
+}
+
 /// Run the command.
 pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let ws = Workspace::new(root);

@@ -55,6 +55,13 @@ struct Row {
     tokens: Usage,
 }
 
+impl Args {
+    /// The plan's path as given.
+    pub fn plan_mut(&mut self) -> &mut PathBuf {
+        &mut self.plan
+    }
+}
+
 /// Run the command.
 pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let ws = Workspace::new(root);
@@ -140,7 +147,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     let cost = |u: Usage| {
         prices
             .as_ref()
-            .map(|p| format!("  {:>8}", format!("${:.2}", p.cost(u))))
+            .map(|p| format!("  {:>8}", expanse::words::dollars(p.cost(u))))
             .unwrap_or_default()
     };
     outln!(
@@ -170,7 +177,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             "\nmodel usage: {total}{}",
             prices
                 .as_ref()
-                .map(|p| format!(", ${:.2}", p.cost(total)))
+                .map(|p| format!(", {}", expanse::words::dollars(p.cost(total))))
                 .unwrap_or_default()
         );
     }

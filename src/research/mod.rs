@@ -74,6 +74,9 @@ pub struct SectionRequest {
     pub previous: Option<String>,
     /// The PART's searches, for saying what was looked for when nothing fits.
     pub searched: Vec<String>,
+    /// Completion tokens this request may use at most (set when a budget is): the writer asks
+    /// the model for no more, and the budget reserves this much for it.
+    pub max_tokens: Option<u32>,
 }
 
 impl SectionRequest {
@@ -178,6 +181,11 @@ pub trait Fetch: Send + Sync {
 pub trait Writer: Send + Sync {
     /// A short name for logs.
     fn name(&self) -> &str;
+    /// The most one request for `request` may spend: its prompt counted, its completion at most
+    /// the request's token limit. None when the writer spends no model tokens.
+    fn most(&self, _request: &SectionRequest) -> Option<Usage> {
+        None
+    }
     /// The section's text. `delta` receives each new piece of text as it is produced (a
     /// streamed writer calls it per token chunk).
     async fn write_section(

@@ -1,11 +1,13 @@
 //! Model spending caps: tokens (and dollars, when prices are set) for the plan and per PART. A
-//! reached budget stops new model requests; requests in flight finish and nothing is thrown away.
+//! cap is a cap: a request is admitted only while what is spent plus the most that requests in
+//! flight (this one included) may still spend stays within it, so a run never spends past its
+//! budget; requests in flight finish and nothing is thrown away.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::state::{PartStatus, Usage};
-use crate::words::compact;
+use crate::words::{compact, dollars};
 
 /// Dollars per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,7 +64,9 @@ pub fn reached(
         let spent = p.cost(plan);
         if spent >= cap {
             return Some(format!(
-                "budget reached (used ${spent:.2} of ${cap:.2} for the plan)"
+                "budget reached (used {} of {} for the plan)",
+                dollars(spent),
+                dollars(cap)
             ));
         }
     }
@@ -90,6 +94,50 @@ pub struct Budget {
 struct Spent {
     plan: Usage,
     parts: HashMap<u32, Usage>,
+    /// The most that admitted requests still in flight may spend, for the plan and per PART.
+    reserved: Usage,
+    reserved_parts: HashMap<u32, Usage>,
+}
+
+/// An admitted request's claim on the budget: settled with what it spent, or released (when
+/// dropped) if it spent nothing that was counted.
+#[derive(Debug)]
+pub struct Ticket {
+    budget: std::sync::Arc<Budget>,
+    part: u32,
+    most: Usage,
+    open: bool,
+}
+
+impl Ticket {
+    /// The request finished having spent `used`: counted, and its reservation freed.
+    pub fn settle(mut self, used: Usage) -> Usage {
+        self.open = false;
+        self.budget.release(self.part, self.most);
+        self.budget.add(self.part, used)
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.open {
+            self.budget.release(self.part, self.most);
+        }
+    }
+}
+
+fn plus(a: Usage, b: Usage) -> Usage {
+    let mut s = a;
+    s.add(b);
+    s
+}
+
+fn minus(a: Usage, b: Usage) -> Usage {
+    Usage {
+        prompt_tokens: a.prompt_tokens.saturating_sub(b.prompt_tokens),
+        completion_tokens: a.completion_tokens.saturating_sub(b.completion_tokens),
+        estimated: a.estimated,
+    }
 }
 
 impl Budget {
@@ -113,6 +161,11 @@ impl Budget {
         }
     }
 
+    /// Whether any cap is set (requests then carry a bound and are admitted against it).
+    pub fn limited(&self) -> bool {
+        self.limits.any()
+    }
+
     /// A budget without caps.
     pub fn unlimited() -> Budget {
         Budget::new(Limits::default(), None, &BTreeMap::new())
@@ -132,6 +185,91 @@ impl Budget {
             s.plan,
             s.parts.get(&part).copied().unwrap_or_default(),
         )
+    }
+
+    /// Admit a request of PART `part` that may spend up to `most`, if what is spent plus what
+    /// requests in flight may spend plus `most` stays within every cap; else why not. Without a
+    /// cap every request is admitted.
+    pub fn admit(self: &std::sync::Arc<Self>, part: u32, most: Usage) -> Result<Ticket, String> {
+        let mut s = self.lock();
+        if self.limits.any() {
+            let committed = plus(s.plan, s.reserved);
+            let part_committed = plus(
+                s.parts.get(&part).copied().unwrap_or_default(),
+                s.reserved_parts.get(&part).copied().unwrap_or_default(),
+            );
+            let over_tokens = self
+                .limits
+                .tokens
+                .is_some_and(|cap| committed.total() + most.total() > cap);
+            let over_usd = match (self.limits.usd, self.prices.as_ref()) {
+                (Some(cap), Some(p)) => p.cost(plus(committed, most)) > cap + 1e-12,
+                _ => false,
+            };
+            let over_part = self
+                .limits
+                .per_part_tokens
+                .is_some_and(|cap| part_committed.total() + most.total() > cap);
+            if over_tokens || over_usd || over_part {
+                return Err(self.refusal(s.plan, committed, part_committed, most));
+            }
+        }
+        s.reserved.add(most);
+        s.reserved_parts.entry(part).or_default().add(most);
+        Ok(Ticket {
+            budget: self.clone(),
+            part,
+            most,
+            open: true,
+        })
+    }
+
+    /// Why a request of up to `most` does not fit, in the terms of the cap it would pass.
+    fn refusal(
+        &self,
+        spent: Usage,
+        committed: Usage,
+        part_committed: Usage,
+        most: Usage,
+    ) -> String {
+        if let Some(cap) = self.limits.tokens
+            && committed.total() + most.total() > cap
+        {
+            return format!(
+                "budget reached: the next request may use up to {} tokens and {} of {} are left for the plan ({} spent)",
+                compact(most.total()),
+                compact(cap.saturating_sub(committed.total())),
+                compact(cap),
+                compact(spent.total())
+            );
+        }
+        if let (Some(cap), Some(p)) = (self.limits.usd, self.prices.as_ref()) {
+            let c = p.cost(committed);
+            if c + p.cost(most) > cap {
+                return format!(
+                    "budget reached: the next request may cost up to {} and {} of {} are left for the plan ({} spent)",
+                    dollars(p.cost(most)),
+                    dollars((cap - c).max(0.0)),
+                    dollars(cap),
+                    dollars(p.cost(spent))
+                );
+            }
+        }
+        let cap = self.limits.per_part_tokens.unwrap_or_default();
+        format!(
+            "budget reached: the next request may use up to {} tokens and {} of {} are left for this PART",
+            compact(most.total()),
+            compact(cap.saturating_sub(part_committed.total())),
+            compact(cap)
+        )
+    }
+
+    fn release(&self, part: u32, most: Usage) {
+        let mut s = self.lock();
+        s.reserved = minus(s.reserved, most);
+        if let Some(r) = s.reserved_parts.get_mut(&part) {
+            *r = minus(*r, most);
+        }
     }
 
     /// Count a finished request; returns the PART's total.
@@ -170,7 +308,7 @@ impl Budget {
             parts.push(format!("{} tokens used", compact(plan.total())));
         }
         if let (Some(cap), Some(cost)) = (self.limits.usd, self.cost(plan)) {
-            parts.push(format!("${cost:.2} of ${cap:.2}"));
+            parts.push(format!("{} of {}", dollars(cost), dollars(cap)));
         }
         if let Some(cap) = self.limits.per_part_tokens {
             parts.push(format!("{} per PART at most", compact(cap)));
@@ -252,5 +390,40 @@ mod tests {
         b.add(2, u(50, 50));
         assert!(b.check(2).is_some());
         assert_eq!(b.line().unwrap(), "budget: 1.0k of 1.0k tokens used");
+    }
+
+    #[test]
+    fn requests_are_admitted_only_while_what_they_may_spend_fits() {
+        let b = std::sync::Arc::new(Budget::new(
+            Limits {
+                tokens: Some(1_000),
+                per_part_tokens: Some(700),
+                ..Limits::default()
+            },
+            None,
+            &BTreeMap::new(),
+        ));
+        let first = b.admit(1, u(200, 200)).unwrap();
+        let second = b.admit(2, u(200, 200)).unwrap();
+        // 800 reserved: a third request of 400 would pass the plan's 1,000.
+        let why = b.admit(3, u(200, 200)).unwrap_err();
+        assert!(
+            why.contains("up to 400 tokens and 200 of 1.0k are left"),
+            "{why}"
+        );
+        // A request that spent less than it might frees the rest.
+        assert_eq!(first.settle(u(100, 50)).total(), 150);
+        let third = b.admit(3, u(200, 200)).unwrap();
+        // Dropped without a result (paused, failed): its reservation is freed, nothing counted.
+        drop(second);
+        drop(third);
+        assert_eq!(b.plan().total(), 150);
+        // PART 1 has 150 spent; 600 more would pass its 700.
+        let why = b.admit(1, u(300, 300)).unwrap_err();
+        assert!(why.contains("for this PART"), "{why}");
+        assert!(
+            b.admit(1, u(250, 300)).is_ok(),
+            "exactly the cap is within it"
+        );
     }
 }

@@ -12,7 +12,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::budget::Budget;
+use super::budget::{Budget, Ticket};
 use super::event::{Event, Level};
 use super::machine::{self, Action, Progress};
 use crate::draft::{self, Draft, DraftSection, SourceRef};
@@ -536,6 +536,7 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
             feedback: ctx.feedback.clone(),
             previous: (!rejected.is_empty()).then_some(rejected),
             searched: searched.clone(),
+            max_tokens: None,
         }
     };
     if pending.is_empty() && finished.len() < total {
@@ -555,19 +556,33 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
 
     let mut running = FuturesUnordered::new();
     let mut in_flight: BTreeSet<usize> = BTreeSet::new();
+    let mut budget_stop: Option<String> = None;
     loop {
-        while in_flight.len() < SECTIONS_AT_ONCE
+        while budget_stop.is_none()
+            && in_flight.len() < SECTIONS_AT_ONCE
             && let Some(&k) = pending.front()
         {
-            if let Some(why) = ctx.budget.check(n) {
-                if in_flight.is_empty() {
-                    return Ok(Outcome::BudgetPaused(why));
+            let mut req = request(k);
+            // With a budget, every request has a bound on what it may spend, reserved before it
+            // starts: the budget is a cap, not a line that requests in flight run past.
+            let ticket = if ctx.budget.limited() {
+                req.max_tokens = Some(section_token_cap(req.budget()));
+                match writer.most(&req).map(|most| ctx.budget.admit(n, most)) {
+                    Some(Ok(t)) => Some(t),
+                    Some(Err(why)) => {
+                        if in_flight.is_empty() {
+                            return Ok(Outcome::BudgetPaused(why));
+                        }
+                        budget_stop = Some(why);
+                        break;
+                    }
+                    None => None,
                 }
-                break;
-            }
+            } else {
+                None
+            };
             pending.pop_front();
             in_flight.insert(k);
-            let req = request(k);
             let writer = writer.clone();
             let sink = log_sink(&ctx.events, n);
             let stream = Arc::new(StreamProgress::new(
@@ -585,6 +600,7 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
                     k,
                     req.sources.iter().map(|s| s.n).collect::<Vec<_>>(),
                     result,
+                    ticket,
                 )
             });
         }
@@ -592,7 +608,12 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
             break;
         }
         let next = ctx.interruptible(running.next()).await;
-        let (k, sources, result): (usize, Vec<usize>, Result<Written, ResearchError>) = match next {
+        let (k, sources, result, ticket): (
+            usize,
+            Vec<usize>,
+            Result<Written, ResearchError>,
+            Option<Ticket>,
+        ) = match next {
             Ok(Some(done)) => done,
             Ok(None) => break,
             Err(Stop::Paused) => {
@@ -617,6 +638,12 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
             Err(stop) => return Err(stop),
         };
         in_flight.remove(&k);
+        // What the request spent is counted at once, whatever happens to its text.
+        let part_total = match (result.as_ref().ok().and_then(|w| w.usage), ticket) {
+            (Some(u), Some(t)) => Some(t.settle(u)),
+            (Some(u), None) => Some(ctx.budget.add(n, u)),
+            (None, _) => None,
+        };
         let written = match result {
             Ok(w) => w,
             Err(e) => {
@@ -663,14 +690,13 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
                 completion_tokens: u.completion_tokens,
                 estimated: u.estimated,
             });
-            let part_total = ctx.budget.add(n, u);
             event.message.push_str(&format!(
                 "; {}{} + {} tokens",
                 if u.estimated { "~" } else { "" },
                 u.prompt_tokens,
                 u.completion_tokens
             ));
-            event.usage = Some(part_total);
+            event.usage = part_total;
         }
         event.step = Some([total - pending.len() - in_flight.len(), total]);
         ctx.emit(event).await;
@@ -685,13 +711,18 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
     }
     if !pending.is_empty() {
         // Stopped by the budget with requests in flight: they finished, the rest waits.
-        let why = ctx
-            .budget
-            .check(n)
+        let why = budget_stop
+            .or_else(|| ctx.budget.check(n))
             .unwrap_or_else(|| "budget reached".to_string());
         return Ok(Outcome::BudgetPaused(why));
     }
     Ok(save_draft(ctx, &m, &title, &existing, previous, &finished).await)
+}
+
+/// Completion tokens a section may use when a budget is set and the model has no limit of its
+/// own: room for its planned lines at about twice the tokens a line of prose takes.
+fn section_token_cap(lines: usize) -> u32 {
+    (lines as u32).saturating_mul(48).saturating_add(512)
 }
 
 /// Assemble the finished sections into the draft, save and journal it, and say so.

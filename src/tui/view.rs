@@ -74,9 +74,12 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             ));
         }
         if let Some(p) = &app.prices {
-            s.push_str(&format!(" · ${:.2}", p.cost(usage)));
+            s.push_str(&format!(" · {}", crate::words::dollars(p.cost(usage))));
             if let Some(cap) = app.budget.usd {
-                s.push_str(&format!(" (${:.2} left)", (cap - p.cost(usage)).max(0.0)));
+                s.push_str(&format!(
+                    " ({} left)",
+                    crate::words::dollars((cap - p.cost(usage)).max(0.0))
+                ));
             }
         }
         s.push(' ');

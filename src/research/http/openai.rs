@@ -72,6 +72,10 @@ pub struct OpenAiWriter {
 
 const NAME: &str = "openai";
 
+/// Completion tokens reserved for a request with no limit at all (only without a budget, where
+/// nothing is reserved, can a request have none).
+const DEFAULT_MOST: u32 = 8_192;
+
 impl OpenAiWriter {
     /// A writer on the shared client.
     pub fn new(
@@ -105,10 +109,18 @@ impl OpenAiWriter {
         if let Some(t) = self.options.temperature {
             body["temperature"] = serde_json::json!(t);
         }
-        if let Some(m) = self.options.max_tokens {
+        if let Some(m) = self.max_tokens(request) {
             body["max_tokens"] = serde_json::json!(m);
         }
         body
+    }
+
+    /// The completion limit of a request: the smaller of the model's and the request's own.
+    fn max_tokens(&self, request: &SectionRequest) -> Option<u32> {
+        match (self.options.max_tokens, request.max_tokens) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// One streamed attempt, to be complete by `deadline`.
@@ -292,6 +304,18 @@ enum Attempt {
 impl Writer for OpenAiWriter {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn most(&self, request: &SectionRequest) -> Option<Usage> {
+        let messages = serde_json::json!(prompt::messages(request, self.options.context_chars));
+        let counted = tokens::estimate(&messages, "").prompt_tokens;
+        // The server's own tokenizer may count more than o200k: a quarter more, and some.
+        let prompt = counted + counted / 4 + 64;
+        Some(Usage {
+            prompt_tokens: prompt,
+            completion_tokens: u64::from(self.max_tokens(request).unwrap_or(DEFAULT_MOST)),
+            estimated: true,
+        })
     }
 
     async fn write_section(

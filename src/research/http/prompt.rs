@@ -322,6 +322,7 @@ mod tests {
             feedback: Some("too short on stages".into()),
             previous: Some("Stages are three.".into()),
             searched: vec!["ZeRO".into()],
+            max_tokens: None,
         }
     }
 

@@ -174,6 +174,7 @@ mod tests {
             feedback: None,
             previous: None,
             searched: vec!["ZeRO stages".into()],
+            max_tokens: None,
         }
     }
 

@@ -304,7 +304,7 @@ fn draw_card(
             compact(c.usage.total())
         ));
         if let Some(p) = prices {
-            facts.push(format!("${:.2}", p.cost(c.usage)));
+            facts.push(crate::words::dollars(p.cost(c.usage)));
         }
     }
     facts.push(format!("{:02}:{:02}", secs / 60, secs % 60));
