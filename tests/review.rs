@@ -744,3 +744,83 @@ fn a_reject_after_an_approval_under_the_lock_is_refused() {
     assert!(e.to_string().contains("PART 3 is approved"), "{e}");
     assert_eq!(state_of(ws.path(), 3), "approved");
 }
+
+/// Undo on a disk with little or no room left is all or nothing: at every level of free space
+/// it either puts everything back or changes nothing (file, drop, plan, INDEX.md, state).
+#[test]
+fn undo_on_a_full_disk_is_all_or_nothing() {
+    let ws = drafted("3");
+    assert!(review(ws.path(), &["--approve", "3"]).status.success());
+    let _ = std::fs::remove_dir_all(ws.path().join(".expanse/index"));
+    let _ = std::fs::remove_dir_all(ws.path().join(".expanse/cache"));
+    let mount = tempfile::tempdir().unwrap();
+    let mut outcomes = (0, 0);
+    for free_pages in 0..16u64 {
+        // A small file system holding the workspace, filled to leave `free_pages` pages.
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+            .arg(mount.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a small tmpfs here");
+            return;
+        }
+        let here = mount.path().join("ws");
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(ws.path())
+            .arg(&here)
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let before = |p: &str| std::fs::read_to_string(here.join(p)).ok();
+        let target = format!("knowledge/{T3}");
+        let snapshot = (
+            before(&target),
+            drops(&here),
+            before("plans/p.md"),
+            before("knowledge/INDEX.md"),
+        );
+        let filler = mount.path().join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let page = vec![b'x'; 4096];
+        while std::io::Write::write_all(&mut f, &page).is_ok() {}
+        let len = std::fs::metadata(&filler).unwrap().len();
+        f.set_len(len.saturating_sub(free_pages * 4096)).unwrap();
+        drop(f);
+        let out = review(&here, &["--undo", "3"]);
+        let after = (
+            before(&target),
+            drops(&here),
+            before("plans/p.md"),
+            before("knowledge/INDEX.md"),
+        );
+        let state = state_of(&here, 3);
+        let _ = std::process::Command::new("umount")
+            .arg(mount.path())
+            .status();
+        if out.status.success() {
+            outcomes.0 += 1;
+            assert_eq!(
+                after.0, None,
+                "the new file is gone ({free_pages} pages free)"
+            );
+            assert!(after.1.is_empty());
+            assert_eq!(after.2.as_deref(), Some(RUNNABLE));
+            assert_eq!(state, "review");
+        } else {
+            outcomes.1 += 1;
+            assert!(
+                after == snapshot,
+                "something changed with {free_pages} pages free"
+            );
+            assert_eq!(state, "approved", "{}", text(&out.stderr));
+        }
+    }
+    assert!(
+        outcomes.0 > 0 && outcomes.1 > 0,
+        "both ends were reached: {outcomes:?}"
+    );
+}

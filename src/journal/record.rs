@@ -261,6 +261,9 @@ pub struct ApprovalPlan {
     pub index_entry_before: Option<String>,
     /// The entry line written.
     pub index_entry_after: String,
+    /// Folders under `knowledge/` the approval created for the file (undo removes them if empty).
+    #[serde(default)]
+    pub created_dirs: Vec<String>,
 }
 
 /// The last completed approval of PART `part` that has not been undone, for undo.

@@ -141,6 +141,39 @@ fn read_or(path: &Path, default: Option<&str>) -> Result<Option<String>, ReviewE
     }
 }
 
+/// Remove the folders an approval created for `target` (listed in `created`, relative to
+/// `knowledge`) that are empty now, deepest first; a folder holding anything stays.
+fn remove_empty_dirs(knowledge: &Path, target: &Path, created: &[String]) {
+    let mut dir = target.parent();
+    while let Some(d) = dir {
+        if d == knowledge || !d.starts_with(knowledge) {
+            break;
+        }
+        let rel = d
+            .strip_prefix(knowledge)
+            .map(|r| r.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !created.contains(&rel) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+/// The folders between `knowledge` and `target` that do not exist yet (relative, deepest last).
+fn missing_dirs(knowledge: &Path, target: &Path) -> Vec<String> {
+    let mut out: Vec<String> = target
+        .ancestors()
+        .skip(1)
+        .take_while(|d| *d != knowledge && d.starts_with(knowledge))
+        .filter(|d| !d.exists())
+        .filter_map(|d| d.strip_prefix(knowledge).ok())
+        .map(|r| r.to_string_lossy().to_string())
+        .collect();
+    out.reverse();
+    out
+}
+
 /// The text of PART `part`'s checkbox line in `plan_text`.
 fn checkbox_line(plan_text: &str, part: u32) -> Option<String> {
     let plan = plan::Plan::parse(plan_text);
@@ -373,6 +406,8 @@ impl Review {
         let (checklist, _) = self.check_draft(part, &draft)?;
         let drop_text = crate::draft::with_status(&draft.drop_text, &checklist.reasons());
 
+        // Folders the approval makes for the file, so undo can remove them again.
+        let created_dirs = missing_dirs(&knowledge, &target);
         // Stage everything first.
         let staged_file = stage(&target, draft.text.as_bytes())?;
         let staged_drop = stage(&drop_path, drop_text.as_bytes())?;
@@ -420,6 +455,7 @@ impl Review {
                     .find(|l| is_entry_for(l, &draft.target))
                     .map(str::to_string),
                 index_entry_after: entry,
+                created_dirs,
             };
             step(
                 ApprovalStep::Begin,
@@ -480,13 +516,8 @@ impl Review {
         }
         if !status.undoing {
             self.check_undo(part, &plan_record)?;
-            self.journal.append(&Record::Undo {
-                ts: now(),
-                part,
-                step: UndoStep::Begin,
-            })?;
         }
-        self.undo_steps(part, &plan_record)
+        self.undo_steps(part, &plan_record, !status.undoing)
     }
 
     /// Refuse an undo when anything the approval wrote changed since.
@@ -519,8 +550,12 @@ impl Review {
         Ok(())
     }
 
-    /// Put everything back; each step checks what is there first, so a crash mid-way resumes.
-    fn undo_steps(&self, part: u32, p: &ApprovalPlan) -> Result<Undone, ReviewError> {
+    /// Put everything back. Every file that needs writing is staged first (and the draft saved),
+    /// then the undo is journalled as begun, and only then do renames and removals (which need
+    /// no space) change what a person sees: a full disk fails the undo with nothing changed,
+    /// and a crash after the journal line resumes it on the next command (each step checks
+    /// what is there first).
+    fn undo_steps(&self, part: u32, p: &ApprovalPlan, begin: bool) -> Result<Undone, ReviewError> {
         let knowledge = self.ws.knowledge();
         let target = resolve_target(&knowledge, &p.target)?;
         let backup = |rel: &Option<String>| -> Result<Option<String>, ReviewError> {
@@ -534,42 +569,39 @@ impl Review {
                 None => Ok(None),
             }
         };
-        match backup(&p.target_before)? {
-            Some(before) => {
-                if read_or(&target, None)?.as_deref() != Some(before.as_str()) {
-                    commit(stage(&target, before.as_bytes())?, &target)?;
+        // 1. Stage: nothing visible changes yet.
+        let target_before = backup(&p.target_before)?;
+        let staged_target = match &target_before {
+            Some(before) if read_or(&target, None)?.as_deref() != Some(before.as_str()) => {
+                Some(stage(&target, before.as_bytes())?)
+            }
+            _ => None,
+        };
+        let plan_file = self.plan_file();
+        let staged_plan = match (&p.plan_line_before, &p.plan_line_after) {
+            (Some(before), Some(after)) => {
+                let (_, plan_text) = self.plan()?;
+                match checkbox_line(&plan_text, part).as_deref() == Some(after.as_str()) {
+                    true => with_checkbox_line(&plan_text, part, before)
+                        .map(|text| stage(&plan_file, text.as_bytes()))
+                        .transpose()?,
+                    false => None,
                 }
             }
-            None => match std::fs::remove_file(&target) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err("remove", &target)(e)),
-            },
-        }
-        let drop = resolve_target(&knowledge, &p.drop)?;
-        match std::fs::remove_file(&drop) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("remove", &drop)(e)),
-        }
-        if let (Some(before), Some(after)) = (&p.plan_line_before, &p.plan_line_after) {
-            let (_, plan_text) = self.plan()?;
-            if checkbox_line(&plan_text, part).as_deref() == Some(after.as_str())
-                && let Some(text) = with_checkbox_line(&plan_text, part, before)
-            {
-                let plan_file = self.plan_file();
-                commit(stage(&plan_file, text.as_bytes())?, &plan_file)?;
-            }
-        }
+            _ => None,
+        };
         let index = knowledge.join("INDEX.md");
         let index_text = read_or(&index, Some(""))?.unwrap_or_default();
-        if content_hash(&index_text) == p.index_after {
+        enum IndexBack {
+            Keep,
+            Remove,
+            Write(tempfile::NamedTempFile),
+        }
+        let staged_index = if content_hash(&index_text) == p.index_after {
             // Nothing else touched it: back to its exact bytes.
             match backup(&p.index_before)? {
-                Some(before) => commit(stage(&index, before.as_bytes())?, &index)?,
-                None => {
-                    let _ = std::fs::remove_file(&index);
-                }
+                Some(before) => IndexBack::Write(stage(&index, before.as_bytes())?),
+                None => IndexBack::Remove,
             }
         } else if index_text.lines().any(|l| l == p.index_entry_after) {
             // Other approvals came after: only this entry goes back to what it was.
@@ -585,12 +617,53 @@ impl Review {
                     out.push_str(line);
                 }
             }
-            commit(stage(&index, out.as_bytes())?, &index)?;
-        }
-        // The draft's diff is against the file as it is again.
+            IndexBack::Write(stage(&index, out.as_bytes())?)
+        } else {
+            IndexBack::Keep
+        };
+        // The draft's diff is against the file as it will be again.
         if let Ok(Some(mut draft)) = self.journal.load_draft(part) {
-            draft.base_hash = read_or(&target, None)?.as_deref().map(content_hash);
-            self.journal.save_draft(&draft)?;
+            let hash = target_before.as_deref().map(content_hash);
+            if draft.base_hash != hash {
+                draft.base_hash = hash;
+                self.journal.save_draft(&draft)?;
+            }
+        }
+        // 2. The undo is begun: from here a crash resumes it.
+        if begin {
+            self.journal.append(&Record::Undo {
+                ts: now(),
+                part,
+                step: UndoStep::Begin,
+            })?;
+        }
+        // 3. Renames and removals.
+        match staged_target {
+            Some(staged) => commit(staged, &target)?,
+            None if target_before.is_none() => match std::fs::remove_file(&target) {
+                Ok(()) => remove_empty_dirs(&knowledge, &target, &p.created_dirs),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    remove_empty_dirs(&knowledge, &target, &p.created_dirs)
+                }
+                Err(e) => return Err(io_err("remove", &target)(e)),
+            },
+            None => {}
+        }
+        let drop = resolve_target(&knowledge, &p.drop)?;
+        match std::fs::remove_file(&drop) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("remove", &drop)(e)),
+        }
+        if let Some(staged) = staged_plan {
+            commit(staged, &plan_file)?;
+        }
+        match staged_index {
+            IndexBack::Write(staged) => commit(staged, &index)?,
+            IndexBack::Remove => {
+                let _ = std::fs::remove_file(&index);
+            }
+            IndexBack::Keep => {}
         }
         self.journal.append(&Record::Undo {
             ts: now(),
@@ -639,7 +712,7 @@ impl Review {
                 && let Some(p) = last_approval(&records, n)
             {
                 // An interrupted undo completes; its result shows as the PART back in review.
-                let _ = self.undo_steps(n, &p);
+                let _ = self.undo_steps(n, &p, false);
             } else if s.approval_drop.is_some() && s.state == Some(RunnerState::Review) {
                 out.push((
                     n,
