@@ -224,11 +224,27 @@ pub fn resting_state(done: bool, status: Option<&PartStatus>, has_draft: bool) -
     }
 }
 
-/// What a plan edit does to a PART in `current` whose checkbox is now `done`: a PART ticked by
-/// hand that is not running becomes done. None: nothing changes.
-pub fn after_plan_edit(current: RunnerState, done: bool) -> Option<RunnerState> {
+/// What a plan edit does to a PART in `current` whose checkbox is now `done`, given what the
+/// journal says of it now (`journal`): a PART another command approved is approved (the tick is
+/// that approval's); one ticked by hand that is not running becomes done. None: nothing changes.
+pub fn after_plan_edit(
+    current: RunnerState,
+    done: bool,
+    journal: Option<RunnerState>,
+) -> Option<(RunnerState, &'static str)> {
+    if journal == Some(RunnerState::Approved) && current != RunnerState::Approved {
+        return Some((RunnerState::Approved, "approved from another command"));
+    }
     (done && !current.is_active() && !matches!(current, RunnerState::Done | RunnerState::Approved))
-        .then_some(RunnerState::Done)
+        .then_some((RunnerState::Done, "ticked in the plan by hand"))
+}
+
+/// Whether a runner's state report, replayed from the journal, is one that was still on its way
+/// when the PART was approved (a CLI approval during a live run): an approved PART leaves
+/// `approved` only by a new start (`queued`) or an undo, never by a late `writing` or `review`.
+pub fn stale_after_approval(current: Option<RunnerState>, incoming: RunnerState) -> bool {
+    current == Some(RunnerState::Approved)
+        && !matches!(incoming, RunnerState::Queued | RunnerState::Approved)
 }
 
 /// The state a part of the plan starts in for a front end before any event arrives.
@@ -245,6 +261,15 @@ mod tests {
             state: Some(state),
             ..PartStatus::default()
         }
+    }
+
+    #[test]
+    fn late_runner_reports_do_not_undo_an_approval() {
+        use RunnerState::*;
+        assert!(stale_after_approval(Some(Approved), Writing));
+        assert!(stale_after_approval(Some(Approved), Review));
+        assert!(!stale_after_approval(Some(Approved), Queued), "a redo starts again");
+        assert!(!stale_after_approval(Some(Review), Writing));
     }
 
     #[test]
@@ -296,11 +321,18 @@ mod tests {
     #[test]
     fn a_tick_by_hand_marks_only_idle_parts_done() {
         use RunnerState::*;
-        assert_eq!(after_plan_edit(Queued, true), Some(Done));
-        assert_eq!(after_plan_edit(Review, true), Some(Done));
-        assert_eq!(after_plan_edit(Writing, true), None);
-        assert_eq!(after_plan_edit(Approved, true), None);
-        assert_eq!(after_plan_edit(Queued, false), None);
+        let by_hand = Some((Done, "ticked in the plan by hand"));
+        assert_eq!(after_plan_edit(Queued, true, None), by_hand);
+        assert_eq!(after_plan_edit(Review, true, Some(Review)), by_hand);
+        assert_eq!(after_plan_edit(Writing, true, None), None);
+        assert_eq!(after_plan_edit(Approved, true, None), None);
+        assert_eq!(after_plan_edit(Queued, false, None), None);
+        // The CLI approved it while the run showed it in review: an approval, not a hand tick.
+        assert_eq!(
+            after_plan_edit(Review, true, Some(Approved)),
+            Some((Approved, "approved from another command"))
+        );
+        assert_eq!(after_plan_edit(Approved, true, Some(Approved)), None);
     }
 
     #[test]

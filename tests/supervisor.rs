@@ -86,6 +86,10 @@ impl Fetch for Echo {
 }
 
 fn plan(parts: usize, queries: usize) -> Plan {
+    Plan::parse(&plan_text(parts, queries))
+}
+
+fn plan_text(parts: usize, queries: usize) -> String {
     let mut s = String::from("# Test plan\n\n");
     for n in 1..=parts {
         s.push_str(&format!("### PART {n}: Create t/{n:02}-topic.md (~20 lines)\n\n- [ ] PART {n}: Create t/{n:02}-topic.md\n\n"));
@@ -96,7 +100,7 @@ fn plan(parts: usize, queries: usize) -> Plan {
             "- [ ] Scrape top 2 results\n- [ ] Section 1: Overview - fundamentals (~10 lines)\n\n",
         );
     }
-    Plan::parse(&s)
+    s
 }
 
 struct Harness {
@@ -109,6 +113,7 @@ struct Harness {
 
 fn start(plan: Plan, search: Scripted, options: RunOptions) -> Harness {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
     let search = Arc::new(search);
     let providers = Providers {
         search: search.clone(),
@@ -577,6 +582,53 @@ async fn a_reject_with_requeue_says_so_and_writes_the_part_again() {
     );
     let again = h.until(|e| e.kind == EventKind::Draft).await;
     assert_eq!(again.part, Some(1));
+    h.commands.send(Command::Shutdown).await.unwrap();
+    h.finish().await;
+}
+
+/// An approval made by another command while the run is live (the CLI's `review --approve`) is
+/// shown as an approval, and a runner report still on its way does not undo it in the journal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_from_another_command_is_an_approval_for_the_run() {
+    let options = RunOptions {
+        exit_when_settled: false,
+        ..Default::default()
+    };
+    let text = plan_text(1, 1);
+    let mut h = start(Plan::parse(&text), Scripted::default(), options);
+    let dir = h._dir.path().to_path_buf();
+    std::fs::write(dir.join("plan.md"), &text).unwrap();
+    h.until(|e| e.kind == EventKind::Draft).await;
+    // Another process: its own journal handle on the same files, as the CLI has.
+    let journal = Arc::new(Journal::open(&dir.join("j")).unwrap());
+    let review = expanse::review::Review::new(
+        expanse::workspace::Workspace::new(&dir),
+        dir.join("plan.md"),
+        journal.clone(),
+    );
+    review.approve(1, chrono::Local::now()).unwrap();
+    // The run's watcher sees the plan ticked.
+    h.commands
+        .send(Command::UpdatePlan(Box::new(Plan::parse(
+            &std::fs::read_to_string(dir.join("plan.md")).unwrap(),
+        ))))
+        .await
+        .unwrap();
+    let approved = h.until(is_state(1, RunnerState::Approved)).await;
+    assert_eq!(approved.message, "approved from another command");
+    // A report the runner sent before the approval, journalled after it, changes nothing.
+    journal
+        .append(&expanse::journal::Record::State {
+            ts: "2026-01-01T00:00:00+00:00".into(),
+            part: 1,
+            state: RunnerState::Review,
+            message: None,
+        })
+        .unwrap();
+    assert_eq!(
+        journal.status(1).unwrap().unwrap().state,
+        Some(RunnerState::Approved)
+    );
     h.commands.send(Command::Shutdown).await.unwrap();
     h.finish().await;
 }

@@ -307,8 +307,10 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
     let s = out.entry(r.part()).or_default();
     match r {
         Record::State { state, message, .. } => {
-            s.state = Some(*state);
-            s.message = message.clone();
+            if !crate::state::stale_after_approval(s.state, *state) {
+                s.state = Some(*state);
+                s.message = message.clone();
+            }
         }
         Record::Drafted { lines, sources, .. } => {
             s.draft_lines = Some(*lines);

@@ -720,6 +720,8 @@ impl Supervisor {
     /// A plan edited while running: new PARTs (within --only, if given) are run, PARTs ticked by
     /// hand that are not active become done.
     async fn update_plan(&mut self, plan: Plan) {
+        // What other commands did meanwhile (an approval from the CLI ticks the plan too).
+        let journal = self.ctx.journal.statuses().unwrap_or_default();
         for part in &plan.parts {
             let n = part.number;
             match self.slots.get(&n).map(|s| s.state) {
@@ -731,9 +733,9 @@ impl Supervisor {
                     self.start(n, None, None);
                 }
                 Some(state) => {
-                    if let Some(next) = after_plan_edit(state, part.done) {
-                        self.forward(Event::state(n, next, "ticked in the plan by hand"))
-                            .await;
+                    let recorded = journal.get(&n).and_then(|s| s.state);
+                    if let Some((next, why)) = after_plan_edit(state, part.done, recorded) {
+                        self.forward(Event::state(n, next, why)).await;
                     }
                 }
                 _ => {}
