@@ -268,7 +268,10 @@ mod tests {
         use RunnerState::*;
         assert!(stale_after_approval(Some(Approved), Writing));
         assert!(stale_after_approval(Some(Approved), Review));
-        assert!(!stale_after_approval(Some(Approved), Queued), "a redo starts again");
+        assert!(
+            !stale_after_approval(Some(Approved), Queued),
+            "a redo starts again"
+        );
         assert!(!stale_after_approval(Some(Review), Writing));
     }
 

@@ -824,3 +824,52 @@ fn undo_on_a_full_disk_is_all_or_nothing() {
         "both ends were reached: {outcomes:?}"
     );
 }
+
+/// A regeneration that was cut (its process killed mid-write) leaves the draft it was to replace
+/// awaiting review: it can be approved without another run.
+#[test]
+fn a_cut_regeneration_leaves_the_old_draft_awaiting_review() {
+    let ws = drafted("3");
+    common::append_journal(
+        ws.path(),
+        b"{\"type\":\"regenerate\",\"ts\":\"2026-01-01T00:00:00+00:00\",\"part\":3,\"section\":0,\"reason\":\"more on memory\"}\n\
+{\"type\":\"state\",\"ts\":\"2026-01-01T00:00:01+00:00\",\"part\":3,\"state\":\"writing\"}\n",
+    );
+    let out = review(ws.path(), &["--approve", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(state_of(ws.path(), 3), "approved");
+}
+
+/// A regeneration asked for while a run of the plan is live changes nothing and says where to
+/// ask instead.
+#[test]
+fn a_regeneration_that_cannot_run_changes_nothing() {
+    let ws = drafted("3");
+    let journal = common::journal_dir(ws.path()).join("journal.jsonl");
+    let before = std::fs::read(&journal).unwrap();
+    // The plan's run lock, held as a live run holds it.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(common::journal_dir(ws.path()).join("run.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let out = review(
+        ws.path(),
+        &["--regenerate", "3", "--section", "1", "--reason", "more"],
+    );
+    drop(lock);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is already running") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "nothing was journalled"
+    );
+    assert_eq!(state_of(ws.path(), 3), "review");
+}

@@ -83,6 +83,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let run_lock = ws.journal_dir(&plan_path).join("run.lock");
     let review = Review::new(ws, plan_path, journal);
     let review = match opinion {
         Some(o) => review.with_second_opinion(o.0),
@@ -135,6 +136,18 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     } else if let Some(n) = args.regenerate {
         let reason = args.reason.clone().unwrap_or_default();
         let section = args.section.map(|k| k as usize - 1);
+        // The run lock first: a live run of the plan would refuse the rewrite after it was
+        // recorded, leaving the PART neither in review nor being written.
+        let held = match expanse::knowledge::lock::run(&run_lock, &format!("`expanse run {shown}`"))
+        {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!(
+                    "expanse: {e}; nothing was changed (press s on PART {n}'s review in that run, or wait for it to end)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        };
         if let Err(e) = review.regenerate(n, section, &reason) {
             eprintln!("expanse: {e}");
             return Ok(ExitCode::FAILURE);
@@ -147,7 +160,11 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             }
         );
         drop(review);
-        return super::run::run(root, &super::run::Args::regenerate(args.plan.clone(), n));
+        return super::run::run_holding(
+            root,
+            &super::run::Args::regenerate(args.plan.clone(), n),
+            Some(held),
+        );
     } else if let Some(n) = args.reject {
         review.reject(n, args.reason.as_deref(), args.requeue).map(|()| {
             if args.requeue {

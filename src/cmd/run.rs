@@ -83,6 +83,16 @@ fn parse_only_arg(s: &str) -> Result<std::collections::BTreeSet<u32>, String> {
 
 /// Run the command.
 pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    run_holding(root, args, None)
+}
+
+/// [`run`] with the plan's run lock already taken (`review --regenerate` takes it before it
+/// records anything, so a regeneration that cannot run changes nothing).
+pub fn run_holding(
+    root: &Path,
+    args: &Args,
+    held: Option<expanse::knowledge::lock::Held>,
+) -> anyhow::Result<ExitCode> {
     let ws = Workspace::new(root);
     let plan_path = ws.resolve(&args.plan);
     let shown = args.plan.display().to_string();
@@ -107,15 +117,18 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create {}", ws.state().display()))?;
     super::init_logging(&ws.state());
     // One run of a plan at a time: a second would do all the work (and pay the model) twice.
-    let _run_lock = match expanse::knowledge::lock::run(
-        &ws.journal_dir(&plan_path).join("run.lock"),
-        &format!("`expanse run {shown}`"),
-    ) {
-        Ok(held) => held,
-        Err(e) => {
-            eprintln!("expanse: {e}");
-            return Ok(ExitCode::FAILURE);
-        }
+    let _run_lock = match held {
+        Some(h) => h,
+        None => match expanse::knowledge::lock::run(
+            &ws.journal_dir(&plan_path).join("run.lock"),
+            &format!("`expanse run {shown}`"),
+        ) {
+            Ok(held) => held,
+            Err(e) => {
+                eprintln!("expanse: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
     };
     if !args.headless && !std::io::stdout().is_terminal() {
         eprintln!(

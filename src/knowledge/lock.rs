@@ -92,6 +92,14 @@ pub fn run(path: &Path, what: &str) -> Result<Held, LockError> {
     }
 }
 
+/// Whether a run holds the lock at `path` now (a probe: nothing is written, nothing kept).
+pub fn run_is_live(path: &Path) -> bool {
+    match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,7 +115,9 @@ mod tests {
                 .contains(&format!("process {}", std::process::id())),
             "{e}"
         );
+        assert!(run_is_live(&p));
         drop(held);
+        assert!(!run_is_live(&p));
         assert!(run(&p, "plans/p.md").is_ok());
         let _w = workspace(dir.path()).unwrap();
     }

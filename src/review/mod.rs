@@ -308,6 +308,16 @@ impl Review {
         // when the journal lost its records.
         match initial_state(false, status.as_ref(), true, false) {
             RunnerState::Review => Ok(draft),
+            // A regeneration that was cut (killed, or its run ended) leaves the draft it was to
+            // replace awaiting review, as long as no run is writing it now.
+            RunnerState::Queued
+                if status.as_ref().is_some_and(|s| s.regenerate.is_some())
+                    && !crate::knowledge::lock::run_is_live(
+                        &self.journal.dir().join("run.lock"),
+                    ) =>
+            {
+                Ok(draft)
+            }
             other => Err(ReviewError::NotInReview {
                 part,
                 state: status.and_then(|s| s.state).unwrap_or(other),
