@@ -70,6 +70,13 @@ pub fn commit(tmp: tempfile::NamedTempFile, path: &Path, durable: bool) -> std::
     Ok(())
 }
 
+/// Whether process `pid` is alive (signal 0 reaches it, or it exists but is not ours).
+pub fn process_alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 sends nothing; it only checks that the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 /// Remove temp files a crash left under `dir`, `depth` folders down (1: beside its files
 /// only); returns how many. Only names [`is_temp_name`] accepts are touched. Call it only under
 /// the workspace lock, on folders only approvals write to: a run writes its drafts and cache

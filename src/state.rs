@@ -214,11 +214,21 @@ pub fn initial_state(
     }
 }
 
-/// The state `expanse status` shows between runs: where a run would start, except that a PART
-/// left mid-run (paused, failed, rejected for a rewrite) shows where it stopped.
-pub fn resting_state(done: bool, status: Option<&PartStatus>, has_draft: bool) -> RunnerState {
+/// The state `expanse status` shows: with a run `live`, what it last recorded; between runs,
+/// where a run would start, except that a PART left mid-run (paused, failed, rejected for a
+/// rewrite) shows where it stopped. A step nobody is doing (a run killed, or one whose last
+/// words a full disk lost) is not shown as under way: the next run resumes it from its queue.
+pub fn resting_state(
+    done: bool,
+    status: Option<&PartStatus>,
+    has_draft: bool,
+    live: bool,
+) -> RunnerState {
     let start = initial_state(done, status, has_draft, false);
     match (start, status.and_then(|s| s.state)) {
+        (RunnerState::Queued, Some(recorded)) if live => recorded,
+        (RunnerState::Queued, Some(RunnerState::Paused)) => RunnerState::Paused,
+        (RunnerState::Queued, Some(recorded)) if recorded.is_active() => RunnerState::Queued,
         (RunnerState::Queued, Some(recorded)) => recorded,
         _ => start,
     }
@@ -317,8 +327,27 @@ mod tests {
             initial_state(false, Some(&status(Skipped)), false, false),
             Skipped
         );
-        assert_eq!(resting_state(false, Some(&status(Paused)), false), Paused);
-        assert_eq!(resting_state(true, Some(&status(Paused)), false), Done);
+        assert_eq!(
+            resting_state(false, Some(&status(Paused)), false, false),
+            Paused
+        );
+        assert_eq!(
+            resting_state(true, Some(&status(Paused)), false, false),
+            Done
+        );
+        // Between runs a step nobody is doing is not shown as under way; in a live run it is.
+        assert_eq!(
+            resting_state(false, Some(&status(Scraping)), false, false),
+            Queued
+        );
+        assert_eq!(
+            resting_state(false, Some(&status(Scraping)), false, true),
+            Scraping
+        );
+        assert_eq!(
+            resting_state(false, Some(&status(Failed)), false, false),
+            Failed
+        );
     }
 
     #[test]

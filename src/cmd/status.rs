@@ -83,6 +83,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let config = expanse::config::Config::load(&ws.root)?;
     let prices = super::run::prices(&config);
+    let live = expanse::knowledge::lock::run_is_live(&dir.join("run.lock"));
 
     let rows: Vec<Row> = plan
         .parts
@@ -97,14 +98,21 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                     None
                 }
             };
-            let state = resting_state(p.done, status, draft.is_some());
+            let state = resting_state(p.done, status, draft.is_some(), live);
             let tokens = status.and_then(|s| s.usage).unwrap_or_default();
+            let recorded = status.and_then(|s| s.state);
+            let stopped = recorded.filter(|r| *r != state && r.is_active() && !live);
             Row {
                 number: p.number,
                 state,
-                reason: status
-                    .and_then(|s| s.message.clone())
-                    .filter(|m| !m.is_empty()),
+                reason: match stopped {
+                    Some(r) => Some(format!(
+                        "stopped while {r} (no run is live); the next run resumes it"
+                    )),
+                    None => status
+                        .and_then(|s| s.message.clone())
+                        .filter(|m| !m.is_empty()),
+                },
                 target: p.target.clone(),
                 draft_lines: draft.as_ref().map(|d| d.lines()),
                 sources: draft.as_ref().map(|d| d.sources.len()),

@@ -702,6 +702,12 @@ impl Review {
         if let Some(dir) = self.plan_file().parent() {
             fsutil::remove_stale_temps(dir, 1);
         }
+        // Undo's backups are written under this lock too; drafts only while no run of the plan
+        // is live (a run saves them without it).
+        fsutil::remove_stale_temps(&self.journal.dir().join("approvals"), 1);
+        if !crate::knowledge::lock::run_is_live(&self.journal.dir().join("run.lock")) {
+            fsutil::remove_stale_temps(&self.journal.dir().join("drafts"), 1);
+        }
         let Ok(statuses) = self.statuses() else {
             return Vec::new();
         };

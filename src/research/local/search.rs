@@ -115,6 +115,7 @@ impl LocalSearch {
                 std::process::id()
             ));
             let _ = std::fs::remove_dir_all(&tmp);
+            remove_abandoned_builds(index_root);
             std::fs::create_dir_all(&tmp).map_err(tantivy_err)?;
             let index = Index::create_in_dir(&tmp, schema).map_err(tantivy_err)?;
             let mut writer = index
@@ -223,6 +224,25 @@ impl LocalSearch {
             }
         }
         Ok(hits)
+    }
+}
+
+/// Remove index builds a killed process left (`index-….building-PID` whose process is gone).
+fn remove_abandoned_builds(index_root: &Path) {
+    let Ok(entries) = std::fs::read_dir(index_root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .rsplit_once(".building-")
+            .and_then(|(_, p)| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid > 0 && !crate::fsutil::process_alive(pid) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
