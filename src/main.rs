@@ -65,6 +65,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // pdf_oxide lets one stream inflate to 256 MB; expanse's own check bounds zlib streams
+    // before parsing, and this bounds the parser's other filters too.
+    if std::env::var_os("PDF_OXIDE_MAX_DECOMPRESS_MB").is_none() {
+        // SAFETY: set before any thread starts (nothing before this line spawns one).
+        unsafe { std::env::set_var("PDF_OXIDE_MAX_DECOMPRESS_MB", "16") };
+    }
     let mut cli = Cli::parse();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let (root, above) = match &cli.command {

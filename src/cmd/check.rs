@@ -62,7 +62,7 @@ pub fn table(plan: &Plan) -> String {
                 p.expansion
                     .as_ref()
                     .map_or("-".to_string(), |e| e.number.to_string()),
-                p.target.clone(),
+                expanse::plan::visible(&p.target),
                 p.expected_lines
                     .map_or("-".to_string(), |n| format!("~{n}")),
                 if p.done { "done" } else { "open" }.to_string(),

@@ -18,4 +18,4 @@ pub use model::{
 pub use parse::{ParseError, item_kind};
 pub use shapes::{DONE_MARKS, ItemKind, RULES, Rule, SHAPES, Shape, format_guide, is_done_mark};
 pub use skeleton::{NewPart, SkeletonError, skeleton};
-pub use validate::{MAX_SCRAPE_TOP, reserved_target, target_problem};
+pub use validate::{MAX_SCRAPE_TOP, invisible, reserved_target, target_problem, visible};

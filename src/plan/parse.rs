@@ -401,19 +401,28 @@ fn parse_part_title(rest: &str) -> PartTitle {
         }
         title = head.trim_end();
     }
-    let object = ["Create", "Write", "Update", "Expand"]
+    let after_verb = ["Create", "Write", "Update", "Expand"]
         .iter()
         .find_map(|verb| {
             strip_prefix_ci(title, verb).filter(|r| r.starts_with(char::is_whitespace))
-        })
-        .unwrap_or(title)
-        .trim();
-    let target = object
+        });
+    let object = after_verb.unwrap_or(title).trim();
+    let md = object
         .split_whitespace()
         .find(|t| t.to_ascii_lowercase().ends_with(".md"))
-        .unwrap_or(object)
-        .trim_matches(|c| c == '`' || c == '"')
-        .to_string();
+        .unwrap_or(object);
+    // "Create a b.md": words run straight from the verb into the file name, so the name has a
+    // space in it (the check says so) rather than silently being "b.md".
+    let before = object.find(md).map_or("", |at| object[..at].trim_end());
+    let spaced = after_verb.is_some()
+        && !before.is_empty()
+        && !before.ends_with([':', '—', '–', '-', ',', ')', '`', '"']);
+    let target = if spaced {
+        format!("{before} {md}")
+    } else {
+        md.to_string()
+    };
+    let target = target.trim_matches(|c| c == '`' || c == '"').to_string();
     PartTitle {
         title: title.to_string(),
         target,

@@ -77,7 +77,7 @@ pub fn validate(plan: &mut Plan) {
         {
             found.push(error(
                 part.span.line,
-                format!("PART {n}'s target \"{}\" {problem}", part.target),
+                format!("PART {n}'s target \"{}\" {problem}", visible(&part.target)),
             ));
         }
     }
@@ -104,6 +104,14 @@ pub fn target_problem(target: &str) -> Option<&'static str> {
     if target.contains('\0') || target.chars().any(char::is_control) {
         return Some("contains control characters");
     }
+    if target.chars().any(invisible) {
+        return Some(
+            "contains an invisible or direction-changing character (zero-width or bidi control); type the name plainly",
+        );
+    }
+    if target.contains(char::is_whitespace) {
+        return Some("contains a space; use dashes in file names (a-b.md)");
+    }
     if !target.to_ascii_lowercase().ends_with(".md") {
         return Some("is not a markdown file; targets must end in \".md\"");
     }
@@ -111,6 +119,27 @@ pub fn target_problem(target: &str) -> Option<&'static str> {
         return Some("has a folder or file name over 255 bytes, more than file systems allow");
     }
     None
+}
+
+/// Characters that show nothing or turn the text around (`gnp.md` shown for `\u{202e}dm.png`):
+/// zero-width spaces and joiners, bidi marks, embeddings, overrides and isolates, word joiners,
+/// the byte-order mark.
+pub fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// `s` with every [`invisible`] character written as `\u{202e}`, so a message shows what it is.
+pub fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if invisible(c) {
+                format!("\\u{{{:04x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Why a well-formed target is still not a PART's to write: `INDEX.md` and `drops/` belong to

@@ -10,6 +10,16 @@ pub const MAX_PDF_BYTES: usize = 64 * 1024 * 1024;
 /// Pages read at most; the rest of a longer PDF is left out, and the text says so.
 pub const MAX_PDF_PAGES: usize = 300;
 
+/// Pages a PDF may have at all: the parser builds every page object, so a file of 100,000 tiny
+/// pages took a gigabyte before the page cap could apply. Counted before parsing.
+pub const MAX_PDF_PAGES_IN_FILE: usize = 5_000;
+
+/// Bytes one compressed stream may inflate to (pdf_oxide's own limit is 256 MB a stream).
+pub const MAX_STREAM_INFLATED: u64 = 16 * 1024 * 1024;
+
+/// Bytes all compressed streams together may inflate to.
+pub const MAX_PDF_INFLATED: u64 = 256 * 1024 * 1024;
+
 /// Below this many letters and digits in the whole text a PDF is taken as scanned images.
 const MIN_TEXT_CHARS: usize = 20;
 
@@ -41,6 +51,18 @@ pub enum PdfError {
     /// Larger than [`MAX_PDF_BYTES`].
     #[error("{0} bytes is over the {MAX_PDF_BYTES}-byte limit")]
     TooLarge(usize),
+    /// The file stops before its end marker (a download cut short).
+    #[error("truncated: the file ends before its %%EOF marker (a download cut short?)")]
+    Truncated,
+    /// More pages than [`MAX_PDF_PAGES_IN_FILE`].
+    #[error("{0} pages is over the {MAX_PDF_PAGES_IN_FILE} pages expanse opens")]
+    TooManyPages(usize),
+    /// Compressed streams that inflate past [`MAX_STREAM_INFLATED`] or, together,
+    /// [`MAX_PDF_INFLATED`] (a decompression bomb).
+    #[error(
+        "its compressed streams inflate past {0} (a decompression bomb, or a PDF too large to read)"
+    )]
+    Inflates(&'static str),
 }
 
 /// Whether `body` starts like a PDF: `%PDF-` within the first 1024 bytes (readers allow a
@@ -66,6 +88,14 @@ pub fn extract(bytes: &[u8]) -> Result<PdfText, PdfError> {
     if !looks_like_pdf(bytes) {
         return Err(PdfError::Corrupt("no %PDF header".into()));
     }
+    // Bounded before the parser sees it: the parser holds every page and every inflated
+    // stream at once.
+    let pages_in_file = count_pages(bytes);
+    if pages_in_file > MAX_PDF_PAGES_IN_FILE {
+        return Err(PdfError::TooManyPages(pages_in_file));
+    }
+    check_inflation(bytes)?;
+    let truncated = !ends_with_eof(bytes);
     let doc = pdf_oxide::PdfDocument::from_bytes(bytes.to_vec()).map_err(|e| reason(&e))?;
     // A file encrypted for permissions only opens with the empty user password; one that
     // needs a real password cannot be read.
@@ -107,6 +137,7 @@ pub fn extract(bytes: &[u8]) -> Result<PdfText, PdfError> {
         return Err(match first_error {
             // What was read holds no text, and a page failed: the failure is the likelier cause.
             Some(e) => e,
+            None if truncated => PdfError::Truncated,
             None if pages == 0 => PdfError::Corrupt("no pages".into()),
             None => PdfError::ImageOnly(pages_read),
         });
@@ -129,6 +160,79 @@ pub fn extract(bytes: &[u8]) -> Result<PdfText, PdfError> {
         pages,
         pages_read,
     })
+}
+
+/// Page objects in the raw file (`/Type /Page`, not `/Pages`): an upper bound a parse could
+/// not beat, found without parsing (pages inside compressed object streams are not seen; the
+/// inflation check bounds those files instead).
+fn count_pages(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(at) = find(&bytes[i..], b"/Type") {
+        let mut j = i + at + 5;
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'\r' | b'\n' | b'\t') {
+            j += 1;
+        }
+        if bytes[j..].starts_with(b"/Page")
+            && !bytes.get(j + 5).is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            n += 1;
+        }
+        i = j;
+    }
+    n
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Whether the file ends with `%%EOF` (a PDF cut short by a download does not).
+fn ends_with_eof(bytes: &[u8]) -> bool {
+    find(&bytes[bytes.len().saturating_sub(1024)..], b"%%EOF").is_some()
+}
+
+/// Inflate every `stream … endstream` that starts like zlib data into nothing, counting bytes,
+/// and refuse the file when one stream or all of them inflate past the caps: memory stays
+/// small whatever the file claims.
+fn check_inflation(bytes: &[u8]) -> Result<(), PdfError> {
+    use std::io::Read as _;
+    let mut total: u64 = 0;
+    let mut i = 0;
+    while let Some(at) = find(&bytes[i..], b"stream") {
+        let mut start = i + at + 6;
+        // `endstream` also contains `stream`; only a keyword followed by an end of line opens one.
+        let opens = !bytes[..i + at].ends_with(b"end");
+        if bytes[start..].starts_with(b"\r\n") {
+            start += 2;
+        } else if bytes[start..].starts_with(b"\n") {
+            start += 1;
+        } else {
+            i = start;
+            continue;
+        }
+        if !opens {
+            i = start;
+            continue;
+        }
+        let end = find(&bytes[start..], b"endstream").map_or(bytes.len(), |e| start + e);
+        let data = &bytes[start..end];
+        // zlib streams start with 0x78 (deflate, 32K window); others are not ours to count.
+        if data.first() == Some(&0x78) {
+            let decoder = flate2::read::ZlibDecoder::new(data);
+            let mut limited = decoder.take(MAX_STREAM_INFLATED + 1);
+            let n = std::io::copy(&mut limited, &mut std::io::sink()).unwrap_or(0);
+            if n > MAX_STREAM_INFLATED {
+                return Err(PdfError::Inflates("16 MB in one stream"));
+            }
+            total += n;
+            if total > MAX_PDF_INFLATED {
+                return Err(PdfError::Inflates("256 MB in all"));
+            }
+        }
+        i = end.max(start);
+    }
+    Ok(())
 }
 
 /// A pdf_oxide error as one of ours, in one line.

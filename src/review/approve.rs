@@ -81,6 +81,11 @@ pub enum AutoApproval {
 /// `KNOWLEDGE-DROP-x-2025-11-13-[TIME].md` -> `KNOWLEDGE-DROP-x-2025-11-13-1432.md` (local HHMM).
 pub fn drop_file_name(planned: &str, when: chrono::DateTime<chrono::Local>) -> String {
     let name = planned.replace("[TIME]", &when.format("%H%M").to_string());
+    // A name must read as it is: no invisible or direction-changing characters, no controls.
+    let name: String = name
+        .chars()
+        .filter(|c| !crate::plan::invisible(*c) && !c.is_control())
+        .collect();
     // The plan's text names the drop; only its last path component is ever used.
     let name = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
     if name.is_empty() || name == ".." || name == "." {

@@ -20,6 +20,18 @@ const PROBE_LINES: usize = 32;
 /// words removed. Lines are compared by their words (case and punctuation ignored); fenced code
 /// is never touched, since repeated code is usually meant.
 pub fn drop_repeats(md: &str) -> String {
+    let collapsed;
+    let md = if md.lines().any(|l| periodic(l).is_some()) {
+        collapsed = md
+            .lines()
+            .map(|l| periodic(l).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + if md.ends_with('\n') { "\n" } else { "" };
+        collapsed.as_str()
+    } else {
+        md
+    };
     let lines: Vec<&str> = md.lines().collect();
     let keys = line_keys(md, &lines);
     let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -65,6 +77,50 @@ pub fn drop_repeats(md: &str) -> String {
     }
     out
 }
+
+/// Shortest text a line repeats end to end, when it is one sentence or more said twice or more
+/// in a row: an extractor that reads each of 300 nested blocks writes their one text 300 times
+/// on one line. Found with the prefix function (linear); texts under [`MIN_PERIOD`] characters
+/// or without a space ("hahaha", a rule of dashes) are left alone.
+fn periodic(line: &str) -> Option<&str> {
+    // Copies written back to back, or with a space between them.
+    period_of(line).or_else(|| {
+        let spaced = format!("{line} ");
+        period_of(&spaced)
+            .filter(|p| p.ends_with(' '))
+            .map(|p| &line[..p.len() - 1])
+    })
+}
+
+/// `line`'s shortest repeating unit when the line is that unit two or more times over.
+fn period_of(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let n = b.len();
+    if n < 2 * MIN_PERIOD {
+        return None;
+    }
+    let mut pi = vec![0usize; n];
+    for i in 1..n {
+        let mut k = pi[i - 1];
+        while k > 0 && b[i] != b[k] {
+            k = pi[k - 1];
+        }
+        if b[i] == b[k] {
+            k += 1;
+        }
+        pi[i] = k;
+    }
+    let period = n - pi[n - 1];
+    (period < n
+        && n.is_multiple_of(period)
+        && period >= MIN_PERIOD
+        && line.is_char_boundary(period)
+        && line[..period].contains(' '))
+    .then(|| &line[..period])
+}
+
+/// Shortest text [`periodic`] collapses.
+const MIN_PERIOD: usize = 20;
 
 /// Each line's words, lower-cased and joined by single spaces; `None` inside fenced code (and
 /// for the fences), so code never matches.
@@ -165,6 +221,23 @@ Membership fee auto-renews each month. Cancel any time.";
         // Rules alone are never a repeat (they hold no words).
         let rules = "---\n".repeat(100_000);
         assert_eq!(drop_repeats(&rules), rules);
+    }
+
+    #[test]
+    fn one_text_said_many_times_on_one_line_is_said_once() {
+        let text = "The deeply nested text still carries words a reader keeps.";
+        let md = format!("# T\n\n{}\n\nAfter.\n", text.repeat(256));
+        assert_eq!(drop_repeats(&md), format!("# T\n\n{text}\n\nAfter.\n"));
+        let spaced = vec![text; 300].join(" ");
+        assert_eq!(drop_repeats(&spaced), text);
+        // Short or spaceless repeats are text: "ha ha", a rule.
+        for keep in [
+            "hahahahahahahahahahahahahahahahahahahahahahaha",
+            &"-".repeat(80),
+            "ok ok ok ok",
+        ] {
+            assert_eq!(drop_repeats(keep), keep);
+        }
     }
 
     #[test]

@@ -161,7 +161,9 @@ pub fn load_doc(path: &Path) -> Result<CorpusDoc, Skip> {
     let kind = Kind::of_file(path, &bytes).map_err(|e| Skip::Unreadable(e.to_string()))?;
     // Bytes that are not UTF-8 are decoded, not refused (`extract::decode_text`: a `<meta>`
     // charset, else Windows-1252), as `expanse extract` and fetched pages are; NULs are not text.
-    if kind != Kind::Pdf && bytes.contains(&0) {
+    // UTF-16 text is full of NULs but opens with its byte-order mark (decode_text reads it).
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    if kind != Kind::Pdf && !utf16 && bytes.contains(&0) {
         return Err(Skip::Binary);
     }
     let stem = path
