@@ -76,6 +76,8 @@ fn page_bomb() -> Vec<u8> {
 }
 
 /// `expanse extract FILE`: its stderr and the most memory it held, in MB (from wait4).
+// The child is reaped by wait4 below, which is what gives its peak memory.
+#[allow(clippy::zombie_processes)]
 fn extract_measured(file: &std::path::Path) -> (String, u64) {
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("expanse"))
         .arg("extract")
