@@ -127,6 +127,8 @@ pub struct FetchSettings {
     /// Fetch pages on loopback, private, link-local and unique-local addresses too (for
     /// self-hosted sources); off by default, since search results are untrusted input.
     pub allow_private: Option<bool>,
+    /// Seconds one page may take in all, retries included (default 60).
+    pub page_deadline_secs: Option<u64>,
 }
 
 /// `[model]`.
@@ -263,7 +265,10 @@ const KNOWN: &[(&str, &[&str])] = &[
             "requests_per_second",
         ],
     ),
-    ("fetch", &["provider", "allow_private"]),
+    (
+        "fetch",
+        &["provider", "allow_private", "page_deadline_secs"],
+    ),
     (
         "model",
         &[

@@ -53,7 +53,7 @@ pub fn dollars(x: f64) -> String {
     if x >= 0.1 {
         return format!("${x:.2}");
     }
-    let decimals = ((-x.log10()).floor() as usize + 2).clamp(2, 8);
+    let decimals = ((-x.log10()).ceil() as usize + 1).clamp(2, 8);
     format!("${x:.decimals$}")
 }
 
@@ -76,7 +76,8 @@ mod tests {
         assert_eq!(dollars(12.345), "$12.35");
         assert_eq!(dollars(0.25), "$0.25");
         assert_eq!(dollars(0.001), "$0.0010");
-        assert_eq!(dollars(0.000675), "$0.00068");
+        assert_eq!(dollars(0.000678), "$0.00068");
+        assert_eq!(dollars(0.05), "$0.050");
         assert_eq!(dollars(0.0), "$0.00");
     }
 }

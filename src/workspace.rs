@@ -145,7 +145,10 @@ impl Workspace {
         if self.knowledge().is_dir() {
             return Ok(());
         }
-        let here = self.root.as_os_str().is_empty() || self.root == Path::new(".");
+        let here = std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok())
+            .is_some_and(|d| d == self.root);
         let shown = if here {
             match std::env::current_dir() {
                 Ok(d) => format!("the current folder ({})", d.display()),

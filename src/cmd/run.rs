@@ -210,6 +210,12 @@ pub fn run_holding(
         },
         prices: prices(&config),
         second_opinion,
+        page_deadline: config
+            .fetch
+            .page_deadline_secs
+            .map_or(expanse::runner::PAGE_DEADLINE, |s| {
+                Duration::from_secs(s.max(1))
+            }),
     };
     if options.budget.usd.is_some() && options.prices.is_none() {
         eprintln!(

@@ -56,6 +56,8 @@ pub struct RunnerCtx {
     pub budget: Arc<Budget>,
     /// Sections an earlier run finished and journalled (kept, never asked again).
     pub resume: BTreeMap<usize, FinishedSection>,
+    /// The most one page may take, retries included.
+    pub page_deadline: std::time::Duration,
 }
 
 /// How a runner ended.
@@ -273,7 +275,7 @@ async fn drive(
                 progress.pages = vec![None; urls.len()];
                 progress.fetches = Some(urls);
             }
-            Action::Fetch(i) => fetch(ctx, &mut progress, i).await?,
+            Action::Fetch(_) => fetch_pending(ctx, &mut progress).await?,
             Action::Write => return write(ctx, &progress).await,
             Action::Fail(reason) => return Ok(Outcome::Failed(reason)),
         }
@@ -315,40 +317,96 @@ async fn search(
     Ok((Ok(hits), how))
 }
 
-/// Fetch planned page `i` (from the cache when it holds it).
-async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(), Stop> {
+/// Pages of one PART fetched at once (each site's own limits still apply in the HTTP client):
+/// a slow page no longer holds the others up.
+pub const PAGES_AT_ONCE: usize = 4;
+
+/// The most one page may take, every retry included: a server that trickles its body is left
+/// out rather than holding its PART for minutes.
+pub const PAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Fetch every planned page not fetched yet, [`PAGES_AT_ONCE`] at a time. A pause drops the
+/// fetches in flight; pages already fetched are kept and only the others are fetched on resume.
+async fn fetch_pending(ctx: &RunnerCtx, progress: &mut Progress) -> Result<(), Stop> {
+    let urls = progress.fetches.clone().unwrap_or_default();
+    let total = progress.pages.len();
+    let mut pending: VecDeque<usize> = (0..total)
+        .filter(|&i| progress.pages[i].is_none())
+        .collect();
+    let fetched = std::sync::atomic::AtomicUsize::new(
+        progress
+            .pages
+            .iter()
+            .filter(|p| matches!(p, Some(Ok(_))))
+            .count(),
+    );
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < PAGES_AT_ONCE
+            && let Some(i) = pending.pop_front()
+        {
+            let url = urls.get(i).cloned().unwrap_or_default();
+            let fetched = &fetched;
+            running.push(async move { (i, fetch_one(ctx, &url, i, total, fetched).await) });
+        }
+        let Some((i, result)) = ctx.interruptible(running.next()).await? else {
+            return Ok(());
+        };
+        match result {
+            Ok(page) => progress.pages[i] = Some(page),
+            Err(Stop::Paused) => {
+                ctx.log(
+                    Level::Info,
+                    format!(
+                        "paused: {} fetched are kept; the rest are fetched on resume",
+                        plural(fetched.load(std::sync::atomic::Ordering::SeqCst), "page")
+                    ),
+                )
+                .await;
+                return Err(Stop::Paused);
+            }
+            Err(stop) => return Err(stop),
+        }
+    }
+}
+
+/// Fetch page `i` of `total` at `url` (from the cache when it holds it), saying how it went.
+async fn fetch_one(
+    ctx: &RunnerCtx,
+    url: &str,
+    i: usize,
+    total: usize,
+    fetched: &std::sync::atomic::AtomicUsize,
+) -> Result<Result<crate::research::Page, ResearchError>, Stop> {
+    use std::sync::atomic::Ordering;
     let n = ctx.part.number;
-    let url = progress
-        .fetches
-        .as_ref()
-        .and_then(|f| f.get(i).cloned())
-        .unwrap_or_default();
     let provider = ctx.providers.fetch.name().to_string();
-    let key = ctx.providers.fetch.cache_key(&url);
-    let step = Some([i + 1, progress.pages.len()]);
-    let fetched = progress
-        .pages
-        .iter()
-        .filter(|p| matches!(p, Some(Ok(_))))
-        .count();
-    let fetch_log = |level, message: String| Event {
-        step,
-        sources: Some(fetched + usize::from(level == Level::Info)),
-        ..Event::log(Some(n), level, message)
+    let key = ctx.providers.fetch.cache_key(url);
+    let step = Some([i + 1, total]);
+    let fetch_log = |level, message: String| {
+        let done = if level == Level::Info {
+            fetched.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            fetched.load(Ordering::SeqCst)
+        };
+        Event {
+            step,
+            sources: Some(done),
+            ..Event::log(Some(n), level, message)
+        }
     };
-    if let Some(page) = ctx.cache.page(&key, &url) {
+    if let Some(page) = ctx.cache.page(&key, url) {
         ctx.emit(fetch_log(
             Level::Info,
             format!("fetch {url} → {} (cached)", human_bytes(page.content.len())),
         ))
         .await;
-        progress.pages[i] = Some(Ok(page));
-        return Ok(());
+        return Ok(Ok(page));
     }
-    if let Some(reason) = ctx.cache.unreadable(&key, &url) {
+    if let Some(reason) = ctx.cache.unreadable(&key, url) {
         let e = ResearchError::Unreadable {
             provider: provider.clone(),
-            url: url.clone(),
+            url: url.to_string(),
             reason,
         };
         ctx.emit(fetch_log(
@@ -356,23 +414,23 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
             format!("fetch {url} failed: {e} (cached)"),
         ))
         .await;
-        progress.pages[i] = Some(Err(e));
-        return Ok(());
+        return Ok(Err(e));
     }
     let fetch = ctx.providers.fetch.clone();
     let sink = log_sink(&ctx.events, n);
-    let result = match ctx.interruptible(fetch.fetch(&url, &sink)).await {
-        Ok(r) => r,
-        Err(Stop::Paused) => {
-            ctx.log(
-                Level::Info,
-                format!("paused: the fetch of {url} is done again on resume"),
-            )
-            .await;
-            return Err(Stop::Paused);
+    let bounded = async {
+        match tokio::time::timeout(ctx.page_deadline, fetch.fetch(url, &sink)).await {
+            Ok(r) => r,
+            Err(_) => Err(ResearchError::Provider {
+                provider: provider.clone(),
+                message: format!(
+                    "{url} took over {} s in all (a slow or trickling server; [fetch] page_deadline_secs); left out",
+                    ctx.page_deadline.as_secs()
+                ),
+            }),
         }
-        Err(stop) => return Err(stop),
     };
+    let result = ctx.interruptible(bounded).await?;
     match result {
         Ok(page) => {
             if let Err(e) = ctx.cache.put_page(&key, &page) {
@@ -382,7 +440,7 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
             let _ = ctx.journal.append(&Record::Fetched {
                 ts: now(),
                 part: n,
-                url: url.clone(),
+                url: url.to_string(),
                 bytes: page.content.len(),
             });
             ctx.emit(fetch_log(
@@ -390,21 +448,20 @@ async fn fetch(ctx: &RunnerCtx, progress: &mut Progress, i: usize) -> Result<(),
                 format!("fetch {url} → ok, {}", human_bytes(page.content.len())),
             ))
             .await;
-            progress.pages[i] = Some(Ok(page));
+            Ok(Ok(page))
         }
         Err(e) => {
             if let ResearchError::Unreadable { reason, .. } = &e
-                && let Err(io) = ctx.cache.put_unreadable(&key, &url, reason)
+                && let Err(io) = ctx.cache.put_unreadable(&key, url, reason)
             {
                 ctx.log(Level::Warn, format!("could not cache the failure: {io}"))
                     .await;
             }
             ctx.emit(fetch_log(Level::Warn, format!("fetch {url} failed: {e}")))
                 .await;
-            progress.pages[i] = Some(Err(e));
+            Ok(Err(e))
         }
     }
-    Ok(())
 }
 
 /// What the writing step works from: the sources numbered PART-wide, their passages, and each

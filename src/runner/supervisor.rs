@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub prices: Option<Prices>,
     /// The model's second opinion on doubtful claims (`[review] verify = "model"`).
     pub second_opinion: Option<crate::review::grounding::Opinion>,
+    /// The most one page may take, retries included.
+    pub page_deadline: Duration,
 }
 
 impl Default for RunOptions {
@@ -64,6 +66,7 @@ impl Default for RunOptions {
             budget: Limits::default(),
             prices: None,
             second_opinion: None,
+            page_deadline: super::driver::PAGE_DEADLINE,
         }
     }
 }
@@ -436,6 +439,7 @@ impl Supervisor {
             permits: self.permits.clone(),
             budget: self.budget.clone(),
             resume: w.resume,
+            page_deadline: self.options.page_deadline,
         };
         self.tasks.spawn(async move {
             // A panic in a runner (a parser, a provider) fails its PART, not the run.
