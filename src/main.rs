@@ -62,6 +62,14 @@ enum Command {
     /// Print the main content of one page (an HTML, PDF, markdown or text file, or a URL) exactly
     /// as a runner sees it: navigation, headers, footers, ads and scripts removed.
     Extract(cmd::extract::Args),
+    /// Check each cited claim of a knowledge file against its numbered sources.
+    ///
+    /// Sources come from the workspace's cache, else are fetched (under the runners' address
+    /// rules); one that cannot be read is named. Prints each claim's verdict (✓ ~ ✗ ?) with its
+    /// reason and a summary; --json for scripts; exit status 1 when any claim is ✗. With
+    /// --jsonl, one claim a line {"id","claim","sources":{"1":"text"}} -> {"id","verdict",
+    /// "reason","evidence"}, the contract benchmarks use.
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +101,11 @@ fn main() -> ExitCode {
             Command::Status(a) => here(a.plan_mut()),
             Command::Review(a) => here(a.plan_mut()),
             Command::Check(a) => here(a.plan_mut()),
+            Command::Verify(a) => {
+                if let Some(f) = a.file_mut() {
+                    here(f);
+                }
+            }
             _ => {}
         }
     }
@@ -117,6 +130,7 @@ fn main() -> ExitCode {
         Command::Status(args) => cmd::status::run(root, &args),
         Command::Review(args) => cmd::review::run(root, &args),
         Command::Extract(args) => cmd::extract::run(root, &args),
+        Command::Verify(args) => cmd::verify::run(root, &args),
     };
     match result {
         Ok(code) => code,

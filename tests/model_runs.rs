@@ -64,18 +64,39 @@ async fn completions(State(s): State<Script>, body: Bytes) -> Response {
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if v["messages"][0]["content"]
         .as_str()
-        .is_some_and(|c| c.starts_with("You check whether"))
+        .is_some_and(|c| c.starts_with("You check claims"))
     {
-        // The grounding check's second opinion: yes for one kind of claim only.
+        // The grounding check's second opinion, one request per section: supported (quoting
+        // the excerpt) for one kind of claim only, with some rambling around the answers.
         let q = v["messages"][1]["content"]
             .as_str()
             .unwrap_or("")
             .to_string();
-        let yes = q.contains("It cites the source");
+        let mut lines = vec!["Here is my assessment of each claim.".to_string()];
+        let mut claim = String::new();
+        let mut k = 0;
+        for l in q.lines() {
+            if let Some((_, c)) = l.split_once(". Claim: ") {
+                claim = c.to_string();
+                k += 1;
+            } else if let Some(excerpt) = l.trim().strip_prefix("Excerpt: ") {
+                let quote: String = excerpt
+                    .split_whitespace()
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                lines.push(if claim.contains("It cites the source") {
+                    format!("{k}: SUPPORTED \"{quote}\"")
+                } else {
+                    format!("{k}: NOT SUPPORTED")
+                });
+            }
+        }
+        lines.push("Let me know if you need more.".into());
         s.questions.lock().unwrap().push(q);
         let answer = format!(
             "data: {}\n\ndata: {}\n\ndata: {}\n\ndata: [DONE]\n\n",
-            chunk(if yes { "yes" } else { "no" }),
+            chunk(&lines.join("\n")),
             serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
             serde_json::json!({"choices": [], "usage": {"prompt_tokens": 50, "completion_tokens": 1}})
         );
@@ -515,8 +536,15 @@ fn verify_model_asks_about_doubtful_claims_once_and_counts_the_tokens() {
         .unwrap();
     let second = check(ws.path());
     let asked = questions.lock().unwrap().len();
-    // One question per distinct doubtful claim with evidence to show (repeats are asked once).
-    assert!(asked >= 2 && asked <= before, "{asked} of {before}");
+    // One request per section holding doubtful claims (two sections), each claim in it once.
+    assert_eq!(asked, 2, "{:?}", questions.lock().unwrap());
+    let in_requests: usize = questions
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|q| q.matches(". Claim: ").count())
+        .sum();
+    assert!(in_requests <= before, "{in_requests} of {before}");
     let confirmed: Vec<&serde_json::Value> = second["claims"]
         .as_array()
         .unwrap()
@@ -533,7 +561,7 @@ fn verify_model_asks_about_doubtful_claims_once_and_counts_the_tokens() {
             .as_u64()
             .unwrap(),
         tokens_before + 50 * asked as u64,
-        "the questions' tokens count for the PART"
+        "the requests' tokens count for the PART"
     );
     // Asked once: a second check uses the answers already given.
     check(ws.path());

@@ -33,6 +33,7 @@ pub mod new;
 pub mod review;
 pub mod run;
 pub mod status;
+pub mod verify;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -151,20 +152,21 @@ impl ModelOpinion {
     }
 }
 
-impl expanse::review::grounding::SecondOpinion for ModelOpinion {
+impl expanse::review::opinion::ModelJudge for ModelOpinion {
     fn name(&self) -> &str {
         &self.name
     }
 
-    fn supports(
+    fn ask(
         &self,
-        claim: &str,
-        evidence: &str,
-    ) -> Result<(bool, Option<expanse::state::Usage>), String> {
-        let question = format!(
-            "Source excerpt:\n{evidence}\n\nClaim:\n{claim}\n\nDoes the excerpt support the claim, numbers and names included? Answer yes or no."
-        );
-        let ask = self.writer.ask_yes_no(&question, &|_: &str| {});
+        system: &str,
+        user: &str,
+    ) -> Result<(String, Option<expanse::state::Usage>), expanse::research::ResearchError> {
+        // A line per claim with its quote: room for each, and no more.
+        let claims = user.matches(". Claim: ").count().max(1) as u32;
+        let ask = self
+            .writer
+            .ask(system, user, 80 * claims + 64, &|_: &str| {});
         // On the run's runtime when called from its blocking pool (its connections live there).
         let result = match tokio::runtime::Handle::try_current() {
             Ok(handle) => handle.block_on(ask),
@@ -177,11 +179,15 @@ impl expanse::review::grounding::SecondOpinion for ModelOpinion {
                 });
                 match rt {
                     Some(rt) => rt.block_on(ask),
-                    None => return Err("cannot start an async runtime".into()),
+                    None => {
+                        return Err(expanse::research::ResearchError::Config(
+                            "cannot start an async runtime for the second opinion".into(),
+                        ));
+                    }
                 }
             }
         };
-        result.map_err(|e| e.to_string())
+        result
     }
 }
 
@@ -189,7 +195,7 @@ impl expanse::review::grounding::SecondOpinion for ModelOpinion {
 pub fn second_opinion(
     config: &expanse::config::Config,
     model: Option<std::sync::Arc<expanse::research::http::OpenAiWriter>>,
-) -> Option<expanse::review::grounding::Opinion> {
+) -> Option<expanse::review::opinion::Judge> {
     if config.review.verify != Some(expanse::config::Verify::Model) {
         return None;
     }
@@ -205,7 +211,7 @@ pub fn second_opinion(
     )
     .or_else(|| config.model.model.clone())
     .unwrap_or_else(|| "model".into());
-    Some(expanse::review::grounding::Opinion(std::sync::Arc::new(
+    Some(expanse::review::opinion::Judge(std::sync::Arc::new(
         ModelOpinion::new(writer, &name),
     )))
 }

@@ -243,7 +243,7 @@ fn list(review: &Review) -> anyhow::Result<ExitCode> {
 fn model_opinion(
     ws: &Workspace,
     config: &expanse::config::Config,
-) -> Option<expanse::review::grounding::Opinion> {
+) -> Option<expanse::review::opinion::Judge> {
     if config.review.verify != Some(expanse::config::Verify::Model) {
         return None;
     }

@@ -113,23 +113,14 @@ impl Cache {
     }
 
     /// A model's earlier yes/no on whether `evidence` supports `claim`.
-    pub fn opinion(&self, model: &str, claim: &str, evidence: &str) -> Option<bool> {
-        self.get("opinions", &format!("{model}\u{0}{claim}\u{0}{evidence}"))
+    /// A value stored under `kind` and `key` (any serializable answer worth asking once).
+    pub fn get_json<T: Serialize + DeserializeOwned>(&self, kind: &str, key: &str) -> Option<T> {
+        self.get(kind, key)
     }
 
-    /// Remember a model's yes/no (asked once, however often the draft is reviewed).
-    pub fn put_opinion(
-        &self,
-        model: &str,
-        claim: &str,
-        evidence: &str,
-        yes: bool,
-    ) -> std::io::Result<()> {
-        self.put(
-            "opinions",
-            &format!("{model}\u{0}{claim}\u{0}{evidence}"),
-            &yes,
-        )
+    /// Store `value` under `kind` and `key`.
+    pub fn put_json<T: Serialize>(&self, kind: &str, key: &str, value: &T) -> std::io::Result<()> {
+        self.put(kind, key, value)
     }
 }
 

@@ -6,6 +6,8 @@ mod checklist;
 mod diff;
 pub mod grounding;
 mod index;
+pub mod opinion;
+pub mod verify;
 
 pub use approve::{Approved, AutoApproval, Undone, drop_file_name};
 pub use checklist::{
@@ -265,7 +267,7 @@ pub struct Review {
     ws: Workspace,
     plan_path: PathBuf,
     journal: Arc<Journal>,
-    second_opinion: Option<Arc<dyn grounding::SecondOpinion>>,
+    second_opinion: Option<Arc<dyn opinion::ModelJudge>>,
 }
 
 impl Review {
@@ -280,7 +282,7 @@ impl Review {
     }
 
     /// Ask `opinion` about the claims the lexical check finds weak or unsupported.
-    pub fn with_second_opinion(mut self, opinion: Arc<dyn grounding::SecondOpinion>) -> Review {
+    pub fn with_second_opinion(mut self, opinion: Arc<dyn opinion::ModelJudge>) -> Review {
         self.second_opinion = Some(opinion);
         self
     }
@@ -387,44 +389,23 @@ impl Review {
             draft_claims(&draft.text, original, must_cite(part)),
             &self.source_texts(draft),
         );
-        let Some(opinion) = &self.second_opinion else {
+        let Some(judge) = &self.second_opinion else {
             return claims;
         };
         let cache = Cache::new(&self.ws.state().join("cache"));
-        for c in claims
-            .iter_mut()
-            .filter(|c| matches!(c.verdict, Verdict::Weak | Verdict::Unsupported))
-        {
-            let Some(evidence) = c.evidence.as_ref().map(|e| e.text.clone()) else {
-                continue;
-            };
-            let yes = match cache.opinion(opinion.name(), &c.text, &evidence) {
-                Some(yes) => yes,
-                None => match opinion.supports(&c.text, &evidence) {
-                    Ok((yes, usage)) => {
-                        let _ = cache.put_opinion(opinion.name(), &c.text, &evidence, yes);
-                        if let Some(u) = usage {
-                            let _ = self.journal.append(&Record::Usage {
-                                ts: now(),
-                                part: draft.part,
-                                section: None,
-                                prompt_tokens: u.prompt_tokens,
-                                completion_tokens: u.completion_tokens,
-                                estimated: u.estimated,
-                            });
-                        }
-                        yes
-                    }
-                    Err(e) => {
-                        tracing::warn!("second opinion failed: {e}");
-                        continue;
-                    }
-                },
-            };
-            if yes {
-                c.verdict = Verdict::Supported;
-                c.note = Some(format!("the model ({}) confirmed it", opinion.name()));
-            }
+        let journal = &self.journal;
+        let spent = |u: crate::state::Usage| {
+            let _ = journal.append(&Record::Usage {
+                ts: now(),
+                part: draft.part,
+                section: None,
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+                estimated: u.estimated,
+            });
+        };
+        if let Err(e) = opinion::second_opinion(&mut claims, judge.as_ref(), &cache, spent) {
+            tracing::warn!("second opinion failed: {e}");
         }
         claims
     }

@@ -49,7 +49,7 @@ pub struct RunOptions {
     /// Model prices, for costs and dollar budgets.
     pub prices: Option<Prices>,
     /// The model's second opinion on doubtful claims (`[review] verify = "model"`).
-    pub second_opinion: Option<crate::review::grounding::Opinion>,
+    pub second_opinion: Option<crate::review::opinion::Judge>,
     /// The most one page may take, retries included.
     pub page_deadline: Duration,
 }

@@ -242,53 +242,9 @@ pub fn select(
     };
 
     let mut model_writer = None;
-    let writer: Arc<dyn Writer> = match model {
-        Some(model) => {
-            let base = config::var(env, env::OPENAI_BASE_URL)
-                .or_else(|| config.model.base_url.clone())
-                .unwrap_or_else(|| openai::OPENAI_BASE.into());
-            let key = config::var(env, env::OPENAI_API_KEY);
-            let mut options = WriterOptions::new(&base, &model, key.clone());
-            if let Some(c) = config.model.context_chars {
-                options.context_chars = c;
-            }
-            if config.model.temperature.is_some() {
-                options.temperature = config.model.temperature;
-            }
-            options.max_tokens = config.model.max_tokens;
-            if let Some(t) = config.model.timeout_secs {
-                options.timeout = Duration::from_secs(t.max(1));
-            }
-            if let Some(t) = config.model.idle_timeout_secs {
-                options.idle_timeout = Duration::from_secs(t.max(1));
-            }
-            let m = &config.model;
-            options.max_answer_bytes = m.max_answer_bytes.unwrap_or(options.max_answer_bytes);
-            options.max_event_bytes = m.max_event_bytes.unwrap_or(options.max_event_bytes);
-            options.max_stream_bytes = m.max_stream_bytes.unwrap_or(options.max_stream_bytes);
-            // The model server's own limits: it is not a web site, so no per-host cap applies.
-            let mut limit = RateLimit::new("the model server").concurrency(
-                m.concurrency.unwrap_or(DEFAULT_MODEL_CONCURRENCY),
-                "[model] concurrency",
-            );
-            if let Some(r) = m.requests_per_second {
-                limit = limit.rate(r, "[model] requests_per_second");
-            }
-            lines.push(format!(
-                "writer = openai-compatible model {model} at {} ({}, {} context characters)",
-                redactor.url(&base),
-                if key.is_some() {
-                    "key from OPENAI_API_KEY"
-                } else {
-                    "no API key"
-                },
-                options.context_chars
-            ));
-            let w = Arc::new(OpenAiWriter::new(
-                client.clone(),
-                options,
-                Some(Arc::new(limit)),
-            )?);
+    let writer: Arc<dyn Writer> = match model_writer_for(config, env, &client)? {
+        Some((w, line)) => {
+            lines.push(line);
             model_writer = Some(w.clone());
             w
         }
@@ -386,6 +342,65 @@ fn brightdata_base(config: &Config) -> String {
         .brightdata_url
         .clone()
         .unwrap_or_else(|| brightdata::BRIGHTDATA_BASE.into())
+}
+
+/// The configured model's writer on `client`, with the line saying which model and where (None:
+/// no model is configured).
+pub fn model_writer_for(
+    config: &Config,
+    env: EnvLookup<'_>,
+    client: &Arc<HttpClient>,
+) -> Result<Option<(Arc<OpenAiWriter>, String)>, ResearchError> {
+    let Some(model) = config::var(env, env::OPENAI_MODEL).or_else(|| config.model.model.clone())
+    else {
+        return Ok(None);
+    };
+    let base = config::var(env, env::OPENAI_BASE_URL)
+        .or_else(|| config.model.base_url.clone())
+        .unwrap_or_else(|| openai::OPENAI_BASE.into());
+    let key = config::var(env, env::OPENAI_API_KEY);
+    let mut options = WriterOptions::new(&base, &model, key.clone());
+    if let Some(c) = config.model.context_chars {
+        options.context_chars = c;
+    }
+    if config.model.temperature.is_some() {
+        options.temperature = config.model.temperature;
+    }
+    options.max_tokens = config.model.max_tokens;
+    if let Some(t) = config.model.timeout_secs {
+        options.timeout = Duration::from_secs(t.max(1));
+    }
+    if let Some(t) = config.model.idle_timeout_secs {
+        options.idle_timeout = Duration::from_secs(t.max(1));
+    }
+    let m = &config.model;
+    options.max_answer_bytes = m.max_answer_bytes.unwrap_or(options.max_answer_bytes);
+    options.max_event_bytes = m.max_event_bytes.unwrap_or(options.max_event_bytes);
+    options.max_stream_bytes = m.max_stream_bytes.unwrap_or(options.max_stream_bytes);
+    // The model server's own limits: it is not a web site, so no per-host cap applies.
+    let mut limit = RateLimit::new("the model server").concurrency(
+        m.concurrency.unwrap_or(DEFAULT_MODEL_CONCURRENCY),
+        "[model] concurrency",
+    );
+    if let Some(r) = m.requests_per_second {
+        limit = limit.rate(r, "[model] requests_per_second");
+    }
+    let line = format!(
+        "writer = openai-compatible model {model} at {} ({}, {} context characters)",
+        client.redactor().url(&base),
+        if key.is_some() {
+            "key from OPENAI_API_KEY"
+        } else {
+            "no API key"
+        },
+        options.context_chars
+    );
+    let w = Arc::new(OpenAiWriter::new(
+        client.clone(),
+        options,
+        Some(Arc::new(limit)),
+    )?);
+    Ok(Some((w, line)))
 }
 
 /// HTTP options from `[limits]` and `[fetch] allow_private`, with the process environment's

@@ -261,22 +261,24 @@ impl OpenAiWriter {
 }
 
 impl OpenAiWriter {
-    /// Ask the model a yes/no question (the grounding check's second opinion on a claim); the
-    /// answer is true when it starts with "yes". One attempt, a short answer, usage counted.
-    pub async fn ask_yes_no(
+    /// The model's whole answer to `system` and `user`, at most `max_tokens` long, with its
+    /// usage (the server's, else an estimate). One attempt, no streaming shown anywhere.
+    pub async fn ask(
         &self,
-        question: &str,
+        system: &str,
+        user: &str,
+        max_tokens: u32,
         log: &LogSink,
-    ) -> Result<(bool, Option<Usage>), ResearchError> {
+    ) -> Result<(String, Option<Usage>), ResearchError> {
         let body = serde_json::json!({
             "model": self.options.model,
             "messages": [
-                {"role": "system", "content": "You check whether a source excerpt supports a claim. Answer with one word: yes or no."},
-                {"role": "user", "content": question},
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
             ],
             "stream": true,
             "stream_options": { "include_usage": true },
-            "max_tokens": 3,
+            "max_tokens": max_tokens,
             "temperature": 0,
         });
         let deadline = tokio::time::Instant::now() + self.options.timeout;
@@ -285,10 +287,7 @@ impl OpenAiWriter {
             Err(Attempt::Cut(why) | Attempt::Fatal(why)) => return Err(self.error(why)),
         };
         let usage = self.usage(&body, &completion, log).await;
-        let answer = sse::strip_think(&completion.raw)
-            .trim()
-            .to_ascii_lowercase();
-        Ok((answer.starts_with("yes"), usage))
+        Ok((self.client.redactor().secrets(&completion.raw), usage))
     }
 }
 
