@@ -168,7 +168,7 @@ impl expanse::review::opinion::ModelJudge for ModelOpinion {
             .writer
             .ask(system, user, 80 * claims + 64, &|_: &str| {});
         // On the run's runtime when called from its blocking pool (its connections live there).
-        let result = match tokio::runtime::Handle::try_current() {
+        match tokio::runtime::Handle::try_current() {
             Ok(handle) => handle.block_on(ask),
             Err(_) => {
                 let rt = self.own.get_or_init(|| {
@@ -186,8 +186,7 @@ impl expanse::review::opinion::ModelJudge for ModelOpinion {
                     }
                 }
             }
-        };
-        result
+        }
     }
 }
 
