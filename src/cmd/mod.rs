@@ -179,11 +179,9 @@ impl expanse::review::opinion::ModelJudge for ModelOpinion {
                 });
                 match rt {
                     Some(rt) => rt.block_on(ask),
-                    None => {
-                        return Err(expanse::research::ResearchError::Config(
-                            "cannot start an async runtime for the second opinion".into(),
-                        ));
-                    }
+                    None => Err(expanse::research::ResearchError::Config(
+                        "cannot start an async runtime for the second opinion".into(),
+                    )),
                 }
             }
         }
