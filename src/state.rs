@@ -98,6 +98,11 @@ impl RunnerState {
         )
     }
 
+    /// Whether a runner is doing work now (its clock runs): active and not paused.
+    pub fn is_working(self) -> bool {
+        self.is_active() && self != RunnerState::Paused
+    }
+
     /// Nothing more happens without the user (headless runs end when every PART is here).
     pub fn is_settled(self) -> bool {
         matches!(

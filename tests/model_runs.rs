@@ -28,6 +28,8 @@ struct Script {
     worst: bool,
     /// Sections (1-based) whose answer never ends.
     hang: Vec<usize>,
+    /// Send the answer a piece at a time, 150 ms apart (long enough for progress samples).
+    slow: bool,
     /// Every request: (target, section number).
     seen: Arc<Mutex<Vec<(String, usize)>>>,
     /// Every yes/no question asked about a claim.
@@ -127,7 +129,22 @@ async fn completions(State(s): State<Script>, body: Bytes) -> Response {
         }
         events.push("data: [DONE]\n\n".to_string());
     }
+    let slow = s.slow;
+    let events = if slow {
+        // The text a word at a time.
+        let mut pieces: Vec<String> = text
+            .split_inclusive(' ')
+            .map(|w| format!("data: {}\n\n", chunk(w)))
+            .collect();
+        pieces.extend(events.into_iter().skip(1));
+        pieces
+    } else {
+        events
+    };
     let stream = futures_util::stream::unfold((events, 0usize), move |(events, i)| async move {
+        if slow && i > 0 {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
         if i < events.len() {
             let item: Result<Bytes, Infallible> = Ok(Bytes::from(events[i].clone()));
             Some((item, (events, i + 1)))
@@ -566,4 +583,39 @@ fn verify_model_asks_about_doubtful_claims_once_and_counts_the_tokens() {
     // Asked once: a second check uses the answers already given.
     check(ws.path());
     assert_eq!(questions.lock().unwrap().len(), asked);
+}
+
+/// Progress is sampled for the cards and `--json`; the readable headless output gives each step
+/// once, not a "N lines so far" line every quarter second.
+#[test]
+fn progress_is_in_json_events_not_in_the_readable_lines() {
+    let base = serve(Script {
+        usage: Some((10, 10)),
+        slow: true,
+        ..Script::default()
+    });
+    let ws = workspace(&plan(1, 1));
+    let out = run_with(ws.path(), &base, &[]);
+    assert!(out.status.success());
+    let progress: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["kind"] == "progress")
+        .collect();
+    assert!(!progress.is_empty(), "the JSON events carry progress");
+    assert!(progress[0]["message"].as_str().unwrap().contains("so far"));
+    let toml = std::fs::read_to_string(ws.path().join("expanse.toml")).unwrap();
+    let ws = workspace(&plan(1, 1));
+    std::fs::write(ws.path().join("expanse.toml"), toml).unwrap();
+    let readable = expanse(ws.path())
+        .args(["run", "plans/p.md", "--headless"])
+        .env("OPENAI_BASE_URL", &base)
+        .env("OPENAI_MODEL", "test-model")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(readable.stdout).unwrap();
+    assert!(text.contains("written:"), "{text}");
+    assert!(!text.contains("so far"), "{text}");
 }

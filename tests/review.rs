@@ -873,3 +873,17 @@ fn a_regeneration_that_cannot_run_changes_nothing() {
     );
     assert_eq!(state_of(ws.path(), 3), "review");
 }
+
+/// A reject that would write the PART again needs a reason: without one nothing changes and the
+/// draft still awaits review.
+#[test]
+fn a_requeue_without_a_reason_changes_nothing() {
+    let ws = drafted("3");
+    let out = review(ws.path(), &["--reject", "3", "--requeue"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("say why it should be written again (--reason TEXT)"));
+    assert_eq!(state_of(ws.path(), 3), "review");
+    let blank = review(ws.path(), &["--reject", "3", "--requeue", "--reason", "  "]);
+    assert_eq!(blank.status.code(), Some(1));
+    assert_eq!(state_of(ws.path(), 3), "review");
+}

@@ -442,3 +442,27 @@ fn every_hunk_left_out_approves_nothing() {
     assert!(commands(&fx).is_empty());
     assert!(a.overlay.is_none(), "no confirmation for an empty approval");
 }
+
+#[test]
+fn a_reject_to_write_again_needs_a_reason() {
+    let mut a = reviewing();
+    let fx = press(&mut a, &[Key::Char('r'), Key::Enter]);
+    assert!(commands(&fx).is_empty(), "{fx:?}");
+    assert!(
+        a.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("say why it should be written again")),
+        "{:?}",
+        a.notice
+    );
+    // Skipping the PART needs no reason.
+    let fx = press(&mut a, &[Key::Char('r'), Key::Tab, Key::Enter]);
+    assert_eq!(
+        commands(&fx),
+        vec![&Command::Reject {
+            part: 3,
+            reason: None,
+            requeue: false
+        }]
+    );
+}

@@ -246,7 +246,9 @@ pub fn run_holding(
         let mut stdout = std::io::stdout().lock();
         let mut printing = true;
         while let Some(event) = rx.recv().await {
-            if !printing {
+            // Progress is sampled for cards and scripts; a person reading lines wants each step
+            // once ("written: 38 lines"), not a count every quarter second.
+            if !printing || (!json && event.kind == EventKind::Progress) {
                 continue;
             }
             let line = if json {
@@ -363,6 +365,7 @@ fn human(e: &Event) -> String {
             Some(Level::Error) => format!("error: {}", e.message),
             _ => format!("· {}", e.message),
         },
+        EventKind::Progress => format!("· {}", e.message),
         EventKind::Draft | EventKind::Written => e.message.clone(),
         EventKind::Error => format!("error: {}", e.message),
     };

@@ -47,7 +47,7 @@ pub enum ReviewError {
         state: RunnerState,
     },
     /// A regeneration needs a reason for the writer.
-    #[error("say why the section should be written again (--reason TEXT): the writer is given it")]
+    #[error("say why it should be written again (--reason TEXT): the writer is given it")]
     NoReason,
     /// There is no such section.
     #[error("PART {part} has no section {section} (it plans {count})")]
@@ -612,6 +612,10 @@ impl Review {
         // Under the workspace lock: a reject must not land on a PART approved a moment ago.
         let _lock = self.lock()?;
         self.draft(part)?;
+        // Written again with no reason is the same draft again: the reason is what changes it.
+        if requeue && reason.is_none_or(|r| r.trim().is_empty()) {
+            return Err(ReviewError::NoReason);
+        }
         self.journal.append(&Record::Rejected {
             ts: now(),
             part,

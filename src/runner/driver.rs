@@ -1018,15 +1018,18 @@ impl StreamProgress {
             return;
         }
         st.last_sent = Some(now);
-        let _ = self.events.try_send(Event::log(
-            Some(self.part),
-            Level::Info,
-            format!(
-                "writing {}: {} so far",
-                self.label,
-                plural(st.lines, "line")
-            ),
-        ));
+        let _ = self.events.try_send(Event {
+            kind: super::event::EventKind::Progress,
+            ..Event::log(
+                Some(self.part),
+                Level::Info,
+                format!(
+                    "writing {}: {} so far",
+                    self.label,
+                    plural(st.lines, "line")
+                ),
+            )
+        });
     }
 }
 

@@ -11,8 +11,11 @@ use crate::state::{RunnerState, Usage, now};
 pub enum EventKind {
     /// A runner changed state.
     State,
-    /// A log line: a search, a fetch, writing progress, a warning.
+    /// A log line: a search, a fetch, a warning.
     Log,
+    /// Sampled progress of work under way (`writing section 2/5: 34 lines so far`): for cards,
+    /// logs and JSON, not a line each in the headless output.
+    Progress,
     /// A draft is ready for review.
     Draft,
     /// A file was written (approval).

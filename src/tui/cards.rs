@@ -300,13 +300,14 @@ impl Cards {
                 if let Some(state) = e.state {
                     let was = card.state;
                     let now = Instant::now();
-                    if was.is_active()
-                        && !state.is_active()
+                    // The clock runs while the runner works: not while it is paused or waits.
+                    if was.is_working()
+                        && !state.is_working()
                         && let Some(t) = card.started.take()
                     {
                         card.elapsed += now - t;
                     }
-                    if state.is_active() && card.started.is_none() {
+                    if state.is_working() && card.started.is_none() {
                         card.started = Some(now);
                     }
                     if state == RunnerState::Queued && was.is_settled() {
@@ -335,7 +336,7 @@ impl Cards {
                     return Change::DraftArrived(n);
                 }
             }
-            EventKind::Log | EventKind::Error | EventKind::Written => {
+            EventKind::Log | EventKind::Progress | EventKind::Error | EventKind::Written => {
                 let level = if e.kind == EventKind::Error {
                     Level::Error
                 } else {
@@ -379,6 +380,22 @@ mod tests {
             ));
         }
         Plan::parse(&s)
+    }
+
+    #[test]
+    fn a_card_s_clock_stops_while_it_is_paused_and_runs_again_on_resume() {
+        let mut c = Cards::new(&plan(), None);
+        c.apply(&Event::state(1, RunnerState::Writing, ""));
+        assert!(c.list[0].started.is_some());
+        c.apply(&Event::state(1, RunnerState::Paused, "paused by you"));
+        assert!(c.list[0].started.is_none(), "a paused card's clock stops");
+        c.apply(&Event::state(1, RunnerState::Writing, "resumed"));
+        assert!(c.list[0].started.is_some());
+        c.apply(&Event::draft(1, 30, 2, "draft ready"));
+        assert!(
+            c.list[0].started.is_none(),
+            "a card in review waits, its clock stopped"
+        );
     }
 
     #[test]

@@ -447,6 +447,11 @@ fn submit(p: &Prompt) -> Vec<Step> {
             requeue,
         } => {
             let reason = text.trim().to_string();
+            if reason.is_empty() && *requeue {
+                return vec![Step::Notice(
+                    "say why it should be written again (the writer is given it), or Tab to skip the PART instead; nothing was changed".into(),
+                )];
+            }
             vec![
                 Step::Notice(format!("rejecting PART {part}…")),
                 Step::Effect(Effect::Command(Command::Reject {

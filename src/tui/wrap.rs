@@ -49,10 +49,16 @@ pub fn rows(text: &str, width: usize) -> Vec<Range<usize>> {
         if let Some(s) = start.take() {
             out.push(s..end);
         }
-        if w <= width {
-            start = Some(word_start);
+        // The text's own indentation is kept on its first row: code is shown as written.
+        let indent = if out.is_empty() && space_start == 0 {
+            spaces
+        } else {
+            0
+        };
+        if indent + w <= width {
+            start = Some(word_start - indent);
             end = i;
-            used = w;
+            used = indent + w;
             continue;
         }
         // A word wider than a row: split it at character boundaries.
@@ -103,6 +109,15 @@ mod tests {
 
     fn show(text: &str, width: usize) -> Vec<&str> {
         rows(text, width).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn a_lines_indentation_is_kept() {
+        assert_eq!(show("    import torch", 40), ["    import torch"]);
+        assert_eq!(
+            show("        self.n = 0 and some more words", 20),
+            ["        self.n = 0", "and some more words"]
+        );
     }
 
     #[test]

@@ -1024,6 +1024,36 @@ mod tests {
     }
 
     #[test]
+    fn code_keeps_its_indentation_in_the_diff() {
+        let theme = Theme::new(true);
+        let d = crate::review::diff(
+            None,
+            "def embed(batch):\n    import torch\n        self.n = 0\n",
+            "x.md",
+        );
+        let none = BTreeMap::new();
+        let kept = std::collections::BTreeSet::new();
+        let rows: Vec<String> = diff_view(
+            &d,
+            &theme,
+            &View {
+                width: 80,
+                scroll: 0,
+                height: 10,
+                query: "",
+                current: None,
+                verdicts: &none,
+                left_out: &kept,
+            },
+        )
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+        assert!(rows[2].ends_with("+     import torch"), "{rows:?}");
+        assert!(rows[3].ends_with("+         self.n = 0"), "{rows:?}");
+    }
+
+    #[test]
     fn search_hits_keep_the_text_and_mark_the_words() {
         let theme = Theme::new(false);
         let d = crate::review::diff(None, "alpha ZeRO beta\nnothing\nzero again\n", "x.md");
