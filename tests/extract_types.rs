@@ -470,3 +470,71 @@ fn expanse_extract_of_an_unreachable_url_is_one_line() {
     assert!(err.contains("connect"), "{err}");
     assert!(!err.contains("retry"), "{err}");
 }
+
+/// A paragraph wrapped over several lines of a PDF page, set with generous line spacing, reads
+/// as one paragraph; the break between paragraphs and a heading stay.
+#[test]
+fn a_pdfs_wrapped_paragraph_is_one_paragraph() {
+    let page: Vec<Line<'_>> = vec![
+        (72.0, 720.0, 18.0, "Baking notes"),
+        (
+            72.0,
+            680.0,
+            11.0,
+            "A bulk ferment at room temperature takes about 5",
+        ),
+        (
+            72.0,
+            658.0,
+            11.0,
+            "hours; at 20 C it takes closer to seven, and a warm",
+        ),
+        (
+            72.0,
+            636.0,
+            11.0,
+            "oven also helps a cold retarded loaf to rise again.",
+        ),
+        (
+            72.0,
+            600.0,
+            11.0,
+            "Shaping comes next, after a short bench rest, when the",
+        ),
+        (72.0, 578.0, 11.0, "dough has relaxed."),
+    ];
+    let pdf = make_pdf(&[page], "");
+    let md = extract_document(&pdf, Kind::Pdf, "bake.pdf")
+        .unwrap()
+        .content;
+    assert!(
+        md.contains("takes about 5 hours; at 20 C it takes closer to seven, and a warm oven also helps a cold retarded loaf to rise again."),
+        "{md}"
+    );
+    assert!(md.contains("Baking notes"), "{md}");
+    assert!(
+        md.contains("Shaping comes next, after a short bench rest, when the dough has relaxed."),
+        "{md}"
+    );
+    let rise = md.find("rise again.").unwrap();
+    let shaping = md.find("Shaping comes next").unwrap();
+    assert!(
+        md[rise..shaping].contains("\n\n"),
+        "two paragraphs stay two: {md}"
+    );
+}
+
+#[test]
+fn joining_leaves_headings_lists_and_sentence_ends_alone() {
+    use expanse::research::pdf::join_wrapped_lines;
+    assert_eq!(
+        join_wrapped_lines(
+            "# Title\n\nfirst line of text\n\ncontinues here.\n\nNew paragraph.\n\n- item one\n- item two"
+        ),
+        "# Title\n\nfirst line of text continues here.\n\nNew paragraph.\n\n- item one\n- item two"
+    );
+    assert_eq!(
+        join_wrapped_lines("Ends here.\n\nlowercase start"),
+        "Ends here.\n\nlowercase start"
+    );
+}

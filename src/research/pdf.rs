@@ -114,7 +114,7 @@ pub fn extract(bytes: &[u8]) -> Result<PdfText, PdfError> {
     let mut first_error = None;
     for page in 0..pages_read {
         match doc.to_markdown(page, &options) {
-            Ok(md) => parts.push(md.trim().to_string()),
+            Ok(md) => parts.push(join_wrapped_lines(md.trim())),
             Err(e) => {
                 // One bad page does not lose the others.
                 failed += 1;
@@ -160,6 +160,45 @@ pub fn extract(bytes: &[u8]) -> Result<PdfText, PdfError> {
         pages,
         pages_read,
     })
+}
+
+/// `md` with paragraphs that are the visual lines of one paragraph joined again: with line
+/// spacing over about one and a half, the converter takes every line for a paragraph ("takes
+/// about 5" / "hours; at 20 C …"). A paragraph continues when the one before it ends mid-sentence
+/// and it starts in lower case or with a digit, or the one before ends with a comma, a
+/// semicolon or a hyphen. Headings, lists, tables, code and rules are left as they are.
+pub fn join_wrapped_lines(md: &str) -> String {
+    use crate::markdown::{Kind, blocks};
+    let mut out: Vec<(Kind, String)> = Vec::new();
+    for b in blocks(md) {
+        let text = b.text.trim();
+        if b.kind == Kind::Paragraph
+            && let Some((Kind::Paragraph, prev)) = out.last_mut()
+            && continues(prev, text)
+        {
+            prev.push(' ');
+            prev.push_str(text);
+            continue;
+        }
+        out.push((b.kind, text.to_string()));
+    }
+    out.into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Whether paragraph `next` is the continuation of `prev` (see [`join_wrapped_lines`]).
+fn continues(prev: &str, next: &str) -> bool {
+    let Some(last) = prev.chars().last() else {
+        return false;
+    };
+    if matches!(last, ',' | ';' | '-' | '–') {
+        return true;
+    }
+    let ended = matches!(last, '.' | '!' | '?' | ':' | '"' | '”' | ')' | ']');
+    let first = next.chars().next().unwrap_or(' ');
+    !ended && (first.is_lowercase() || first.is_ascii_digit())
 }
 
 /// Page objects in the raw file (`/Type /Page`, not `/Pages`): an upper bound a parse could
