@@ -17,6 +17,27 @@ pub enum EditorError {
     /// The editor exited with an error; the text is unchanged.
     #[error("the editor exited with {0}; the draft is unchanged")]
     Failed(std::process::ExitStatus),
+    /// The shell could not find or run the editor command (exit 126 or 127).
+    #[error(
+        "the editor \"{0}\" was not found (set $VISUAL or $EDITOR to an editor you have, e.g. nano or vi); the draft is unchanged"
+    )]
+    NotFound(String),
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_missing_editor_is_named() {
+        // SAFETY: this test alone reads and sets VISUAL in this process's tests.
+        unsafe { std::env::set_var("VISUAL", "no-such-editor-xyz") };
+        let e = super::edit("text").unwrap_err();
+        unsafe { std::env::remove_var("VISUAL") };
+        assert!(
+            e.to_string()
+                .starts_with("the editor \"no-such-editor-xyz\" was not found"),
+            "{e}"
+        );
+    }
 }
 
 /// Edit `text` in the user's editor; `Some(new)` when it changed, `None` when saved unchanged.
@@ -38,7 +59,11 @@ pub fn edit(text: &str) -> Result<Option<String>, EditorError> {
             source,
         })?;
     if !status.success() {
-        return Err(EditorError::Failed(status));
+        // The shell's own codes: 127 the command was not found, 126 it could not be run.
+        return Err(match status.code() {
+            Some(126 | 127) => EditorError::NotFound(editor),
+            _ => EditorError::Failed(status),
+        });
     }
     let edited = std::fs::read_to_string(tmp.path())?;
     Ok((edited != text).then_some(edited))

@@ -466,3 +466,28 @@ fn a_reject_to_write_again_needs_a_reason() {
         }]
     );
 }
+
+#[test]
+fn n_after_a_search_goes_to_matches_not_to_a_review() {
+    let mut a = app();
+    a.update(Msg::Core(Event::draft(3, 9, 1, "draft ready")));
+    let mut fx = press(&mut a, &[Key::Char('/')]);
+    fx.extend(typed(&mut a, "zzz-nothing"));
+    fx.extend(press(&mut a, &[Key::Enter, Key::Char('n')]));
+    assert!(
+        !fx.contains(&Effect::LoadReview(3)),
+        "a search with no match does not open a review: {fx:?}"
+    );
+    assert!(
+        a.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("matches \"zzz-nothing\"")),
+        "{:?}",
+        a.notice
+    );
+    // Cleared, n opens the next draft again.
+    assert_eq!(
+        press(&mut a, &[Key::Esc, Key::Char('n')]),
+        vec![Effect::LoadReview(3)]
+    );
+}

@@ -342,7 +342,12 @@ fn keymap(config: &expanse::config::Config) -> anyhow::Result<expanse::tui::keym
         })?;
         overrides.insert(parsed, key.clone());
     }
-    Keymap::with_overrides(&overrides).context("expanse.toml: [keys]")
+    let km = Keymap::with_overrides(&overrides).context("expanse.toml: [keys]")?;
+    // Said before the screen is taken: a rebinding that takes a key from another action.
+    for line in km.taken_keys(&overrides) {
+        eprintln!("expanse: warning: {line}");
+    }
+    Ok(km)
 }
 
 /// One event as a readable line.

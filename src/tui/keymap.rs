@@ -248,6 +248,14 @@ impl Action {
     }
 }
 
+/// An action's name in expanse.toml's `[keys]` (`pause_all`).
+fn toml_name(a: Action) -> String {
+    toml::Value::try_from(a)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// The default bindings of each screen, in the order the help lists them.
 fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
     use Action::*;
@@ -427,6 +435,38 @@ impl Keymap {
         Ok(km)
     }
 
+    /// What `overrides` take away: each default key another action's override now holds
+    /// (`approve = "q"` takes q from quit on the review screen), said in words with what the
+    /// action keeps. Empty when no override takes a key.
+    pub fn taken_keys(&self, overrides: &HashMap<Action, String>) -> Vec<String> {
+        let defaults = Keymap::default();
+        let mut out = Vec::new();
+        for screen in ScreenKind::ALL {
+            for action in defaults.actions(screen) {
+                for k in defaults.keys_for(screen, *action) {
+                    let Ok(key) = parse_key(&k) else { continue };
+                    let Some(by) = self.action(screen, key).filter(|by| by != action) else {
+                        continue;
+                    };
+                    let left = self.keys_for(screen, *action);
+                    out.push(format!(
+                        "[keys] {} = \"{}\" takes {k} from \"{}\" on the {} screen ({})",
+                        toml_name(by),
+                        overrides.get(&by).map_or("", String::as_str),
+                        action.description(),
+                        screen.name(),
+                        if left.is_empty() {
+                            "it has no key left there".to_string()
+                        } else {
+                            format!("it keeps {}", left.join(", "))
+                        }
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// The action of `key` on `screen`.
     pub fn action(&self, screen: ScreenKind, key: Key) -> Option<Action> {
         self.screens
@@ -505,6 +545,17 @@ mod tests {
             km.action(ScreenKind::Review, Key::Char(' ')),
             Some(Action::ToggleHunk),
             "rebinding pause leaves the review screen's space alone"
+        );
+        let mut quitting = HashMap::new();
+        quitting.insert(Action::Approve, "q".to_string());
+        let taken = Keymap::with_overrides(&quitting)
+            .unwrap()
+            .taken_keys(&quitting);
+        assert_eq!(
+            taken,
+            [
+                "[keys] approve = \"q\" takes q from \"quit (asks when work is pending; drafts persist)\" on the review screen (it keeps C-c)"
+            ]
         );
         assert!(
             km.keys_for(ScreenKind::Grid, Action::Pause)

@@ -124,6 +124,17 @@ impl GridScreen {
                 card.number,
                 card.state.phrase()
             ))],
+            // With a search in the log, n is its next match (none: say so), not the next draft.
+            Action::Next if !self.log.query.is_empty() => {
+                if card.log.matches(&self.log.query).is_empty() {
+                    return vec![Step::Notice(format!(
+                        "no line of PART {}'s log matches \"{}\" (Esc clears the search; then n opens the next draft)",
+                        card.number, self.log.query
+                    ))];
+                }
+                self.log.handle(a, &card.log, inner);
+                Vec::new()
+            }
             Action::Next => vec![Step::NextDraft],
             Action::Search => vec![Step::Overlay(Overlay::Prompt(Prompt::Search {
                 target: SearchTarget::Log,
