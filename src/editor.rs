@@ -24,22 +24,6 @@ pub enum EditorError {
     NotFound(String),
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_missing_editor_is_named() {
-        // SAFETY: this test alone reads and sets VISUAL in this process's tests.
-        unsafe { std::env::set_var("VISUAL", "no-such-editor-xyz") };
-        let e = super::edit("text").unwrap_err();
-        unsafe { std::env::remove_var("VISUAL") };
-        assert!(
-            e.to_string()
-                .starts_with("the editor \"no-such-editor-xyz\" was not found"),
-            "{e}"
-        );
-    }
-}
-
 /// Edit `text` in the user's editor; `Some(new)` when it changed, `None` when saved unchanged.
 /// The editor command may carry arguments (`code --wait`), so it runs through `sh -c`.
 pub fn edit(text: &str) -> Result<Option<String>, EditorError> {
@@ -67,4 +51,20 @@ pub fn edit(text: &str) -> Result<Option<String>, EditorError> {
     }
     let edited = std::fs::read_to_string(tmp.path())?;
     Ok((edited != text).then_some(edited))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_missing_editor_is_named() {
+        // SAFETY: this test alone reads and sets VISUAL in this process's tests.
+        unsafe { std::env::set_var("VISUAL", "no-such-editor-xyz") };
+        let e = super::edit("text").unwrap_err();
+        unsafe { std::env::remove_var("VISUAL") };
+        assert!(
+            e.to_string()
+                .starts_with("the editor \"no-such-editor-xyz\" was not found"),
+            "{e}"
+        );
+    }
 }
