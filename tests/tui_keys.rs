@@ -491,3 +491,24 @@ fn n_after_a_search_goes_to_matches_not_to_a_review() {
         vec![Effect::LoadReview(3)]
     );
 }
+
+#[test]
+fn the_message_log_keeps_each_notice_whole() {
+    let mut a = App::new(&Plan::parse(RUNNABLE), None, (80, 24));
+    press(&mut a, &[Key::Char('x')]);
+    let first = a.notice.clone().unwrap();
+    press(&mut a, &[Key::Char('u')]);
+    let second = a.notice.clone().unwrap();
+    assert_ne!(first, second);
+    press(&mut a, &[Key::Char('M')]);
+    let Some(Overlay::Messages { lines, .. }) = &a.overlay else {
+        panic!("M opens the messages: {:?}", a.overlay)
+    };
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].ends_with(&first) && lines[1].ends_with(&second),
+        "{lines:?}"
+    );
+    press(&mut a, &[Key::Esc]);
+    assert!(a.overlay.is_none());
+}

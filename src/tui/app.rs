@@ -102,6 +102,9 @@ pub enum Msg {
     },
 }
 
+/// Notices the message log keeps.
+pub const MESSAGES_KEPT: usize = 200;
+
 /// The whole TUI state.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -135,6 +138,8 @@ pub struct App {
     pub dirty: bool,
     /// A one-line notice for the key bar (the last action's result).
     pub notice: Option<String>,
+    /// Every notice shown, oldest first, the last [`MESSAGES_KEPT`] (the message log, whole).
+    messages: std::collections::VecDeque<String>,
     /// The run's model budget, for the header.
     pub budget: crate::runner::budget::Limits,
     /// Model prices, for costs (None: no cost is shown).
@@ -144,6 +149,16 @@ pub struct App {
 }
 
 impl App {
+    /// Show `text` in the key bar and keep it in the message log, with the time.
+    fn say(&mut self, text: String) {
+        let time = chrono::Local::now().format("%H:%M:%S");
+        self.messages.push_back(format!("{time}  {text}"));
+        while self.messages.len() > MESSAGES_KEPT {
+            self.messages.pop_front();
+        }
+        self.notice = Some(text);
+    }
+
     /// The app for `plan`'s PARTs (those in `only`, when given).
     pub fn new(plan: &Plan, only: Option<BTreeSet<u32>>, size: (u16, u16)) -> App {
         App {
@@ -162,6 +177,7 @@ impl App {
             ticks: 0,
             dirty: true,
             notice: None,
+            messages: std::collections::VecDeque::new(),
             budget: Default::default(),
             prices: None,
             written: Vec::new(),
@@ -247,7 +263,7 @@ impl App {
                         d.rows = rows;
                     }
                 }
-                Err(e) => self.notice = Some(format!("cannot list the drafts: {e}")),
+                Err(e) => self.say(format!("cannot list the drafts: {e}")),
             },
             Msg::Click { col, row } => steps = self.on_click(col, row),
             Msg::Wheel { up, row } => self.on_wheel(up, row),
@@ -281,18 +297,27 @@ impl App {
         };
         match action {
             Action::Quit => {
-                let (active, drafts) = (self.cards.active(), self.cards.in_review().len());
-                if self.too_small() || (active == 0 && drafts == 0) {
+                let (active, paused, drafts) = (
+                    self.cards.active(),
+                    self.cards.paused(),
+                    self.cards.in_review().len(),
+                );
+                if self.too_small() || (active == 0 && paused == 0 && drafts == 0) {
                     vec![Step::Effect(Effect::Quit)]
                 } else {
                     vec![Step::Overlay(Overlay::Confirm(Confirm::Quit {
                         active,
+                        paused,
                         drafts,
                     }))]
                 }
             }
             _ if self.too_small() => Vec::new(),
             Action::Help => vec![Step::Overlay(Overlay::Help { screen, scroll: 0 })],
+            Action::Messages => vec![Step::Overlay(Overlay::Messages {
+                lines: self.messages.iter().cloned().collect(),
+                scroll: 0,
+            })],
             Action::Suspend => vec![Step::Effect(Effect::Suspend)],
             _ => {
                 let ctx = Ctx {
@@ -530,7 +555,7 @@ impl App {
                             let n = self.cards.list[i].number;
                             fx.extend(self.open_review(n));
                         }
-                        None => self.notice = Some("no draft awaits review".into()),
+                        None => self.say("no draft awaits review".into()),
                     }
                 }
                 Step::OpenDrafts => {
@@ -539,7 +564,7 @@ impl App {
                 }
                 Step::Close => self.front = Front::Grid,
                 Step::Overlay(o) => self.overlay = Some(o),
-                Step::Notice(s) => self.notice = Some(s),
+                Step::Notice(s) => self.say(s),
                 Step::Search { target, query } => match target {
                     SearchTarget::Log => {
                         if let Some(card) = self.cards.list.get(self.selected) {

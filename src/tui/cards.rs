@@ -46,7 +46,7 @@ impl Card {
     /// Time active so far.
     pub fn elapsed_now(&self, now: Instant) -> Duration {
         match self.started {
-            Some(t) if self.state.is_active() => self.elapsed + (now - t),
+            Some(t) if self.state.is_working() => self.elapsed + (now - t),
             _ => self.elapsed,
         }
     }
@@ -139,11 +139,19 @@ impl Cards {
         })
     }
 
-    /// Runners doing work, queued, or paused mid-work.
+    /// Runners doing work or queued for it (paused ones are not).
     pub fn active(&self) -> usize {
         self.list
             .iter()
-            .filter(|c| c.state.is_active() || c.state == RunnerState::Queued)
+            .filter(|c| c.state.is_working() || c.state == RunnerState::Queued)
+            .count()
+    }
+
+    /// Runners paused (by a person or a budget).
+    pub fn paused(&self) -> usize {
+        self.list
+            .iter()
+            .filter(|c| c.state == RunnerState::Paused)
             .count()
     }
 

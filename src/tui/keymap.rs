@@ -146,6 +146,10 @@ pub enum Action {
     PrevHunk,
     /// Keep or leave out the hunk at the top of the view.
     ToggleHunk,
+    /// Scroll the checklist (and the evidence) down.
+    SideDown,
+    /// Scroll the checklist (and the evidence) up.
+    SideUp,
     /// Next claim its source does not support.
     NextClaim,
     /// Previous claim its source does not support.
@@ -162,6 +166,8 @@ pub enum Action {
     Drafts,
     /// Every key of this screen.
     Help,
+    /// The messages shown at the bottom so far, whole.
+    Messages,
     /// Back, or clear the search.
     Back,
     /// Quit.
@@ -200,6 +206,8 @@ impl Action {
             Action::ToggleHunk => {
                 "keep / leave out the hunk at the top (approve writes the kept ones)"
             }
+            Action::SideDown => "scroll the checklist and evidence down",
+            Action::SideUp => "scroll the checklist and evidence up",
             Action::NextClaim => "next claim not supported by its source",
             Action::PrevClaim => "previous claim not supported by its source",
             Action::Evidence => "show / hide the claim's evidence from its source",
@@ -208,6 +216,7 @@ impl Action {
             Action::Tab => "file / drop",
             Action::Drafts => "the drafts awaiting review",
             Action::Help => "every key of this screen",
+            Action::Messages => "the messages so far, whole (the bottom line cuts them)",
             Action::Back => "back (or clear the search)",
             Action::Quit => "quit (asks when work is pending; drafts persist)",
             Action::Suspend => "suspend to the shell (fg resumes)",
@@ -241,6 +250,7 @@ impl Action {
             Action::Tab => "file/drop",
             Action::Drafts => "drafts",
             Action::Help => "help",
+            Action::Messages => "messages",
             Action::Back => "back",
             Action::Quit => "quit",
             _ => "",
@@ -291,6 +301,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Top, TOP),
             (Bottom, BOTTOM),
             (Back, &[Key::Esc]),
+            (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
             (Suspend, SUSPEND),
@@ -309,6 +320,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Top, TOP),
             (Bottom, BOTTOM),
             (Pause, &[Key::Char('p')]),
+            (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
             (Suspend, SUSPEND),
@@ -325,6 +337,8 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (NextHunk, &[Key::Char('}')]),
             (PrevHunk, &[Key::Char('{')]),
             (ToggleHunk, &[Key::Char(' ')]),
+            (SideDown, &[Key::Char('J')]),
+            (SideUp, &[Key::Char('K')]),
             (Search, &[Key::Char('/')]),
             (Next, &[Key::Char('n')]),
             (Prev, &[Key::Char('N')]),
@@ -335,6 +349,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Top, TOP),
             (Bottom, BOTTOM),
             (Back, &[Key::Esc]),
+            (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
             (Suspend, SUSPEND),
@@ -344,6 +359,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Up, UP),
             (Down, DOWN),
             (Back, &[Key::Esc, Key::Char('D')]),
+            (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
             (Suspend, SUSPEND),

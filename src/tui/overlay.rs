@@ -28,8 +28,10 @@ pub enum SearchTarget {
 pub enum Confirm {
     /// Quit while work is pending.
     Quit {
-        /// Runners queued, active or paused.
+        /// Runners working or queued.
         active: usize,
+        /// Runners paused.
+        paused: usize,
         /// Drafts awaiting review.
         drafts: usize,
     },
@@ -106,6 +108,13 @@ pub enum Overlay {
     Confirm(Confirm),
     /// A text prompt.
     Prompt(Prompt),
+    /// The notices shown at the bottom so far, whole, newest last.
+    Messages {
+        /// The notices.
+        lines: Vec<String>,
+        /// First row shown, counted from the newest end (0: the newest in view).
+        scroll: usize,
+    },
     /// Pick a section of a draft to write again.
     Sections {
         /// The PART.
@@ -130,6 +139,16 @@ impl Overlay {
     /// Handle one key. `help_rows` is how many rows the help shows at once (for scrolling).
     pub fn key(&mut self, key: Key, keymap: &Keymap, help_rows: usize) -> Outcome {
         match self {
+            Overlay::Messages { lines, scroll } => {
+                match key {
+                    Key::Up | Key::Char('k') => *scroll = (*scroll + 1).min(lines.len()),
+                    Key::Down | Key::Char('j') => *scroll = scroll.saturating_sub(1),
+                    Key::PageUp => *scroll = (*scroll + help_rows.max(1)).min(lines.len()),
+                    Key::PageDown => *scroll = scroll.saturating_sub(help_rows.max(1)),
+                    _ => return Outcome::Close(Vec::new()),
+                }
+                Outcome::Keep
+            }
             Overlay::Help { screen, scroll } => {
                 let total = help_lines(keymap, *screen).len();
                 let max = total.saturating_sub(help_rows);
@@ -247,6 +266,27 @@ impl Overlay {
     /// Draw the overlay over `area` (the whole terminal).
     pub fn draw(&self, f: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
         match self {
+            Overlay::Messages { lines, scroll } => {
+                let width = popup_width(area, 100);
+                let rows = help_rows(area);
+                let mut body: Vec<Line> = lines
+                    .iter()
+                    .flat_map(|m| wrap::lines(m, width.saturating_sub(2) as usize))
+                    .map(Line::from)
+                    .collect();
+                if body.is_empty() {
+                    body.push(Line::from("No message yet."));
+                }
+                // Newest at the bottom; scrolling goes back in time.
+                let end = body.len().saturating_sub(*scroll);
+                let start = end.saturating_sub(rows);
+                let mut shown: Vec<Line> = body[start..end].to_vec();
+                shown.push(Line::from(Span::styled(
+                    "↑↓ PgUp PgDn scroll · any other key closes",
+                    theme.dim,
+                )));
+                popup(f, theme, area, "Messages", shown, 100);
+            }
             Overlay::Help { screen, scroll } => {
                 let lines = help_lines(keymap, *screen);
                 let rows = help_rows(area);
@@ -284,12 +324,17 @@ impl Overlay {
             }
             Overlay::Confirm(c) => {
                 let (title, text, question): (&str, Vec<String>, String) = match c {
-                    Confirm::Quit { active, drafts } => (
+                    Confirm::Quit {
+                        active,
+                        paused,
+                        drafts,
+                    } => (
                         "Quit",
                         vec![
                             format!(
-                                "{} active, {} awaiting review.",
+                                "{} working, {} paused, {} awaiting review.",
                                 crate::words::plural(*active, "runner"),
+                                paused,
                                 crate::words::plural(*drafts, "draft")
                             ),
                             "Drafts persist either way; a later `expanse run` resumes.".into(),
@@ -554,7 +599,14 @@ pub fn popup(f: &mut Frame, theme: &Theme, area: Rect, title: &str, lines: Vec<L
         w,
         h,
     );
-    f.render_widget(Clear, rect);
+    // A blank cell around the box: text behind it never runs into its border.
+    let margin = Rect::new(
+        rect.x.saturating_sub(1).max(area.x),
+        rect.y.saturating_sub(1).max(area.y),
+        (rect.width + 2).min(area.x + area.width - rect.x.saturating_sub(1).max(area.x)),
+        (rect.height + 2).min(area.y + area.height - rect.y.saturating_sub(1).max(area.y)),
+    );
+    f.render_widget(Clear, margin);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.accent)

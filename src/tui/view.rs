@@ -181,7 +181,13 @@ fn footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut head: Vec<Span> = Vec::new();
     let mut used = 0;
     if let Some(notice) = &app.notice {
-        let text = crate::words::shorten(&format!(" {notice}"), room.saturating_sub(1));
+        let full = format!(" {notice}");
+        let text = if full.chars().count() < room {
+            full
+        } else {
+            // Cut: the message log (M) has it whole.
+            crate::words::shorten(&full, room.saturating_sub(6)) + " (M)"
+        };
         used += text.chars().count();
         head.push(Span::styled(text, theme.warn));
     } else {

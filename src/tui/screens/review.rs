@@ -82,6 +82,8 @@ pub struct ReviewScreen {
     pub evidence: bool,
     /// Hunks of the file's diff (1-based) the reviewer left out: approval writes the others.
     pub left_out: std::collections::BTreeSet<usize>,
+    /// First row of the checklist pane shown.
+    pub side_scroll: usize,
 }
 
 impl ReviewScreen {
@@ -103,6 +105,7 @@ impl ReviewScreen {
             claim: None,
             evidence: false,
             left_out: std::collections::BTreeSet::new(),
+            side_scroll: 0,
         }
     }
 
@@ -160,6 +163,8 @@ impl ReviewScreen {
                     self.scroll = h;
                 }
             }
+            Action::SideDown => self.side_scroll += 3,
+            Action::SideUp => self.side_scroll = self.side_scroll.saturating_sub(3),
             Action::ToggleHunk => {
                 let Some(d) = &self.data else {
                     return vec![Step::Notice("the diff is still being computed".into())];
@@ -222,6 +227,7 @@ impl ReviewScreen {
                 }
             }
             Action::Evidence => {
+                self.side_scroll = 0;
                 if self.claim.is_none() {
                     // The first claim in view, when none was picked yet.
                     self.claim = self.data.as_ref().and_then(|d| {
@@ -492,14 +498,31 @@ impl ReviewScreen {
                 f.render_widget(Paragraph::new(shown), inner);
             }
         }
+        // The pane scrolls (J/K) when its lines do not fit; the title says how much is hidden.
+        let lines = self.side(theme);
+        let inner_w = side_area.width.saturating_sub(2) as usize;
+        let inner_h = side_area.height.saturating_sub(2) as usize;
+        let rows: usize = lines
+            .iter()
+            .map(|l| wrap::count(&l.to_string(), inner_w))
+            .sum();
+        let top = self.side_scroll.min(rows.saturating_sub(inner_h));
+        let below = rows.saturating_sub(top + inner_h);
+        let title = match (top, below) {
+            (0, 0) => " checklist ".to_string(),
+            (0, b) => format!(" checklist · ↓ {b} more (J) "),
+            (t, 0) => format!(" checklist · ↑ {t} above (K) "),
+            (t, b) => format!(" checklist · ↑ {t} ↓ {b} (K/J) "),
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.dim)
-            .title(Span::styled(" checklist ", theme.accent));
+            .title(Span::styled(title, theme.accent));
         f.render_widget(
-            Paragraph::new(self.side(theme))
+            Paragraph::new(lines)
                 .block(block)
-                .wrap(Wrap { trim: false }),
+                .wrap(Wrap { trim: false })
+                .scroll((top.min(u16::MAX as usize) as u16, 0)),
             side_area,
         );
     }
