@@ -124,7 +124,9 @@ impl std::fmt::Display for RunnerState {
 
 /// Current local time as RFC 3339 with seconds: the clock every record and event is stamped with.
 pub fn now() -> String {
-    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    // Milliseconds: records a runner makes and the state events its supervisor journals a
+    // moment later are put back in the order they happened by their times.
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 /// Token counts of model requests (one request, a section, a PART or a plan).

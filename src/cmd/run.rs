@@ -162,15 +162,20 @@ pub fn run_holding(
         &ws.state().join("index"),
     )
     .with_context(|| format!("cannot set up the providers (corpus {})", corpus.display()))?;
+    // Said on stderr now, and in the terminal UI's message log (the screen hides stderr).
+    let mut startup: Vec<String> = Vec::new();
     if let Some(info) = &selection.index {
-        eprintln!(
-            "expanse: corpus {}: {}",
+        let line = format!(
+            "corpus {}: {}",
             corpus.display(),
             expanse::research::local::summary(info.documents, &info.skipped)
         );
+        eprintln!("expanse: {line}");
+        startup.push(line);
     }
     for line in selection.description.lines() {
         eprintln!("expanse: {line}");
+        startup.push(line.to_string());
     }
     let providers = selection.providers;
     let second_opinion = super::second_opinion(&config, selection.model);
@@ -234,6 +239,7 @@ pub fn run_holding(
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             bell: std::env::var_os("EXPANSE_BELL").is_some_and(|v| !v.is_empty()),
             confirm_approve: config.review.confirm_approve.unwrap_or(true),
+            startup,
         };
         let summary = rt
             .block_on(expanse::tui::run(ctx, options, tui))

@@ -150,7 +150,7 @@ pub struct App {
 
 impl App {
     /// Show `text` in the key bar and keep it in the message log, with the time.
-    fn say(&mut self, text: String) {
+    pub fn say(&mut self, text: String) {
         let time = chrono::Local::now().format("%H:%M:%S");
         self.messages.push_back(format!("{time}  {text}"));
         while self.messages.len() > MESSAGES_KEPT {

@@ -179,7 +179,11 @@ impl Cards {
         let mut fetched: HashSet<(u32, &str)> = HashSet::new();
         let mut seen: BTreeSet<u32> = BTreeSet::new();
         let mut span: std::collections::HashMap<u32, (String, String)> = Default::default();
-        for r in records {
+        // In the order things happened: a state event is journalled by the supervisor a moment
+        // after the runner's own records ("draft ready" came before "→ writing").
+        let mut ordered: Vec<&Record> = records.iter().collect();
+        ordered.sort_by(|a, b| a.ts().cmp(b.ts()));
+        for r in ordered {
             let n = r.part();
             let Some(card) = self.get_mut(n) else {
                 continue;
@@ -462,5 +466,31 @@ mod tests {
         assert_eq!(card.elapsed, Duration::from_secs(65));
         assert!(card.log.get(1).unwrap().text.contains("1 hit"));
         assert!(c.list[1].log.is_empty());
+    }
+
+    #[test]
+    fn the_history_is_replayed_in_the_order_it_happened() {
+        let mut c = Cards::new(&plan(), None);
+        // The supervisor journals the runner's `writing` a moment after the runner's own
+        // `Drafted` record was written, with the earlier time it happened at.
+        let records = vec![
+            Record::Drafted {
+                ts: "2026-11-24T10:00:00.900+00:00".into(),
+                part: 1,
+                lines: 12,
+                sources: 1,
+            },
+            Record::State {
+                ts: "2026-11-24T10:00:00.100+00:00".into(),
+                part: 1,
+                state: RunnerState::Writing,
+                message: None,
+            },
+        ];
+        c.seed(&records);
+        let log = &c.list[0].log;
+        let writing = (0..log.len()).position(|i| log.get(i).unwrap().text.contains("writing"));
+        let ready = (0..log.len()).position(|i| log.get(i).unwrap().text.contains("draft ready"));
+        assert!(writing < ready, "{writing:?} {ready:?}");
     }
 }

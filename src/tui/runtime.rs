@@ -33,6 +33,9 @@ pub struct TuiOptions {
     pub bell: bool,
     /// Ask for a confirming key before approving (`[review] confirm_approve`).
     pub confirm_approve: bool,
+    /// What the run said before the screen was taken (the corpus and its skipped files, the
+    /// providers, warnings): shown as notices, kept in the message log.
+    pub startup: Vec<String>,
 }
 
 /// Frames are at least this far apart (60 per second at most).
@@ -94,6 +97,10 @@ pub async fn run(
     app.providers = providers;
     app.budget = budget;
     app.prices = prices;
+    // The first line (the corpus and what it skipped) is the one left in the key bar.
+    for line in tui.startup.into_iter().rev() {
+        app.say(line);
+    }
     let theme = Theme::new(tui.no_color);
 
     let mut input = Some(EventStream::new());
