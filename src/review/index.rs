@@ -19,8 +19,21 @@ pub fn is_entry_for(line: &str, target: &str) -> bool {
         .is_some_and(|after| after.starts_with(')'))
 }
 
-/// `text` with the entry for `target` added (at the end) or replaced (in place).
+/// Whether an entry line is one expanse wrote (`… (N lines, PART n, approved YYYY-MM-DD)`).
+fn written_by_expanse(line: &str) -> bool {
+    let line = line.trim_end();
+    line.ends_with(')') && line.contains(" lines, PART ") && line.contains(", approved ")
+}
+
+/// `text` with the entry for `target` added (at the end) or replaced (in place). A person's
+/// own entry for the file is theirs: it is kept as written, and nothing is added.
 pub fn upsert_entry(text: &str, target: &str, entry: &str) -> String {
+    if text
+        .lines()
+        .any(|l| is_entry_for(l, target) && !written_by_expanse(l))
+    {
+        return text.to_string();
+    }
     let crlf = text.contains("\r\n");
     let eol = if crlf { "\r\n" } else { "\n" };
     let mut out = String::with_capacity(text.len() + entry.len() + 2);
@@ -84,5 +97,18 @@ mod tests {
         assert_eq!(upsert_entry(&out, "a.md", &e2), format!("{base}{e2}\n"));
         assert!(is_entry_for("  * [old](a.md) — hand-written", "a.md"));
         assert!(!is_entry_for("- [x](a.md.bak)", "a.md"));
+    }
+
+    #[test]
+    fn a_persons_own_entry_is_kept_and_expanses_is_updated() {
+        let base = "# Index\n\n- [ZeRO (hand notes)](d/zero.md) — our runs\n";
+        let e = entry("d/zero.md", "ZeRO", 90, 1, "2026-12-04");
+        assert_eq!(upsert_entry(base, "d/zero.md", &e), base);
+        let ours = upsert_entry("# Index\n\n", "d/zero.md", &e);
+        let again = entry("d/zero.md", "ZeRO", 120, 1, "2026-12-05");
+        assert_eq!(
+            upsert_entry(&ours, "d/zero.md", &again),
+            format!("# Index\n\n{again}\n")
+        );
     }
 }
