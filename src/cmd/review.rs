@@ -279,7 +279,8 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
             .map(|s| {
                 serde_json::json!({
                     "title": s.title, "lines": s.lines, "budget": s.budget, "filled": s.filled,
-                    "claims": s.claims, "supported": s.supported,
+                    "claims": s.claims, "supported": s.supported, "weak": s.weak,
+                    "unsupported": s.unsupported,
                 })
             })
             .collect();
@@ -288,7 +289,7 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
             .map(|c| {
                 serde_json::json!({
                     "section": c.section, "line": c.line, "text": c.text, "cites": c.cites,
-                    "verdict": c.verdict.name(),
+                    "verdict": c.verdict.name(), "reason": c.note,
                     "evidence": c.evidence.as_ref().map(|e| serde_json::json!({"source": e.source, "text": e.text})),
                 })
             })
@@ -301,6 +302,7 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
                 "reasons": checklist.reasons(),
                 "sections": sections,
                 "claims": claims,
+                "counts": {"supported": checklist.supported, "weak": checklist.weak, "unsupported": checklist.unsupported},
                 "existing_lines": checklist.existing_lines,
                 "removed": checklist.removed,
             }))?
@@ -335,10 +337,12 @@ fn check(review: &Review, n: u32, json: bool) -> anyhow::Result<ExitCode> {
         };
         let budget = s.budget.map_or(String::new(), |b| format!("/{b}"));
         outln!(
-            "{mark} {}: {}{budget} lines, {}/{} claims supported{}",
+            "{mark} {}: {}{budget} lines, {} ✓ {} ~ {} ✗ of {} claims{}",
             s.title,
             s.lines,
             s.supported,
+            s.weak,
+            s.unsupported,
             s.claims,
             s.why
                 .as_ref()

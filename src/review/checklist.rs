@@ -11,7 +11,8 @@ use crate::draft::{citations, cited, is_placeholder};
 use crate::plan::Part;
 use crate::words::plural;
 
-/// Share of claims that must be supported for a draft to be clean.
+/// Share of claims that must be supported (✓) or undecided (~) for a draft to be clean; a
+/// single ✗ (a named conflict or absence) is never clean.
 pub const MIN_SUPPORTED: f64 = 0.9;
 /// Share of the planned length a clean draft reaches at least.
 pub const MIN_LENGTH: f64 = 0.6;
@@ -45,8 +46,14 @@ pub struct SectionCheck {
     pub budget: Option<u32>,
     /// Claims in it.
     pub claims: usize,
-    /// Claims its sources support.
+    /// Claims its sources support (✓).
     pub supported: usize,
+    /// Claims the check cannot decide (~).
+    #[serde(default)]
+    pub weak: usize,
+    /// Claims with a named conflict or absence (✗), or citing no source (?).
+    #[serde(default)]
+    pub unsupported: usize,
     /// How it stands.
     pub mark: Mark,
     /// Why, when it is not Ok.
@@ -78,8 +85,12 @@ pub struct Checklist {
     pub overlap: f64,
     /// Claims checked against their sources.
     pub claims: usize,
-    /// Of those, supported.
+    /// Of those, supported (✓).
     pub supported: usize,
+    /// Of those, undecided (~).
+    pub weak: usize,
+    /// Of those, with a named conflict or absence (✗), or citing nothing (?).
+    pub unsupported: usize,
     /// Placeholders anywhere in the file.
     pub placeholders: usize,
     /// Lines of the existing file (the one the draft grows) that the draft removes or changes.
@@ -150,10 +161,18 @@ impl Checklist {
                 self.overlap * 100.0
             ));
         }
-        if self.claims > 0 && (self.supported as f64) < self.claims as f64 * MIN_SUPPORTED {
+        if self.unsupported > 0 {
             out.push(format!(
-                "{} of {} claims supported by their sources (at least {:.0}% needed)",
-                self.supported,
+                "{} a source contradicts, never gives or was not cited for (✗)",
+                plural(self.unsupported, "claim")
+            ));
+        }
+        if self.claims > 0
+            && ((self.supported + self.weak) as f64) < self.claims as f64 * MIN_SUPPORTED
+        {
+            out.push(format!(
+                "{} of {} claims supported or undecided (at least {:.0}% needed)",
+                self.supported + self.weak,
                 self.claims,
                 MIN_SUPPORTED * 100.0
             ));
@@ -193,7 +212,7 @@ impl Checklist {
         self.sections.iter().filter(|s| s.filled).count()
     }
 
-    /// One line: `4/5 sections filled, 486/500 lines, 14 citations, 120/128 claims supported`.
+    /// One line: `4/5 sections filled, 486/500 lines, 14 citations, 128 claims: 120 ✓ 8 ~ 0 ✗ (94% ✓)`.
     pub fn summary(&self) -> String {
         let lines = match self.expected {
             Some(e) => format!("{}/{} lines", self.lines, e),
@@ -207,8 +226,12 @@ impl Checklist {
         );
         if self.claims > 0 {
             s.push_str(&format!(
-                ", {}/{} claims supported",
-                self.supported, self.claims
+                ", {} claims: {} ✓ {} ~ {} ✗ ({:.0}% ✓)",
+                self.claims,
+                self.supported,
+                self.weak,
+                self.unsupported,
+                self.supported as f64 * 100.0 / self.claims as f64
             ));
         }
         if self.overlap > 0.0 {
@@ -311,6 +334,11 @@ pub fn checklist(
                 .iter()
                 .filter(|c| c.verdict == Verdict::Supported)
                 .count();
+            let weak = in_section
+                .iter()
+                .filter(|c| c.verdict == Verdict::Weak)
+                .count();
+            let unsupported = in_section.len() - supported - weak;
             let filled = found.is_some() && content > 0;
             let (mark, why) = if found.is_none() {
                 (Mark::Fail, Some("no heading for it".to_string()))
@@ -334,12 +362,13 @@ pub fn checklist(
                 && (lines as f64) < b as f64 * 0.8
             {
                 (Mark::Warn, Some(format!("{lines} of its {b} lines")))
-            } else if !in_section.is_empty()
-                && (supported as f64) < in_section.len() as f64 * MIN_SUPPORTED
-            {
+            } else if unsupported > 0 {
                 (
                     Mark::Warn,
-                    Some(format!("{supported}/{} claims supported", in_section.len())),
+                    Some(format!(
+                        "{supported} ✓ {weak} ~ {unsupported} ✗ of {} claims",
+                        in_section.len()
+                    )),
                 )
             } else {
                 (Mark::Ok, None)
@@ -353,6 +382,8 @@ pub fn checklist(
                 budget: s.lines,
                 claims: in_section.len(),
                 supported,
+                weak,
+                unsupported,
                 mark,
                 why,
             }
@@ -403,6 +434,11 @@ pub fn checklist(
         supported: claims
             .iter()
             .filter(|c| c.verdict == Verdict::Supported)
+            .count(),
+        weak: claims.iter().filter(|c| c.verdict == Verdict::Weak).count(),
+        unsupported: claims
+            .iter()
+            .filter(|c| matches!(c.verdict, Verdict::Unsupported | Verdict::Uncited))
             .count(),
         placeholders: body.lines().filter(|l| is_placeholder(l)).count(),
         removed: changes
@@ -560,5 +596,53 @@ mod tests {
         ];
         let c = checklist(&part(), DRAFT, None, &base, None, &[]);
         assert!((c.overlap - 1.0 / 3.0).abs() < 1e-9, "{}", c.overlap);
+    }
+
+    #[test]
+    fn undecided_claims_are_clean_and_one_conflict_is_not() {
+        let body = "ZeRO removes redundant copies of model state across ranks. [1]\n".repeat(8);
+        let text = format!(
+            "# A\n\n## Section 1: Overview\n\n{body}\n## Section 2: Stages\n\n{body}\n## Section 3: Tuning\n\n{body}\n## Sources\n\n[1] x — y\n"
+        );
+        let claim = |line: usize, verdict: Verdict| Claim {
+            section: Some("Overview".into()),
+            line,
+            text: "ZeRO removes redundant copies of model state across ranks.".into(),
+            cites: vec![1],
+            verdict,
+            evidence: None,
+            note: None,
+        };
+        let weak: Vec<Claim> = (0..10).map(|i| claim(i, Verdict::Weak)).collect();
+        let c = checklist(&part(), &text, None, &[], Some(&BTreeSet::from([1])), &weak);
+        assert!(
+            c.is_clean(),
+            "~ means the check cannot tell: {:?}",
+            c.reasons()
+        );
+        assert!(
+            c.summary().contains("10 claims: 0 ✓ 10 ~ 0 ✗ (0% ✓)"),
+            "{}",
+            c.summary()
+        );
+        let mut one_conflict = weak.clone();
+        one_conflict[3].verdict = Verdict::Unsupported;
+        let c = checklist(
+            &part(),
+            &text,
+            None,
+            &[],
+            Some(&BTreeSet::from([1])),
+            &one_conflict,
+        );
+        assert!(!c.is_clean());
+        assert!(
+            c.reasons()
+                .iter()
+                .any(|r| r.starts_with("1 claim a source contradicts")),
+            "{:?}",
+            c.reasons()
+        );
+        assert_eq!((c.sections[0].weak, c.sections[0].unsupported), (9, 1));
     }
 }

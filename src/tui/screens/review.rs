@@ -637,7 +637,7 @@ impl ReviewScreen {
             };
             let budget = s.budget.map_or(String::new(), |b| format!("/{b}"));
             let claims = if s.claims > 0 {
-                format!(" · {}/{} claims", s.supported, s.claims)
+                format!(" · {}✓ {}~ {}✗", s.supported, s.weak, s.unsupported)
             } else {
                 String::new()
             };
