@@ -196,6 +196,8 @@ pub struct BudgetSettings {
     pub usd: Option<f64>,
     /// Tokens per PART.
     pub per_part_tokens: Option<u64>,
+    /// Ask before starting a run whose estimated cost may pass this many dollars.
+    pub confirm_over_usd: Option<f64>,
 }
 
 /// `[limits]`.
@@ -289,7 +291,10 @@ const KNOWN: &[(&str, &[&str])] = &[
         ],
     ),
     ("review", &["confirm_approve", "verify"]),
-    ("budget", &["tokens", "usd", "per_part_tokens"]),
+    (
+        "budget",
+        &["tokens", "usd", "per_part_tokens", "confirm_over_usd"],
+    ),
     (
         "limits",
         &[

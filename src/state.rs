@@ -183,6 +183,8 @@ pub struct PartStatus {
     pub rejection: Option<(Option<String>, bool)>,
     /// Tokens used by this PART's model requests so far, across runs.
     pub usage: Option<Usage>,
+    /// Tokens the PART's usage was estimated to reach by the latest run's start (low, high).
+    pub estimate: Option<(u64, u64)>,
     /// The drop path of an approval that began and has not finished (a resumed approval reuses it).
     pub approval_drop: Option<String>,
     /// A pending request to write one section (Some index) or every section again, with why.

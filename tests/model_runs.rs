@@ -30,6 +30,8 @@ struct Script {
     hang: Vec<usize>,
     /// Send the answer a piece at a time, 150 ms apart (long enough for progress samples).
     slow: bool,
+    /// Report the tokens the o200k tokenizer counts in the prompt and the answer.
+    counted: bool,
     /// Every request: (target, section number).
     seen: Arc<Mutex<Vec<(String, usize)>>>,
     /// Every yes/no question asked about a claim.
@@ -121,7 +123,13 @@ async fn completions(State(s): State<Script>, body: Bytes) -> Response {
                 expanse::research::http::tokens::estimate(&v["messages"], "").prompt_tokens;
             (prompt, v["max_tokens"].as_u64().unwrap_or(0))
         });
-        if let Some((p, c)) = worst.or(s.usage) {
+        let counted = s.counted.then(|| {
+            let prompt =
+                expanse::research::http::tokens::estimate(&v["messages"], "").prompt_tokens;
+            let answer = expanse::research::http::tokens::estimate(&serde_json::json!([]), &text);
+            (prompt, answer.completion_tokens)
+        });
+        if let Some((p, c)) = worst.or(counted).or(s.usage) {
             events.push(format!(
                 "data: {}\n\n",
                 serde_json::json!({"choices": [], "usage": {"prompt_tokens": p, "completion_tokens": c}})
@@ -618,4 +626,110 @@ fn progress_is_in_json_events_not_in_the_readable_lines() {
     let text = String::from_utf8(readable.stdout).unwrap();
     assert!(text.contains("written:"), "{text}");
     assert!(!text.contains("so far"), "{text}");
+}
+
+/// `run --dry-run` says what the run then asks: the same model requests, searches and at most
+/// the pages it said, and tokens within the range it printed; `status` sets one against the other.
+#[test]
+fn the_estimate_is_what_the_run_then_asks() {
+    let script = Script {
+        counted: true,
+        ..Script::default()
+    };
+    let seen = script.seen.clone();
+    let base = serve(script);
+    let ws = workspace(&plan(3, 2));
+    // run_with writes the settings; its run is replaced by the dry run below.
+    std::fs::write(
+        ws.path().join("expanse.toml"),
+        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n[model]\nprice_input_per_mtok = 3.0\nprice_output_per_mtok = 15.0\n",
+    )
+    .unwrap();
+    let dry = expanse(ws.path())
+        .args(["run", "plans/p.md", "--dry-run", "--json"])
+        .env("OPENAI_BASE_URL", &base)
+        .env("OPENAI_MODEL", "test-model")
+        .output()
+        .unwrap();
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(seen.lock().unwrap().is_empty(), "a dry run sends nothing");
+    let e: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let t = &e["totals"];
+    assert_eq!(t["model_requests"], 6);
+    let out = run_with(ws.path(), &base, &[]);
+    assert!(out.status.success());
+    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let said = |start: &str| {
+        events
+            .iter()
+            .filter(|e| e["message"].as_str().is_some_and(|m| m.starts_with(start)))
+            .count() as u64
+    };
+    assert_eq!(
+        seen.lock().unwrap().len() as u64,
+        t["model_requests"].as_u64().unwrap()
+    );
+    assert_eq!(said("search "), t["searches"].as_u64().unwrap());
+    assert!(said("fetch ") <= t["fetches_max"].as_u64().unwrap());
+    let status: serde_json::Value = serde_json::from_slice(
+        &expanse(ws.path())
+            .args(["status", "plans/p.md", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let used = status["usage"]["prompt_tokens"].as_u64().unwrap()
+        + status["usage"]["completion_tokens"].as_u64().unwrap();
+    let (low, high) = (
+        t["tokens"]["low"].as_u64().unwrap(),
+        t["tokens"]["high"].as_u64().unwrap(),
+    );
+    assert!(low <= used && used <= high, "{low} <= {used} <= {high}");
+    let cost = status["usage"]["cost_usd"].as_f64().unwrap();
+    assert!(
+        t["usd"]["low"].as_f64().unwrap() <= cost && cost <= t["usd"]["high"].as_f64().unwrap()
+    );
+    assert_eq!(
+        status["parts"][0]["estimate"]["low"],
+        e["parts"][0]["tokens"]["low"]
+    );
+}
+
+/// `[budget] confirm_over_usd`: a run estimated to cost more is not started without a yes, and
+/// without a terminal to ask on it says so and starts nothing.
+#[test]
+fn a_run_estimated_over_confirm_over_usd_is_not_started_unasked() {
+    let script = Script::default();
+    let seen = script.seen.clone();
+    let base = serve(script);
+    let ws = workspace(&plan(2, 2));
+    std::fs::write(
+        ws.path().join("expanse.toml"),
+        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n[model]\nprice_input_per_mtok = 3.0\nprice_output_per_mtok = 15.0\n[budget]\nconfirm_over_usd = 0.0001\n",
+    )
+    .unwrap();
+    let out = expanse(ws.path())
+        .args(["run", "plans/p.md", "--headless"])
+        .env("OPENAI_BASE_URL", &base)
+        .env("OPENAI_MODEL", "test-model")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("more than [budget] confirm_over_usd ($0.00010)")
+            && err.contains("nothing was started"),
+        "{err}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    assert!(!ws.path().join(".expanse").exists(), "nothing was created");
 }

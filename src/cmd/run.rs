@@ -23,9 +23,13 @@ pub struct Args {
     /// Print one line per event instead of opening the terminal UI.
     #[arg(long)]
     pub(crate) headless: bool,
-    /// With --headless, print events as JSON lines.
-    #[arg(long, requires = "headless")]
+    /// With --headless, print events as JSON lines; with --dry-run, the estimate as JSON.
+    #[arg(long)]
     pub(crate) json: bool,
+    /// Say what the run would ask (searches, pages, model requests, tokens and, with prices,
+    /// dollars) and send nothing anywhere.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     /// How many runners work at once (default: every selected PART, at most 64).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) jobs: Option<u32>,
@@ -73,6 +77,7 @@ impl Args {
             stall_after: 60,
             budget_tokens: None,
             budget_usd: None,
+            dry_run: false,
         }
     }
 }
@@ -96,6 +101,10 @@ pub fn run_holding(
     let ws = Workspace::new(root);
     let plan_path = ws.resolve(&args.plan);
     let shown = args.plan.display().to_string();
+    if args.json && !args.headless && !args.dry_run {
+        eprintln!("expanse: --json goes with --headless (events) or --dry-run (the estimate)");
+        return Ok(ExitCode::FAILURE);
+    }
     let Some(plan) = super::load_checked(&plan_path, &shown)? else {
         return Ok(ExitCode::FAILURE);
     };
@@ -112,6 +121,18 @@ pub fn run_holding(
             );
             return Ok(ExitCode::FAILURE);
         }
+    }
+    let config = expanse::config::Config::load(&ws.root)?;
+    let estimate = dry_estimate(&plan, &config, args, &ws.journal_dir(&plan_path));
+    if args.dry_run {
+        print_estimate(&estimate, args.json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let (Some(limit), Some(usd)) = (config.budget.confirm_over_usd, estimate.totals.usd)
+        && usd.high > limit
+        && !confirm_cost(usd, limit)
+    {
+        return Ok(ExitCode::FAILURE);
     }
     std::fs::create_dir_all(ws.state())
         .with_context(|| format!("cannot create {}", ws.state().display()))?;
@@ -136,8 +157,6 @@ pub fn run_holding(
         );
         return Ok(ExitCode::FAILURE);
     }
-    // Settings errors (a bad key, a secret in the file) are reported before the screen is taken over.
-    let config = expanse::config::Config::load(&ws.root)?;
     let keymap = if args.headless {
         None
     } else {
@@ -181,6 +200,15 @@ pub fn run_holding(
     let second_opinion = super::second_opinion(&config, selection.model);
 
     let journal = Arc::new(Journal::open(&ws.journal_dir(&plan_path))?);
+    // The estimate is kept, so `status` can set what was spent against it.
+    for p in estimate.parts.iter().filter(|p| p.model_requests > 0) {
+        let _ = journal.append(&expanse::journal::Record::Estimated {
+            ts: expanse::state::now(),
+            part: p.number,
+            low: p.tokens.low,
+            high: p.tokens.high,
+        });
+    }
     let review = Review::new(ws.clone(), plan_path.clone(), journal.clone());
     let resumed = review.resume_approvals();
     super::report_resumed(&resumed);
@@ -240,6 +268,8 @@ pub fn run_holding(
             bell: std::env::var_os("EXPANSE_BELL").is_some_and(|v| !v.is_empty()),
             confirm_approve: config.review.confirm_approve.unwrap_or(true),
             startup,
+            estimate: (estimate.totals.model_requests > 0)
+                .then_some((estimate.totals.tokens.low, estimate.totals.tokens.high)),
         };
         let summary = rt
             .block_on(expanse::tui::run(ctx, options, tui))
@@ -292,6 +322,133 @@ pub fn prices(config: &expanse::config::Config) -> Option<Prices> {
         }),
         _ => None,
     }
+}
+
+/// What running `plan` with `args` would ask, from the settings alone (nothing is opened or
+/// sent): the PARTs the run would start, the model if one is configured.
+fn dry_estimate(
+    plan: &expanse::plan::Plan,
+    config: &expanse::config::Config,
+    args: &Args,
+    journal_dir: &Path,
+) -> expanse::runner::estimate::Estimate {
+    use expanse::runner::estimate::{Model, estimate};
+    // Only the PARTs a run would start: not those done, approved or with a draft awaiting
+    // review (read without creating anything).
+    let statuses = expanse::journal::read_records(&journal_dir.join("journal.jsonl"))
+        .map(|r| expanse::journal::replay(&r))
+        .unwrap_or_default();
+    let parts: Vec<&expanse::plan::Part> = plan
+        .parts
+        .iter()
+        .filter(|p| args.only.as_ref().is_none_or(|o| o.contains(&p.number)))
+        .filter(|p| {
+            let draft = expanse::journal::read_draft(journal_dir, p.number)
+                .ok()
+                .flatten()
+                .is_some();
+            expanse::state::initial_state(p.done, statuses.get(&p.number), draft, args.redo)
+                == RunnerState::Queued
+        })
+        .collect();
+    let model_set = expanse::config::var(
+        &expanse::config::process_env,
+        expanse::config::env::OPENAI_MODEL,
+    )
+    .or_else(|| config.model.model.clone())
+    .is_some();
+    let model = (model_set && !args.offline).then(|| Model {
+        context_chars: config
+            .model
+            .context_chars
+            .unwrap_or(expanse::research::http::prompt::DEFAULT_CONTEXT_CHARS),
+        max_tokens: config.model.max_tokens,
+        prices: prices(config),
+    });
+    estimate(&parts, plan.title.as_deref(), model.as_ref())
+}
+
+/// The estimate as a table (or JSON), with totals.
+fn print_estimate(e: &expanse::runner::estimate::Estimate, json: bool) -> anyhow::Result<()> {
+    use expanse::words::{compact, dollars};
+    if json {
+        outln!("{}", serde_json::to_string_pretty(e)?);
+        return Ok(());
+    }
+    let usd = |u: Option<expanse::runner::estimate::Range<f64>>| {
+        u.map_or("-".to_string(), |u| {
+            format!("{}–{}", dollars(u.low), dollars(u.high))
+        })
+    };
+    outln!(
+        "{:>4}  {:>8}  {:>6}  {:>8}  {:>8}  {:>15}  USD",
+        "PART",
+        "SEARCHES",
+        "PAGES≤",
+        "SECTIONS",
+        "REQUESTS",
+        "TOKENS"
+    );
+    for p in &e.parts {
+        outln!(
+            "{:>4}  {:>8}  {:>6}  {:>8}  {:>8}  {:>15}  {}",
+            p.number,
+            p.searches,
+            p.fetches_max,
+            p.sections,
+            p.model_requests,
+            format!("{}–{}", compact(p.tokens.low), compact(p.tokens.high)),
+            usd(p.usd)
+        );
+    }
+    let t = &e.totals;
+    outln!(
+        "{:>4}  {:>8}  {:>6}  {:>8}  {:>8}  {:>15}  {}",
+        "all",
+        t.searches,
+        t.fetches_max,
+        "",
+        t.model_requests,
+        format!("{}–{}", compact(t.tokens.low), compact(t.tokens.high)),
+        usd(t.usd)
+    );
+    outln!(
+        "\nNothing was sent: this is what `expanse run` would ask{}.",
+        if t.model_requests == 0 {
+            " (the extractive writer spends no model tokens)"
+        } else if t.usd.is_none() {
+            " (set [model] price_input_per_mtok and price_output_per_mtok to see dollars)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// Ask on the terminal whether to start a run estimated to cost up to `usd.high`, over
+/// `[budget] confirm_over_usd`; without a terminal, refuse and say how to go on.
+fn confirm_cost(usd: expanse::runner::estimate::Range<f64>, limit: f64) -> bool {
+    use expanse::words::dollars;
+    let what = format!(
+        "this run may cost {}–{}, more than [budget] confirm_over_usd ({})",
+        dollars(usd.low),
+        dollars(usd.high),
+        dollars(limit)
+    );
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "expanse: {what}; nothing was started (`run --dry-run` shows the estimate; raise the setting, set a --budget-usd, or run it from a terminal to confirm)"
+        );
+        return false;
+    }
+    eprint!("expanse: {what}. Start it? [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    let yes = matches!(answer.trim(), "y" | "Y" | "yes");
+    if !yes {
+        eprintln!("expanse: nothing was started");
+    }
+    yes
 }
 
 /// The command that reviews this plan, as the user would type it.

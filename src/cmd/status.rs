@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use expanse::journal;
 use expanse::runner::budget::Prices;
 use expanse::state::{RunnerState, Usage, resting_state};
-use expanse::words::compact;
+use expanse::words::{compact, plural};
 use expanse::workspace::Workspace;
 use serde::Serialize;
 
@@ -51,8 +51,12 @@ struct Row {
     draft_lines: Option<usize>,
     sources: Option<usize>,
     usage: UsageJson,
+    /// What the latest run estimated its tokens would reach: {"low","high"}, or null.
+    estimate: Option<serde_json::Value>,
     #[serde(skip)]
     tokens: Usage,
+    #[serde(skip)]
+    range: Option<(u64, u64)>,
 }
 
 impl Args {
@@ -117,7 +121,11 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                 draft_lines: draft.as_ref().map(|d| d.lines()),
                 sources: draft.as_ref().map(|d| d.sources.len()),
                 usage: UsageJson::of(tokens, prices.as_ref()),
+                estimate: status
+                    .and_then(|s| s.estimate)
+                    .map(|(low, high)| serde_json::json!({"low": low, "high": high})),
                 tokens,
+                range: status.and_then(|s| s.estimate),
             }
         })
         .collect();
@@ -187,6 +195,29 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map(|p| format!(", {}", expanse::words::dollars(p.cost(total))))
                 .unwrap_or_default()
+        );
+    }
+    // What was spent against what the runs estimated, for the PARTs that have an estimate.
+    let estimated: Vec<&Row> = rows.iter().filter(|r| r.range.is_some()).collect();
+    if !estimated.is_empty() {
+        let (low, high) = estimated
+            .iter()
+            .filter_map(|r| r.range)
+            .fold((0, 0), |(l, h), (a, b)| (l + a, h + b));
+        let used: u64 = estimated.iter().map(|r| r.tokens.total()).sum();
+        outln!(
+            "estimated {}–{} tokens for {}; used {} ({})",
+            compact(low),
+            compact(high),
+            plural(estimated.len(), "PART"),
+            compact(used),
+            if used < low {
+                "under the estimate: not everything is written yet, or sections were short"
+            } else if used > high {
+                "over the estimate"
+            } else {
+                "within the estimate"
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -67,6 +67,17 @@ pub enum Record {
         /// Whether the PART goes back to the writer.
         requeue: bool,
     },
+    /// What a run estimated the PART's model requests would take, when it started.
+    Estimated {
+        /// When.
+        ts: String,
+        /// Which PART.
+        part: u32,
+        /// Tokens at least.
+        low: u64,
+        /// Tokens at most.
+        high: u64,
+    },
     /// Tokens one model request used.
     Usage {
         /// When.
@@ -161,6 +172,7 @@ impl Record {
             | Record::Drafted { part, .. }
             | Record::Rejected { part, .. }
             | Record::Usage { part, .. }
+            | Record::Estimated { part, .. }
             | Record::Section { part, .. }
             | Record::Regenerate { part, .. }
             | Record::Edited { part, .. }
@@ -195,6 +207,7 @@ impl Record {
             | Record::Drafted { ts, .. }
             | Record::Rejected { ts, .. }
             | Record::Usage { ts, .. }
+            | Record::Estimated { ts, .. }
             | Record::Section { ts, .. }
             | Record::Regenerate { ts, .. }
             | Record::Edited { ts, .. }
@@ -380,6 +393,11 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
                 s.message = Some("approval undone".into());
             }
         },
+        Record::Estimated { low, high, .. } => {
+            // The latest run's estimate, from the usage already spent before it.
+            let spent = s.usage.map_or(0, |u| u.total());
+            s.estimate = Some((spent + low, spent + high));
+        }
         Record::Searched { .. } | Record::Fetched { .. } => {}
     }
 }

@@ -623,7 +623,7 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
             // With a budget, every request has a bound on what it may spend, reserved before it
             // starts: the budget is a cap, not a line that requests in flight run past.
             let ticket = if ctx.budget.limited() {
-                req.max_tokens = Some(section_token_cap(req.budget()));
+                req.max_tokens = Some(super::estimate::completion_cap(req.budget()));
                 match writer.most(&req).map(|most| ctx.budget.admit(n, most)) {
                     Some(Ok(t)) => Some(t),
                     Some(Err(why)) => {
@@ -774,12 +774,6 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
         return Ok(Outcome::BudgetPaused(why));
     }
     Ok(save_draft(ctx, &m, &title, &existing, previous, &finished).await)
-}
-
-/// Completion tokens a section may use when a budget is set and the model has no limit of its
-/// own: room for its planned lines at about twice the tokens a line of prose takes.
-fn section_token_cap(lines: usize) -> u32 {
-    (lines as u32).saturating_mul(48).saturating_add(512)
 }
 
 /// Assemble the finished sections into the draft, save and journal it, and say so.

@@ -2,6 +2,7 @@
 
 pub mod budget;
 mod driver;
+pub mod estimate;
 mod event;
 mod machine;
 mod supervisor;

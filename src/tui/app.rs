@@ -144,6 +144,8 @@ pub struct App {
     pub budget: crate::runner::budget::Limits,
     /// Model prices, for costs (None: no cost is shown).
     pub prices: Option<crate::runner::budget::Prices>,
+    /// The run's token estimate (low, high), shown until the first model request.
+    pub estimate: Option<(u64, u64)>,
     /// Paths written by the approval under review, for the notice when it completes.
     written: Vec<String>,
 }
@@ -177,6 +179,7 @@ impl App {
             ticks: 0,
             dirty: true,
             notice: None,
+            estimate: None,
             messages: std::collections::VecDeque::new(),
             budget: Default::default(),
             prices: None,

@@ -246,6 +246,11 @@ impl Cards {
                     });
                     None
                 }
+                Record::Estimated { low, high, .. } => Some(format!(
+                    "estimated {}–{} tokens for its model requests",
+                    crate::words::compact(*low),
+                    crate::words::compact(*high)
+                )),
                 Record::Section {
                     index, title, text, ..
                 } => Some(format!(

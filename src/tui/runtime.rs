@@ -33,6 +33,8 @@ pub struct TuiOptions {
     pub bell: bool,
     /// Ask for a confirming key before approving (`[review] confirm_approve`).
     pub confirm_approve: bool,
+    /// The run's token estimate (low, high), when it asks a model.
+    pub estimate: Option<(u64, u64)>,
     /// What the run said before the screen was taken (the corpus and its skipped files, the
     /// providers, warnings): shown as notices, kept in the message log.
     pub startup: Vec<String>,
@@ -97,6 +99,7 @@ pub async fn run(
     app.providers = providers;
     app.budget = budget;
     app.prices = prices;
+    app.estimate = tui.estimate;
     // The first line (the corpus and what it skipped) is the one left in the key bar.
     for line in tui.startup.into_iter().rev() {
         app.say(line);

@@ -61,6 +61,15 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     let usage = app.cards.usage();
+    // Before the first model request, what the run is estimated to ask.
+    if usage.total() == 0
+        && let Some((low, high)) = app.estimate
+    {
+        spans.push(Span::styled(
+            format!("· est. {}–{} tokens ", compact(low), compact(high)),
+            theme.dim,
+        ));
+    }
     if usage.total() > 0 || app.budget.any() {
         let mut s = format!(
             "· {}{} tokens",
