@@ -244,6 +244,9 @@ pub struct Config {
     /// `[budget]`.
     #[serde(default)]
     pub budget: BudgetSettings,
+    /// `[sources]`: site globs to deny, prefer, or fetch only.
+    #[serde(default)]
+    pub sources: crate::research::policy::SourcePolicy,
     /// `[keys]`: TUI action name -> key (`pause = "space"`); checked by the TUI's keymap.
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, String>,
@@ -255,6 +258,7 @@ const KNOWN: &[(&str, &[&str])] = &[
         "",
         &[
             "jobs", "corpus", "search", "fetch", "model", "limits", "review", "budget", "keys",
+            "sources",
         ],
     ),
     (
@@ -295,6 +299,7 @@ const KNOWN: &[(&str, &[&str])] = &[
         "budget",
         &["tokens", "usd", "per_part_tokens", "confirm_over_usd"],
     ),
+    ("sources", &["deny", "prefer", "only"]),
     (
         "limits",
         &[

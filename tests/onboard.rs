@@ -45,6 +45,7 @@ fn in_all(kind: ItemKind) -> bool {
     match kind {
         ItemKind::Title
         | ItemKind::Date
+        | ItemKind::Sources
         | ItemKind::Expansion
         | ItemKind::PartHeading
         | ItemKind::PartCheckbox

@@ -249,6 +249,7 @@ pub fn run_holding(
             .map_or(expanse::runner::PAGE_DEADLINE, |s| {
                 Duration::from_secs(s.max(1))
             }),
+        sources: config.sources.merged(&ctx.plan.sources),
     };
     if options.budget.usd.is_some() && options.prices.is_none() {
         eprintln!(

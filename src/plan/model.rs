@@ -9,6 +9,8 @@ pub struct Plan {
     pub title: Option<String>,
     /// The value of a `**Date**: ...` line, kept as written.
     pub date: Option<String>,
+    /// The sites its `**Sources**: prefer …; deny …; only …` line names (empty without one).
+    pub sources: crate::research::policy::SourcePolicy,
     /// The EXPANSION headings in document order.
     pub expansions: Vec<Expansion>,
     /// Every PART in document order.

@@ -89,6 +89,8 @@ struct Builder<'a> {
     lines: LineIndex<'a>,
     title: Option<String>,
     date: Option<String>,
+    /// The `Sources:` line's text, as written.
+    sources: Option<String>,
     expansions: Vec<Expansion>,
     current_expansion: Option<Expansion>,
     parts: Vec<PartDraft>,
@@ -104,6 +106,7 @@ impl<'a> Builder<'a> {
             lines: LineIndex::new(text),
             title: None,
             date: None,
+            sources: None,
             expansions: Vec::new(),
             current_expansion: None,
             parts: Vec::new(),
@@ -219,6 +222,11 @@ impl<'a> Builder<'a> {
             {
                 self.date = Some(rest.trim().to_string());
             }
+            if let Some(rest) = strip_prefix_ci(line.trim(), "Sources:")
+                && self.sources.is_none()
+            {
+                self.sources = Some(rest.trim().to_string());
+            }
         }
     }
 
@@ -290,9 +298,33 @@ impl<'a> Builder<'a> {
     fn finish(mut self) -> Plan {
         let drafts = std::mem::take(&mut self.parts);
         let parts: Vec<Part> = drafts.into_iter().map(|d| self.build_part(d)).collect();
+        let sources = match self
+            .sources
+            .as_deref()
+            .map(crate::research::policy::SourcePolicy::parse_line)
+        {
+            Some(Ok(p)) => p,
+            Some(Err(why)) => {
+                let line = self
+                    .text
+                    .lines()
+                    .position(|l| {
+                        l.contains("Sources**:") || l.trim_start().starts_with("Sources:")
+                    })
+                    .map_or(1, |i| i + 1);
+                self.diagnostics.push(Diagnostic {
+                    line,
+                    severity: Severity::Error,
+                    message: format!("the Sources line: {why}"),
+                });
+                Default::default()
+            }
+            None => Default::default(),
+        };
         let mut plan = Plan {
             title: self.title,
             date: self.date,
+            sources,
             expansions: self.expansions,
             parts,
             diagnostics: self.diagnostics,

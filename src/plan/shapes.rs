@@ -10,6 +10,8 @@ pub enum ItemKind {
     Title,
     /// `**Date**: …`: the plan's date, kept as written.
     Date,
+    /// `**Sources**: prefer …; deny …; only …`: which sites the runners may fetch.
+    Sources,
     /// `## EXPANSION N: Title`: a group of PARTs.
     Expansion,
     /// `### PART N: Create dir/file.md (~500 lines)`: a PART and its target.
@@ -49,6 +51,7 @@ impl ItemKind {
     pub const ALL: &'static [ItemKind] = &[
         ItemKind::Title,
         ItemKind::Date,
+        ItemKind::Sources,
         ItemKind::Expansion,
         ItemKind::PartHeading,
         ItemKind::PartCheckbox,
@@ -73,6 +76,7 @@ impl ItemKind {
             self,
             ItemKind::Title
                 | ItemKind::Date
+                | ItemKind::Sources
                 | ItemKind::Expansion
                 | ItemKind::PartHeading
                 | ItemKind::PartCheckbox
@@ -102,6 +106,11 @@ pub const SHAPES: &[Shape] = &[
         kind: ItemKind::Date,
         example: "**Date**: 2025-11-13",
         means: "the plan's date, kept as written",
+    },
+    Shape {
+        kind: ItemKind::Sources,
+        example: "**Sources**: prefer arxiv.org, github.com; deny pinterest.*, *.medium.com",
+        means: "which sites runners fetch: deny (never), prefer (first), only (nothing else); site globs, added to expanse.toml's [sources]",
     },
     Shape {
         kind: ItemKind::Expansion,

@@ -5,6 +5,7 @@ pub mod http;
 pub mod local;
 pub mod passages;
 pub mod pdf;
+pub mod policy;
 pub mod sections;
 
 use std::sync::Arc;

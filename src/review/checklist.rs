@@ -97,6 +97,29 @@ pub struct Checklist {
     pub removed: Vec<ExistingLine>,
     /// Lines the existing file had (0: the draft makes a new file).
     pub existing_lines: usize,
+    /// The sites the Sources list draws on, most used first.
+    pub sites: Vec<SiteCount>,
+}
+
+/// One site of the Sources list and the entries from it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SiteCount {
+    /// The host (`arxiv.org`), or "your corpus" for the local documents.
+    pub site: String,
+    /// The source numbers from it.
+    pub sources: Vec<usize>,
+}
+
+/// The site of one Sources entry (`[3] Title — https://arxiv.org/abs/1`), if it names an address.
+fn entry_site(line: &str) -> Option<String> {
+    let word = line
+        .split_whitespace()
+        .find(|w| w.contains("://"))?
+        .trim_end_matches(['.', ',', ')', '>']);
+    if word.starts_with("corpus://") {
+        return Some("your corpus".into());
+    }
+    crate::research::policy::host(word)
 }
 
 /// A line of the existing file.
@@ -409,15 +432,30 @@ pub fn checklist(
     let used = cited(body);
     // Occurrences, not distinct numbers: "14 citations" counts every [n] in the text.
     let citations = citations(body).len();
-    let listed: BTreeSet<usize> = sources_block
+    let entries: Vec<(usize, &str)> = sources_block
         .lines()
         .filter_map(|l| {
             let l = l.trim_start_matches("- ");
             let inner = l.strip_prefix('[')?;
             let end = inner.find(']')?;
-            inner[..end].parse().ok()
+            Some((inner[..end].parse().ok()?, &inner[end..]))
         })
         .collect();
+    let listed: BTreeSet<usize> = entries.iter().map(|(n, _)| *n).collect();
+    let mut sites: Vec<SiteCount> = Vec::new();
+    for (n, rest) in &entries {
+        let Some(site) = entry_site(rest) else {
+            continue;
+        };
+        match sites.iter_mut().find(|s| s.site == site) {
+            Some(s) => s.sources.push(*n),
+            None => sites.push(SiteCount {
+                site,
+                sources: vec![*n],
+            }),
+        }
+    }
+    sites.sort_by_key(|s| std::cmp::Reverse(s.sources.len()));
     Checklist {
         sections,
         unplanned,
@@ -450,6 +488,7 @@ pub fn checklist(
             })
             .unwrap_or_default(),
         existing_lines: original.map_or(0, |o| o.lines().count()),
+        sites,
     }
 }
 
@@ -516,6 +555,25 @@ mod tests {
     }
 
     const DRAFT: &str = "# A\n\n## Section 1: Overview\n\nZeRO removes redundant copies of model state across ranks. [1]\n\nIt is used widely in practice today for training. [2][1]\n\n## Section 2: Stages\n\n> **Missing:** none of the gathered sources covers \"Stages\".\n\n## Extra notes\n\nSomething unplanned. [1]\n\n## Sources\n\n[1] One — https://a\n[2] Two — https://b\n[3] Three — https://c\n";
+
+    #[test]
+    fn the_sites_of_the_sources_are_counted() {
+        let text = "# A\n\n## Section 1: Overview\n\nZeRO. [1]\n\n## Sources\n\n[1] A — https://www.arxiv.org/abs/1\n[2] B — https://github.com/x\n[3] C — https://arxiv.org/abs/2.\n[4] D — corpus://zero.md\n[5] E\n";
+        let c = check(text);
+        let sites: Vec<(&str, Vec<usize>)> = c
+            .sites
+            .iter()
+            .map(|s| (s.site.as_str(), s.sources.clone()))
+            .collect();
+        assert_eq!(
+            sites,
+            [
+                ("arxiv.org", vec![1, 3]),
+                ("github.com", vec![2]),
+                ("your corpus", vec![4])
+            ]
+        );
+    }
 
     #[test]
     fn a_placeholder_is_never_content_and_every_failure_says_why() {

@@ -58,6 +58,8 @@ pub struct RunnerCtx {
     pub resume: BTreeMap<usize, FinishedSection>,
     /// The most one page may take, retries included.
     pub page_deadline: std::time::Duration,
+    /// Which sites may be fetched, and which first.
+    pub sources: crate::research::policy::SourcePolicy,
 }
 
 /// How a runner ended.
@@ -267,7 +269,25 @@ async fn drive(
             }
             Action::PlanFetches => {
                 let hits = machine::search_hits(&progress);
-                let urls = machine::plan_fetches(&planned, &hits, machine::top_n(&ctx.part));
+                let fetch_plan = machine::plan_fetches_within(
+                    &planned,
+                    &hits,
+                    machine::top_n(&ctx.part),
+                    &ctx.sources,
+                );
+                for (url, rule, glob) in &fetch_plan.skipped {
+                    let why = match rule {
+                        crate::research::policy::Rule::Deny => format!("deny {glob}"),
+                        crate::research::policy::Rule::Only => format!("only {glob}"),
+                        crate::research::policy::Rule::Prefer => format!("prefer {glob}"),
+                    };
+                    ctx.log(
+                        Level::Info,
+                        format!("skip {url}: the source rule \"{why}\" leaves it out"),
+                    )
+                    .await;
+                }
+                let urls = fetch_plan.urls;
                 if urls.is_empty() {
                     ctx.log(Level::Warn, "the searches found nothing to scrape")
                         .await;

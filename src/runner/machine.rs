@@ -2,6 +2,7 @@
 
 use crate::knowledge::Existing;
 use crate::plan::{Part, Scrape};
+use crate::research::policy::SourcePolicy;
 use crate::research::{Hit, Page, ResearchError};
 
 use crate::state::RunnerState;
@@ -78,8 +79,13 @@ pub fn planned_searches(part: &Part) -> Vec<PlannedSearch> {
     for s in &part.scrape {
         if let Scrape::Named { target } = s {
             // A bare `Scrape examples` says little on its own; the PART's topic makes it findable.
+            // A target naming a site ("GitHub docs") searches that site (web providers honour
+            // `site:`; the local corpus drops it).
+            let site = crate::research::policy::named_site(target)
+                .map(|s| format!("site:{s} "))
+                .unwrap_or_default();
             out.push(PlannedSearch {
-                query: format!("{target} {topic}"),
+                query: format!("{site}{target} {topic}"),
                 named: true,
             });
         }
@@ -123,34 +129,88 @@ pub fn search_limit(part: &Part) -> usize {
 /// The pages to fetch: the top N distinct URLs taken rank by rank across the plain searches,
 /// then the best not-yet-chosen hit of each named target.
 pub fn plan_fetches(searches: &[PlannedSearch], results: &[Vec<Hit>], top: usize) -> Vec<String> {
-    let mut chosen: Vec<String> = Vec::new();
+    plan_fetches_within(searches, results, top, &SourcePolicy::default()).urls
+}
+
+/// The pages a PART fetches under a source policy, and the results it left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchPlan {
+    /// To fetch, preferred sites first.
+    pub urls: Vec<String>,
+    /// Left out by a rule: (address, rule, glob).
+    pub skipped: Vec<(String, crate::research::policy::Rule, String)>,
+}
+
+/// [`plan_fetches`] under `policy`: denied results (and, with `only`, results of other sites)
+/// are left out and named, the same page under two addresses counts once, and pages of
+/// preferred sites go first.
+pub fn plan_fetches_within(
+    searches: &[PlannedSearch],
+    results: &[Vec<Hit>],
+    top: usize,
+    policy: &SourcePolicy,
+) -> FetchPlan {
+    use crate::research::policy::{Decision, canonical};
+    let mut plan = FetchPlan::default();
+    let mut seen: Vec<String> = Vec::new();
+    // Whether `h` may be taken: fetchable and not a page already chosen.
+    let mut take = |h: &Hit, plan: &mut FetchPlan| -> bool {
+        let key = canonical(&h.url);
+        if seen.contains(&key) {
+            return false;
+        }
+        match policy.decide(&h.url) {
+            Decision::Skip { rule, glob } => {
+                if !plan.skipped.iter().any(|(u, _, _)| *u == h.url) {
+                    plan.skipped.push((h.url.clone(), rule, glob));
+                }
+                false
+            }
+            Decision::Fetch { .. } => {
+                seen.push(key);
+                plan.urls.push(h.url.clone());
+                true
+            }
+        }
+    };
     let plain: Vec<&Vec<Hit>> = searches
         .iter()
         .zip(results)
         .filter(|(s, _)| !s.named)
         .map(|(_, r)| r)
         .collect();
+    // Preferred sites' results first, whatever their rank; then rank by rank across searches.
+    'first: for hits in &plain {
+        for h in hits.iter() {
+            if plan.urls.len() >= top {
+                break 'first;
+            }
+            if policy.decide(&h.url) == (Decision::Fetch { preferred: true }) {
+                take(h, &mut plan);
+            }
+        }
+    }
     let deepest = plain.iter().map(|r| r.len()).max().unwrap_or(0);
     'rank: for rank in 0..deepest {
         for hits in &plain {
-            if let Some(h) = hits.get(rank)
-                && !chosen.contains(&h.url)
-            {
-                chosen.push(h.url.clone());
-                if chosen.len() >= top {
-                    break 'rank;
-                }
+            if plan.urls.len() >= top {
+                break 'rank;
+            }
+            if let Some(h) = hits.get(rank) {
+                take(h, &mut plan);
             }
         }
     }
     for (s, hits) in searches.iter().zip(results) {
-        if s.named
-            && let Some(h) = hits.iter().find(|h| !chosen.contains(&h.url))
-        {
-            chosen.push(h.url.clone());
+        if s.named {
+            for h in hits {
+                if take(h, &mut plan) {
+                    break;
+                }
+            }
         }
     }
-    chosen
+    plan
 }
 
 /// The next action for `part` given its progress.
@@ -200,10 +260,14 @@ pub fn search_hits(progress: &Progress) -> Vec<Vec<Hit>> {
 
 /// The fetched pages, in fetch order.
 pub fn fetched_pages(progress: &Progress) -> Vec<Page> {
+    // The same text under two addresses (a mirror, a syndicated copy) is one source.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     progress
         .pages
         .iter()
-        .filter_map(|p| p.as_ref().and_then(|r| r.as_ref().ok()).cloned())
+        .filter_map(|p| p.as_ref().and_then(|r| r.as_ref().ok()))
+        .filter(|p| seen.insert(p.content.trim()))
+        .cloned()
         .collect()
 }
 

@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub second_opinion: Option<crate::review::opinion::Judge>,
     /// The most one page may take, retries included.
     pub page_deadline: Duration,
+    /// Which sites may be fetched (`[sources]` and the plan's `**Sources**:` line).
+    pub sources: crate::research::policy::SourcePolicy,
 }
 
 impl Default for RunOptions {
@@ -67,6 +69,7 @@ impl Default for RunOptions {
             prices: None,
             second_opinion: None,
             page_deadline: super::driver::PAGE_DEADLINE,
+            sources: crate::research::policy::SourcePolicy::default(),
         }
     }
 }
@@ -440,6 +443,7 @@ impl Supervisor {
             budget: self.budget.clone(),
             resume: w.resume,
             page_deadline: self.options.page_deadline,
+            sources: self.options.sources.clone(),
         };
         self.tasks.spawn(async move {
             // A panic in a runner (a parser, a provider) fails its PART, not the run.

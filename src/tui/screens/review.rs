@@ -662,6 +662,13 @@ impl ReviewScreen {
             plural(c.citations, "citation"),
             plural(c.sources, "source")
         )));
+        for site in &c.sites {
+            let numbers: Vec<String> = site.sources.iter().map(|n| format!("[{n}]")).collect();
+            side.push(Line::from(Span::styled(
+                format!("  {} {}", site.site, numbers.join("")),
+                theme.dim,
+            )));
+        }
         if !c.cited_not_listed.is_empty() {
             side.push(Line::from(Span::styled(
                 format!("cited, not in Sources: {:?}", c.cited_not_listed),
