@@ -81,19 +81,38 @@ pub fn repeated_share(text: &str, known: &std::collections::HashSet<String>) -> 
     own.iter().filter(|s| known.contains(*s)).count() as f64 / own.len() as f64
 }
 
-/// Words too common to say what a text is about. Negations (`not`, `no`, `never`) are not among
-/// them: "is not" and "is" say opposite things.
+/// Words too common to say what a text is about: the NLTK English list without its negations
+/// (`no`, `nor`, `not` and the `n't` forms: "is not" and "is" say opposite things), plus vague
+/// adverbs, modals and prepositions that carry nothing a source must repeat, plus `use`, `used`,
+/// `using`, `vs`, `etc`. The one list of the project (retrieval and grounding); lowercase words.
 #[rustfmt::skip]
 pub fn is_stopword(word: &str) -> bool {
     matches!(word,
-        "a" | "an" | "the" | "and" | "or" | "but" | "if" | "so" | "as" | "at" | "by" | "for" |
-        "from" | "in" | "into" | "of" | "on" | "to" | "with" | "via" | "per" | "than" | "then" |
-        "is" | "are" | "was" | "were" | "be" | "been" | "being" | "am" | "it" | "its" | "this" |
-        "that" | "these" | "those" | "there" | "their" | "they" | "them" | "we" | "our" | "you" |
-        "your" | "he" | "she" | "his" | "her" | "which" | "who" | "whom" | "what" | "when" |
-        "where" | "while" | "why" | "how" | "also" | "has" | "have" | "had" | "do" | "does" |
-        "did" | "can" | "will" | "would" | "should" | "could" | "shall" | "s" | "t" | "about" |
-        "all" | "any" | "each" | "such" | "other" | "both" | "vs" | "etc" | "use" | "used" | "using"
+        // NLTK English, negations left out.
+        "i" | "me" | "my" | "myself" | "we" | "our" | "ours" | "ourselves" | "you" | "your" |
+        "yours" | "yourself" | "yourselves" | "he" | "him" | "his" | "himself" | "she" | "her" |
+        "hers" | "herself" | "it" | "its" | "itself" | "they" | "them" | "their" | "theirs" |
+        "themselves" | "what" | "which" | "who" | "whom" | "this" | "that" | "these" | "those" |
+        "am" | "is" | "are" | "was" | "were" | "be" | "been" | "being" | "have" | "has" | "had" |
+        "having" | "do" | "does" | "did" | "doing" | "a" | "an" | "the" | "and" | "but" | "if" |
+        "or" | "because" | "as" | "until" | "while" | "of" | "at" | "by" | "for" | "with" |
+        "about" | "against" | "between" | "into" | "through" | "during" | "before" | "after" |
+        "above" | "below" | "to" | "from" | "up" | "down" | "in" | "out" | "on" | "off" | "over" |
+        "under" | "again" | "further" | "then" | "once" | "here" | "there" | "when" | "where" |
+        "why" | "how" | "all" | "any" | "both" | "each" | "few" | "more" | "most" | "other" |
+        "some" | "such" | "only" | "own" | "same" | "so" | "than" | "too" | "very" | "s" | "t" |
+        "can" | "will" | "just" | "should" | "now" | "d" | "ll" | "m" | "o" | "re" | "ve" | "y" |
+        "ain" |
+        // Vague adverbs, modals, prepositions.
+        "also" | "currently" | "approximately" | "nearly" | "almost" | "roughly" | "still" |
+        "several" | "many" | "much" | "every" | "either" | "another" | "however" | "later" |
+        "instead" | "prior" | "actual" | "actually" | "ultimately" | "already" | "eventually" |
+        "including" | "thus" | "therefore" | "although" | "though" | "yet" | "whereas" |
+        "whether" | "since" | "upon" | "within" | "across" | "along" | "among" | "around" |
+        "toward" | "towards" | "via" | "per" | "onto" | "would" | "shall" | "could" | "may" |
+        "might" | "must" | "one" | "ones" | "less" |
+        // Words of technical prose that say nothing about a topic.
+        "use" | "used" | "using" | "vs" | "etc"
     )
 }
 
@@ -115,5 +134,11 @@ mod tests {
         assert_eq!(words("The Stage"), ["the", "stage"]);
         assert_eq!(stems("The stages"), ["the", "stage"]);
         assert!(words(&"x".repeat(50)).is_empty(), "no word is that long");
+        for w in ["ourselves", "however", "approximately", "one", "use", "vs", "etc"] {
+            assert!(is_stopword(w), "{w}");
+        }
+        for w in ["not", "no", "nor", "never", "without", "us"] {
+            assert!(!is_stopword(w), "{w}");
+        }
     }
 }
