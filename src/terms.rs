@@ -134,7 +134,15 @@ mod tests {
         assert_eq!(words("The Stage"), ["the", "stage"]);
         assert_eq!(stems("The stages"), ["the", "stage"]);
         assert!(words(&"x".repeat(50)).is_empty(), "no word is that long");
-        for w in ["ourselves", "however", "approximately", "one", "use", "vs", "etc"] {
+        for w in [
+            "ourselves",
+            "however",
+            "approximately",
+            "one",
+            "use",
+            "vs",
+            "etc",
+        ] {
             assert!(is_stopword(w), "{w}");
         }
         for w in ["not", "no", "nor", "never", "without", "us"] {
