@@ -4,7 +4,7 @@
 //! never gathered, a sentence no gathered source says). Prints precision and recall of the
 //! "not supported" verdict per kind.
 //!
-//! `cargo run --release --example grounding_eval`
+//! `cargo run --release --example grounding_eval [-- --errors]`
 
 use std::collections::BTreeMap;
 
@@ -116,6 +116,8 @@ fn main() {
     }
     let raw: Vec<RawClaim> = claims.iter().map(|(_, _, c)| c.clone()).collect();
     let judged = grounding::check(raw, &gathered);
+    // `--errors`: each claim judged wrong, with its verdict, note and evidence.
+    let errors = std::env::args().any(|a| a == "--errors");
     let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let (mut tp, mut fp, mut fn_) = (0, 0, 0);
     for ((kind, wrong, _), j) in claims.iter().zip(&judged) {
@@ -124,6 +126,15 @@ fn main() {
         e.0 += 1;
         if flagged == *wrong {
             e.1 += 1;
+        } else if errors {
+            println!(
+                "{kind}: {} {:?}\n  claim: {}\n  note: {}\n  evidence: {}\n",
+                j.verdict.name(),
+                j.cites,
+                j.text,
+                j.note.as_deref().unwrap_or(""),
+                j.evidence.as_ref().map_or("", |e| e.text.as_str())
+            );
         }
         match (wrong, flagged) {
             (true, true) => tp += 1,

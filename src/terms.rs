@@ -81,8 +81,9 @@ pub fn repeated_share(text: &str, known: &std::collections::HashSet<String>) -> 
     own.iter().filter(|s| known.contains(*s)).count() as f64 / own.len() as f64
 }
 
-/// Words too common to say what a text is about. Negations (`not`, `no`, `never`) are not among
-/// them: "is not" and "is" say opposite things.
+/// Words too common to say what a text is about, for retrieval and overlap: articles,
+/// pronouns, auxiliaries, the commonest prepositions. Negations (`not`, `no`, `never`) are not
+/// among them: "is not" and "is" say opposite things.
 #[rustfmt::skip]
 pub fn is_stopword(word: &str) -> bool {
     matches!(word,
@@ -94,6 +95,32 @@ pub fn is_stopword(word: &str) -> bool {
         "where" | "while" | "why" | "how" | "also" | "has" | "have" | "had" | "do" | "does" |
         "did" | "can" | "will" | "would" | "should" | "could" | "shall" | "s" | "t" | "about" |
         "all" | "any" | "each" | "such" | "other" | "both" | "vs" | "etc" | "use" | "used" | "using"
+    )
+}
+
+/// Words a source need not repeat for it to state a claim: the [`is_stopword`] list, the rest
+/// of NLTK's English list without its negations (`nor` and the `n't` forms stay content), and
+/// vague adverbs, modals and prepositions. Grounding's list only: retrieval keeps "between",
+/// "more", "against" and "less", which rank a passage for a section on "latency against
+/// throughput" (with them left out the demo's trade-off sections lost a third of their text).
+#[rustfmt::skip]
+pub fn is_filler(word: &str) -> bool {
+    is_stopword(word) || matches!(word,
+        // The rest of NLTK English, negations left out.
+        "i" | "me" | "my" | "myself" | "ours" | "ourselves" | "yours" | "yourself" |
+        "yourselves" | "him" | "himself" | "hers" | "herself" | "itself" | "theirs" |
+        "themselves" | "having" | "doing" | "because" | "until" | "against" | "between" |
+        "through" | "during" | "before" | "after" | "above" | "below" | "up" | "down" | "out" |
+        "off" | "over" | "under" | "again" | "further" | "once" | "here" | "few" | "more" |
+        "most" | "some" | "only" | "own" | "same" | "too" | "very" | "just" | "now" | "d" |
+        "ll" | "m" | "o" | "re" | "ve" | "y" | "ain" |
+        // Vague adverbs, modals, prepositions.
+        "currently" | "approximately" | "nearly" | "almost" | "roughly" | "still" | "several" |
+        "many" | "much" | "every" | "either" | "another" | "however" | "later" | "instead" |
+        "prior" | "actual" | "actually" | "ultimately" | "already" | "eventually" | "including" |
+        "thus" | "therefore" | "although" | "though" | "yet" | "whereas" | "whether" | "since" |
+        "upon" | "within" | "across" | "along" | "among" | "around" | "toward" | "towards" |
+        "onto" | "may" | "might" | "must" | "one" | "ones" | "less"
     )
 }
 
@@ -115,5 +142,23 @@ mod tests {
         assert_eq!(words("The Stage"), ["the", "stage"]);
         assert_eq!(stems("The stages"), ["the", "stage"]);
         assert!(words(&"x".repeat(50)).is_empty(), "no word is that long");
+        for w in [
+            "ourselves",
+            "however",
+            "approximately",
+            "one",
+            "use",
+            "vs",
+            "etc",
+        ] {
+            assert!(is_filler(w), "{w}");
+        }
+        for w in ["not", "no", "nor", "never", "without", "us"] {
+            assert!(!is_filler(w) && !is_stopword(w), "{w}");
+        }
+        // Retrieval keeps the words that say how two things compare.
+        for w in ["between", "against", "more", "less"] {
+            assert!(is_filler(w) && !is_stopword(w), "{w}");
+        }
     }
 }

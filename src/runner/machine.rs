@@ -300,7 +300,7 @@ mod tests {
         assert_eq!(
             s[1],
             PlannedSearch {
-                query: "Ray docs ray train".into(),
+                query: "site:docs.ray.io Ray docs ray train".into(),
                 named: true
             }
         );

@@ -41,6 +41,38 @@ const DROPPED: &[&str] = &[
 ];
 
 /// Elements whose content is raw text to the parser: copied through without looking for tags.
+/// Block elements whose end is a break between texts.
+const BLOCKS: &[&str] = &[
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "div",
+    "section",
+    "article",
+    "blockquote",
+    "tr",
+    "td",
+    "th",
+    "dt",
+    "dd",
+    "header",
+    "footer",
+    "aside",
+    "figure",
+    "figcaption",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "main",
+    "nav",
+];
+
 const RAW_TEXT: &[&str] = &["textarea", "title", "xmp", "noembed", "noframes"];
 
 /// Elements that never have content (no closing tag, no depth).
@@ -171,6 +203,19 @@ pub fn sanitize(html: &str, max_depth: usize) -> Sanitized {
                     tag_end,
                     &format!("</{name}>"),
                 );
+            }
+            // Minified pages open the next block right at this one's end; rs-trafilatura then
+            // runs their texts together ("ZeROZeRO stage 3 … states.Stage 2"). Not once a
+            // formatting element was left open: the parser would reopen it for the break, one
+            // level deeper each time.
+            if lingering == 0
+                && BLOCKS.contains(&name.as_str())
+                && b.get(tag_end) == Some(&b'<')
+                && b.get(tag_end + 1).is_some_and(u8::is_ascii_alphabetic)
+            {
+                out.push_str(&html[copy_from..tag_end]);
+                out.push('\n');
+                copy_from = tag_end;
             }
             i = tag_end;
             continue;
@@ -456,7 +501,7 @@ mod tests {
             "<div{attrs}><p class=\"x\">text</p></div{attrs}><img{attrs}><script{attrs}>x()</script>"
         );
         let s = sanitize(&html, MAX_DEPTH);
-        assert_eq!(s.html, "<div><p class=\"x\">text</p></div><img> ");
+        assert_eq!(s.html, "<div><p class=\"x\">text</p></div>\n<img> ");
     }
 
     #[test]
@@ -524,7 +569,22 @@ mod tests {
         let closed: String = (0..800)
             .map(|i| format!("<p><b id=x{i}>w{i}</b></p>"))
             .collect();
-        assert_eq!(clean(&closed), closed);
+        assert_eq!(clean(&closed), closed.replace("</p><p>", "</p>\n<p>"));
+    }
+
+    #[test]
+    fn blocks_written_end_to_end_are_kept_apart() {
+        let html = "<article><h1>ZeRO</h1><p>Stage 3 partitions parameters.</p><p>Stage 2 does not.</p></article>";
+        let out = clean(html);
+        assert!(
+            out.contains("</h1>\n<p>") && out.contains("</p>\n<p>"),
+            "{out}"
+        );
+        let page = super::super::extract(&out, None).markdown;
+        assert!(
+            !page.contains("ZeROStage") && !page.contains("parameters.Stage"),
+            "{page}"
+        );
     }
 
     #[test]
