@@ -70,6 +70,12 @@ enum Command {
     /// --jsonl, one claim a line {"id","claim","sources":{"1":"text"}} -> {"id","verdict",
     /// "reason","evidence"}, the contract benchmarks use.
     Verify(cmd::verify::Args),
+    /// Give a running PART a note: every section it has not written yet receives it.
+    ///
+    /// The note is journalled and the live run of the plan reads it within a second (as `m` on
+    /// the PART's card does in the terminal UI); sections already written stay. A second note
+    /// adds to the first; an empty note ("") clears them. Exit status 1 when no run is live.
+    Steer(cmd::steer::Args),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +107,7 @@ fn main() -> ExitCode {
             Command::Status(a) => here(a.plan_mut()),
             Command::Review(a) => here(a.plan_mut()),
             Command::Check(a) => here(a.plan_mut()),
+            Command::Steer(a) => here(a.plan_mut()),
             Command::Verify(a) => {
                 if let Some(f) = a.file_mut() {
                     here(f);
@@ -131,6 +138,7 @@ fn main() -> ExitCode {
         Command::Review(args) => cmd::review::run(root, &args),
         Command::Extract(args) => cmd::extract::run(root, &args),
         Command::Verify(args) => cmd::verify::run(root, &args),
+        Command::Steer(args) => cmd::steer::run(root, &args),
     };
     match result {
         Ok(code) => code,

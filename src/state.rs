@@ -193,6 +193,9 @@ pub struct PartStatus {
     pub edited: bool,
     /// An undo began and has not finished (a crash interrupted it).
     pub undoing: bool,
+    /// A person's notes to the PART's runner, oldest first; every section written after a note
+    /// receives it.
+    pub notes: Vec<String>,
 }
 
 /// The state a PART starts a run in, from the plan (`done`: its checkbox is ticked) and what the

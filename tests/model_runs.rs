@@ -36,6 +36,10 @@ struct Script {
     seen: Arc<Mutex<Vec<(String, usize)>>>,
     /// Every yes/no question asked about a claim.
     questions: Arc<Mutex<Vec<String>>>,
+    /// When set, section requests wait until it is true.
+    gate: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Every section request's prompt: (section number, user message).
+    prompts: Arc<Mutex<Vec<(usize, String)>>>,
 }
 
 fn chunk(content: &str) -> String {
@@ -108,6 +112,18 @@ async fn completions(State(s): State<Script>, body: Bytes) -> Response {
     }
     let (target, section) = what(&body);
     s.seen.lock().unwrap().push((target.clone(), section));
+    s.prompts.lock().unwrap().push((
+        section,
+        v["messages"][1]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    ));
+    if let Some(gate) = &s.gate {
+        while !gate.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     let text = format!(
         "Section {section} of {target} says what its source says about sharding [1].\nIt cites the source [1].\n"
     );
@@ -732,4 +748,124 @@ fn a_run_estimated_over_confirm_over_usd_is_not_started_unasked() {
     );
     assert!(seen.lock().unwrap().is_empty());
     assert!(!ws.path().join(".expanse").exists(), "nothing was created");
+}
+
+#[test]
+fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_journal() {
+    use std::io::BufRead as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let gate = Arc::new(AtomicBool::new(false));
+    let script = Script {
+        usage: Some((100, 20)),
+        gate: Some(gate.clone()),
+        ..Script::default()
+    };
+    let prompts = script.prompts.clone();
+    let base = serve(script);
+    // Five sections: four are written at once, the fifth starts when one of them ends.
+    let ws = workspace(&plan(1, 5));
+    std::fs::write(
+        ws.path().join("expanse.toml"),
+        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n",
+    )
+    .unwrap();
+    // No run live: one clear line, nothing journalled.
+    let out = expanse(ws.path())
+        .args([
+            "steer",
+            "plans/p.md",
+            "1",
+            "prefer",
+            "the",
+            "PyTorch",
+            "API",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no run of plans/p.md is live"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let bin = assert_cmd::cargo::cargo_bin("expanse");
+    let mut child = std::process::Command::new(bin)
+        .arg("--root")
+        .arg(ws.path())
+        .args(["run", "plans/p.md", "--headless", "--json"])
+        .env("OPENAI_BASE_URL", &base)
+        .env("OPENAI_MODEL", "test-model")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let lines = lines.clone();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                lines.lock().unwrap().push(l);
+            }
+        })
+    };
+    let wait_for = |what: &dyn Fn() -> bool| {
+        for _ in 0..3000 {
+            if what() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("waited 60 s: {:?}", lines.lock().unwrap());
+    };
+    wait_for(&|| prompts.lock().unwrap().len() == 4);
+    let out = expanse(ws.path())
+        .args(["steer", "plans/p.md", "1", "Prefer the PyTorch API."])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The run says it took the note before any section is let go.
+    wait_for(&|| {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("note (expanse steer") && l.contains("Prefer the PyTorch API."))
+    });
+    gate.store(true, Ordering::SeqCst);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+
+    let prompts = prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 5, "one request per section");
+    let noted: Vec<usize> = prompts
+        .iter()
+        .filter(|(_, p)| p.contains("Prefer the PyTorch API."))
+        .map(|(k, _)| *k)
+        .collect();
+    let fifth = prompts[4].0;
+    assert_eq!(
+        noted,
+        [fifth],
+        "only the section that started after the note has it"
+    );
+    // Journalled, and listed in the drop.
+    let journal = std::fs::read_to_string(journal_dir(ws.path()).join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"type\":\"noted\""), "{journal}");
+    let draft = std::fs::read_to_string(journal_dir(ws.path()).join("drafts/part-1.json")).unwrap();
+    assert!(
+        draft.contains("Notes given while it ran") && draft.contains("Prefer the PyTorch API.")
+    );
+    // Steering a PART in review is refused with what to do instead.
+    let out = expanse(ws.path())
+        .args(["steer", "plans/p.md", "1", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }

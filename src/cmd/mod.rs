@@ -33,6 +33,7 @@ pub mod new;
 pub mod review;
 pub mod run;
 pub mod status;
+pub mod steer;
 pub mod verify;
 
 use std::io::Write as _;

@@ -443,7 +443,9 @@ pub fn with_status(drop_text: &str, not_clean: &[String]) -> String {
 }
 
 /// The KNOWLEDGE DROP for a draft: runner, timestamp, status, file with line count, sources, the
-/// sections written (only those with content), what the base held and the gap it fills.
+/// sections written (only those with content), what the base held and the gap it fills, and the
+/// notes a person gave the runner while it wrote.
+#[allow(clippy::too_many_arguments)] // one call site; each argument is one part of the drop
 pub fn render_drop(
     part: &Part,
     text_lines: usize,
@@ -452,6 +454,7 @@ pub fn render_drop(
     when: &str,
     not_clean: &[String],
     written: &[String],
+    notes: &[String],
 ) -> String {
     let mut s = format!("# KNOWLEDGE DROP: {}\n\n", part.drop_slug());
     s.push_str(&format!("- **Runner**: PART {}\n", part.number));
@@ -511,6 +514,12 @@ pub fn render_drop(
     let files: Vec<&str> = existing.related().map(|f| f.path.as_str()).collect();
     if !files.is_empty() {
         s.push_str(&format!("Builds on: {}\n", files.join(", ")));
+    }
+    if !notes.is_empty() {
+        s.push_str("\n## Notes given while it ran\n\n");
+        for n in notes {
+            s.push_str(&format!("- {n}\n"));
+        }
     }
     s
 }

@@ -151,6 +151,15 @@ pub enum Record {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         undo: Option<Box<ApprovalPlan>>,
     },
+    /// A person's note to a running PART (`m`, `expanse steer`); an empty text clears its notes.
+    Noted {
+        /// When.
+        ts: String,
+        /// Which PART.
+        part: u32,
+        /// The note; empty: the notes so far are cleared.
+        text: String,
+    },
     /// One step of undoing an approval.
     Undo {
         /// When.
@@ -177,6 +186,7 @@ impl Record {
             | Record::Regenerate { part, .. }
             | Record::Edited { part, .. }
             | Record::Approval { part, .. }
+            | Record::Noted { part, .. }
             | Record::Undo { part, .. } => *part,
         }
     }
@@ -193,6 +203,7 @@ impl Record {
                 | Record::Rejected { .. }
                 | Record::Regenerate { .. }
                 | Record::Edited { .. }
+                | Record::Noted { .. }
                 | Record::Approval { .. }
                 | Record::Undo { .. }
         )
@@ -212,6 +223,7 @@ impl Record {
             | Record::Regenerate { ts, .. }
             | Record::Edited { ts, .. }
             | Record::Approval { ts, .. }
+            | Record::Noted { ts, .. }
             | Record::Undo { ts, .. } => ts,
         }
     }
@@ -349,6 +361,13 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
             }
         }
         Record::Section { .. } => {}
+        Record::Noted { text, .. } => {
+            if text.trim().is_empty() {
+                s.notes.clear();
+            } else {
+                s.notes.push(text.clone());
+            }
+        }
         Record::Rejected {
             reason, requeue, ..
         } => {

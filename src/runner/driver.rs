@@ -60,6 +60,8 @@ pub struct RunnerCtx {
     pub page_deadline: std::time::Duration,
     /// Which sites may be fetched, and which first.
     pub sources: crate::research::policy::SourcePolicy,
+    /// A person's notes, as they stand when each section starts (`m`, `expanse steer`).
+    pub notes: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// How a runner ended.
@@ -524,6 +526,22 @@ fn material(part: &Part, progress: &Progress, knowledge: &std::path::Path) -> Ma
     }
 }
 
+/// A reviewer's reason and a person's notes as one instruction to the writer (None: neither).
+pub fn with_notes(feedback: Option<&str>, notes: &[String]) -> Option<String> {
+    let mut parts: Vec<String> = feedback
+        .filter(|f| !f.trim().is_empty())
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    if !notes.is_empty() {
+        parts.push(format!(
+            "Notes from the person supervising: {}",
+            notes.join(" ")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("\n"))
+}
+
 /// The passages section `k` is written from: its share, or, when a reviewer gave a reason, a
 /// fresh ranking with the reason's words in which the rejected text's passages rank lower.
 fn passages_for(m: &Material, k: usize, feedback: Option<&str>, rejected: &str) -> Assigned {
@@ -591,7 +609,10 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
             .as_ref()
             .and_then(|d| d.sections.get(k).map(|s| s.text.clone()))
             .unwrap_or_default();
-        let assigned = passages_for(&m, k, ctx.feedback.as_deref(), &rejected);
+        // A note reaches the sections that start after it, as a reviewer's reason does.
+        let notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
+        let feedback = with_notes(ctx.feedback.as_deref(), &notes);
+        let assigned = passages_for(&m, k, feedback.as_deref(), &rejected);
         let own = assigned.sources();
         SectionRequest {
             plan_title: ctx.plan_title.clone(),
@@ -610,7 +631,7 @@ async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop
                 .base
                 .as_deref()
                 .and_then(|b| draft::existing_section(b, &m.planned[k].title)),
-            feedback: ctx.feedback.clone(),
+            feedback,
             previous: (!rejected.is_empty()).then_some(rejected),
             searched: searched.clone(),
             max_tokens: None,
@@ -894,6 +915,7 @@ async fn save_draft(
         &created,
         &not_clean,
         &written,
+        &ctx.notes.lock().map(|n| n.clone()).unwrap_or_default(),
     );
     let draft = Draft {
         part: n,

@@ -216,6 +216,14 @@ pub enum Command {
     },
     /// Undo an approval: the files go back as they were, the PART returns to review.
     Undo(u32),
+    /// A note to a PART's runner: every section not yet written receives it (an empty text
+    /// clears the notes).
+    Note {
+        /// The PART.
+        part: u32,
+        /// The note.
+        text: String,
+    },
     /// The plan file changed: run PARTs that appeared, mark PARTs ticked by hand as done.
     UpdatePlan(Box<crate::plan::Plan>),
     /// Stop everything and end the run.

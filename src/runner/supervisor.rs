@@ -120,6 +120,8 @@ struct Slot {
     last_progress: Instant,
     pause: Option<watch::Sender<bool>>,
     cancel: Option<CancellationToken>,
+    /// A person's notes to the runner, read as each section starts.
+    notes: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Slot {
@@ -132,6 +134,7 @@ impl Slot {
             last_progress: Instant::now(),
             pause: None,
             cancel: None,
+            notes: Arc::default(),
         }
     }
 
@@ -234,7 +237,14 @@ async fn supervise(
                 "{e}; move the file away and press R (or run with --redo) to write it again"
             ));
         }
-        sup.slots.insert(part.number, Slot::new(state));
+        let slot = Slot::new(state);
+        // Notes outlive a crash: the journal gives them back to the sections still to write.
+        if let Some(s) = status
+            && let Ok(mut notes) = slot.notes.lock()
+        {
+            notes.clone_from(&s.notes);
+        }
+        sup.slots.insert(part.number, slot);
         if let Some(why) = why_failed {
             sup.forward(Event::state(part.number, state, why)).await;
             continue;
@@ -315,7 +325,10 @@ async fn supervise(
                 None => commands_open = false,
             },
             // Stalls are watched only while something runs: an idle run does not wake.
-            _ = ticker.tick(), if watching => sup.check_stalls().await,
+            _ = ticker.tick(), if watching => {
+                sup.check_stalls().await;
+                sup.sync_notes().await;
+            }
         }
     }
     // Runners may have sent their last events just before finishing.
@@ -444,6 +457,11 @@ impl Supervisor {
             resume: w.resume,
             page_deadline: self.options.page_deadline,
             sources: self.options.sources.clone(),
+            notes: self
+                .slots
+                .get(&n)
+                .map(|s| s.notes.clone())
+                .unwrap_or_default(),
         };
         self.tasks.spawn(async move {
             // A panic in a runner (a parser, a provider) fails its PART, not the run.
@@ -681,6 +699,88 @@ impl Supervisor {
         }
     }
 
+    /// A person's note to PART `n`'s runner: journalled, then read by every section that starts
+    /// after it (an empty text clears the notes).
+    async fn note(&mut self, n: u32, text: String) {
+        let text = text.trim().to_string();
+        let Some(slot) = self.slots.get(&n) else {
+            self.forward(Event::log(
+                Some(n),
+                Level::Warn,
+                format!("no PART {n} in this run: the note was not given"),
+            ))
+            .await;
+            return;
+        };
+        let notes = slot.notes.clone();
+        let record = Record::Noted {
+            ts: crate::state::now(),
+            part: n,
+            text: text.clone(),
+        };
+        if let Err(e) = self.ctx.journal.append(&record) {
+            self.forward(Event::error(
+                Some(n),
+                format!("the note could not be journalled, so it was not given: {e}"),
+            ))
+            .await;
+            return;
+        }
+        let count = match notes.lock() {
+            Ok(mut list) => {
+                if text.is_empty() {
+                    list.clear();
+                } else {
+                    list.push(text.clone());
+                }
+                list.len()
+            }
+            Err(_) => 0,
+        };
+        let line = if text.is_empty() {
+            "notes cleared: the sections still to write get none".to_string()
+        } else {
+            format!("note ({count} in all), for every section not yet written: {text}")
+        };
+        self.forward(Event::log(Some(n), Level::Info, line)).await;
+    }
+
+    /// Notes another process journalled (`expanse steer` while this run is live) reach the
+    /// runners too: the journal, read from where it was last read, is the one list of notes.
+    async fn sync_notes(&mut self) {
+        let Ok(statuses) = self.ctx.journal.statuses() else {
+            return;
+        };
+        let mut told = Vec::new();
+        for (n, slot) in &self.slots {
+            let journalled = statuses.get(n).map(|s| s.notes.clone()).unwrap_or_default();
+            let Ok(mut notes) = slot.notes.lock() else {
+                continue;
+            };
+            if *notes == journalled {
+                continue;
+            }
+            let fresh: Vec<String> = journalled
+                .iter()
+                .filter(|t| !notes.contains(t))
+                .cloned()
+                .collect();
+            *notes = journalled;
+            told.push((*n, fresh, notes.len()));
+        }
+        for (n, fresh, count) in told {
+            let line = if count == 0 {
+                "notes cleared (expanse steer): the sections still to write get none".to_string()
+            } else {
+                format!(
+                    "note (expanse steer; {count} in all), for every section not yet written: {}",
+                    fresh.join(" / ")
+                )
+            };
+            self.forward(Event::log(Some(n), Level::Info, line)).await;
+        }
+    }
+
     fn cancel(&mut self, target: Target) {
         for (n, slot) in &self.slots {
             if target.includes(*n)
@@ -701,6 +801,7 @@ impl Supervisor {
                 reason,
             } => self.regenerate(part, section, reason).await,
             Command::Undo(part) => self.undo(part).await,
+            Command::Note { part, text } => self.note(part, text).await,
             Command::Cancel(t) => {
                 self.cancel(t);
                 // Runners that never started end here.

@@ -277,6 +277,8 @@ impl Cards {
                     step: crate::journal::UndoStep::Done,
                     ..
                 } => Some("approval undone".to_string()),
+                Record::Noted { text, .. } if text.is_empty() => Some("notes cleared".into()),
+                Record::Noted { text, .. } => Some(format!("note: {text}")),
                 Record::Approval { .. } | Record::Undo { .. } => None,
             };
             if let Some(line) = line {

@@ -160,6 +160,8 @@ pub enum Action {
     Regenerate,
     /// Undo an approval.
     Undo,
+    /// A note to the selected runner.
+    Note,
     /// Switch between the file and its drop.
     Tab,
     /// The drafts awaiting review.
@@ -213,6 +215,7 @@ impl Action {
             Action::Evidence => "show / hide the claim's evidence from its source",
             Action::Regenerate => "write one section again, with a reason",
             Action::Undo => "undo an approval (files back as they were)",
+            Action::Note => "a note to the runner: sections not yet written get it",
             Action::Tab => "file / drop",
             Action::Drafts => "the drafts awaiting review",
             Action::Help => "every key of this screen",
@@ -247,6 +250,7 @@ impl Action {
             Action::Evidence => "evidence",
             Action::Regenerate => "section",
             Action::Undo => "undo",
+            Action::Note => "note",
             Action::Tab => "file/drop",
             Action::Drafts => "drafts",
             Action::Help => "help",
@@ -291,6 +295,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Drafts, &[Key::Char('D')]),
             (Retry, &[Key::Char('R')]),
             (Undo, &[Key::Char('u')]),
+            (Note, &[Key::Char('m')]),
             (Log, &[Key::Char('l')]),
             (Search, &[Key::Char('/')]),
             (Prev, &[Key::Char('N')]),

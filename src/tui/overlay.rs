@@ -92,6 +92,13 @@ pub enum Prompt {
         /// The reason so far.
         text: String,
     },
+    /// A note to a running PART.
+    Note {
+        /// The PART.
+        part: u32,
+        /// The note so far (empty on Enter: clear the notes).
+        text: String,
+    },
 }
 
 /// The overlay shown above the screen.
@@ -241,6 +248,7 @@ impl Overlay {
                 let text = match p {
                     Prompt::Reject { text, .. }
                     | Prompt::Search { text, .. }
+                    | Prompt::Note { text, .. }
                     | Prompt::Regenerate { text, .. } => text,
                 };
                 match key {
@@ -458,6 +466,20 @@ impl Overlay {
                     "Enter: write it again · Esc: cancel",
                 );
             }
+            Overlay::Prompt(Prompt::Note { part, text }) => {
+                reason_popup(
+                    f,
+                    theme,
+                    area,
+                    "Note",
+                    &format!(
+                        "A note to PART {part}'s runner: every section not yet written is given it; those written stay (empty: clear the notes)"
+                    ),
+                    text,
+                    None,
+                    "Enter: give the note · Esc: cancel",
+                );
+            }
             Overlay::Prompt(Prompt::Search { target, text }) => {
                 // The search line takes the key bar's place.
                 let row = Rect::new(
@@ -510,6 +532,10 @@ fn submit(p: &Prompt) -> Vec<Step> {
             target: *target,
             query: text.clone(),
         }],
+        Prompt::Note { part, text } => vec![Step::Effect(Effect::Command(Command::Note {
+            part: *part,
+            text: text.trim().to_string(),
+        }))],
         Prompt::Regenerate {
             part,
             section,

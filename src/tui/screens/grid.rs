@@ -114,6 +114,18 @@ impl GridScreen {
                 }))]
             }
             Action::Retry => vec![retry(card)],
+            // A note is for a runner that still has sections to write.
+            Action::Note if card.state.is_active() || card.state == RunnerState::Queued => {
+                vec![Step::Overlay(Overlay::Prompt(Prompt::Note {
+                    part: card.number,
+                    text: String::new(),
+                }))]
+            }
+            Action::Note => vec![Step::Notice(format!(
+                "PART {} is {}: a note reaches a runner still working (r in the review gives a reason for writing it again)",
+                card.number,
+                card.state.phrase()
+            ))],
             Action::Undo if card.state == RunnerState::Approved => {
                 vec![Step::Overlay(Overlay::Confirm(Confirm::Undo {
                     part: card.number,
