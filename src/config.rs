@@ -186,6 +186,17 @@ pub enum Verify {
     Model,
 }
 
+/// `[notify]`: a word when a person is needed (a draft to review, a failure, a budget reached,
+/// the run finished).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Ring the terminal's bell and ask it for a desktop notification (default true).
+    pub terminal: Option<bool>,
+    /// A shell command run for each notice, given it as one JSON line on stdin.
+    pub command: Option<String>,
+}
+
 /// `[budget]`: caps on model spending for a run.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,6 +258,9 @@ pub struct Config {
     /// `[sources]`: site globs to deny, prefer, or fetch only.
     #[serde(default)]
     pub sources: crate::research::policy::SourcePolicy,
+    /// `[notify]`: the terminal's bell and notification, and a command, when a person is needed.
+    #[serde(default)]
+    pub notify: NotifySettings,
     /// `[keys]`: TUI action name -> key (`pause = "space"`); checked by the TUI's keymap.
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, String>,
@@ -258,7 +272,7 @@ const KNOWN: &[(&str, &[&str])] = &[
         "",
         &[
             "jobs", "corpus", "search", "fetch", "model", "limits", "review", "budget", "keys",
-            "sources",
+            "sources", "notify",
         ],
     ),
     (
@@ -300,6 +314,7 @@ const KNOWN: &[(&str, &[&str])] = &[
         &["tokens", "usd", "per_part_tokens", "confirm_over_usd"],
     ),
     ("sources", &["deny", "prefer", "only"]),
+    ("notify", &["terminal", "command"]),
     (
         "limits",
         &[

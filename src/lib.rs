@@ -7,6 +7,7 @@ pub mod fsutil;
 pub mod journal;
 pub mod knowledge;
 pub mod markdown;
+pub mod notify;
 pub mod plan;
 pub mod research;
 pub mod review;

@@ -251,6 +251,13 @@ pub fn run_holding(
             }),
         sources: config.sources.merged(&ctx.plan.sources),
     };
+    let mut notifier = expanse::notify::Notifier::new(config.notify.command.clone());
+    let titles: std::collections::BTreeMap<u32, String> = ctx
+        .plan
+        .parts
+        .iter()
+        .map(|p| (p.number, p.target.clone()))
+        .collect();
     if options.budget.usd.is_some() && options.prices.is_none() {
         eprintln!(
             "expanse: a dollar budget needs prices: set [model] price_input_per_mtok and price_output_per_mtok in expanse.toml"
@@ -266,7 +273,9 @@ pub fn run_holding(
         let tui = expanse::tui::TuiOptions {
             keymap,
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-            bell: std::env::var_os("EXPANSE_BELL").is_some_and(|v| !v.is_empty()),
+            terminal_notify: config.notify.terminal.unwrap_or(true),
+            notify_command: config.notify.command.clone(),
+            plan_shown: shown.clone(),
             confirm_approve: config.review.confirm_approve.unwrap_or(true),
             startup,
             estimate: (estimate.totals.model_requests > 0)
@@ -277,12 +286,16 @@ pub fn run_holding(
             .context("the terminal UI failed")?;
         return Ok(report(&summary, &review_command(root, &shown)));
     }
+    let (notify, plan_shown) = (&mut notifier, &shown);
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         let (_commands, handle) = runner::spawn(ctx, options, tx);
         let mut stdout = std::io::stdout().lock();
         let mut printing = true;
         while let Some(event) = rx.recv().await {
+            if let Some(kind) = expanse::notify::need(&event) {
+                notify.send(&notice_of(kind, &event, plan_shown, &titles));
+            }
             // Progress is sampled for cards and scripts; a person reading lines wants each step
             // once ("written: 38 lines"), not a count every quarter second.
             if !printing || (!json && event.kind == EventKind::Progress) {
@@ -307,7 +320,32 @@ pub fn run_holding(
         let _ = stdout.flush();
         handle.await
     })?;
+    notifier.send(&expanse::notify::Notice {
+        kind: expanse::notify::Kind::Finished,
+        plan: shown.clone(),
+        part: None,
+        title: None,
+        message: summary_line(&summary),
+    });
+    // The last notices reach their commands before the process ends.
+    notifier.finish(Duration::from_secs(3));
     Ok(report(&summary, &review_command(root, &shown)))
+}
+
+/// A notice for `event` about a PART of the run.
+fn notice_of(
+    kind: expanse::notify::Kind,
+    event: &Event,
+    plan: &str,
+    titles: &std::collections::BTreeMap<u32, String>,
+) -> expanse::notify::Notice {
+    expanse::notify::Notice {
+        kind,
+        plan: plan.to_string(),
+        part: event.part,
+        title: event.part.and_then(|n| titles.get(&n).cloned()),
+        message: event.message.clone(),
+    }
 }
 
 /// The run's final summary on stderr; exit status 1 when any PART failed.
@@ -461,7 +499,8 @@ fn review_command(root: &Path, shown: &str) -> String {
     }
 }
 
-fn report(summary: &runner::Summary, review: &str) -> ExitCode {
+/// "finished 16 PARTs: 16 review".
+fn summary_line(summary: &runner::Summary) -> String {
     let mut counts: Vec<String> = Vec::new();
     for state in RunnerState::ALL {
         let n = summary.count(state);
@@ -469,11 +508,15 @@ fn report(summary: &runner::Summary, review: &str) -> ExitCode {
             counts.push(format!("{n} {state}"));
         }
     }
-    eprintln!(
-        "expanse: finished {}: {}",
+    format!(
+        "finished {}: {}",
         plural(summary.states.len(), "PART"),
         counts.join(", ")
-    );
+    )
+}
+
+fn report(summary: &runner::Summary, review: &str) -> ExitCode {
+    eprintln!("expanse: {}", summary_line(summary));
     for (n, why) in &summary.budget_paused {
         eprintln!("expanse: PART {n} paused: {why}; run again with a higher budget to go on");
     }

@@ -126,8 +126,6 @@ pub struct App {
     pub keymap: Keymap,
     /// Drafts that arrived while the reviewer looked elsewhere and have not been opened.
     pub unseen: BTreeSet<u32>,
-    /// Ring the bell when a draft arrives.
-    pub bell: bool,
     /// Ask for a confirming key before approving.
     pub confirm_approve: bool,
     /// Terminal size.
@@ -173,7 +171,6 @@ impl App {
             overlay: None,
             keymap: Keymap::default(),
             unseen: BTreeSet::new(),
-            bell: false,
             confirm_approve: true,
             size,
             ticks: 0,
@@ -349,9 +346,6 @@ impl App {
                 steps.push(Step::Effect(Effect::LoadReview(n)));
             } else {
                 self.unseen.insert(n);
-                if self.bell {
-                    steps.push(Step::Effect(Effect::Bell));
-                }
             }
         }
         // A draft approved, rejected or retried elsewhere (another terminal, a plan edit) is

@@ -29,8 +29,13 @@ pub struct TuiOptions {
     pub keymap: Keymap,
     /// Drop all colours (NO_COLOR).
     pub no_color: bool,
-    /// Ring the bell when a draft arrives.
-    pub bell: bool,
+    /// Ring the bell and ask the terminal for a desktop notification when a person is needed
+    /// (`[notify] terminal`).
+    pub terminal_notify: bool,
+    /// `[notify] command`.
+    pub notify_command: Option<String>,
+    /// The plan as the run was given it (for notices).
+    pub plan_shown: String,
     /// Ask for a confirming key before approving (`[review] confirm_approve`).
     pub confirm_approve: bool,
     /// The run's token estimate (low, high), when it asks a model.
@@ -94,7 +99,6 @@ pub async fn run(
     let mut app = App::new(&plan, only, (size.width, size.height));
     app.cards.seed(&history);
     app.keymap = tui.keymap;
-    app.bell = tui.bell;
     app.confirm_approve = tui.confirm_approve;
     app.providers = providers;
     app.budget = budget;
@@ -106,6 +110,17 @@ pub async fn run(
     }
     let theme = Theme::new(tui.no_color);
 
+    let mut notices = Notices {
+        notifier: crate::notify::Notifier::new(tui.notify_command),
+        terminal: tui.terminal_notify,
+        plan: tui.plan_shown,
+        titles: plan
+            .parts
+            .iter()
+            .map(|p| (p.number, p.target.clone()))
+            .collect(),
+        finished: false,
+    };
     let mut input = Some(EventStream::new());
     let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(256);
     let _watcher = watch_paths(&plan_path, &knowledge, msg_tx.clone());
@@ -124,14 +139,19 @@ pub async fn run(
         let mut effects = Vec::new();
         tokio::select! {
             Some(e) = ev_rx.recv() => {
+                notices.see(&e);
                 effects.extend(app.update(Msg::Core(e)));
                 // Apply everything already waiting before drawing: a flood costs one frame.
                 for _ in 0..DRAIN {
                     match ev_rx.try_recv() {
-                        Ok(e) => effects.extend(app.update(Msg::Core(e))),
+                        Ok(e) => {
+                            notices.see(&e);
+                            effects.extend(app.update(Msg::Core(e)));
+                        }
                         Err(_) => break,
                     }
                 }
+                notices.after(&app);
             }
             ev = next_input(&mut input) => match ev {
                 Some(Ok(ev)) => {
@@ -167,9 +187,6 @@ pub async fn run(
                         app.notice = Some("busy: the command was not taken, try again".into());
                         app.dirty = true;
                     }
-                }
-                Effect::Bell => {
-                    let _ = std::io::stdout().write_all(b"\x07");
                 }
                 Effect::LoadReview(n) => {
                     let (review, tx) = (review.clone(), msg_tx.clone());
@@ -303,4 +320,67 @@ fn edit_draft(review: &Review, n: u32, what: EditWhat) -> Result<Edited, EditFai
         what,
         lines: text.lines().count(),
     })
+}
+
+/// The TUI's side of `[notify]`: the command for each notice, the terminal's bell and desktop
+/// notification (at most one per [`crate::notify::TERMINAL_GAP`]), and "finished" once every
+/// PART has settled.
+struct Notices {
+    notifier: crate::notify::Notifier,
+    terminal: bool,
+    plan: String,
+    titles: std::collections::BTreeMap<u32, String>,
+    finished: bool,
+}
+
+impl Notices {
+    fn see(&mut self, e: &crate::runner::Event) {
+        if let Some(kind) = crate::notify::need(e) {
+            self.tell(crate::notify::Notice {
+                kind,
+                plan: self.plan.clone(),
+                part: e.part,
+                title: e.part.and_then(|n| self.titles.get(&n).cloned()),
+                message: e.message.clone(),
+            });
+        }
+    }
+
+    /// Once every PART has settled after work in this session, the run is finished.
+    fn after(&mut self, app: &App) {
+        let settled = app
+            .cards
+            .list
+            .iter()
+            .all(|c| !c.state.is_active() && c.state != crate::state::RunnerState::Queued);
+        if self.finished || !settled || !app.cards.list.iter().any(|c| c.started.is_some()) {
+            return;
+        }
+        self.finished = true;
+        let need = app
+            .cards
+            .list
+            .iter()
+            .filter(|c| c.state == crate::state::RunnerState::Review)
+            .count();
+        self.tell(crate::notify::Notice {
+            kind: crate::notify::Kind::Finished,
+            plan: self.plan.clone(),
+            part: None,
+            title: None,
+            message: format!(
+                "every PART has settled; {} awaiting review",
+                crate::words::plural(need, "draft")
+            ),
+        });
+    }
+
+    fn tell(&mut self, notice: crate::notify::Notice) {
+        self.notifier.send(&notice);
+        if self.terminal && self.notifier.terminal_due(Instant::now()) {
+            let mut out = std::io::stdout();
+            let _ = out.write_all(&crate::notify::terminal_bytes(&notice));
+            let _ = out.flush();
+        }
+    }
 }

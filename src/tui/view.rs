@@ -51,6 +51,22 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.warn.add_modifier(Modifier::BOLD),
         ));
     }
+    // Drafts to review, failures and PARTs the budget stopped wait for a person.
+    let need = app
+        .cards
+        .list
+        .iter()
+        .filter(|c| {
+            matches!(c.state, RunnerState::Review | RunnerState::Failed)
+                || (c.state == RunnerState::Paused && c.message.starts_with("budget reached"))
+        })
+        .count();
+    if need > 0 {
+        spans.push(Span::styled(
+            format!("⚑ {need} need you "),
+            theme.warn.add_modifier(Modifier::BOLD),
+        ));
+    }
     for state in RunnerState::ALL {
         let n = app.cards.list.iter().filter(|c| c.state == state).count();
         if n > 0 {

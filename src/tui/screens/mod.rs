@@ -46,8 +46,6 @@ pub enum Effect {
         /// Which text.
         what: EditWhat,
     },
-    /// Ring the terminal bell.
-    Bell,
     /// Suspend to the shell.
     Suspend,
     /// Leave.
