@@ -76,6 +76,15 @@ enum Command {
     /// the PART's card does in the terminal UI); sections already written stay. A second note
     /// adds to the first; an empty note ("") clears them. Exit status 1 when no run is live.
     Steer(cmd::steer::Args),
+    /// Open the terminal UI on a run live in another process (another terminal, a `run
+    /// --headless`, an SSH session that dropped): everything it does is shown, and approvals,
+    /// rejections, pauses and notes from here reach it. q leaves it running.
+    ///
+    /// With no PLAN, the workspace's one live run.
+    Attach(cmd::attach::Args),
+    /// End a live run cleanly (in-flight work journalled, as quitting it does); the next run
+    /// goes on from there.
+    Stop(cmd::attach::StopArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +117,12 @@ fn main() -> ExitCode {
             Command::Review(a) => here(a.plan_mut()),
             Command::Check(a) => here(a.plan_mut()),
             Command::Steer(a) => here(a.plan_mut()),
+            Command::Stop(a) => here(a.plan_mut()),
+            Command::Attach(a) => {
+                if let Some(p) = a.plan_mut() {
+                    here(p)
+                }
+            }
             Command::Verify(a) => {
                 if let Some(f) = a.file_mut() {
                     here(f);
@@ -139,6 +154,8 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(root, &args),
         Command::Verify(args) => cmd::verify::run(root, &args),
         Command::Steer(args) => cmd::steer::run(root, &args),
+        Command::Attach(args) => cmd::attach::run(root, &args),
+        Command::Stop(args) => cmd::attach::stop(root, &args),
     };
     match result {
         Ok(code) => code,

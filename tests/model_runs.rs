@@ -869,3 +869,122 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Connect to a live run's socket as a client would: the run's hello, then a line reader.
+fn attach_raw(
+    dir: &std::path::Path,
+) -> (
+    std::os::unix::net::UnixStream,
+    std::io::BufReader<std::os::unix::net::UnixStream>,
+    serde_json::Value,
+) {
+    use std::io::{BufRead as _, Write as _};
+    let mut s = std::os::unix::net::UnixStream::connect(dir.join("run.sock")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"{\"expanse\": 1}\n").unwrap();
+    let mut r = std::io::BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    (s, r, serde_json::from_str(&line).unwrap())
+}
+
+#[test]
+fn a_live_run_is_attached_to_by_two_clients_shown_in_status_and_stopped_cleanly() {
+    use std::io::{BufRead as _, Write as _};
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::sync::atomic::AtomicBool;
+    let gate = Arc::new(AtomicBool::new(false));
+    let script = Script {
+        usage: Some((100, 20)),
+        gate: Some(gate.clone()),
+        ..Script::default()
+    };
+    let prompts = script.prompts.clone();
+    let base = serve(script);
+    let ws = workspace(&plan(1, 5));
+    std::fs::write(
+        ws.path().join("expanse.toml"),
+        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("expanse");
+    let mut child = std::process::Command::new(bin)
+        .arg("--root")
+        .arg(ws.path())
+        .args(["run", "plans/p.md", "--headless"])
+        .env("OPENAI_BASE_URL", &base)
+        .env("OPENAI_MODEL", "test-model")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..3000 {
+        if prompts.lock().unwrap().len() == 4 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let dir = journal_dir(ws.path());
+    let mode = std::fs::metadata(dir.join("run.sock"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "only its user may connect");
+
+    let (_a, mut a, hello) = attach_raw(&dir);
+    assert_eq!(hello["pid"], child.id());
+    let (mut b_w, mut b, hello) = attach_raw(&dir);
+    assert_eq!(hello["clients"], 2);
+    let status = expanse(ws.path())
+        .args(["status", "plans/p.md", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["live"]["pid"], child.id().to_string());
+    assert_eq!(status["live"]["clients"], 2);
+
+    // A command from one client is seen by both.
+    b_w.write_all(b"{\"note\": {\"part\": 1, \"text\": \"Use the PyTorch API.\"}}\n")
+        .unwrap();
+    for r in [&mut a, &mut b] {
+        let mut seen = false;
+        for _ in 0..200 {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            if line.contains("Use the PyTorch API.") {
+                seen = true;
+                break;
+            }
+        }
+        assert!(seen, "both clients see the note");
+    }
+
+    // stop ends the run cleanly; its socket goes with it.
+    let out = expanse(ws.path())
+        .args(["stop", "plans/p.md"])
+        .timeout(Duration::from_secs(90))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped"));
+    assert!(child.wait().unwrap().success());
+    assert!(!dir.join("run.sock").exists());
+    gate.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    // A socket a crashed run left is found stale and removed, with one clear line.
+    std::fs::write(dir.join("run.sock"), "").unwrap();
+    let out = expanse(ws.path())
+        .args(["attach", "plans/p.md"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no run of plans/p.md is live"), "{err}");
+    assert!(!dir.join("run.sock").exists());
+}

@@ -467,3 +467,35 @@ fn pause_holds_one_runner_while_others_go_on_and_resume_repeats_nothing() {
     t.keys(&["y"]);
     t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
 }
+
+#[test]
+fn a_hang_up_mid_run_leaves_the_run_going_and_attachable() {
+    let (port, _) = slow_searxng(Duration::from_millis(400));
+    let ws = workspace(RUNNABLE);
+    let bin = assert_cmd::cargo::cargo_bin("expanse");
+    let cmd = format!(
+        "cd {ws} && SEARXNG_URL=http://127.0.0.1:{port} EXPANSE_ALLOW_PRIVATE_URLS=1 {bin} run plans/p.md --only 1-2 --corpus /nonexistent-corpus; echo EXPANSE-EXITED $?; sleep 30",
+        ws = ws.path().display(),
+        bin = bin.display()
+    );
+    let t = Tmux::start(&cmd, (120, 40));
+    t.wait("searching", |s| s.contains("⌕ ") && s.contains("search 1/"));
+    let pid = expanse_pid(&t);
+    signal(&pid, "HUP");
+    // The screen is given back at once, while the run goes on in the same process.
+    t.wait("the TUI gone", |s| !s.contains("PART 1 ·"));
+    let status = Command::new(&bin)
+        .arg("--root")
+        .arg(ws.path())
+        .args(["status", "plans/p.md", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        status["live"]["pid"], pid,
+        "the run is live after the hang-up"
+    );
+    // It finishes its PARTs on its own and then ends.
+    let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
+    assert!(after.contains("2 drafts awaiting review"), "{after}");
+}

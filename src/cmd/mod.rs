@@ -25,6 +25,7 @@ macro_rules! note {
     };
 }
 
+pub mod attach;
 pub mod check;
 pub mod extract;
 pub mod help;

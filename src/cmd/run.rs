@@ -281,18 +281,34 @@ pub fn run_holding(
             estimate: (estimate.totals.model_requests > 0)
                 .then_some((estimate.totals.tokens.low, estimate.totals.tokens.high)),
         };
-        let summary = rt
+        let outcome = rt
             .block_on(expanse::tui::run(ctx, options, tui))
             .context("the terminal UI failed")?;
-        return Ok(report(&summary, &review_command(root, &shown)));
+        // After a hang-up the terminal may be gone: the summary is said where it still can be
+        // (report never fails on a closed stderr), and the journal has it all.
+        return Ok(report(&outcome.summary, &review_command(root, &shown)));
     }
     let (notify, plan_shown) = (&mut notifier, &shown);
+    let (live_dir, live_plan) = (ctx.journal.dir().to_path_buf(), ctx.plan_path.clone());
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
-        let (_commands, handle) = runner::spawn(ctx, options, tx);
+        let (commands, handle) = runner::spawn(ctx, options, tx);
+        // `expanse attach` (and stop) reach this run through its socket.
+        let live = match expanse::runner::live::Live::serve(&live_dir, &live_plan, commands) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!(
+                    "expanse: this run cannot be attached to from another terminal ({e}); it goes on"
+                );
+                None
+            }
+        };
         let mut stdout = std::io::stdout().lock();
         let mut printing = true;
         while let Some(event) = rx.recv().await {
+            if let Some(l) = &live {
+                l.publish(&event);
+            }
             if let Some(kind) = expanse::notify::need(&event) {
                 notify.send(&notice_of(kind, &event, plan_shown, &titles));
             }
@@ -318,7 +334,9 @@ pub fn run_holding(
             }
         }
         let _ = stdout.flush();
-        handle.await
+        let summary = handle.await;
+        drop(live);
+        summary
     })?;
     notifier.send(&expanse::notify::Notice {
         kind: expanse::notify::Kind::Finished,
@@ -516,19 +534,19 @@ fn summary_line(summary: &runner::Summary) -> String {
 }
 
 fn report(summary: &runner::Summary, review: &str) -> ExitCode {
-    eprintln!("expanse: {}", summary_line(summary));
+    note!("expanse: {}", summary_line(summary));
     for (n, why) in &summary.budget_paused {
-        eprintln!("expanse: PART {n} paused: {why}; run again with a higher budget to go on");
+        note!("expanse: PART {n} paused: {why}; run again with a higher budget to go on");
     }
     let waiting = summary.count(RunnerState::Review);
     if waiting > 0 {
-        eprintln!(
+        note!(
             "expanse: {} awaiting review (`{review}`, or the terminal UI); they persist",
             plural(waiting, "draft")
         );
     }
     if let Some(line) = &summary.budget {
-        eprintln!("expanse: {line}");
+        note!("expanse: {line}");
     }
     if summary.count(RunnerState::Failed) > 0 {
         ExitCode::FAILURE
@@ -538,7 +556,7 @@ fn report(summary: &runner::Summary, review: &str) -> ExitCode {
 }
 
 /// The default keys with expanse.toml's `[keys]` table (action = "key") applied.
-fn keymap(config: &expanse::config::Config) -> anyhow::Result<expanse::tui::keymap::Keymap> {
+pub fn keymap(config: &expanse::config::Config) -> anyhow::Result<expanse::tui::keymap::Keymap> {
     use expanse::tui::keymap::{Action, Keymap};
     let mut overrides = std::collections::HashMap::new();
     for (action, key) in &config.keys {

@@ -133,15 +133,41 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     for r in &rows {
         total.add(r.tokens);
     }
+    // A run live in another process: its pid, since when, clients attached.
+    let live = super::attach::is_live(&dir).map(|pid| {
+        let info = expanse::runner::live::info(&dir);
+        serde_json::json!({
+            "pid": pid,
+            "since": info.as_ref().map(|h| h.since.clone()),
+            "clients": info.as_ref().map(|h| h.clients),
+        })
+    });
     if args.json {
         outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "usage": UsageJson::of(total, prices.as_ref()),
+                "live": live,
                 "parts": rows,
             }))?
         );
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(l) = &live {
+        outln!(
+            "a run is live: process {}{}{} (`expanse attach {}`, `expanse stop {}`)\n",
+            l["pid"].as_str().unwrap_or("?"),
+            l["since"]
+                .as_str()
+                .map(|s| format!(", since {s}"))
+                .unwrap_or_default(),
+            l["clients"]
+                .as_u64()
+                .map(|n| format!(", {} attached", plural(n as usize, "client")))
+                .unwrap_or_default(),
+            args.plan.display(),
+            args.plan.display()
+        );
     }
     let width = rows
         .iter()

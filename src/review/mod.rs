@@ -212,7 +212,8 @@ pub fn content_hash(text: &str) -> String {
 }
 
 /// The knowledge file as the reviewer's diff showed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Seen {
     /// Not known (the CLI without a diff): the draft's own record of the file is used.
     Unknown,

@@ -176,8 +176,10 @@ impl Target {
     }
 }
 
-/// What a front end asks the supervisor to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a front end asks the supervisor to do (as JSON on a live run's socket: `{"pause":
+/// {"part": 3}}`, `"shutdown"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Pause at the next await point.
     Pause(Target),
@@ -224,8 +226,13 @@ pub enum Command {
         /// The note.
         text: String,
     },
-    /// The plan file changed: run PARTs that appeared, mark PARTs ticked by hand as done.
+    /// The plan file changed: run PARTs that appeared, mark PARTs ticked by hand as done. (Not
+    /// sent over a socket: the run reads the plan itself.)
+    #[serde(skip)]
     UpdatePlan(Box<crate::plan::Plan>),
     /// Stop everything and end the run.
     Shutdown,
+    /// Nobody watches any more (the terminal went away): end the run once every PART has
+    /// settled, instead of waiting for a person.
+    EndWhenSettled,
 }

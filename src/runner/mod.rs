@@ -4,6 +4,7 @@ pub mod budget;
 mod driver;
 pub mod estimate;
 mod event;
+pub mod live;
 mod machine;
 mod supervisor;
 

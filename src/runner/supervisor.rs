@@ -823,6 +823,7 @@ impl Supervisor {
                 requeue,
             } => self.reject(part, reason, requeue).await,
             Command::Shutdown => {}
+            Command::EndWhenSettled => self.options.exit_when_settled = true,
         }
     }
 

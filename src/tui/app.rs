@@ -127,6 +127,8 @@ pub struct App {
     /// Drafts that arrived while the reviewer looked elsewhere and have not been opened.
     pub unseen: BTreeSet<u32>,
     /// Ask for a confirming key before approving.
+    /// Attached to a run in another process: quitting detaches and the run goes on.
+    pub attached: bool,
     pub confirm_approve: bool,
     /// Terminal size.
     pub size: (u16, u16),
@@ -172,6 +174,7 @@ impl App {
             keymap: Keymap::default(),
             unseen: BTreeSet::new(),
             confirm_approve: true,
+            attached: false,
             size,
             ticks: 0,
             dirty: true,
@@ -302,7 +305,9 @@ impl App {
                     self.cards.paused(),
                     self.cards.in_review().len(),
                 );
-                if self.too_small() || (active == 0 && paused == 0 && drafts == 0) {
+                // An attached client leaves the run going: quitting it loses nothing.
+                if self.attached || self.too_small() || (active == 0 && paused == 0 && drafts == 0)
+                {
                     vec![Step::Effect(Effect::Quit)]
                 } else {
                     vec![Step::Overlay(Overlay::Confirm(Confirm::Quit {

@@ -58,7 +58,7 @@ pub async fn run(
     ctx: RunContext,
     options: RunOptions,
     tui: TuiOptions,
-) -> std::io::Result<Summary> {
+) -> std::io::Result<Outcome> {
     let plan = ctx.plan.clone();
     let providers = format!(
         "{} · {} · {}",
@@ -78,7 +78,8 @@ pub async fn run(
     let history = ctx.journal.records().unwrap_or_default();
     let plan_path = ctx.plan_path.clone();
     let knowledge = ctx.workspace.knowledge();
-    let (ev_tx, mut ev_rx) = mpsc::channel(1024);
+    let dir = ctx.journal.dir().to_path_buf();
+    let (ev_tx, ev_rx) = mpsc::channel(1024);
     let options = RunOptions {
         exit_when_settled: false,
         ..options
@@ -86,161 +87,347 @@ pub async fn run(
     let only = options.only.clone();
     let (budget, prices) = (options.budget, options.prices);
     let (commands, supervisor) = runner::spawn(ctx, options, ev_tx);
-
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut quit = signal(SignalKind::quit())?;
-    let mut term_sig = signal(SignalKind::terminate())?;
-    let mut tstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
-
-    install_panic_hook();
-    let mut term = Term::enter()?;
-    let size = term.terminal.size()?;
-    let mut app = App::new(&plan, only, (size.width, size.height));
-    app.cards.seed(&history);
-    app.keymap = tui.keymap;
-    app.confirm_approve = tui.confirm_approve;
-    app.providers = providers;
-    app.budget = budget;
-    app.prices = prices;
-    app.estimate = tui.estimate;
-    // The first line (the corpus and what it skipped) is the one left in the key bar.
-    for line in tui.startup.into_iter().rev() {
-        app.say(line);
-    }
-    let theme = Theme::new(tui.no_color);
-
-    let mut notices = Notices {
-        notifier: crate::notify::Notifier::new(tui.notify_command),
-        terminal: tui.terminal_notify,
-        plan: tui.plan_shown,
-        titles: plan
-            .parts
-            .iter()
-            .map(|p| (p.number, p.target.clone()))
-            .collect(),
-        finished: false,
+    // Other terminals attach through the run's socket; without one the run goes on unattached.
+    let mut tui = tui;
+    let live = match crate::runner::live::Live::serve(&dir, &plan_path, commands.clone()) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tui.startup.push(format!(
+                "this run cannot be attached to from another terminal ({e}); it goes on here"
+            ));
+            None
+        }
     };
-    let mut input = Some(EventStream::new());
-    let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(256);
-    let _watcher = watch_paths(&plan_path, &knowledge, msg_tx.clone());
-
-    let mut last_draw = Instant::now() - FRAME;
-    let mut next_tick: Option<tokio::time::Instant> = None;
-    'main: loop {
-        let frame_due = app
-            .dirty
-            .then(|| tokio::time::Instant::from_std(last_draw + FRAME));
-        if app.animating() {
-            next_tick.get_or_insert_with(|| tokio::time::Instant::now() + TICK);
-        } else {
-            next_tick = None;
+    let session = Session {
+        plan,
+        only,
+        budget,
+        prices,
+        providers,
+        review,
+        history,
+        plan_path,
+        knowledge,
+        ev_rx,
+        commands: commands.clone(),
+        live,
+        attached: false,
+        before: Vec::new(),
+    };
+    let Ended {
+        events: mut ev_rx,
+        live,
+        hung_up,
+        mut notices,
+    } = session.run(tui).await?;
+    if hung_up {
+        // Nobody is at this terminal: the run goes on until every PART settles (or `expanse
+        // stop`), still served to `expanse attach` and still notifying.
+        let _ = commands.send(Command::EndWhenSettled).await;
+        while let Some(e) = ev_rx.recv().await {
+            if let Some(l) = &live {
+                l.publish(&e);
+            }
+            notices.see(&e);
         }
-        let mut effects = Vec::new();
-        tokio::select! {
-            Some(e) = ev_rx.recv() => {
-                notices.see(&e);
-                effects.extend(app.update(Msg::Core(e)));
-                // Apply everything already waiting before drawing: a flood costs one frame.
-                for _ in 0..DRAIN {
-                    match ev_rx.try_recv() {
-                        Ok(e) => {
-                            notices.see(&e);
-                            effects.extend(app.update(Msg::Core(e)));
-                        }
-                        Err(_) => break,
-                    }
-                }
-                notices.after(&app);
-            }
-            ev = next_input(&mut input) => match ev {
-                Some(Ok(ev)) => {
-                    if let Some(msg) = message(ev) {
-                        effects.extend(app.update(msg));
-                    }
-                }
-                // The terminal is gone (its window closed): end as on SIGHUP.
-                Some(Err(_)) | None => break 'main,
-            },
-            Some(msg) = msg_rx.recv() => effects.extend(app.update(msg)),
-            _ = sleep_until(next_tick), if next_tick.is_some() => {
-                next_tick = None;
-                effects.extend(app.update(Msg::Tick));
-            }
-            _ = hup.recv() => break 'main,
-            _ = int.recv() => break 'main,
-            _ = quit.recv() => break 'main,
-            _ = term_sig.recv() => break 'main,
-            _ = tstp.recv() => effects.push(Effect::Suspend),
-            _ = sleep_until(frame_due), if frame_due.is_some() => {
-                term.terminal.draw(|f| view::draw(f, &app, &theme, Instant::now()))?;
-                app.dirty = false;
-                last_draw = Instant::now();
-            }
-        }
-        for effect in effects {
-            match effect {
-                Effect::Quit => break 'main,
-                Effect::Command(c) => {
-                    // Never wait on the supervisor here: it may be waiting on us to read events.
-                    if commands.try_send(c).is_err() {
-                        app.notice = Some("busy: the command was not taken, try again".into());
-                        app.dirty = true;
-                    }
-                }
-                Effect::LoadReview(n) => {
-                    let (review, tx) = (review.clone(), msg_tx.clone());
-                    tokio::task::spawn_blocking(move || {
-                        let result = review.inspect(n).map(Box::new);
-                        let _ = tx.blocking_send(Msg::ReviewLoaded { part: n, result });
-                    });
-                }
-                Effect::LoadDrafts => {
-                    let (review, tx) = (review.clone(), msg_tx.clone());
-                    tokio::task::spawn_blocking(move || {
-                        let rows = review.pending().map(|(pending, _)| {
-                            pending
-                                .into_iter()
-                                .map(|p| DraftSummary {
-                                    part: p.draft.part,
-                                    added: p.diff.added,
-                                    removed: p.diff.removed,
-                                    checklist: p.checklist.summary(),
-                                    clean: p.checklist.is_clean(),
-                                })
-                                .collect()
-                        });
-                        let _ = tx.blocking_send(Msg::DraftsLoaded(rows));
-                    });
-                }
-                Effect::Edit { part, what } => {
-                    // The editor owns the terminal and its keys until it exits.
-                    drop(input.take());
-                    term.suspend();
-                    let result = tokio::task::block_in_place(|| edit_draft(&review, part, what));
-                    term.resume()?;
-                    input = Some(EventStream::new());
-                    send_msg(&msg_tx, Msg::Edited { part, result }).await;
-                    app.dirty = true;
-                }
-                Effect::Suspend => {
-                    drop(input.take());
-                    tokio::task::block_in_place(|| term.stop_process())?;
-                    input = Some(EventStream::new());
-                    let size = term.terminal.size()?;
-                    send_msg(&msg_tx, Msg::Resize(size.width, size.height)).await;
-                    app.dirty = true;
-                }
-            }
-        }
+    } else {
+        let _ = commands.send(Command::Shutdown).await;
     }
-    let _ = commands.send(Command::Shutdown).await;
-    drop(term);
     // Events still in flight are not shown any more; the supervisor must not block on them.
     let drain = tokio::spawn(async move { while ev_rx.recv().await.is_some() {} });
     let summary = supervisor.await.map_err(std::io::Error::other)?;
     drain.abort();
-    Ok(summary)
+    drop(live);
+    notices.notifier.finish(Duration::from_secs(3));
+    Ok(Outcome { summary, hung_up })
+}
+
+/// How a terminal-UI run ended.
+pub struct Outcome {
+    /// The run's summary.
+    pub summary: Summary,
+    /// The terminal went away and the run finished without it (nothing left to print to).
+    pub hung_up: bool,
+}
+
+/// Open the TUI on a run that is live in another process, through its socket. Quitting leaves
+/// the run going; when the run ends the screen says so and stays for review.
+pub async fn attach(
+    workspace: crate::workspace::Workspace,
+    plan_path: std::path::PathBuf,
+    journal: Arc<crate::journal::Journal>,
+    client: crate::runner::live::Client,
+    tui: TuiOptions,
+) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(&plan_path)?;
+    let plan = plan::Plan::parse(&text);
+    let history = journal.records().unwrap_or_default();
+    // Where each PART stands now, as the run journalled it: the events before this client came.
+    let now: Vec<crate::runner::Event> = crate::journal::replay(&history)
+        .into_iter()
+        .filter_map(|(n, s)| {
+            s.state
+                .map(|st| crate::runner::Event::state(n, st, s.message.unwrap_or_default()))
+        })
+        .collect();
+    let knowledge = workspace.knowledge();
+    let review = Arc::new(Review::new(workspace, plan_path.clone(), journal));
+    let session = Session {
+        plan,
+        only: None,
+        budget: Default::default(),
+        prices: None,
+        providers: format!("attached to process {}", client.hello.pid),
+        review,
+        history,
+        plan_path,
+        knowledge,
+        ev_rx: client.events,
+        commands: client.commands,
+        live: None,
+        attached: true,
+        before: now,
+    };
+    session.run(tui).await.map(|_| ())
+}
+
+/// How a session ended, and what the run needs to go on or end.
+struct Ended {
+    /// The run's events (to drain, or to serve on after a hang-up).
+    events: mpsc::Receiver<crate::runner::Event>,
+    /// The run's socket.
+    live: Option<crate::runner::live::Live>,
+    /// The terminal went away (SIGHUP): the run goes on.
+    hung_up: bool,
+    /// The notifier, still wanted after a hang-up.
+    notices: Notices,
+}
+
+/// What one TUI session works over: a run in this process, or one attached through its socket.
+struct Session {
+    plan: plan::Plan,
+    only: Option<std::collections::BTreeSet<u32>>,
+    budget: crate::runner::budget::Limits,
+    prices: Option<crate::runner::budget::Prices>,
+    providers: String,
+    review: Arc<Review>,
+    history: Vec<crate::journal::Record>,
+    plan_path: std::path::PathBuf,
+    knowledge: std::path::PathBuf,
+    ev_rx: mpsc::Receiver<crate::runner::Event>,
+    commands: mpsc::Sender<Command>,
+    /// This run's socket, when it serves one: every event is passed on to attached clients.
+    live: Option<crate::runner::live::Live>,
+    /// Attached to a run in another process (quitting leaves it running).
+    attached: bool,
+    /// Events that happened before this session began (an attached client's starting states).
+    before: Vec<crate::runner::Event>,
+}
+
+impl Session {
+    /// Until the user quits, a signal ends it, or (run here) the run ends; gives back the
+    /// event channel (to drain) and the socket (to close after the run).
+    async fn run(self, tui: TuiOptions) -> std::io::Result<Ended> {
+        let Session {
+            plan,
+            only,
+            budget,
+            prices,
+            providers,
+            review,
+            history,
+            plan_path,
+            knowledge,
+            mut ev_rx,
+            commands,
+            live,
+            attached,
+            before,
+        } = self;
+        let mut hup = signal(SignalKind::hangup())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut quit = signal(SignalKind::quit())?;
+        let mut term_sig = signal(SignalKind::terminate())?;
+        let mut tstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+
+        install_panic_hook();
+        let mut term = Term::enter()?;
+        let size = term.terminal.size()?;
+        let mut app = App::new(&plan, only, (size.width, size.height));
+        app.cards.seed(&history);
+        app.attached = attached;
+        for e in before {
+            app.update(Msg::Core(e));
+        }
+        app.keymap = tui.keymap;
+        app.confirm_approve = tui.confirm_approve;
+        app.providers = providers;
+        app.budget = budget;
+        app.prices = prices;
+        app.estimate = tui.estimate;
+        // The first line (the corpus and what it skipped) is the one left in the key bar.
+        for line in tui.startup.into_iter().rev() {
+            app.say(line);
+        }
+        let theme = Theme::new(tui.no_color);
+
+        let mut notices = Notices {
+            notifier: crate::notify::Notifier::new(tui.notify_command),
+            terminal: tui.terminal_notify,
+            plan: tui.plan_shown,
+            titles: plan
+                .parts
+                .iter()
+                .map(|p| (p.number, p.target.clone()))
+                .collect(),
+            finished: false,
+        };
+        let mut input = Some(EventStream::new());
+        let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(256);
+        let _watcher = watch_paths(&plan_path, &knowledge, msg_tx.clone());
+
+        let mut events_open = true;
+        let mut hung_up = false;
+        let mut last_draw = Instant::now() - FRAME;
+        let mut next_tick: Option<tokio::time::Instant> = None;
+        'main: loop {
+            let frame_due = app
+                .dirty
+                .then(|| tokio::time::Instant::from_std(last_draw + FRAME));
+            if app.animating() {
+                next_tick.get_or_insert_with(|| tokio::time::Instant::now() + TICK);
+            } else {
+                next_tick = None;
+            }
+            let mut effects = Vec::new();
+            tokio::select! {
+                e = ev_rx.recv(), if events_open => match e {
+                    Some(e) => {
+                        if let Some(l) = &live {
+                            l.publish(&e);
+                        }
+                        notices.see(&e);
+                        effects.extend(app.update(Msg::Core(e)));
+                        // Apply everything already waiting before drawing: a flood costs one frame.
+                        for _ in 0..DRAIN {
+                            match ev_rx.try_recv() {
+                                Ok(e) => {
+                                    if let Some(l) = &live {
+                                        l.publish(&e);
+                                    }
+                                    notices.see(&e);
+                                    effects.extend(app.update(Msg::Core(e)));
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        notices.after(&app);
+                    }
+                    None => {
+                        events_open = false;
+                        if !attached {
+                            // The run ended (another terminal stopped it).
+                            break 'main;
+                        }
+                        app.say("the run has ended (stopped, or every PART settled); drafts stay for review here or with `expanse review`".to_string());
+                        app.dirty = true;
+                    }
+                },
+                ev = next_input(&mut input) => match ev {
+                    Some(Ok(ev)) => {
+                        if let Some(msg) = message(ev) {
+                            effects.extend(app.update(msg));
+                        }
+                    }
+                    // The terminal is gone (its window closed): end as on SIGHUP.
+                    Some(Err(_)) | None => break 'main,
+                },
+                Some(msg) = msg_rx.recv() => effects.extend(app.update(msg)),
+                _ = sleep_until(next_tick), if next_tick.is_some() => {
+                    next_tick = None;
+                    effects.extend(app.update(Msg::Tick));
+                }
+                _ = hup.recv() => {
+                    // The terminal went away (a closed window, a dropped SSH connection): the
+                    // run goes on without it, and `expanse attach` can pick it up.
+                    hung_up = true;
+                    break 'main;
+                }
+                _ = int.recv() => break 'main,
+                _ = quit.recv() => break 'main,
+                _ = term_sig.recv() => break 'main,
+                _ = tstp.recv() => effects.push(Effect::Suspend),
+                _ = sleep_until(frame_due), if frame_due.is_some() => {
+                    term.terminal.draw(|f| view::draw(f, &app, &theme, Instant::now()))?;
+                    app.dirty = false;
+                    last_draw = Instant::now();
+                }
+            }
+            for effect in effects {
+                match effect {
+                    Effect::Quit => break 'main,
+                    Effect::Command(c) => {
+                        // Never wait on the supervisor here: it may be waiting on us to read events.
+                        if commands.try_send(c).is_err() {
+                            app.notice = Some("busy: the command was not taken, try again".into());
+                            app.dirty = true;
+                        }
+                    }
+                    Effect::LoadReview(n) => {
+                        let (review, tx) = (review.clone(), msg_tx.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let result = review.inspect(n).map(Box::new);
+                            let _ = tx.blocking_send(Msg::ReviewLoaded { part: n, result });
+                        });
+                    }
+                    Effect::LoadDrafts => {
+                        let (review, tx) = (review.clone(), msg_tx.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let rows = review.pending().map(|(pending, _)| {
+                                pending
+                                    .into_iter()
+                                    .map(|p| DraftSummary {
+                                        part: p.draft.part,
+                                        added: p.diff.added,
+                                        removed: p.diff.removed,
+                                        checklist: p.checklist.summary(),
+                                        clean: p.checklist.is_clean(),
+                                    })
+                                    .collect()
+                            });
+                            let _ = tx.blocking_send(Msg::DraftsLoaded(rows));
+                        });
+                    }
+                    Effect::Edit { part, what } => {
+                        // The editor owns the terminal and its keys until it exits.
+                        drop(input.take());
+                        term.suspend();
+                        let result =
+                            tokio::task::block_in_place(|| edit_draft(&review, part, what));
+                        term.resume()?;
+                        input = Some(EventStream::new());
+                        send_msg(&msg_tx, Msg::Edited { part, result }).await;
+                        app.dirty = true;
+                    }
+                    Effect::Suspend => {
+                        drop(input.take());
+                        tokio::task::block_in_place(|| term.stop_process())?;
+                        input = Some(EventStream::new());
+                        let size = term.terminal.size()?;
+                        send_msg(&msg_tx, Msg::Resize(size.width, size.height)).await;
+                        app.dirty = true;
+                    }
+                }
+            }
+        }
+        drop(term);
+        Ok(Ended {
+            events: ev_rx,
+            live,
+            hung_up,
+            notices,
+        })
+    }
 }
 
 /// Queue a message for the app's next turn.

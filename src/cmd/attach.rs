@@ -1,0 +1,200 @@
+//! `expanse attach [PLAN]` opens the terminal UI on a run that is live in another process (a
+//! `run --headless`, or a terminal UI elsewhere), through its socket; `expanse stop PLAN` ends a
+//! live run cleanly, as quitting it would.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use expanse::journal::Journal;
+use expanse::knowledge::lock::{self, LockError};
+use expanse::runner::Command;
+use expanse::runner::live::{self, Hello};
+use expanse::workspace::Workspace;
+
+/// Arguments of `expanse attach`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The plan whose run to attach to (default: the one live run of the workspace).
+    plan: Option<PathBuf>,
+}
+
+/// Arguments of `expanse stop`.
+#[derive(clap::Args)]
+pub struct StopArgs {
+    /// The plan whose run to stop.
+    plan: PathBuf,
+}
+
+impl Args {
+    /// The plan's path as given, if one was.
+    pub fn plan_mut(&mut self) -> Option<&mut PathBuf> {
+        self.plan.as_mut()
+    }
+}
+
+impl StopArgs {
+    /// The plan's path as given.
+    pub fn plan_mut(&mut self) -> &mut PathBuf {
+        &mut self.plan
+    }
+}
+
+/// The live runs of the workspace: (state folder, what the run says of itself).
+fn live_runs(ws: &Workspace) -> Vec<(PathBuf, Hello)> {
+    let Ok(entries) = std::fs::read_dir(ws.state().join("plans")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(PathBuf, Hello)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|dir| is_live(dir).is_some())
+        .filter_map(|dir| live::info(&dir).map(|h| (dir, h)))
+        .collect();
+    out.sort_by(|a, b| a.1.since.cmp(&b.1.since));
+    out
+}
+
+/// The pid holding the plan's run lock, if a run is live; a socket a crashed run left is
+/// removed on the way.
+pub fn is_live(dir: &Path) -> Option<String> {
+    match lock::run(&dir.join("run.lock"), "a run") {
+        Ok(_free) => {
+            let _ = std::fs::remove_file(live::socket_path(dir));
+            let _ = std::fs::remove_file(live::info_path(dir));
+            None
+        }
+        Err(LockError::Busy { pid, .. }) => Some(pid),
+        Err(_) => None,
+    }
+}
+
+/// The state folder of the plan to act on, or why there is none (said on stderr).
+fn pick(ws: &Workspace, plan: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
+    if let Some(plan) = plan {
+        let plan_path = ws.resolve(plan);
+        let dir = ws.journal_dir(&plan_path);
+        if is_live(&dir).is_none() {
+            eprintln!(
+                "expanse: no run of {} is live; start one with `expanse run {}` (add --headless to run it without a terminal)",
+                plan.display(),
+                plan.display()
+            );
+            return None;
+        }
+        return Some((dir, plan_path));
+    }
+    let runs = live_runs(ws);
+    match runs.as_slice() {
+        [] => {
+            eprintln!(
+                "expanse: no run is live in {}; start one with `expanse run PLAN`",
+                ws.root.display()
+            );
+            None
+        }
+        [(dir, hello)] => Some((dir.clone(), hello.plan.clone())),
+        many => {
+            eprintln!("expanse: {} runs are live; name the plan:", many.len());
+            for (_, h) in many {
+                eprintln!(
+                    "  expanse attach {}   (process {}, since {})",
+                    h.plan.display(),
+                    h.pid,
+                    h.since
+                );
+            }
+            None
+        }
+    }
+}
+
+/// Run `expanse attach`.
+pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
+    let ws = Workspace::new(root);
+    let Some((dir, plan_path)) = pick(&ws, args.plan.as_deref()) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let config = expanse::config::Config::load(&ws.root)?;
+    let keymap = super::run::keymap(&config)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let client = match rt.block_on(live::connect(&dir)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("expanse: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let journal = Arc::new(Journal::open(&dir)?);
+    let shown = plan_path
+        .strip_prefix(&ws.root)
+        .unwrap_or(&plan_path)
+        .display()
+        .to_string();
+    let tui = expanse::tui::TuiOptions {
+        keymap,
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        terminal_notify: config.notify.terminal.unwrap_or(true),
+        // The run itself runs the command; a client only rings its own terminal.
+        notify_command: None,
+        plan_shown: shown.clone(),
+        confirm_approve: config.review.confirm_approve.unwrap_or(true),
+        startup: vec![format!(
+            "attached to the run of {shown} (process {}, since {}); q leaves it running",
+            client.hello.pid, client.hello.since
+        )],
+        estimate: None,
+    };
+    rt.block_on(expanse::tui::attach(ws, plan_path, journal, client, tui))
+        .context("the terminal UI failed")?;
+    eprintln!("expanse: detached; the run goes on (`expanse attach {shown}` to come back)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run `expanse stop`.
+pub fn stop(root: &Path, args: &StopArgs) -> anyhow::Result<ExitCode> {
+    let ws = Workspace::new(root);
+    let Some((dir, _)) = pick(&ws, Some(&args.plan)) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let stopped = rt.block_on(async {
+        let mut client = live::connect(&dir).await?;
+        let pid = client.hello.pid;
+        let _ = client.commands.send(Command::Shutdown).await;
+        // The run closes the socket once its runners have journalled what they did.
+        let ended = tokio::time::timeout(Duration::from_secs(60), async {
+            while client.events.recv().await.is_some() {}
+        })
+        .await
+        .is_ok();
+        Ok::<_, live::AttachError>((pid, ended))
+    });
+    match stopped {
+        Ok((pid, true)) => {
+            println!(
+                "the run of {} (process {pid}) stopped; what it did is journalled, and the next run goes on from there",
+                args.plan.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok((pid, false)) => {
+            eprintln!(
+                "expanse: process {pid} was asked to stop and has not ended within 60 s; `kill {pid}` ends it (the journal keeps what it did)"
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("expanse: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

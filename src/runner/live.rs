@@ -1,0 +1,365 @@
+//! A live run's socket: `run.sock` in the plan's state folder (mode 0600, other users refused),
+//! through which `expanse attach`, `stop` and `steer` reach a run from any terminal. JSON lines:
+//! the client says `{"expanse": 1}`, the run answers with its [`Hello`], then sends every
+//! [`Event`] while the client sends [`Command`]s. A client that falls behind is dropped (it can
+//! attach again); it never slows the run. No network listener.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc};
+
+use super::event::{Command, Event};
+
+/// The protocol's version; a client of another version is told so and refused.
+pub const VERSION: u32 = 1;
+/// Events a client may fall behind by before it is dropped.
+const BACKLOG: usize = 4096;
+/// How long a client has to say hello.
+const HELLO_WITHIN: Duration = Duration::from_secs(5);
+
+/// The socket of the plan whose state folder is `dir`.
+pub fn socket_path(dir: &Path) -> PathBuf {
+    dir.join("run.sock")
+}
+
+/// Where a live run says who it is (pid, since, clients), for `status`.
+pub fn info_path(dir: &Path) -> PathBuf {
+    dir.join("live.json")
+}
+
+/// What a live run says of itself: on connecting, and in `live.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The protocol version.
+    pub expanse: u32,
+    /// The run's process.
+    pub pid: u32,
+    /// The plan, as an absolute path.
+    pub plan: PathBuf,
+    /// When the run started (RFC 3339).
+    pub since: String,
+    /// Clients attached now.
+    pub clients: usize,
+}
+
+/// A run's socket while it serves; dropping it removes the socket and `live.json`.
+pub struct Live {
+    dir: PathBuf,
+    events: broadcast::Sender<Event>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Live {
+    /// Serve the run whose commands go to `commands` on the socket in `dir` (the caller holds the
+    /// plan's run lock, so a socket already there is a crashed run's and is replaced).
+    pub fn serve(
+        dir: &Path,
+        plan: &Path,
+        commands: mpsc::Sender<Command>,
+    ) -> std::io::Result<Live> {
+        let path = socket_path(dir);
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!("removed a stale socket {}", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let listener = UnixListener::bind(&path)?;
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        let (events, _) = broadcast::channel(BACKLOG);
+        let hello = Hello {
+            expanse: VERSION,
+            pid: std::process::id(),
+            plan: plan.to_path_buf(),
+            since: crate::state::now(),
+            clients: 0,
+        };
+        let clients = Arc::new(AtomicUsize::new(0));
+        write_info(dir, &hello);
+        let shared = Shared {
+            dir: dir.to_path_buf(),
+            hello,
+            clients,
+            events: events.clone(),
+            commands,
+        };
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let shared = shared.clone();
+                tokio::spawn(async move { shared.client(stream).await });
+            }
+        });
+        Ok(Live {
+            dir: dir.to_path_buf(),
+            events,
+            task,
+        })
+    }
+
+    /// Pass an event to every attached client (none attached: nothing happens).
+    pub fn publish(&self, event: &Event) {
+        let _ = self.events.send(event.clone());
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(socket_path(&self.dir));
+        let _ = std::fs::remove_file(info_path(&self.dir));
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    dir: PathBuf,
+    hello: Hello,
+    clients: Arc<AtomicUsize>,
+    events: broadcast::Sender<Event>,
+    commands: mpsc::Sender<Command>,
+}
+
+/// The first line a client sends.
+#[derive(Deserialize)]
+struct ClientHello {
+    expanse: u32,
+}
+
+impl Shared {
+    async fn client(self, stream: UnixStream) {
+        // The socket's mode already keeps others out; a peer of another user is refused anyway.
+        let own = own_uid();
+        if let Ok(cred) = stream.peer_cred()
+            && Some(cred.uid()) != own
+        {
+            return;
+        }
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        let first = tokio::time::timeout(HELLO_WITHIN, lines.next_line()).await;
+        let Ok(Ok(Some(first))) = first else {
+            return;
+        };
+        match serde_json::from_str::<ClientHello>(&first) {
+            Ok(h) if h.expanse == VERSION => {}
+            _ => {
+                let why = serde_json::json!({"error": format!("this run speaks expanse protocol {VERSION}; say {{\"expanse\": {VERSION}}} first")});
+                let _ = write.write_all(format!("{why}\n").as_bytes()).await;
+                return;
+            }
+        }
+        let mut rx = self.events.subscribe();
+        let now = self.clients.fetch_add(1, Ordering::SeqCst) + 1;
+        let hello = Hello {
+            clients: now,
+            ..self.hello.clone()
+        };
+        write_info(&self.dir, &hello);
+        let greeting = serde_json::to_string(&hello).unwrap_or_default() + "\n";
+        if write.write_all(greeting.as_bytes()).await.is_ok() {
+            let commands = self.commands.clone();
+            let reader = async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    match serde_json::from_str::<Command>(&line) {
+                        Ok(c) => {
+                            if commands.send(c).await.is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => tracing::warn!("a client sent what is not a command: {e}"),
+                    }
+                }
+            };
+            let writer = async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(e) => {
+                            let line = serde_json::to_string(&e).unwrap_or_default() + "\n";
+                            if write.write_all(line.as_bytes()).await.is_err() {
+                                break;
+                            }
+                        }
+                        // Behind by more than the backlog: dropped; it may attach again.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            let _ = write
+                                .write_all(b"{\"error\":\"this client fell behind the run and was dropped; attach again\"}\n")
+                                .await;
+                            break;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            };
+            tokio::select! {
+                () = reader => {}
+                () = writer => {}
+            }
+        }
+        let now = self.clients.fetch_sub(1, Ordering::SeqCst) - 1;
+        write_info(
+            &self.dir,
+            &Hello {
+                clients: now,
+                ..self.hello.clone()
+            },
+        );
+    }
+}
+
+/// This process's user id.
+fn own_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    // The uid that owns a file this process just made: no libc call needed.
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+fn write_info(dir: &Path, hello: &Hello) {
+    if let Ok(text) = serde_json::to_string(hello) {
+        let _ = crate::fsutil::write_atomic(&info_path(dir), text.as_bytes());
+    }
+}
+
+/// What `live.json` says of the run of the plan whose state folder is `dir` (None: none).
+pub fn info(dir: &Path) -> Option<Hello> {
+    let text = std::fs::read_to_string(info_path(dir)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// A client's connection: the run's hello, its events, and where commands go.
+pub struct Client {
+    /// What the run said of itself.
+    pub hello: Hello,
+    /// Every event from now on; closed when the run ends or drops the client.
+    pub events: mpsc::Receiver<Event>,
+    /// Commands to the run.
+    pub commands: mpsc::Sender<Command>,
+}
+
+/// Why a client could not attach.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    /// No socket, or nothing listening on it.
+    #[error("no run is listening on {0}")]
+    NotLive(PathBuf),
+    /// The run refused the client or said nothing.
+    #[error("the run on {path} did not answer as expanse {VERSION} does: {what}")]
+    Protocol {
+        /// The socket.
+        path: PathBuf,
+        /// What it said, or what went wrong.
+        what: String,
+    },
+}
+
+/// Attach to the live run whose state folder is `dir`.
+pub async fn connect(dir: &Path) -> Result<Client, AttachError> {
+    let path = socket_path(dir);
+    let stream = UnixStream::connect(&path)
+        .await
+        .map_err(|_| AttachError::NotLive(path.clone()))?;
+    let (read, mut write) = stream.into_split();
+    let protocol = |what: String| AttachError::Protocol {
+        path: path.clone(),
+        what,
+    };
+    write
+        .write_all(format!("{{\"expanse\": {VERSION}}}\n").as_bytes())
+        .await
+        .map_err(|e| protocol(e.to_string()))?;
+    let mut lines = BufReader::new(read).lines();
+    let first = tokio::time::timeout(HELLO_WITHIN, lines.next_line())
+        .await
+        .map_err(|_| protocol("no answer".into()))?
+        .map_err(|e| protocol(e.to_string()))?
+        .ok_or_else(|| protocol("it closed the connection".into()))?;
+    let hello: Hello = serde_json::from_str(&first).map_err(|_| protocol(first.clone()))?;
+    let (ev_tx, events) = mpsc::channel(1024);
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(e) = serde_json::from_str::<Event>(&line)
+                && ev_tx.send(e).await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    let (commands, mut cmd_rx) = mpsc::channel::<Command>(64);
+    tokio::spawn(async move {
+        while let Some(c) = cmd_rx.recv().await {
+            let Ok(line) = serde_json::to_string(&c) else {
+                continue;
+            };
+            if write
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    Ok(Client {
+        hello,
+        events,
+        commands,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{Level, Target};
+
+    #[test]
+    fn commands_read_as_json_lines_and_plan_updates_never_travel() {
+        let c: Command = serde_json::from_str(r#"{"pause": {"part": 3}}"#).unwrap();
+        assert_eq!(c, Command::Pause(Target::Part(3)));
+        assert_eq!(
+            serde_json::from_str::<Command>(r#""shutdown""#).unwrap(),
+            Command::Shutdown
+        );
+        let note = Command::Note {
+            part: 2,
+            text: "x".into(),
+        };
+        let line = serde_json::to_string(&note).unwrap();
+        assert_eq!(serde_json::from_str::<Command>(&line).unwrap(), note);
+        assert!(serde_json::from_str::<Command>(r#"{"update_plan": {}}"#).is_err());
+    }
+
+    #[tokio::test]
+    async fn two_clients_see_one_event_and_a_command_reaches_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = mpsc::channel(8);
+        let live = Live::serve(dir.path(), Path::new("/p.md"), tx).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(socket_path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let mut a = connect(dir.path()).await.unwrap();
+        let mut b = connect(dir.path()).await.unwrap();
+        assert_eq!(b.hello.clients, 2);
+        assert_eq!(info(dir.path()).unwrap().clients, 2);
+        live.publish(&Event::log(Some(1), Level::Info, "hello both"));
+        assert_eq!(a.events.recv().await.unwrap().message, "hello both");
+        assert_eq!(b.events.recv().await.unwrap().message, "hello both");
+        a.commands.send(Command::Undo(4)).await.unwrap();
+        assert_eq!(rx.recv().await.unwrap(), Command::Undo(4));
+        drop(live);
+        assert!(!socket_path(dir.path()).exists());
+        assert!(info(dir.path()).is_none());
+    }
+}
