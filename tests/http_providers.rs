@@ -761,3 +761,51 @@ async fn pages_in_other_encodings_are_decoded_by_their_charset() {
         assert!(got.content.contains(text), "{route}: {}", got.content);
     }
 }
+
+/// A plan's named source ("Scrape DeepSpeed GitHub docs") as the query each web provider sends.
+#[tokio::test]
+async fn a_named_source_is_a_site_restricted_query_for_brave_and_bright_data() {
+    let plan = expanse::plan::Plan::parse(
+        "# P\n\n### PART 1: Create t/zero.md\n\n- [ ] PART 1: Create t/zero.md\n- [ ] Search: \"zero stages\"\n- [ ] Scrape DeepSpeed GitHub docs\n",
+    );
+    let named = expanse::runner::planned_searches(plan.part(1).unwrap())
+        .into_iter()
+        .find(|s| s.named)
+        .unwrap()
+        .query;
+    assert!(named.starts_with("site:github.com "), "{named}");
+
+    let server = MockServer::start().await;
+    Mock::given(path("/res/v1/web/search"))
+        .and(query_param("q", named.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(brave_json()))
+        .mount(&server)
+        .await;
+    let s = BraveSearch::new(client(), &server.uri(), KEY.into(), None).unwrap();
+    assert_eq!(
+        s.search(&named, 5, &Log::default().sink())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(path("/request"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"organic": []})))
+        .mount(&server)
+        .await;
+    let s = BrightDataSearch::new(client(), &server.uri(), KEY.into(), "z".into(), None).unwrap();
+    s.search(&named, 5, &Log::default().sink()).await.unwrap();
+    let sent: serde_json::Value = server.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    let url = reqwest::Url::parse(sent["url"].as_str().unwrap()).unwrap();
+    let q = url
+        .query_pairs()
+        .find(|(k, _)| k == "q")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(q, named, "Google is asked the site: query as written");
+}

@@ -836,7 +836,26 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
             .lock()
             .unwrap()
             .iter()
-            .any(|l| l.contains("note (expanse steer") && l.contains("Prefer the PyTorch API."))
+            .any(|l| l.contains("note (") && l.contains("Prefer the PyTorch API."))
+    });
+    // With the socket gone (as when a run cannot serve one), the note is journalled and the run
+    // reads it from the journal.
+    std::fs::remove_file(journal_dir(ws.path()).join("run.sock")).unwrap();
+    let out = expanse(ws.path())
+        .args(["steer", "plans/p.md", "1", "Cite the tutorial."])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(&|| {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("note (expanse steer") && l.contains("Cite the tutorial."))
     });
     gate.store(true, Ordering::SeqCst);
     assert!(child.wait().unwrap().success());
@@ -854,6 +873,10 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
         noted,
         [fifth],
         "only the section that started after the note has it"
+    );
+    assert!(
+        prompts[4].1.contains("Cite the tutorial."),
+        "a second note adds to the first"
     );
     // Journalled, and listed in the drop.
     let journal = std::fs::read_to_string(journal_dir(ws.path()).join("journal.jsonl")).unwrap();

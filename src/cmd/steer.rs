@@ -1,5 +1,6 @@
 //! `expanse steer PLAN N TEXT`: a note to a running PART, as `m` gives one in the terminal UI.
-//! The note is journalled; the live run reads it from the journal within a second and every
+//! It goes through the live run's socket (the run journals it); when the socket cannot be
+//! reached it is journalled here and the run reads it from the journal within a second. Every
 //! section of the PART not yet written receives it.
 
 use std::path::{Path, PathBuf};
@@ -72,11 +73,31 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     let text = args.text.join(" ").trim().to_string();
-    journal.append(&Record::Noted {
-        ts: expanse::state::now(),
-        part: n,
-        text: text.clone(),
-    })?;
+    // Through the run's socket (it journals the note and tells every attached client); a run
+    // without one reads the journal each second instead.
+    let sent = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()
+        .is_some_and(|rt| {
+            rt.block_on(async {
+                let Ok(client) = expanse::runner::live::connect(&dir).await else {
+                    return false;
+                };
+                let note = expanse::runner::Command::Note {
+                    part: n,
+                    text: text.clone(),
+                };
+                client.send_and_close(note).await
+            })
+        });
+    if !sent {
+        journal.append(&Record::Noted {
+            ts: expanse::state::now(),
+            part: n,
+            text: text.clone(),
+        })?;
+    }
     if text.is_empty() {
         println!("PART {n}'s notes cleared; the run (process {pid}) reads it within a second");
     } else {

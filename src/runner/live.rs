@@ -244,6 +244,18 @@ pub struct Client {
     pub events: mpsc::Receiver<Event>,
     /// Commands to the run.
     pub commands: mpsc::Sender<Command>,
+    /// Writes the commands to the socket.
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl Client {
+    /// Send `command` and wait until it is on the socket (for one-shot clients such as `steer`
+    /// and `stop`, which end right after).
+    pub async fn send_and_close(self, command: Command) -> bool {
+        let sent = self.commands.send(command).await.is_ok();
+        drop(self.commands);
+        sent && self.writer.await.is_ok()
+    }
 }
 
 /// Why a client could not attach.
@@ -295,7 +307,7 @@ pub async fn connect(dir: &Path) -> Result<Client, AttachError> {
         }
     });
     let (commands, mut cmd_rx) = mpsc::channel::<Command>(64);
-    tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         while let Some(c) = cmd_rx.recv().await {
             let Ok(line) = serde_json::to_string(&c) else {
                 continue;
@@ -313,6 +325,7 @@ pub async fn connect(dir: &Path) -> Result<Client, AttachError> {
         hello,
         events,
         commands,
+        writer,
     })
 }
 
