@@ -51,7 +51,8 @@ pub struct Hello {
 /// A run's socket while it serves; dropping it removes the socket and `live.json`.
 pub struct Live {
     dir: PathBuf,
-    events: broadcast::Sender<Event>,
+    /// Each event as its JSON line, made once for every client.
+    events: broadcast::Sender<Arc<str>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -109,7 +110,12 @@ impl Live {
 
     /// Pass an event to every attached client (none attached: nothing happens).
     pub fn publish(&self, event: &Event) {
-        let _ = self.events.send(event.clone());
+        if self.events.receiver_count() == 0 {
+            return;
+        }
+        if let Ok(line) = serde_json::to_string(event) {
+            let _ = self.events.send(Arc::from(line + "\n"));
+        }
     }
 }
 
@@ -126,7 +132,7 @@ struct Shared {
     dir: PathBuf,
     hello: Hello,
     clients: Arc<AtomicUsize>,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<Arc<str>>,
     commands: mpsc::Sender<Command>,
 }
 
@@ -182,11 +188,17 @@ impl Shared {
                 }
             };
             let writer = async move {
+                let mut write = tokio::io::BufWriter::new(write);
                 loop {
                     match rx.recv().await {
-                        Ok(e) => {
-                            let line = serde_json::to_string(&e).unwrap_or_default() + "\n";
-                            if write.write_all(line.as_bytes()).await.is_err() {
+                        Ok(line) => {
+                            // What else is waiting goes in the same write: a flood costs a few
+                            // syscalls, not one an event.
+                            let mut ok = write.write_all(line.as_bytes()).await.is_ok();
+                            while ok && let Ok(more) = rx.try_recv() {
+                                ok = write.write_all(more.as_bytes()).await.is_ok();
+                            }
+                            if !ok || write.flush().await.is_err() {
                                 break;
                             }
                         }
@@ -195,6 +207,7 @@ impl Shared {
                             let _ = write
                                 .write_all(b"{\"error\":\"this client fell behind the run and was dropped; attach again\"}\n")
                                 .await;
+                            let _ = write.flush().await;
                             break;
                         }
                         Err(broadcast::error::RecvError::Closed) => break,
