@@ -1017,3 +1017,71 @@ fn a_live_run_is_attached_to_by_two_clients_shown_in_status_and_stopped_cleanly(
     assert!(err.contains("no run of plans/p.md is live"), "{err}");
     assert!(!dir.join("run.sock").exists());
 }
+
+#[test]
+fn a_note_survives_a_kill_and_reaches_the_next_runs_sections() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let gate = Arc::new(AtomicBool::new(false));
+    let script = Script {
+        usage: Some((100, 20)),
+        gate: Some(gate.clone()),
+        ..Script::default()
+    };
+    let prompts = script.prompts.clone();
+    let base = serve(script);
+    let ws = workspace(&plan(1, 5));
+    std::fs::write(
+        ws.path().join("expanse.toml"),
+        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("expanse");
+    let start = || {
+        std::process::Command::new(&bin)
+            .arg("--root")
+            .arg(ws.path())
+            .args(["run", "plans/p.md", "--headless"])
+            .env("OPENAI_BASE_URL", &base)
+            .env("OPENAI_MODEL", "test-model")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = start();
+    for _ in 0..3000 {
+        if prompts.lock().unwrap().len() == 4 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = expanse(ws.path())
+        .args(["steer", "plans/p.md", "1", "Keep to ZeRO-3."])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The run has journalled it (the socket hands it over; the run writes it down).
+    for _ in 0..3000 {
+        let j = std::fs::read_to_string(journal_dir(ws.path()).join("journal.jsonl")).unwrap();
+        if j.contains("Keep to ZeRO-3.") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // kill -9 before any section is written: every section is still to write.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    prompts.lock().unwrap().clear();
+    gate.store(true, Ordering::SeqCst);
+    assert!(start().wait().unwrap().success());
+    let prompts = prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 5);
+    assert!(
+        prompts.iter().all(|(_, p)| p.contains("Keep to ZeRO-3.")),
+        "the journalled note reaches every section the next run writes"
+    );
+}
