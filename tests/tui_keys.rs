@@ -512,3 +512,43 @@ fn the_message_log_keeps_each_notice_whole() {
     press(&mut a, &[Key::Esc]);
     assert!(a.overlay.is_none());
 }
+
+#[test]
+fn m_gives_a_working_runner_a_note_and_says_why_not_for_a_draft() {
+    let mut a = app();
+    a.update(Msg::Core(Event::state(
+        1,
+        RunnerState::Writing,
+        "writing 5 sections",
+    )));
+    // The prompt takes typed text (`q` included) and Enter sends the note.
+    assert!(commands(&press(&mut a, &[Key::Char('m')])).is_empty());
+    assert!(matches!(
+        a.overlay,
+        Some(Overlay::Prompt(Prompt::Note { part: 1, .. }))
+    ));
+    assert!(commands(&typed(&mut a, "quote the paper")).is_empty());
+    let fx = press(&mut a, &[Key::Enter]);
+    assert_eq!(
+        commands(&fx),
+        [&Command::Note {
+            part: 1,
+            text: "quote the paper".into()
+        }]
+    );
+    // Esc gives nothing.
+    press(&mut a, &[Key::Char('m')]);
+    typed(&mut a, "never mind");
+    assert!(commands(&press(&mut a, &[Key::Esc])).is_empty());
+    // A PART in review takes no note: it says what to do instead.
+    a.update(Msg::Core(Event::draft(1, 9, 1, "draft ready")));
+    assert!(commands(&press(&mut a, &[Key::Char('m')])).is_empty());
+    assert!(a.overlay.is_none());
+    assert!(
+        a.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("a note reaches a runner still working")),
+        "{:?}",
+        a.notice
+    );
+}
