@@ -71,6 +71,24 @@ pub fn is_live(dir: &Path) -> Option<String> {
     }
 }
 
+/// How the plan's PARTs stood when its last run ended (", it ended with 15 review, 1 approved"),
+/// or nothing when it never ran.
+fn last_state(dir: &Path) -> String {
+    let records = expanse::journal::read_records(&dir.join("journal.jsonl")).unwrap_or_default();
+    let statuses = expanse::journal::replay(&records);
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in statuses.values() {
+        if let Some(state) = s.state {
+            *counts.entry(state.to_string()).or_default() += 1;
+        }
+    }
+    if counts.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    format!(" (its last run left {})", list.join(", "))
+}
+
 /// The state folder of the plan to act on, or why there is none (said on stderr).
 fn pick(ws: &Workspace, plan: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
     if let Some(plan) = plan {
@@ -78,7 +96,9 @@ fn pick(ws: &Workspace, plan: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
         let dir = ws.journal_dir(&plan_path);
         if is_live(&dir).is_none() {
             eprintln!(
-                "expanse: no run of {} is live; start one with `expanse run {}` (add --headless to run it without a terminal)",
+                "expanse: no run of {} is live{}; start one with `expanse run {}` (add --headless to run it without a terminal), or review its drafts with `expanse review {}`",
+                plan.display(),
+                last_state(&dir),
                 plan.display(),
                 plan.display()
             );
