@@ -93,6 +93,14 @@ fn last_state(dir: &Path) -> String {
 fn pick(ws: &Workspace, plan: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
     if let Some(plan) = plan {
         let plan_path = ws.resolve(plan);
+        if !plan_path.is_file() {
+            eprintln!(
+                "expanse: {} is not a plan file (looked for {})",
+                plan.display(),
+                plan_path.display()
+            );
+            return None;
+        }
         let dir = ws.journal_dir(&plan_path);
         if is_live(&dir).is_none() {
             eprintln!(
