@@ -176,7 +176,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
             "attached to the run of {shown} (process {}, since {}); q leaves it running",
             client.hello.pid, client.hello.since
         )],
-        estimate: None,
+        estimate: client.hello.facts.estimate,
     };
     rt.block_on(expanse::tui::attach(ws, plan_path, journal, client, tui))
         .context("the terminal UI failed")?;

@@ -290,12 +290,27 @@ pub fn run_holding(
     }
     let (notify, plan_shown) = (&mut notifier, &shown);
     let (live_dir, live_plan) = (ctx.journal.dir().to_path_buf(), ctx.plan_path.clone());
+    let facts = expanse::runner::live::Facts {
+        budget: options.budget,
+        prices: options.prices,
+        estimate: (estimate.totals.model_requests > 0)
+            .then_some((estimate.totals.tokens.low, estimate.totals.tokens.high)),
+        providers: format!(
+            "{} · {} · {}",
+            ctx.providers.search.name(),
+            ctx.providers.fetch.name(),
+            ctx.providers.writer.name()
+        ),
+    };
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         let (commands, handle) = runner::spawn(ctx, options, tx);
         // `expanse attach` (and stop) reach this run through its socket.
         let live = match expanse::runner::live::Live::serve(&live_dir, &live_plan, commands) {
-            Ok(l) => Some(l),
+            Ok(l) => {
+                l.describe(facts);
+                Some(l)
+            }
             Err(e) => {
                 eprintln!(
                     "expanse: this run cannot be attached to from another terminal ({e}); it goes on"

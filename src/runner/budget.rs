@@ -10,7 +10,7 @@ use crate::state::{PartStatus, Usage};
 use crate::words::{compact, dollars};
 
 /// Dollars per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Prices {
     /// Per million prompt tokens.
     pub input_per_mtok: f64,
@@ -27,7 +27,7 @@ impl Prices {
 }
 
 /// The caps a run is given (`--budget-tokens`, `--budget-usd`, `[budget]`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Tokens for the plan as a whole, across runs.
     pub tokens: Option<u64>,

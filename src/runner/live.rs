@@ -33,8 +33,25 @@ pub fn info_path(dir: &Path) -> PathBuf {
     dir.join("live.json")
 }
 
+/// What an attached terminal UI shows of the run in its header, as the run's own does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    /// The run's caps.
+    #[serde(default)]
+    pub budget: super::budget::Limits,
+    /// Model prices, when set.
+    #[serde(default)]
+    pub prices: Option<super::budget::Prices>,
+    /// The run's token estimate (low, high), when it asks a model.
+    #[serde(default)]
+    pub estimate: Option<(u64, u64)>,
+    /// The providers, as the header names them.
+    #[serde(default)]
+    pub providers: String,
+}
+
 /// What a live run says of itself: on connecting, and in `live.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hello {
     /// The protocol version.
     pub expanse: u32,
@@ -46,11 +63,15 @@ pub struct Hello {
     pub since: String,
     /// Clients attached now.
     pub clients: usize,
+    /// What its header shows.
+    #[serde(default)]
+    pub facts: Facts,
 }
 
 /// A run's socket while it serves; dropping it removes the socket and `live.json`.
 pub struct Live {
     dir: PathBuf,
+    facts: Arc<std::sync::Mutex<Facts>>,
     /// Each event as its JSON line, made once for every client.
     events: broadcast::Sender<Arc<str>>,
     task: tokio::task::JoinHandle<()>,
@@ -82,12 +103,15 @@ impl Live {
             plan: plan.to_path_buf(),
             since: crate::state::now(),
             clients: 0,
+            facts: Facts::default(),
         };
         let clients = Arc::new(AtomicUsize::new(0));
         write_info(dir, &hello);
+        let facts = Arc::new(std::sync::Mutex::new(Facts::default()));
         let shared = Shared {
             dir: dir.to_path_buf(),
             hello,
+            facts: facts.clone(),
             clients,
             events: events.clone(),
             commands,
@@ -105,7 +129,15 @@ impl Live {
             dir: dir.to_path_buf(),
             events,
             task,
+            facts,
         })
+    }
+
+    /// What attached clients are told of the run's budget, prices, estimate and providers.
+    pub fn describe(&self, facts: Facts) {
+        if let Ok(mut f) = self.facts.lock() {
+            *f = facts;
+        }
     }
 
     /// Pass an event to every attached client (none attached: nothing happens).
@@ -131,6 +163,7 @@ impl Drop for Live {
 struct Shared {
     dir: PathBuf,
     hello: Hello,
+    facts: Arc<std::sync::Mutex<Facts>>,
     clients: Arc<AtomicUsize>,
     events: broadcast::Sender<Arc<str>>,
     commands: mpsc::Sender<Command>,
@@ -169,6 +202,7 @@ impl Shared {
         let now = self.clients.fetch_add(1, Ordering::SeqCst) + 1;
         let hello = Hello {
             clients: now,
+            facts: self.facts.lock().map(|f| f.clone()).unwrap_or_default(),
             ..self.hello.clone()
         };
         write_info(&self.dir, &hello);
@@ -375,7 +409,15 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        live.describe(Facts {
+            providers: "local · local · extractive".into(),
+            estimate: Some((10, 20)),
+            ..Facts::default()
+        });
         let mut a = connect(dir.path()).await.unwrap();
+        // A client's header shows what the run's own does.
+        assert_eq!(a.hello.facts.providers, "local · local · extractive");
+        assert_eq!(a.hello.facts.estimate, Some((10, 20)));
         let mut b = connect(dir.path()).await.unwrap();
         assert_eq!(b.hello.clients, 2);
         assert_eq!(info(dir.path()).unwrap().clients, 2);

@@ -90,7 +90,15 @@ pub async fn run(
     // Other terminals attach through the run's socket; without one the run goes on unattached.
     let mut tui = tui;
     let live = match crate::runner::live::Live::serve(&dir, &plan_path, commands.clone()) {
-        Ok(l) => Some(l),
+        Ok(l) => {
+            l.describe(crate::runner::live::Facts {
+                budget,
+                prices,
+                estimate: tui.estimate,
+                providers: providers.clone(),
+            });
+            Some(l)
+        }
         Err(e) => {
             tui.startup.push(format!(
                 "this run cannot be attached to from another terminal ({e}); it goes on here"
@@ -175,9 +183,9 @@ pub async fn attach(
     let session = Session {
         plan,
         only: None,
-        budget: Default::default(),
-        prices: None,
-        providers: format!("attached to process {}", client.hello.pid),
+        budget: client.hello.facts.budget,
+        prices: client.hello.facts.prices,
+        providers: client.hello.facts.providers.clone(),
         review,
         history,
         plan_path,
