@@ -337,7 +337,7 @@ impl Session {
                             // The run ended (another terminal stopped it).
                             break 'main;
                         }
-                        app.say("the run has ended (stopped, or every PART settled); drafts stay for review here or with `expanse review`".to_string());
+                        app.say("the run has ended (stopped, or every PART settled); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string());
                         app.dirty = true;
                     }
                 },
@@ -376,7 +376,10 @@ impl Session {
                     Effect::Quit => break 'main,
                     Effect::Command(c) => {
                         // Never wait on the supervisor here: it may be waiting on us to read events.
-                        if commands.try_send(c).is_err() {
+                        if !events_open {
+                            app.notice = Some("the run has ended: nothing reaches it from here; `expanse review` or a new `expanse run` takes the drafts".into());
+                            app.dirty = true;
+                        } else if commands.try_send(c).is_err() {
                             app.notice = Some("busy: the command was not taken, try again".into());
                             app.dirty = true;
                         }
