@@ -124,7 +124,7 @@ impl SourcePolicy {
 
     /// A plan's `**Sources**:` line (`prefer arxiv.org, github.com; deny pinterest.*`), or why
     /// it cannot be read.
-    pub fn parse_line(line: &str) -> Result<SourcePolicy, String> {
+    pub fn parse_line(line: &str) -> Result<SourcePolicy, LineError> {
         let mut p = SourcePolicy::default();
         for clause in line.split(';').map(str::trim).filter(|c| !c.is_empty()) {
             let (word, rest) = clause
@@ -137,21 +137,30 @@ impl SourcePolicy {
                 .map(str::to_string)
                 .collect();
             if list.is_empty() {
-                return Err(format!("\"{clause}\" names no site"));
+                return Err(LineError::NoSite(clause.to_string()));
             }
             match word.to_ascii_lowercase().as_str() {
                 "deny" => p.deny.extend(list),
                 "prefer" => p.prefer.extend(list),
                 "only" => p.only.extend(list),
-                other => {
-                    return Err(format!(
-                        "\"{other}\" is not a source rule; write prefer, deny or only, then sites (prefer arxiv.org, github.com; deny pinterest.*)"
-                    ));
-                }
+                other => return Err(LineError::NotARule(other.to_string())),
             }
         }
         Ok(p)
     }
+}
+
+/// Why a plan's Sources line cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// A clause with a rule and no site.
+    #[error("\"{0}\" names no site")]
+    NoSite(String),
+    /// A word that is not deny, prefer or only.
+    #[error(
+        "\"{0}\" is not a source rule; write prefer, deny or only, then sites (prefer arxiv.org, github.com; deny pinterest.*)"
+    )]
+    NotARule(String),
 }
 
 /// The address as a page is identified: scheme and host lower-cased, `www.` and the fragment
@@ -292,6 +301,7 @@ mod tests {
         assert!(
             SourcePolicy::parse_line("favour x.com")
                 .unwrap_err()
+                .to_string()
                 .contains("not a source rule")
         );
         assert_eq!(
