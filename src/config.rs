@@ -257,7 +257,7 @@ pub struct Config {
     pub budget: BudgetSettings,
     /// `[sources]`: site globs to deny, prefer, or fetch only.
     #[serde(default)]
-    pub sources: crate::research::policy::SourcePolicy,
+    pub sources: crate::sources::SourcePolicy,
     /// `[notify]`: the terminal's bell and notification, and a command, when a person is needed.
     #[serde(default)]
     pub notify: NotifySettings,

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod research;
 pub mod review;
 pub mod runner;
+pub mod sources;
 pub mod state;
 pub mod terms;
 pub mod tui;

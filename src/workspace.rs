@@ -194,7 +194,10 @@ pub enum Created {
 pub fn init(dir: &Path, today: &str) -> Result<Vec<Created>, WorkspaceError> {
     let files: [(&str, String); 3] = [
         (EXAMPLE_PLAN_PATH, EXAMPLE_PLAN.replace("{{DATE}}", today)),
-        ("knowledge/INDEX.md", crate::review::EMPTY_INDEX.to_string()),
+        (
+            "knowledge/INDEX.md",
+            crate::knowledge::index::EMPTY_INDEX.to_string(),
+        ),
         (crate::config::FILE_NAME, CONFIG_TEMPLATE.to_string()),
     ];
     let existing: Vec<PathBuf> = files

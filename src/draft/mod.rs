@@ -1,6 +1,7 @@
 //! A draft awaiting review: the knowledge file made of planned sections, its drop, and the
 //! sources behind them; assembling the file, splicing one section back in, the file's title.
 
+pub use crate::research::placeholder::{is_placeholder, missing_note};
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -202,35 +203,6 @@ pub fn splice_section(text: &str, k: usize, title: &str, new_body: &str) -> Opti
         new_body.trim(),
         &text[section.body.end..]
     ))
-}
-
-/// The placeholder a section gets when no gathered passage fits it: what was searched, and what
-/// to do. The checklist never counts it as content.
-pub fn missing_note(section: &crate::plan::Section, searched: &[String]) -> String {
-    let mut s = format!(
-        "> **Missing:** none of the gathered sources covers \"{}\"",
-        section.title
-    );
-    if let Some(h) = &section.hint {
-        s.push_str(&format!(" ({h})"));
-    }
-    s.push('.');
-    if !searched.is_empty() {
-        let q: Vec<String> = searched.iter().map(|q| format!("\"{q}\"")).collect();
-        s.push_str(&format!(" Searched: {}.", q.join(", ")));
-    }
-    s.push_str(
-        " Add a source on it (a corpus document, a web search) and regenerate this section.",
-    );
-    s
-}
-
-/// Whether a line is the Missing placeholder.
-pub fn is_placeholder(line: &str) -> bool {
-    line.trim_start()
-        .trim_start_matches('>')
-        .trim_start()
-        .starts_with("**Missing:**")
 }
 
 /// The file's title: the PART's own title when the plan gives one, else the target's name in

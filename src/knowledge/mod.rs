@@ -1,6 +1,7 @@
 //! The knowledge base on disk: safe path resolution and the Step 0 scan of what it already holds.
 
 pub mod coverage;
+pub mod index;
 pub mod lock;
 mod paths;
 mod scan;

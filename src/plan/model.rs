@@ -10,7 +10,7 @@ pub struct Plan {
     /// The value of a `**Date**: ...` line, kept as written.
     pub date: Option<String>,
     /// The sites its `**Sources**: prefer …; deny …; only …` line names (empty without one).
-    pub sources: crate::research::policy::SourcePolicy,
+    pub sources: crate::sources::SourcePolicy,
     /// The EXPANSION headings in document order.
     pub expansions: Vec<Expansion>,
     /// Every PART in document order.

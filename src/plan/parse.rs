@@ -301,7 +301,7 @@ impl<'a> Builder<'a> {
         let sources = match self
             .sources
             .as_deref()
-            .map(crate::research::policy::SourcePolicy::parse_line)
+            .map(crate::sources::SourcePolicy::parse_line)
         {
             Some(Ok(p)) => p,
             Some(Err(why)) => {

@@ -5,7 +5,7 @@ pub mod http;
 pub mod local;
 pub mod passages;
 pub mod pdf;
-pub mod policy;
+pub mod placeholder;
 pub mod sections;
 
 use std::sync::Arc;

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::index::{EMPTY_INDEX, entry as index_entry, is_entry_for, upsert_entry};
 use super::{Review, ReviewError, Seen, content_hash, diff, io_err};
 use crate::fsutil;
 use crate::journal::{ApprovalPlan, ApprovalStep, Record, UndoStep, last_approval};
+use crate::knowledge::index::{EMPTY_INDEX, entry as index_entry, is_entry_for, upsert_entry};
 use crate::knowledge::{lock, resolve_target};
 use crate::plan;
 use crate::state::{RunnerState, now};

@@ -119,7 +119,7 @@ fn entry_site(line: &str) -> Option<String> {
     if word.starts_with("corpus://") {
         return Some("your corpus".into());
     }
-    crate::research::policy::host(word)
+    crate::sources::host(word)
 }
 
 /// A line of the existing file.

@@ -5,10 +5,10 @@ mod approve;
 mod checklist;
 mod diff;
 pub mod grounding;
-mod index;
 pub mod opinion;
 pub mod verify;
 
+pub use crate::knowledge::index::{EMPTY_INDEX, entry as index_entry, upsert_entry};
 pub use approve::{Approved, AutoApproval, Undone, drop_file_name};
 pub use checklist::{
     Checklist, ExistingLine, MIN_LENGTH, MIN_SUPPORTED, Mark, SectionCheck, checklist,
@@ -17,7 +17,6 @@ pub use diff::{
     DiffLine, FileDiff, Hunk, LineChanges, LineTag, Segment, apply_hunks, diff, line_changes,
 };
 pub use grounding::{Claim, Evidence, Verdict};
-pub use index::{EMPTY_INDEX, entry as index_entry, upsert_entry};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -62,7 +62,7 @@ pub struct RunnerCtx {
     /// The most one page may take, retries included.
     pub page_deadline: std::time::Duration,
     /// Which sites may be fetched, and which first.
-    pub sources: crate::research::policy::SourcePolicy,
+    pub sources: crate::sources::SourcePolicy,
     /// A person's notes, as they stand when each section starts (`m`, `expanse steer`).
     pub notes: Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -282,9 +282,9 @@ async fn drive(
                 );
                 for (url, rule, glob) in &fetch_plan.skipped {
                     let why = match rule {
-                        crate::research::policy::Rule::Deny => format!("deny {glob}"),
-                        crate::research::policy::Rule::Only => format!("only {glob}"),
-                        crate::research::policy::Rule::Prefer => format!("prefer {glob}"),
+                        crate::sources::Rule::Deny => format!("deny {glob}"),
+                        crate::sources::Rule::Only => format!("only {glob}"),
+                        crate::sources::Rule::Prefer => format!("prefer {glob}"),
                     };
                     ctx.log(
                         Level::Info,

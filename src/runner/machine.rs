@@ -2,8 +2,8 @@
 
 use crate::knowledge::Existing;
 use crate::plan::{Part, Scrape};
-use crate::research::policy::SourcePolicy;
 use crate::research::{Hit, Page, ResearchError};
+use crate::sources::SourcePolicy;
 
 use crate::state::RunnerState;
 
@@ -81,7 +81,7 @@ pub fn planned_searches(part: &Part) -> Vec<PlannedSearch> {
             // A bare `Scrape examples` says little on its own; the PART's topic makes it findable.
             // A target naming a site ("GitHub docs") searches that site (web providers honour
             // `site:`; the local corpus drops it).
-            let site = crate::research::policy::named_site(target)
+            let site = crate::sources::named_site(target)
                 .map(|s| format!("site:{s} "))
                 .unwrap_or_default();
             out.push(PlannedSearch {
@@ -138,7 +138,7 @@ pub struct FetchPlan {
     /// To fetch, preferred sites first.
     pub urls: Vec<String>,
     /// Left out by a rule: (address, rule, glob).
-    pub skipped: Vec<(String, crate::research::policy::Rule, String)>,
+    pub skipped: Vec<(String, crate::sources::Rule, String)>,
 }
 
 /// [`plan_fetches`] under `policy`: denied results (and, with `only`, results of other sites)
@@ -150,7 +150,7 @@ pub fn plan_fetches_within(
     top: usize,
     policy: &SourcePolicy,
 ) -> FetchPlan {
-    use crate::research::policy::{Decision, canonical};
+    use crate::sources::{Decision, canonical};
     let mut plan = FetchPlan::default();
     let mut seen: Vec<String> = Vec::new();
     // Whether `h` may be taken: fetchable and not a page already chosen.

@@ -55,7 +55,7 @@ pub struct RunOptions {
     /// The most one page may take, retries included.
     pub page_deadline: Duration,
     /// Which sites may be fetched (`[sources]` and the plan's `**Sources**:` line).
-    pub sources: crate::research::policy::SourcePolicy,
+    pub sources: crate::sources::SourcePolicy,
 }
 
 impl Default for RunOptions {
@@ -71,7 +71,7 @@ impl Default for RunOptions {
             prices: None,
             second_opinion: None,
             page_deadline: super::driver::PAGE_DEADLINE,
-            sources: crate::research::policy::SourcePolicy::default(),
+            sources: crate::sources::SourcePolicy::default(),
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The one overlay at a time above a screen: help, a confirmation, a text prompt, a search.
-//! While an overlay is open every key goes to it, so typed text can never run a command.
+//! The one overlay at a time above a screen: help, a confirmation, a text prompt, a search; and
+//! the Steps and Effects that screens and overlays answer a key with (here, so the screens depend
+//! on the overlay and not the other way round). While an overlay is open every key goes to it,
+//! so typed text can never run a command.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,12 +9,77 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::keymap::{Key, Keymap, ScreenKind};
-use super::screens::{Effect, Step};
 use super::theme::Theme;
 use super::wrap;
 use crate::review::Seen;
 use crate::runner::Command;
 use crate::state::RunnerState;
+
+/// Which side of a draft an edit opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditWhat {
+    /// The knowledge file.
+    File,
+    /// The KNOWLEDGE DROP.
+    Drop,
+}
+
+/// What the runtime must do (IO, the supervisor, the terminal).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send a command to the supervisor.
+    Command(Command),
+    /// Compute a draft's diff and checklist.
+    LoadReview(u32),
+    /// Compute the +/− counts and checklists of every draft awaiting review.
+    LoadDrafts,
+    /// Open the draft's file or drop in $EDITOR (suspending the TUI).
+    Edit {
+        /// The PART.
+        part: u32,
+        /// Which text.
+        what: EditWhat,
+    },
+    /// Suspend to the shell.
+    Suspend,
+    /// Leave.
+    Quit,
+}
+
+/// What handling an action asks of the app: effects for the runtime, or changes of screen,
+/// selection and overlay that only the app may make.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Pass on to the runtime.
+    Effect(Effect),
+    /// Select card `index`.
+    Select(usize),
+    /// Open the review of PART `n`.
+    OpenReview(u32),
+    /// Open the next draft awaiting review after the selected card.
+    NextDraft,
+    /// Open the drafts list.
+    OpenDrafts,
+    /// Back to the grid.
+    Close,
+    /// Show an overlay.
+    Overlay(Overlay),
+    /// A one-line notice in the key bar.
+    Notice(String),
+    /// Run a search typed in the search prompt.
+    Search {
+        /// Where.
+        target: SearchTarget,
+        /// What.
+        query: String,
+    },
+}
+
+impl From<Effect> for Step {
+    fn from(e: Effect) -> Step {
+        Step::Effect(e)
+    }
+}
 
 /// What the search looks in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -69,7 +69,7 @@ pub fn compose_section(request: &SectionRequest) -> String {
         if !request.passages.is_empty() && request.already.is_some() {
             return String::new();
         }
-        return crate::draft::missing_note(request.section(), &request.searched);
+        return crate::research::placeholder::missing_note(request.section(), &request.searched);
     }
     chosen.sort_by_key(|(p, _)| (p.source, p.at));
     // A section opens with prose: the first paragraph moves ahead of leading code or tables.
@@ -231,7 +231,10 @@ mod tests {
     #[test]
     fn no_passage_gives_the_missing_note_with_what_was_searched() {
         let body = compose_section(&request(Vec::new()));
-        assert!(crate::draft::is_placeholder(&body), "{body}");
+        assert!(
+            crate::research::placeholder::is_placeholder(&body),
+            "{body}"
+        );
         assert!(body.contains("Searched: \"ZeRO stages\""), "{body}");
     }
 
