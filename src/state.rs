@@ -122,6 +122,9 @@ impl std::fmt::Display for RunnerState {
     }
 }
 
+/// What a PART's log and status say when its approval is undone.
+pub const APPROVAL_UNDONE: &str = "approval undone";
+
 /// Current local time as RFC 3339 with seconds: the clock every record and event is stamped with.
 pub fn now() -> String {
     // Milliseconds: records a runner makes and the state events its supervisor journals a

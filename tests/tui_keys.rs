@@ -552,3 +552,34 @@ fn m_gives_a_working_runner_a_note_and_says_why_not_for_a_draft() {
         a.notice
     );
 }
+
+#[test]
+fn an_undone_approval_is_said_by_its_cause_not_its_words() {
+    let mut a = app();
+    a.update(Msg::Core(Event::state(
+        2,
+        RunnerState::Approved,
+        "approved",
+    )));
+    // Words alone (a log line that happens to read so) say nothing of an undo.
+    a.update(Msg::Core(Event::state(
+        2,
+        RunnerState::Review,
+        "approval undone",
+    )));
+    assert!(
+        a.notice
+            .as_deref()
+            .is_none_or(|n| !n.contains("approval undone"))
+    );
+    a.update(Msg::Core(Event::state(
+        2,
+        RunnerState::Approved,
+        "approved",
+    )));
+    a.update(Msg::Core(Event::undone(2)));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("PART 2: approval undone; the draft awaits review again")
+    );
+}

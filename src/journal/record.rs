@@ -409,7 +409,7 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
             UndoStep::Done => {
                 s.undoing = false;
                 s.state = Some(RunnerState::Review);
-                s.message = Some("approval undone".into());
+                s.message = Some(crate::state::APPROVAL_UNDONE.into());
             }
         },
         Record::Estimated { low, high, .. } => {

@@ -74,6 +74,17 @@ pub struct Event {
     /// Why a review decision was refused (error events answering approve, reject or undo).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub refusal: Option<Refusal>,
+    /// What a state change was, when a front end acts on it rather than only showing it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cause: Option<Cause>,
+}
+
+/// What a state change was, in a form a front end can branch on (its words are the message).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// An approval was undone: the PART is back in review.
+    Undone,
 }
 
 /// Why the supervisor refused a reviewer's decision; the review screen acts on the kind.
@@ -102,6 +113,15 @@ impl Event {
             step: None,
             usage: None,
             refusal: None,
+            cause: None,
+        }
+    }
+
+    /// PART `part`'s approval was undone; its draft awaits review again.
+    pub fn undone(part: u32) -> Self {
+        Event {
+            cause: Some(Cause::Undone),
+            ..Self::state(part, RunnerState::Review, crate::state::APPROVAL_UNDONE)
         }
     }
 

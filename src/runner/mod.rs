@@ -11,6 +11,6 @@ mod supervisor;
 pub use crate::review::Seen;
 pub use crate::state::{RunnerState, now};
 pub use driver::{Outcome, PAGE_DEADLINE, PAGES_AT_ONCE, RunnerCtx, run_part};
-pub use event::{Command, Event, EventKind, Level, Refusal, Target};
+pub use event::{Cause, Command, Event, EventKind, Level, Refusal, Target};
 pub use machine::{Action, PlannedSearch, Progress, next_action, plan_fetches, planned_searches};
 pub use supervisor::{RunContext, RunOptions, Summary, spawn};

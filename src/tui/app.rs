@@ -373,7 +373,7 @@ impl App {
             self.written.push(p.clone());
         }
         // An undo (or any decision made away from the review screen) says how it ended.
-        if e.state == Some(RunnerState::Review) && e.message == "approval undone" {
+        if e.cause == Some(crate::runner::Cause::Undone) {
             steps.push(Step::Notice(format!(
                 "PART {n}: approval undone; the draft awaits review again"
             )));

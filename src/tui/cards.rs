@@ -276,7 +276,7 @@ impl Cards {
                 Record::Undo {
                     step: crate::journal::UndoStep::Done,
                     ..
-                } => Some("approval undone".to_string()),
+                } => Some(crate::state::APPROVAL_UNDONE.to_string()),
                 Record::Noted { text, .. } if text.is_empty() => Some("notes cleared".into()),
                 Record::Noted { text, .. } => Some(format!("note: {text}")),
                 Record::Approval { .. } | Record::Undo { .. } => None,

@@ -252,8 +252,7 @@ impl Supervisor {
                     format!("undone: {}", u.describe("the plan")),
                 ))
                 .await;
-                self.forward(Event::state(n, RunnerState::Review, "approval undone"))
-                    .await;
+                self.forward(Event::undone(n)).await;
             }
             Ok(Err(e)) => {
                 self.forward(Event::refused(
