@@ -182,16 +182,16 @@ pub struct PartStatus {
     pub draft_lines: Option<usize>,
     /// Sources of the last draft.
     pub sources: Option<usize>,
-    /// The last rejection: reason and whether it was requeued.
-    pub rejection: Option<(Option<String>, bool)>,
+    /// The last rejection.
+    pub rejection: Option<Rejection>,
     /// Tokens used by this PART's model requests so far, across runs.
     pub usage: Option<Usage>,
     /// Tokens the PART's usage was estimated to reach by the latest run's start (low, high).
     pub estimate: Option<(u64, u64)>,
     /// The drop path of an approval that began and has not finished (a resumed approval reuses it).
     pub approval_drop: Option<String>,
-    /// A pending request to write one section (Some index) or every section again, with why.
-    pub regenerate: Option<(Option<usize>, String)>,
+    /// A pending request to write one section or every section again, with why.
+    pub regenerate: Option<Rewrite>,
     /// The reviewer edited the draft awaiting review.
     pub edited: bool,
     /// An undo began and has not finished (a crash interrupted it).
@@ -199,6 +199,36 @@ pub struct PartStatus {
     /// A person's notes to the PART's runner, oldest first; every section written after a note
     /// receives it.
     pub notes: Vec<String>,
+}
+
+/// A reviewer's rejection of a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Why, if they said.
+    pub reason: Option<String>,
+    /// The PART goes back to the writer (else it is skipped).
+    pub requeue: bool,
+}
+
+/// A reviewer's request to write a draft again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// One section (0-based); None: every section.
+    pub section: Option<usize>,
+    /// Why.
+    pub reason: String,
+}
+
+impl PartStatus {
+    /// What a runner starting this PART is asked for: a reviewer's reason to write it again (a
+    /// pending regeneration's, else a requeued rejection's), and the one section to write.
+    pub fn asked_again(&self) -> (Option<String>, Option<usize>) {
+        match (&self.regenerate, &self.rejection) {
+            (Some(r), _) => (Some(r.reason.clone()), r.section),
+            (None, Some(r)) if r.requeue => (r.reason.clone(), None),
+            _ => (None, None),
+        }
+    }
 }
 
 /// The state a PART starts a run in, from the plan (`done`: its checkbox is ticked) and what the
@@ -289,6 +319,29 @@ mod tests {
     }
 
     #[test]
+    fn a_runner_is_asked_again_with_a_regeneration_else_a_requeued_rejection() {
+        let mut s = PartStatus {
+            rejection: Some(Rejection {
+                reason: Some("thin".into()),
+                requeue: true,
+            }),
+            ..PartStatus::default()
+        };
+        assert_eq!(s.asked_again(), (Some("thin".into()), None));
+        s.regenerate = Some(Rewrite {
+            section: Some(2),
+            reason: "cite it".into(),
+        });
+        assert_eq!(s.asked_again(), (Some("cite it".into()), Some(2)));
+        s.regenerate = None;
+        s.rejection = Some(Rejection {
+            reason: Some("off topic".into()),
+            requeue: false,
+        });
+        assert_eq!(s.asked_again(), (None, None), "a skip asks nothing again");
+    }
+
+    #[test]
     fn late_runner_reports_do_not_undo_an_approval() {
         use RunnerState::*;
         assert!(stale_after_approval(Some(Approved), Writing));
@@ -334,7 +387,10 @@ mod tests {
         );
         let rejected = PartStatus {
             state: Some(Rejected),
-            rejection: Some((Some("thin".into()), true)),
+            rejection: Some(Rejection {
+                reason: Some("thin".into()),
+                requeue: true,
+            }),
             ..PartStatus::default()
         };
         assert_eq!(initial_state(false, Some(&rejected), true, false), Queued);

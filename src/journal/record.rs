@@ -352,7 +352,10 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
         } => {
             s.state = Some(RunnerState::Rejected);
             s.message = Some(reason.clone());
-            s.regenerate = Some((*section, reason.clone()));
+            s.regenerate = Some(crate::state::Rewrite {
+                section: *section,
+                reason: reason.clone(),
+            });
         }
         Record::Edited { lines, drop, .. } => {
             s.edited = true;
@@ -371,7 +374,10 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
         Record::Rejected {
             reason, requeue, ..
         } => {
-            s.rejection = Some((reason.clone(), *requeue));
+            s.rejection = Some(crate::state::Rejection {
+                reason: reason.clone(),
+                requeue: *requeue,
+            });
             s.regenerate = None;
             s.state = Some(if *requeue {
                 RunnerState::Rejected

@@ -265,16 +265,7 @@ async fn supervise(
             sup.approve(part.number, true, Seen::Unattended, None).await;
         }
         if state == RunnerState::Queued {
-            let (feedback, only_section) = match status.and_then(|s| s.regenerate.clone()) {
-                Some((section, reason)) => (Some(reason), section),
-                None => (
-                    status
-                        .and_then(|s| s.rejection.clone())
-                        .filter(|(_, requeue)| *requeue)
-                        .and_then(|(reason, _)| reason),
-                    None,
-                ),
-            };
+            let (feedback, only_section) = status.map_or((None, None), |s| s.asked_again());
             let earlier = resume.remove(&part.number).unwrap_or_default();
             sup.start_with(part.number, feedback, only_section, earlier);
         }
@@ -699,11 +690,11 @@ impl Supervisor {
             self.forward(Event::state(n, state, "resumed")).await;
         }
         for n in restart {
+            // A budget-paused PART resumes with what it was asked for when it started: a
+            // regeneration's reason and section, or a requeued rejection's reason (that one was
+            // dropped here, so the sections left were written without it).
             let status = self.ctx.journal.status(n).ok().flatten();
-            let (feedback, only) = match status.and_then(|s| s.regenerate) {
-                Some((section, reason)) => (Some(reason), section),
-                None => (None, None),
-            };
+            let (feedback, only) = status.map_or((None, None), |s| s.asked_again());
             self.restart(n, feedback, only, "resumed").await;
         }
     }
