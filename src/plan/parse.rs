@@ -84,6 +84,28 @@ struct PartDraft {
     items: Vec<RawItem>,
 }
 
+/// Whether items still belong to the last PART, and what opened it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartOpen {
+    /// No PART: items are ignored.
+    Closed,
+    /// A `### PART N:` heading of this level; a heading at or above it ends the PART.
+    Heading(HeadingLevel),
+    /// A `- [ ] PART N:` line with no heading; a top-level heading (`##` or above) ends it.
+    Checkbox,
+}
+
+impl PartOpen {
+    /// The heading level at or above which a heading ends the PART.
+    fn level(self) -> Option<HeadingLevel> {
+        match self {
+            PartOpen::Closed => None,
+            PartOpen::Heading(l) => Some(l),
+            PartOpen::Checkbox => Some(HeadingLevel::H2),
+        }
+    }
+}
+
 struct Builder<'a> {
     text: &'a str,
     lines: LineIndex<'a>,
@@ -94,8 +116,8 @@ struct Builder<'a> {
     expansions: Vec<Expansion>,
     current_expansion: Option<Expansion>,
     parts: Vec<PartDraft>,
-    /// Whether items still belong to the last PART, and the level of its heading.
-    part_open: Option<Option<HeadingLevel>>,
+    /// Whether items still belong to the last PART, and what opened it.
+    part_open: PartOpen,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -110,7 +132,7 @@ impl<'a> Builder<'a> {
             expansions: Vec::new(),
             current_expansion: None,
             parts: Vec::new(),
-            part_open: None,
+            part_open: PartOpen::Closed,
             diagnostics: Vec::new(),
         }
     }
@@ -188,10 +210,10 @@ impl<'a> Builder<'a> {
             return;
         }
         // A heading at or above the PART's own level (or any top-level one) ends the PART.
-        if let Some(part_level) = self.part_open
-            && level <= part_level.unwrap_or(HeadingLevel::H2)
+        if let Some(part_level) = self.part_open.level()
+            && level <= part_level
         {
-            self.part_open = None;
+            self.part_open = PartOpen::Closed;
         }
         if let Some((number, title)) = numbered(text, "EXPANSION") {
             let expansion = Expansion {
@@ -211,7 +233,7 @@ impl<'a> Builder<'a> {
                 expansion: self.current_expansion.clone(),
                 items: Vec::new(),
             });
-            self.part_open = Some(Some(level));
+            self.part_open = PartOpen::Heading(level);
         }
     }
 
@@ -258,7 +280,7 @@ impl<'a> Builder<'a> {
                 // Legal (a plan may be checkbox lines only), but usually a typo in the number or
                 // a forgotten heading: its items would silently land in a PART of their own.
                 let above = match self.parts.last() {
-                    Some(p) if self.part_open.is_some() => format!(
+                    Some(p) if self.part_open != PartOpen::Closed => format!(
                         ", or fix the number if it belongs to PART {} above (line {})",
                         p.number, p.line
                     ),
@@ -279,11 +301,11 @@ impl<'a> Builder<'a> {
                     expansion: self.current_expansion.clone(),
                     items: Vec::new(),
                 });
-                self.part_open = Some(None);
+                self.part_open = PartOpen::Checkbox;
             }
             return;
         }
-        if self.part_open.is_none() {
+        if self.part_open == PartOpen::Closed {
             return;
         }
         if let Some(part) = self.parts.last_mut() {

@@ -89,10 +89,11 @@ pub fn place(width: u16, cards: &[Card]) -> Vec<Placed> {
     let mut out = Vec::with_capacity(cards.len() + 8);
     let mut y: u16 = 0;
     let mut col = 0u16;
-    let mut group: Option<Option<u32>> = None;
+    // The EXPANSION of the cards so far (None: PARTs under none); the first card opens a group.
+    let mut group: Option<u32> = None;
     for (index, card) in cards.iter().enumerate() {
         let key = card.expansion.as_ref().map(|e| e.0);
-        if group != Some(key) {
+        if index == 0 || group != key {
             if col != 0 {
                 y = y.saturating_add(CARD_HEIGHT);
                 col = 0;
@@ -103,7 +104,7 @@ pub fn place(width: u16, cards: &[Card]) -> Vec<Placed> {
             };
             out.push(Placed::Header { text, y });
             y = y.saturating_add(1);
-            group = Some(key);
+            group = key;
         }
         out.push(Placed::Card { index, y, col });
         col += 1;
