@@ -263,22 +263,44 @@ pub fn init(dir: &Path, today: &str) -> Result<Vec<Created>, WorkspaceError> {
     Ok(done)
 }
 
+/// Why a list of numbers (`1,3-5`) cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumbersError {
+    /// A piece that is neither a number nor a range.
+    #[error("\"{piece}\" is not a {what} number or range such as 3 or 3-5")]
+    NotANumber {
+        /// The piece.
+        piece: String,
+        /// What the numbers are (`PART`, `hunk`).
+        what: String,
+    },
+    /// A range that goes down (or is absurdly long).
+    #[error("\"{0}\" is not an ascending range")]
+    NotAscending(String),
+    /// Nothing was given.
+    #[error("no {0} numbers given")]
+    Empty(String),
+}
+
 /// `1,3-5` -> {1, 3, 4, 5}: PART numbers.
-pub fn parse_only(spec: &str) -> Result<BTreeSet<u32>, String> {
+pub fn parse_only(spec: &str) -> Result<BTreeSet<u32>, NumbersError> {
     parse_numbers(spec, "PART")
 }
 
 /// `1,3-5` -> {1, 3, 4, 5}; `what` names the numbers in errors (`PART`, `hunk`).
-pub fn parse_numbers(spec: &str, what: &str) -> Result<BTreeSet<u32>, String> {
+pub fn parse_numbers(spec: &str, what: &str) -> Result<BTreeSet<u32>, NumbersError> {
     let mut out = BTreeSet::new();
     for piece in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad = || format!("\"{piece}\" is not a {what} number or range such as 3 or 3-5");
+        let bad = || NumbersError::NotANumber {
+            piece: piece.to_string(),
+            what: what.to_string(),
+        };
         match piece.split_once('-') {
             Some((a, b)) => {
                 let a: u32 = a.trim().parse().map_err(|_| bad())?;
                 let b: u32 = b.trim().parse().map_err(|_| bad())?;
                 if a > b || b - a > 100_000 {
-                    return Err(format!("\"{piece}\" is not an ascending range"));
+                    return Err(NumbersError::NotAscending(piece.to_string()));
                 }
                 out.extend(a..=b);
             }
@@ -288,7 +310,7 @@ pub fn parse_numbers(spec: &str, what: &str) -> Result<BTreeSet<u32>, String> {
         }
     }
     if out.is_empty() {
-        return Err(format!("no {what} numbers given"));
+        return Err(NumbersError::Empty(what.to_string()));
     }
     Ok(out)
 }
@@ -305,7 +327,7 @@ mod tests {
         );
         assert_eq!(parse_only(" 2 , 2 ").unwrap().len(), 1);
         assert!(parse_only("5-3").is_err());
-        assert!(parse_only("x").unwrap_err().contains("\"x\""));
+        assert!(parse_only("x").unwrap_err().to_string().contains("\"x\""));
         assert!(parse_only("").is_err());
     }
 }

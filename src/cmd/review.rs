@@ -57,7 +57,7 @@ pub struct Args {
 }
 
 fn parse_hunks(s: &str) -> Result<std::collections::BTreeSet<u32>, String> {
-    expanse::workspace::parse_numbers(s, "hunk")
+    expanse::workspace::parse_numbers(s, "hunk").map_err(|e| e.to_string())
 }
 
 impl Args {

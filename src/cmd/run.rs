@@ -83,7 +83,7 @@ impl Args {
 }
 
 fn parse_only_arg(s: &str) -> Result<std::collections::BTreeSet<u32>, String> {
-    parse_only(s)
+    parse_only(s).map_err(|e| e.to_string())
 }
 
 /// Run the command.

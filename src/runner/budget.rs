@@ -26,6 +26,11 @@ impl Prices {
     }
 }
 
+/// A request the budget does not admit, and why in the terms of the cap it would pass.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 /// The caps a run is given (`--budget-tokens`, `--budget-usd`, `[budget]`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
@@ -190,7 +195,7 @@ impl Budget {
     /// Admit a request of PART `part` that may spend up to `most`, if what is spent plus what
     /// requests in flight may spend plus `most` stays within every cap; else why not. Without a
     /// cap every request is admitted.
-    pub fn admit(self: &std::sync::Arc<Self>, part: u32, most: Usage) -> Result<Ticket, String> {
+    pub fn admit(self: &std::sync::Arc<Self>, part: u32, most: Usage) -> Result<Ticket, Refused> {
         let mut s = self.lock();
         if self.limits.any() {
             let committed = plus(s.plan, s.reserved);
@@ -211,7 +216,12 @@ impl Budget {
                 .per_part_tokens
                 .is_some_and(|cap| part_committed.total() + most.total() > cap);
             if over_tokens || over_usd || over_part {
-                return Err(self.refusal(s.plan, committed, part_committed, most));
+                return Err(Refused(self.refusal(
+                    s.plan,
+                    committed,
+                    part_committed,
+                    most,
+                )));
             }
         }
         s.reserved.add(most);
@@ -406,7 +416,7 @@ mod tests {
         let first = b.admit(1, u(200, 200)).unwrap();
         let second = b.admit(2, u(200, 200)).unwrap();
         // 800 reserved: a third request of 400 would pass the plan's 1,000.
-        let why = b.admit(3, u(200, 200)).unwrap_err();
+        let why = b.admit(3, u(200, 200)).unwrap_err().0;
         assert!(
             why.contains("up to 400 tokens and 200 of 1.0k are left"),
             "{why}"
@@ -419,7 +429,7 @@ mod tests {
         drop(third);
         assert_eq!(b.plan().total(), 150);
         // PART 1 has 150 spent; 600 more would pass its 700.
-        let why = b.admit(1, u(300, 300)).unwrap_err();
+        let why = b.admit(1, u(300, 300)).unwrap_err().0;
         assert!(why.contains("for this PART"), "{why}");
         assert!(
             b.admit(1, u(250, 300)).is_ok(),

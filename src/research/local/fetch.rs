@@ -19,12 +19,18 @@ impl LocalFetch {
     }
 
     /// The corpus file `url` names, refused when the path would leave the corpus folder.
-    fn path_of(&self, url: &str) -> Result<PathBuf, String> {
+    fn path_of(&self, url: &str) -> Result<PathBuf, ResearchError> {
+        let refused = |message: String| ResearchError::Provider {
+            provider: "local fetch".into(),
+            message,
+        };
         let rel = url.strip_prefix(SCHEME).ok_or_else(|| {
-            format!("{url} is not a corpus document (offline mode fetches only {SCHEME} URLs)")
+            refused(format!(
+                "{url} is not a corpus document (offline mode fetches only {SCHEME} URLs)"
+            ))
         })?;
         if rel.split('/').any(|c| c == ".." || c.is_empty()) || rel.starts_with('/') {
-            return Err(format!("{url}: path leaves the corpus folder"));
+            return Err(refused(format!("{url}: path leaves the corpus folder")));
         }
         Ok(self.dir.join(rel))
     }
@@ -50,7 +56,7 @@ impl Fetch for LocalFetch {
             provider: "local fetch".into(),
             message,
         };
-        let path = self.path_of(url).map_err(err)?;
+        let path = self.path_of(url)?;
         if !path.is_file() {
             return Err(ResearchError::NotFound {
                 provider: "local fetch".into(),

@@ -190,7 +190,7 @@ pub(super) async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Ou
                 req.max_tokens = Some(crate::runner::estimate::completion_cap(req.budget()));
                 match writer.most(&req).map(|most| ctx.budget.admit(n, most)) {
                     Some(Ok(t)) => Some(t),
-                    Some(Err(why)) => {
+                    Some(Err(crate::runner::budget::Refused(why))) => {
                         if in_flight.is_empty() {
                             return Ok(Outcome::BudgetPaused(why));
                         }
