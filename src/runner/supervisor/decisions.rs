@@ -25,20 +25,25 @@ impl Supervisor {
         seen: Seen,
         hunks: Option<BTreeSet<usize>>,
     ) {
-        let review = self.review();
-        let result = tokio::task::spawn_blocking(move || {
-            let now = chrono::Local::now();
-            if only_if_clean {
-                review.approve_if_clean(n, now)
-            } else {
-                review
-                    .approve_hunks(n, now, seen, hunks.as_ref())
-                    .map(AutoApproval::Approved)
-            }
-        })
-        .await;
-        match result {
-            Ok(Ok(AutoApproval::Approved(a))) => {
+        let decided = self
+            .decide(
+                n,
+                "approval refused, nothing was written",
+                "approval failed, nothing was written",
+                move |review| {
+                    let now = chrono::Local::now();
+                    if only_if_clean {
+                        review.approve_if_clean(n, now)
+                    } else {
+                        review
+                            .approve_hunks(n, now, seen, hunks.as_ref())
+                            .map(AutoApproval::Approved)
+                    }
+                },
+            )
+            .await;
+        match decided {
+            Some(AutoApproval::Approved(a)) => {
                 if a.unchanged {
                     self.forward(Event::log(
                         Some(n),
@@ -76,7 +81,7 @@ impl Supervisor {
                 self.forward(Event::state(n, RunnerState::Approved, why))
                     .await;
             }
-            Ok(Ok(AutoApproval::NotClean(reasons))) => {
+            Some(AutoApproval::NotClean(reasons)) => {
                 self.forward(Event::log(
                     Some(n),
                     Level::Warn,
@@ -84,37 +89,49 @@ impl Supervisor {
                 ))
                 .await;
             }
+            None => {}
+        }
+    }
+
+    /// Run a review operation off the async threads. When the review says no, or the task dies,
+    /// the PART is told with a refused event (`refused: why` / `failed: why`) and None comes back.
+    async fn decide<T: Send + 'static>(
+        &mut self,
+        n: u32,
+        refused: &str,
+        failed: &str,
+        work: impl FnOnce(Review) -> Result<T, ReviewError> + Send + 'static,
+    ) -> Option<T> {
+        let review = self.review();
+        match tokio::task::spawn_blocking(move || work(review)).await {
+            Ok(Ok(v)) => Some(v),
             Ok(Err(e)) => {
                 let refusal = match e {
                     ReviewError::Conflict { .. } => Refusal::Conflict,
                     _ => Refusal::Failed,
                 };
-                self.forward(Event::refused(
-                    n,
-                    refusal,
-                    format!("approval refused, nothing was written: {e}"),
-                ))
-                .await
+                self.forward(Event::refused(n, refusal, format!("{refused}: {e}")))
+                    .await;
+                None
             }
             Err(e) => {
-                self.forward(Event::refused(
-                    n,
-                    Refusal::Failed,
-                    format!("approval failed, nothing was written: {e}"),
-                ))
-                .await
+                self.forward(Event::refused(n, Refusal::Failed, format!("{failed}: {e}")))
+                    .await;
+                None
             }
         }
     }
 
     /// Reject a draft: skip the PART, or write it again with the reason.
     pub(super) async fn reject(&mut self, n: u32, reason: Option<String>, requeue: bool) {
-        let review = self.review();
         let r = reason.clone();
-        let result =
-            tokio::task::spawn_blocking(move || review.reject(n, r.as_deref(), requeue)).await;
-        match result {
-            Ok(Ok(())) if requeue => {
+        let decided = self
+            .decide(n, "rejection failed", "rejection failed", move |review| {
+                review.reject(n, r.as_deref(), requeue)
+            })
+            .await;
+        match decided {
+            Some(()) if requeue => {
                 self.forward(Event::state(
                     n,
                     RunnerState::Rejected,
@@ -132,7 +149,7 @@ impl Supervisor {
                 )
                 .await;
             }
-            Ok(Ok(())) => {
+            Some(()) => {
                 self.forward(Event::state(
                     n,
                     RunnerState::Skipped,
@@ -140,22 +157,7 @@ impl Supervisor {
                 ))
                 .await
             }
-            Ok(Err(e)) => {
-                self.forward(Event::refused(
-                    n,
-                    Refusal::Failed,
-                    format!("rejection failed: {e}"),
-                ))
-                .await
-            }
-            Err(e) => {
-                self.forward(Event::refused(
-                    n,
-                    Refusal::Failed,
-                    format!("rejection failed: {e}"),
-                ))
-                .await
-            }
+            None => {}
         }
     }
 
@@ -243,68 +245,39 @@ impl Supervisor {
 
     /// Undo an approval: the PART's files go back as they were and it returns to review.
     pub(super) async fn undo(&mut self, n: u32) {
-        let review = self.review();
-        match tokio::task::spawn_blocking(move || review.undo(n)).await {
-            Ok(Ok(u)) => {
-                self.forward(Event::log(
-                    Some(n),
-                    Level::Info,
-                    format!("undone: {}", u.describe("the plan")),
-                ))
-                .await;
-                self.forward(Event::undone(n)).await;
-            }
-            Ok(Err(e)) => {
-                self.forward(Event::refused(
-                    n,
-                    Refusal::Failed,
-                    format!("undo refused: {e}"),
-                ))
-                .await
-            }
-            Err(e) => {
-                self.forward(Event::refused(
-                    n,
-                    Refusal::Failed,
-                    format!("undo failed: {e}"),
-                ))
-                .await
-            }
+        let decided = self
+            .decide(n, "undo refused", "undo failed", move |review| {
+                review.undo(n)
+            })
+            .await;
+        if let Some(u) = decided {
+            self.forward(Event::log(
+                Some(n),
+                Level::Info,
+                format!("undone: {}", u.describe("the plan")),
+            ))
+            .await;
+            self.forward(Event::undone(n)).await;
         }
     }
 
     /// Write one section (or all) of a draft awaiting review again, with the reviewer's reason.
     pub(super) async fn regenerate(&mut self, n: u32, section: Option<usize>, reason: String) {
-        let review = self.review();
         let r = reason.clone();
-        let result = tokio::task::spawn_blocking(move || review.regenerate(n, section, &r)).await;
-        match result {
-            Ok(Ok(())) => {
-                let what = match section {
-                    Some(k) => format!("section {} asked for again: {reason}", k + 1),
-                    None => format!("every section asked for again: {reason}"),
-                };
-                self.forward(Event::state(n, RunnerState::Rejected, what))
-                    .await;
-                self.restart(n, Some(reason), section, "writing again")
-                    .await;
-            }
-            Ok(Err(e)) => {
-                self.forward(Event::refused(
-                    n,
-                    Refusal::Failed,
-                    format!("cannot regenerate: {e}"),
-                ))
-                .await
-            }
-            Err(e) => {
-                self.forward(Event::refused(
-                    n,
-                    Refusal::Failed,
-                    format!("cannot regenerate: {e}"),
-                ))
-                .await
-            }
+        let decided = self
+            .decide(n, "cannot regenerate", "cannot regenerate", move |review| {
+                review.regenerate(n, section, &r)
+            })
+            .await;
+        if decided.is_some() {
+            let what = match section {
+                Some(k) => format!("section {} asked for again: {reason}", k + 1),
+                None => format!("every section asked for again: {reason}"),
+            };
+            self.forward(Event::state(n, RunnerState::Rejected, what))
+                .await;
+            self.restart(n, Some(reason), section, "writing again")
+                .await;
         }
     }
 }
