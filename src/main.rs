@@ -72,15 +72,16 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Give a running PART a note: every section it has not written yet receives it.
     ///
-    /// The note is journalled and the live run of the plan reads it within a second (as `m` on
-    /// the PART's card does in the terminal UI); sections already written stay. A second note
+    /// The note goes to the live run of the plan through its socket (or, failing that, its
+    /// journal, read within a second), as `m` on the PART's card does in the terminal UI;
+    /// sections already written stay. A second note
     /// adds to the first; an empty note ("") clears them. Exit status 1 when no run is live.
     Steer(cmd::steer::Args),
-    /// Open the terminal UI on a run live in another process (another terminal, a `run
-    /// --headless`, an SSH session that dropped): everything it does is shown, and approvals,
-    /// rejections, pauses and notes from here reach it. q leaves it running.
+    /// Open the terminal UI on a run live in another terminal or process; q leaves it running.
     ///
-    /// With no PLAN, the workspace's one live run.
+    /// The run may be another terminal's, a `run --headless`, or one whose SSH connection
+    /// dropped: everything it does is shown here, and approvals, rejections, pauses and notes
+    /// from here reach it. With no PLAN, the workspace's one live run.
     Attach(cmd::attach::Args),
     /// End a live run cleanly (in-flight work journalled, as quitting it does); the next run
     /// goes on from there.
