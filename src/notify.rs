@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::runner::{Event, EventKind};
+use crate::runner::{Cause, Event, EventKind};
 use crate::state::RunnerState;
 
 /// How long a notify command may run before it is killed.
@@ -66,11 +66,7 @@ pub fn need(event: &Event) -> Option<Kind> {
     match (event.kind, event.state) {
         (EventKind::Draft, _) => Some(Kind::Review),
         (EventKind::State, Some(RunnerState::Failed)) => Some(Kind::Failed),
-        (EventKind::State, Some(RunnerState::Paused))
-            if event.message.starts_with("budget reached") =>
-        {
-            Some(Kind::Budget)
-        }
+        _ if event.cause == Some(Cause::Budget) => Some(Kind::Budget),
         _ => None,
     }
 }
@@ -216,12 +212,17 @@ mod tests {
             Some(Kind::Failed)
         );
         assert_eq!(
+            need(&Event::budget_paused(3, "budget reached: 10 of 10 tokens")),
+            Some(Kind::Budget)
+        );
+        // The words alone are not the budget.
+        assert_eq!(
             need(&Event::state(
                 3,
                 RunnerState::Paused,
                 "budget reached: 10 of 10 tokens"
             )),
-            Some(Kind::Budget)
+            None
         );
         assert_eq!(need(&Event::state(3, RunnerState::Paused, "paused")), None);
     }

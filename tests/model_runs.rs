@@ -756,11 +756,17 @@ fn a_run_estimated_over_confirm_over_usd_is_not_started_unasked() {
     assert!(!ws.path().join(".expanse").exists(), "nothing was created");
 }
 
-#[test]
-fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_journal() {
-    use std::io::BufRead as _;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let gate = Arc::new(AtomicBool::new(false));
+/// A one-PART plan of five sections whose model server holds every section request until the
+/// gate opens: four sections are then in flight and the fifth starts when one of them ends.
+struct Gated {
+    ws: tempfile::TempDir,
+    base: String,
+    gate: Arc<std::sync::atomic::AtomicBool>,
+    prompts: Arc<Mutex<Vec<(usize, String)>>>,
+}
+
+fn gated() -> Gated {
+    let gate = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let script = Script {
         usage: Some((100, 20)),
         gate: Some(gate.clone()),
@@ -768,13 +774,56 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
     };
     let prompts = script.prompts.clone();
     let base = serve(script);
-    // Five sections: four are written at once, the fifth starts when one of them ends.
     let ws = workspace(&plan(1, 5));
     std::fs::write(
         ws.path().join("expanse.toml"),
         "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n",
     )
     .unwrap();
+    Gated {
+        ws,
+        base,
+        gate,
+        prompts,
+    }
+}
+
+impl Gated {
+    /// `expanse run --headless` in the background (`--json` events on a pipe when `json`).
+    fn run(&self, json: bool) -> std::process::Child {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("expanse"));
+        c.arg("--root")
+            .arg(self.ws.path())
+            .args(["run", "plans/p.md", "--headless"])
+            .env("OPENAI_BASE_URL", &self.base)
+            .env("OPENAI_MODEL", "test-model")
+            .stderr(std::process::Stdio::null());
+        if json {
+            c.arg("--json").stdout(std::process::Stdio::piped());
+        } else {
+            c.stdout(std::process::Stdio::null());
+        }
+        c.spawn().unwrap()
+    }
+
+    /// Wait (at most 60 s) until the four first sections are held at the server.
+    fn wait_for_four_sections(&self) {
+        for _ in 0..3000 {
+            if self.prompts.lock().unwrap().len() == 4 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the run never asked for four sections");
+    }
+}
+
+#[test]
+fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_journal() {
+    use std::io::BufRead as _;
+    use std::sync::atomic::Ordering;
+    let g = gated();
+    let (ws, gate, prompts) = (&g.ws, &g.gate, &g.prompts);
     // No run live: one clear line, nothing journalled.
     let out = expanse(ws.path())
         .args([
@@ -793,17 +842,7 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
     assert!(err.contains("no run of plans/p.md is live"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 
-    let bin = assert_cmd::cargo::cargo_bin("expanse");
-    let mut child = std::process::Command::new(bin)
-        .arg("--root")
-        .arg(ws.path())
-        .args(["run", "plans/p.md", "--headless", "--json"])
-        .env("OPENAI_BASE_URL", &base)
-        .env("OPENAI_MODEL", "test-model")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = g.run(true);
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let reader = {
         let lines = lines.clone();
@@ -842,7 +881,7 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
             .lock()
             .unwrap()
             .iter()
-            .any(|l| l.contains("note (") && l.contains("Prefer the PyTorch API."))
+            .any(|l| l.contains("note (1 in all)") && l.contains("Prefer the PyTorch API."))
     });
     // With the socket gone (as when a run cannot serve one), the note is journalled and the run
     // reads it from the journal.
@@ -921,38 +960,10 @@ fn attach_raw(
 fn a_live_run_is_attached_to_by_two_clients_shown_in_status_and_stopped_cleanly() {
     use std::io::{BufRead as _, Write as _};
     use std::os::unix::fs::PermissionsExt as _;
-    use std::sync::atomic::AtomicBool;
-    let gate = Arc::new(AtomicBool::new(false));
-    let script = Script {
-        usage: Some((100, 20)),
-        gate: Some(gate.clone()),
-        ..Script::default()
-    };
-    let prompts = script.prompts.clone();
-    let base = serve(script);
-    let ws = workspace(&plan(1, 5));
-    std::fs::write(
-        ws.path().join("expanse.toml"),
-        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n",
-    )
-    .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("expanse");
-    let mut child = std::process::Command::new(bin)
-        .arg("--root")
-        .arg(ws.path())
-        .args(["run", "plans/p.md", "--headless"])
-        .env("OPENAI_BASE_URL", &base)
-        .env("OPENAI_MODEL", "test-model")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..3000 {
-        if prompts.lock().unwrap().len() == 4 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let g = gated();
+    let (ws, gate) = (&g.ws, &g.gate);
+    let mut child = g.run(false);
+    g.wait_for_four_sections();
     let dir = journal_dir(ws.path());
     let mode = std::fs::metadata(dir.join("run.sock"))
         .unwrap()
@@ -1020,41 +1031,11 @@ fn a_live_run_is_attached_to_by_two_clients_shown_in_status_and_stopped_cleanly(
 
 #[test]
 fn a_note_survives_a_kill_and_reaches_the_next_runs_sections() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let gate = Arc::new(AtomicBool::new(false));
-    let script = Script {
-        usage: Some((100, 20)),
-        gate: Some(gate.clone()),
-        ..Script::default()
-    };
-    let prompts = script.prompts.clone();
-    let base = serve(script);
-    let ws = workspace(&plan(1, 5));
-    std::fs::write(
-        ws.path().join("expanse.toml"),
-        "[search]\nprovider = \"local\"\n[fetch]\nprovider = \"local\"\n",
-    )
-    .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("expanse");
-    let start = || {
-        std::process::Command::new(&bin)
-            .arg("--root")
-            .arg(ws.path())
-            .args(["run", "plans/p.md", "--headless"])
-            .env("OPENAI_BASE_URL", &base)
-            .env("OPENAI_MODEL", "test-model")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let mut child = start();
-    for _ in 0..3000 {
-        if prompts.lock().unwrap().len() == 4 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    use std::sync::atomic::Ordering;
+    let g = gated();
+    let (ws, gate, prompts) = (&g.ws, &g.gate, &g.prompts);
+    let mut child = g.run(false);
+    g.wait_for_four_sections();
     let out = expanse(ws.path())
         .args(["steer", "plans/p.md", "1", "Keep to ZeRO-3."])
         .output()
@@ -1077,7 +1058,7 @@ fn a_note_survives_a_kill_and_reaches_the_next_runs_sections() {
     child.wait().unwrap();
     prompts.lock().unwrap().clear();
     gate.store(true, Ordering::SeqCst);
-    assert!(start().wait().unwrap().success());
+    assert!(g.run(false).wait().unwrap().success());
     let prompts = prompts.lock().unwrap().clone();
     assert_eq!(prompts.len(), 5);
     assert!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use expanse::journal::Journal;
-use expanse::knowledge::lock::{self, LockError};
+use expanse::knowledge::lock;
 use expanse::runner::Command;
 use expanse::runner::live::{self, Hello};
 use expanse::workspace::Workspace;
@@ -57,18 +57,21 @@ fn live_runs(ws: &Workspace) -> Vec<(PathBuf, Hello)> {
     out
 }
 
-/// The pid holding the plan's run lock, if a run is live; a socket a crashed run left is
-/// removed on the way.
+/// The pid of the run holding the plan's run lock, if one is live (as its holder wrote it in the
+/// lock file). Only looks: taking the lock to see would write this process's pid into it.
 pub fn is_live(dir: &Path) -> Option<String> {
-    match lock::run(&dir.join("run.lock"), "a run") {
-        Ok(_free) => {
-            let _ = std::fs::remove_file(live::socket_path(dir));
-            let _ = std::fs::remove_file(live::info_path(dir));
-            None
-        }
-        Err(LockError::Busy { pid, .. }) => Some(pid),
-        Err(_) => None,
+    let lock_file = dir.join("run.lock");
+    if !lock::run_is_live(&lock_file) {
+        return None;
     }
+    let pid = std::fs::read_to_string(&lock_file).unwrap_or_default();
+    Some(pid.trim().to_string())
+}
+
+/// Remove the socket and `live.json` a crashed run left (no run holds the lock).
+fn remove_stale(dir: &Path) {
+    let _ = std::fs::remove_file(live::socket_path(dir));
+    let _ = std::fs::remove_file(live::info_path(dir));
 }
 
 /// How the plan's PARTs stood when its last run ended (", it ended with 15 review, 1 approved"),
@@ -103,6 +106,7 @@ fn pick(ws: &Workspace, plan: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
         }
         let dir = ws.journal_dir(&plan_path);
         if is_live(&dir).is_none() {
+            remove_stale(&dir);
             eprintln!(
                 "expanse: no run of {} is live{}; start one with `expanse run {}` (add --headless to run it without a terminal), or review its drafts with `expanse review {}`",
                 plan.display(),

@@ -281,12 +281,12 @@ pub fn run_holding(
             estimate: (estimate.totals.model_requests > 0)
                 .then_some((estimate.totals.tokens.low, estimate.totals.tokens.high)),
         };
-        let outcome = rt
+        let summary = rt
             .block_on(expanse::tui::run(ctx, options, tui))
             .context("the terminal UI failed")?;
         // After a hang-up the terminal may be gone: the summary is said where it still can be
         // (report never fails on a closed stderr), and the journal has it all.
-        return Ok(report(&outcome.summary, &review_command(root, &shown)));
+        return Ok(report(&summary, &review_command(root, &shown)));
     }
     let (notify, plan_shown) = (&mut notifier, &shown);
     let (live_dir, live_plan) = (ctx.journal.dir().to_path_buf(), ctx.plan_path.clone());

@@ -87,7 +87,9 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let config = expanse::config::Config::load(&ws.root)?;
     let prices = super::run::prices(&config);
-    let live = expanse::knowledge::lock::run_is_live(&dir.join("run.lock"));
+    // A run live in another process: its pid (read once; the rows and the live line agree).
+    let live_pid = super::attach::is_live(&dir);
+    let live = live_pid.is_some();
 
     let rows: Vec<Row> = plan
         .parts
@@ -134,7 +136,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         total.add(r.tokens);
     }
     // A run live in another process: its pid, since when, clients attached.
-    let live = super::attach::is_live(&dir).map(|pid| {
+    let live = live_pid.map(|pid| {
         let info = expanse::runner::live::info(&dir);
         serde_json::json!({
             "pid": pid,

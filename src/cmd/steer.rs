@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use expanse::journal::{Journal, Record};
-use expanse::knowledge::lock::{self, LockError};
 use expanse::state::RunnerState;
 use expanse::workspace::Workspace;
 
@@ -49,18 +48,11 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let dir = ws.journal_dir(&plan_path);
     // A note is for a runner at work: with no run live, nothing would read it.
-    let pid = match lock::run(&dir.join("run.lock"), "a run") {
-        Ok(_free) => {
-            eprintln!(
-                "expanse: no run of {shown} is live, so there is no runner to take a note; start one (`expanse run {shown}`) and steer it then (or press m on PART {n}'s card)"
-            );
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(LockError::Busy { pid, .. }) => pid,
-        Err(e) => {
-            eprintln!("expanse: {e}");
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(pid) = super::attach::is_live(&dir) else {
+        eprintln!(
+            "expanse: no run of {shown} is live, so there is no runner to take a note; start one (`expanse run {shown}`) and steer it then (or press m on PART {n}'s card)"
+        );
+        return Ok(ExitCode::FAILURE);
     };
     let journal = Journal::open(&dir)?;
     let state = journal.status(n)?.and_then(|s| s.state);

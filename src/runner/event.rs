@@ -85,6 +85,8 @@ pub struct Event {
 pub enum Cause {
     /// An approval was undone: the PART is back in review.
     Undone,
+    /// The budget paused the PART: its next request would pass a cap.
+    Budget,
 }
 
 /// Why the supervisor refused a reviewer's decision; the review screen acts on the kind.
@@ -114,6 +116,14 @@ impl Event {
             usage: None,
             refusal: None,
             cause: None,
+        }
+    }
+
+    /// PART `part` is paused by the budget, with why.
+    pub fn budget_paused(part: u32, why: impl Into<String>) -> Self {
+        Event {
+            cause: Some(Cause::Budget),
+            ..Self::state(part, RunnerState::Paused, why)
         }
     }
 

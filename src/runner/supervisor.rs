@@ -522,8 +522,7 @@ impl Supervisor {
                 }
                 self.forward(Event::log(Some(n), Level::Warn, why.clone()))
                     .await;
-                self.forward(Event::state(n, RunnerState::Paused, why))
-                    .await;
+                self.forward(Event::budget_paused(n, why)).await;
             }
             Outcome::Failed(reason) => {
                 self.forward(Event::error(Some(n), reason.clone())).await;

@@ -498,6 +498,9 @@ mod tests {
         let log = &c.list[0].log;
         let writing = (0..log.len()).position(|i| log.get(i).unwrap().text.contains("writing"));
         let ready = (0..log.len()).position(|i| log.get(i).unwrap().text.contains("draft ready"));
-        assert!(writing < ready, "{writing:?} {ready:?}");
+        assert!(
+            writing.is_some() && writing < ready,
+            "{writing:?} {ready:?}"
+        );
     }
 }

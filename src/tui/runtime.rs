@@ -58,7 +58,7 @@ pub async fn run(
     ctx: RunContext,
     options: RunOptions,
     tui: TuiOptions,
-) -> std::io::Result<Outcome> {
+) -> std::io::Result<Summary> {
     let plan = ctx.plan.clone();
     let providers = format!(
         "{} · {} · {}",
@@ -147,15 +147,7 @@ pub async fn run(
     drain.abort();
     drop(live);
     notices.notifier.finish(Duration::from_secs(3));
-    Ok(Outcome { summary, hung_up })
-}
-
-/// How a terminal-UI run ended.
-pub struct Outcome {
-    /// The run's summary.
-    pub summary: Summary,
-    /// The terminal went away and the run finished without it (nothing left to print to).
-    pub hung_up: bool,
+    Ok(summary)
 }
 
 /// Open the TUI on a run that is live in another process, through its socket. Quitting leaves
@@ -546,12 +538,15 @@ impl Notices {
 
     /// Once every PART has settled after work in this session, the run is finished.
     fn after(&mut self, app: &App) {
+        if self.finished {
+            return;
+        }
         let settled = app
             .cards
             .list
             .iter()
             .all(|c| !c.state.is_active() && c.state != crate::state::RunnerState::Queued);
-        if self.finished || !settled || !app.cards.list.iter().any(|c| c.started.is_some()) {
+        if !settled || !app.cards.list.iter().any(|c| c.started.is_some()) {
             return;
         }
         self.finished = true;

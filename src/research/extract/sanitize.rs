@@ -41,38 +41,6 @@ const DROPPED: &[&str] = &[
 ];
 
 /// Elements whose content is raw text to the parser: copied through without looking for tags.
-/// Block elements whose end is a break between texts.
-const BLOCKS: &[&str] = &[
-    "p",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "div",
-    "section",
-    "article",
-    "blockquote",
-    "tr",
-    "td",
-    "th",
-    "dt",
-    "dd",
-    "header",
-    "footer",
-    "aside",
-    "figure",
-    "figcaption",
-    "table",
-    "ul",
-    "ol",
-    "dl",
-    "main",
-    "nav",
-];
-
 const RAW_TEXT: &[&str] = &["textarea", "title", "xmp", "noembed", "noframes"];
 
 /// Elements that never have content (no closing tag, no depth).
@@ -115,6 +83,12 @@ const CLOSES_P: &[&str] = &[
     "dd",
     "dt",
 ];
+
+/// Whether the end of element `name` is a break between texts: the blocks that end a `<p>`,
+/// and table rows and cells.
+fn is_block(name: &str) -> bool {
+    CLOSES_P.contains(&name) || matches!(name, "tr" | "td" | "th")
+}
 
 /// What the pre-pass did, for tests and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -209,7 +183,7 @@ pub fn sanitize(html: &str, max_depth: usize) -> Sanitized {
             // formatting element was left open: the parser would reopen it for the break, one
             // level deeper each time.
             if lingering == 0
-                && BLOCKS.contains(&name.as_str())
+                && is_block(&name)
                 && b.get(tag_end) == Some(&b'<')
                 && b.get(tag_end + 1).is_some_and(u8::is_ascii_alphabetic)
             {
