@@ -44,6 +44,22 @@ pub struct Notice {
 }
 
 impl Notice {
+    /// The notice `event` calls for, if it needs a person ([`need`]); `titles` gives each PART's
+    /// target.
+    pub fn of(
+        event: &Event,
+        plan: &str,
+        titles: &std::collections::BTreeMap<u32, String>,
+    ) -> Option<Notice> {
+        Some(Notice {
+            kind: need(event)?,
+            plan: plan.to_string(),
+            part: event.part,
+            title: event.part.and_then(|n| titles.get(&n).cloned()),
+            message: event.message.clone(),
+        })
+    }
+
     /// The line a terminal shows: "expanse: PART 3 awaits review (…)".
     pub fn headline(&self) -> String {
         let what = match self.kind {

@@ -324,8 +324,8 @@ pub fn run_holding(
             if let Some(l) = &live {
                 l.publish(&event);
             }
-            if let Some(kind) = expanse::notify::need(&event) {
-                notify.send(&notice_of(kind, &event, plan_shown, &titles));
+            if let Some(notice) = expanse::notify::Notice::of(&event, plan_shown, &titles) {
+                notify.send(&notice);
             }
             // Progress is sampled for cards and scripts; a person reading lines wants each step
             // once ("written: 38 lines"), not a count every quarter second.
@@ -365,23 +365,6 @@ pub fn run_holding(
     Ok(report(&summary, &review_command(root, &shown)))
 }
 
-/// A notice for `event` about a PART of the run.
-fn notice_of(
-    kind: expanse::notify::Kind,
-    event: &Event,
-    plan: &str,
-    titles: &std::collections::BTreeMap<u32, String>,
-) -> expanse::notify::Notice {
-    expanse::notify::Notice {
-        kind,
-        plan: plan.to_string(),
-        part: event.part,
-        title: event.part.and_then(|n| titles.get(&n).cloned()),
-        message: event.message.clone(),
-    }
-}
-
-/// The run's final summary on stderr; exit status 1 when any PART failed.
 /// Model prices from `[model]`, when both are set.
 pub fn prices(config: &expanse::config::Config) -> Option<Prices> {
     match (
@@ -548,6 +531,7 @@ fn summary_line(summary: &runner::Summary) -> String {
     )
 }
 
+/// The run's final summary on stderr; exit status 1 when any PART failed.
 fn report(summary: &runner::Summary, review: &str) -> ExitCode {
     note!("expanse: {}", summary_line(summary));
     for (n, why) in &summary.budget_paused {

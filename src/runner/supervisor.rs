@@ -419,6 +419,20 @@ impl Supervisor {
         }
     }
 
+    /// PART `n`'s notes as a runner starting now must see them: the journal's (a note given
+    /// through it while the PART waited is taken here; ticks follow only working runners).
+    fn notes_now(&self, n: u32) -> Arc<std::sync::Mutex<Vec<String>>> {
+        let Some(slot) = self.slots.get(&n) else {
+            return Arc::default();
+        };
+        if let Ok(Some(status)) = self.ctx.journal.status(n)
+            && let Ok(mut notes) = slot.notes.lock()
+        {
+            notes.clone_from(&status.notes);
+        }
+        slot.notes.clone()
+    }
+
     fn spawn(&mut self, w: Waiting) {
         let n = w.n;
         let Some(part) = self.plan.part(n).cloned() else {
@@ -450,11 +464,7 @@ impl Supervisor {
             resume: w.resume,
             page_deadline: self.options.page_deadline,
             sources: self.options.sources.clone(),
-            notes: self
-                .slots
-                .get(&n)
-                .map(|s| s.notes.clone())
-                .unwrap_or_default(),
+            notes: self.notes_now(n),
         };
         self.tasks.spawn(async move {
             // A panic in a runner (a parser, a provider) fails its PART, not the run.

@@ -525,14 +525,8 @@ struct Notices {
 
 impl Notices {
     fn see(&mut self, e: &crate::runner::Event) {
-        if let Some(kind) = crate::notify::need(e) {
-            self.tell(crate::notify::Notice {
-                kind,
-                plan: self.plan.clone(),
-                part: e.part,
-                title: e.part.and_then(|n| self.titles.get(&n).cloned()),
-                message: e.message.clone(),
-            });
+        if let Some(notice) = crate::notify::Notice::of(e, &self.plan, &self.titles) {
+            self.tell(notice);
         }
     }
 

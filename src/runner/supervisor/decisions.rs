@@ -210,12 +210,13 @@ impl Supervisor {
     /// Notes another process journalled (`expanse steer` while this run is live) reach the
     /// runners too: the journal, read from where it was last read, is the one list of notes.
     pub(super) async fn sync_notes(&mut self) {
-        let Ok(statuses) = self.ctx.journal.statuses() else {
-            return;
-        };
         let mut told = Vec::new();
-        for (n, slot) in &self.slots {
-            let journalled = statuses.get(n).map(|s| s.notes.clone()).unwrap_or_default();
+        // Only runners at work take notes: one PART's status each, not every PART's.
+        for (n, slot) in self.slots.iter().filter(|(_, s)| s.state.is_active()) {
+            let Ok(status) = self.ctx.journal.status(*n) else {
+                return;
+            };
+            let journalled = status.map(|s| s.notes).unwrap_or_default();
             let Ok(mut notes) = slot.notes.lock() else {
                 continue;
             };
