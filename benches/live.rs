@@ -59,7 +59,13 @@ async fn main() {
 
     // Through the socket.
     let (tx, mut rx) = mpsc::channel::<Command>(64);
-    let live = Live::serve(dir.path(), std::path::Path::new("/p.md"), tx).unwrap();
+    let live = Live::serve(
+        dir.path(),
+        std::path::Path::new("/p.md"),
+        tx,
+        Default::default(),
+    )
+    .unwrap();
     let client = connect(dir.path()).await.unwrap();
     let mut socket = Vec::with_capacity(KEYS);
     for _ in 0..KEYS {

@@ -218,7 +218,7 @@ fn at_80x24_typed_text_writes_nothing_and_help_reaches_quit() {
         "nothing was written to the knowledge base"
     );
     t.keys(&["Escape", "Escape", "?", "End"]);
-    let help = t.wait("the end of the help", |s| s.contains("quit (asks"));
+    let help = t.wait("the end of the help", |s| s.contains("quit: stop the run"));
     assert!(help.contains("Keys · grid"), "{help}");
     t.keys(&["Escape"]);
     let grid = t.wait("help closed", |s| !s.contains("Keys · grid"));
@@ -279,10 +279,14 @@ fn hangup_interrupt_and_quit_signals_restore_the_terminal_and_keep_drafts() {
         t.wait("a draft", |s| s.contains("◆ 1 review"));
         signal(&expanse_pid(&t), sig);
         let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
-        assert!(
-            after.contains("1 draft awaiting review"),
-            "SIG{sig}: {after}"
-        );
+        // Interrupted, the terminal that started the run stops it and sums it up; hung up, it
+        // leaves the run, which has nothing left to do and ends.
+        let said = if sig == "HUP" {
+            "every PART has settled (1 review), so the run ends"
+        } else {
+            "1 draft awaiting review"
+        };
+        assert!(after.contains(said), "SIG{sig}: {after}");
         assert!(
             !after.contains("PART 1 ·"),
             "SIG{sig}: the alternate screen is gone: {after}"
@@ -468,34 +472,136 @@ fn pause_holds_one_runner_while_others_go_on_and_resume_repeats_nothing() {
     t.wait("exit", |s| s.contains("EXPANSE-EXITED 0"));
 }
 
-#[test]
-fn a_hang_up_mid_run_leaves_the_run_going_and_attachable() {
-    let (port, _) = slow_searxng(Duration::from_millis(400));
-    let ws = workspace(RUNNABLE);
-    let bin = assert_cmd::cargo::cargo_bin("expanse");
-    let cmd = format!(
-        "cd {ws} && SEARXNG_URL=http://127.0.0.1:{port} EXPANSE_ALLOW_PRIVATE_URLS=1 {bin} run plans/p.md --only 1-2 --corpus /nonexistent-corpus; echo EXPANSE-EXITED $?; sleep 30",
-        ws = ws.path().display(),
-        bin = bin.display()
-    );
-    let t = Tmux::start(&cmd, (120, 40));
-    t.wait("searching", |s| s.contains("⌕ ") && s.contains("search 1/"));
-    let pid = expanse_pid(&t);
-    signal(&pid, "HUP");
-    // The screen is given back at once, while the run goes on in the same process.
-    t.wait("the TUI gone", |s| !s.contains("PART 1 ·"));
-    let status = Command::new(&bin)
+/// `expanse status --json` of the test plan.
+fn status(ws: &Path) -> serde_json::Value {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("expanse"))
         .arg("--root")
-        .arg(ws.path())
+        .arg(ws)
         .args(["status", "plans/p.md", "--json"])
         .output()
         .unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(
-        status["live"]["pid"], pid,
-        "the run is live after the hang-up"
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The run's command line against a SearXNG on `port` that answers slowly.
+fn slow_run(ws: &Path, port: u16, extra: &str) -> String {
+    format!(
+        "cd {ws} && SEARXNG_URL=http://127.0.0.1:{port} EXPANSE_ALLOW_PRIVATE_URLS=1 {bin} run plans/p.md --corpus /nonexistent-corpus {extra}; echo EXPANSE-EXITED $?; sleep 30",
+        ws = ws.display(),
+        bin = assert_cmd::cargo::cargo_bin("expanse").display()
+    )
+}
+
+fn attach_command(ws: &Path) -> String {
+    format!(
+        "cd {ws} && {bin} attach; echo ATTACH-EXITED $?; sleep 30",
+        ws = ws.display(),
+        bin = assert_cmd::cargo::cargo_bin("expanse").display()
+    )
+}
+
+#[test]
+fn a_hang_up_mid_run_leaves_the_run_going_and_it_finishes() {
+    let (port, _) = slow_searxng(Duration::from_millis(400));
+    let ws = workspace(RUNNABLE);
+    let t = Tmux::start(&slow_run(ws.path(), port, "--only 1-2"), (120, 40));
+    t.wait("searching", |s| s.contains("⌕ ") && s.contains("search 1/"));
+    let client = expanse_pid(&t);
+    signal(&client, "HUP");
+    // The screen is given back at once; the run is a process of its own and goes on.
+    let after = t.wait("the client gone", |s| s.contains("EXPANSE-EXITED 0"));
+    assert!(
+        after.contains("detached; the run goes on in process"),
+        "{after}"
+    );
+    let live = status(ws.path());
+    let server = live["live"]["pid"].as_str().unwrap_or_default().to_string();
+    assert!(
+        !server.is_empty() && server != client,
+        "the run outlives its terminal: {live}"
     );
     // It finishes its PARTs on its own and then ends.
-    let after = t.wait("exit", |s| s.contains("EXPANSE-EXITED"));
-    assert!(after.contains("2 drafts awaiting review"), "{after}");
+    let start = Instant::now();
+    while status(ws.path())["live"].is_object() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let text = Command::new(assert_cmd::cargo::cargo_bin("expanse"))
+        .arg("--root")
+        .arg(ws.path())
+        .args(["status", "plans/p.md"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout)
+            .matches("review")
+            .count(),
+        2,
+        "both drafts written with nobody attached"
+    );
+}
+
+#[test]
+fn detach_leaves_the_run_going_two_clients_see_one_approval_and_a_killed_run_is_said() {
+    let (port, _) = slow_searxng(Duration::from_millis(300));
+    let ws = workspace(RUNNABLE);
+    let owner = Tmux::start(&slow_run(ws.path(), port, "--only 1-2"), (120, 40));
+    owner.wait("searching", |s| s.contains("search 1/"));
+    let other = Tmux::start(&attach_command(ws.path()), (100, 30));
+    other.wait("attached", |s| {
+        s.contains("PART 1 ·") && s.contains("attached to the run of plans/p.md")
+    });
+    assert_eq!(status(ws.path())["live"]["clients"], 2);
+
+    // q asks while runners work; d leaves the run going.
+    owner.keys(&["q"]);
+    owner.wait("the question", |s| {
+        s.contains("Stop the run? y stop · d leave running · n stay")
+    });
+    owner.keys(&["d"]);
+    let after = owner.wait("detached", |s| s.contains("EXPANSE-EXITED 0"));
+    assert!(
+        after.contains("detached; the run goes on in process"),
+        "{after}"
+    );
+    other.wait("both drafts, written after the detach", |s| {
+        s.contains("◆ 2 review")
+    });
+
+    // A third terminal attaches; an approval in one is seen by the other.
+    let third = Tmux::start(&attach_command(ws.path()), (100, 30));
+    third.wait("attached", |s| s.contains("◆ 2 review"));
+    other.keys(&["n"]);
+    other.wait("PART 1's review", |s| s.contains("review · PART 1"));
+    other.keys(&["a"]);
+    other.wait("the approval question", |s| s.contains("Approve? y"));
+    other.keys(&["y"]);
+    other.wait("approved here", |s| s.contains("✓ 1 approved"));
+    third.wait("approved there too", |s| s.contains("✓ 1 approved"));
+    assert!(
+        ws.path()
+            .join("knowledge/karpathy/distributed-training/00-deepspeed-zero-optimizer.md")
+            .is_file()
+    );
+
+    // kill -9 of the run: every client says the run ended, and nothing approved is lost.
+    let server = status(ws.path())["live"]["pid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    signal(&server, "KILL");
+    for t in [&other, &third] {
+        t.wait("the run ended", |s| s.contains("the run has ended"));
+    }
+    third.keys(&["q"]);
+    let after = third.wait("closed", |s| s.contains("ATTACH-EXITED"));
+    assert!(
+        after.contains("ended without a summary (killed?)"),
+        "{after}"
+    );
+    let plan = std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap();
+    assert!(plan.contains("- [✓] PART 1: Create"), "{plan}");
 }

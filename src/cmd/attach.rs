@@ -12,6 +12,7 @@ use expanse::journal::Journal;
 use expanse::knowledge::lock;
 use expanse::runner::Command;
 use expanse::runner::live::{self, Hello};
+use expanse::tui::Ending;
 use expanse::workspace::Workspace;
 
 /// Arguments of `expanse attach`.
@@ -59,7 +60,7 @@ fn live_runs(ws: &Workspace) -> Vec<(PathBuf, Hello)> {
 
 /// The pid of the run holding the plan's run lock, if one is live (as its holder wrote it in the
 /// lock file). Only looks: taking the lock to see would write this process's pid into it.
-pub fn is_live(dir: &Path) -> Option<String> {
+pub(crate) fn is_live(dir: &Path) -> Option<String> {
     let lock_file = dir.join("run.lock");
     if !lock::run_is_live(&lock_file) {
         return None;
@@ -150,42 +151,150 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let config = expanse::config::Config::load(&ws.root)?;
-    let keymap = super::run::keymap(&config)?;
+    open(&ws, &dir, &plan_path, false, None, &config)
+}
+
+/// Open the terminal UI on the live run of the plan whose state folder is `dir`, then say what
+/// became of the run. `owner`: this terminal started it (Ctrl-C and SIGTERM stop it; elsewhere
+/// they only close the screen). `lead`: what to say first, in place of "attached to …".
+pub(crate) fn open(
+    ws: &Workspace,
+    dir: &Path,
+    plan_path: &Path,
+    owner: bool,
+    lead: Option<String>,
+    config: &expanse::config::Config,
+) -> anyhow::Result<ExitCode> {
+    let keymap = super::run::keymap(config)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let client = match rt.block_on(live::connect(&dir)) {
+    let client = match rt.block_on(live::connect(dir)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("expanse: {e}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    let journal = Arc::new(Journal::open(&dir)?);
+    let journal = Arc::new(Journal::open(dir)?);
     let shown = plan_path
         .strip_prefix(&ws.root)
-        .unwrap_or(&plan_path)
+        .unwrap_or(plan_path)
         .display()
         .to_string();
+    let hello = client.hello.clone();
+    let pid = hello.pid;
+    // The first line said is the one left in the key bar: the run's own first line (the corpus)
+    // for the terminal that started it, who this is attached to for any other.
+    let mut startup = hello.facts.startup.clone();
+    if !owner {
+        startup.insert(
+            0,
+            lead.unwrap_or_else(|| {
+                format!(
+                    "attached to the run of {shown} (process {pid}, since {}); d leaves it running, q stops it",
+                    hello.since
+                )
+            }),
+        );
+    }
     let tui = expanse::tui::TuiOptions {
         keymap,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         terminal_notify: config.notify.terminal.unwrap_or(true),
-        // The run itself runs the command; a client only rings its own terminal.
-        notify_command: None,
+        owner,
         plan_shown: shown.clone(),
         confirm_approve: config.review.confirm_approve.unwrap_or(true),
-        startup: vec![format!(
-            "attached to the run of {shown} (process {}, since {}); q leaves it running",
-            client.hello.pid, client.hello.since
-        )],
-        estimate: client.hello.facts.estimate,
+        startup,
+        estimate: hello.facts.estimate,
     };
-    rt.block_on(expanse::tui::attach(ws, plan_path, journal, client, tui))
+    let closed = rt
+        .block_on(expanse::tui::attach(
+            ws.clone(),
+            plan_path.to_path_buf(),
+            journal,
+            client,
+            tui,
+        ))
         .context("the terminal UI failed")?;
-    eprintln!("expanse: detached; the run goes on (`expanse attach {shown}` to come back)");
-    Ok(ExitCode::SUCCESS)
+    let review = super::run::review_command(&ws.root, &shown);
+    match closed.ending {
+        Ending::Stop => {
+            eprintln!(
+                "expanse: stopping the run (process {pid}); its runners journal what they did …"
+            );
+            let (mut events, _connected) = (closed.events, closed.commands);
+            let ended = rt.block_on(async {
+                tokio::time::timeout(STOP_WITHIN, async {
+                    while events.recv().await.is_some() {}
+                })
+                .await
+                .is_ok()
+            });
+            if !ended {
+                eprintln!(
+                    "expanse: process {pid} was asked to stop and has not ended within {} s; `kill {pid}` ends it (the journal keeps what it did)",
+                    STOP_WITHIN.as_secs()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ended_report(dir, pid, &review))
+        }
+        Ending::RunEnded => Ok(ended_report(dir, pid, &review)),
+        Ending::Detach | Ending::HungUp => {
+            // After a hang-up the terminal may be gone: said where it still can be.
+            let (working, counts) = so_far(dir, hello.facts.only.as_ref());
+            if working > 0 {
+                note!(
+                    "expanse: detached; the run goes on in process {pid} ({counts}): `expanse attach {shown}` comes back to it, `expanse stop {shown}` ends it"
+                );
+            } else {
+                note!(
+                    "expanse: detached; every PART has settled ({counts}), so the run ends; its drafts wait for `{review}` or `expanse run {shown}`"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// How long a stopped run may take to journal what its runners did and end.
+const STOP_WITHIN: Duration = Duration::from_secs(60);
+
+/// What the run of process `pid` said as it ended (its summary; exit status 1 when a PART
+/// failed), or that it ended without a word.
+fn ended_report(dir: &Path, pid: u32, review: &str) -> ExitCode {
+    match live::ended_summary(dir, pid) {
+        Some(summary) => super::run::report(&summary, review),
+        None => {
+            note!(
+                "expanse: the run (process {pid}) ended without a summary (killed?){}; its journal keeps what it did",
+                last_state(dir)
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runners still working (or queued) in the run's PARTs, and how the PARTs stand
+/// ("1 review, 2 searching").
+fn so_far(dir: &Path, only: Option<&std::collections::BTreeSet<u32>>) -> (usize, String) {
+    let records = expanse::journal::read_records(&dir.join("journal.jsonl")).unwrap_or_default();
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut working = 0;
+    for (n, s) in expanse::journal::replay(&records) {
+        let Some(state) = s.state else { continue };
+        if only.is_some_and(|o| !o.contains(&n)) {
+            continue;
+        }
+        if !state.is_settled() {
+            working += 1;
+        }
+        *counts.entry(state.to_string()).or_default() += 1;
+    }
+    let list: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    (working, list.join(", "))
 }
 
 /// Run `expanse stop`.

@@ -30,6 +30,7 @@ pub mod check;
 pub mod extract;
 pub mod help;
 pub mod init;
+pub mod launch;
 pub mod new;
 pub mod review;
 pub mod run;

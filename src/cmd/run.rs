@@ -59,6 +59,10 @@ pub struct Args {
     /// price_input_per_mtok and price_output_per_mtok; overrides [budget] usd).
     #[arg(long, value_name = "USD")]
     pub(crate) budget_usd: Option<f64>,
+    /// The run's own process behind a terminal UI (`expanse run` starts it; not for typing):
+    /// headless, served on the plan's socket, its stdout unused, the cost already confirmed.
+    #[arg(long, hide = true)]
+    pub(crate) serve: bool,
 }
 
 impl Args {
@@ -78,6 +82,7 @@ impl Args {
             budget_tokens: None,
             budget_usd: None,
             dry_run: false,
+            serve: false,
         }
     }
 }
@@ -128,8 +133,10 @@ pub fn run_holding(
         print_estimate(&estimate, args.json)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // The terminal that starts a served run asked already.
     if let (Some(limit), Some(usd)) = (config.budget.confirm_over_usd, estimate.totals.usd)
         && usd.high > limit
+        && !args.serve
         && !confirm_cost(usd, limit)
     {
         return Ok(ExitCode::FAILURE);
@@ -137,6 +144,17 @@ pub fn run_holding(
     std::fs::create_dir_all(ws.state())
         .with_context(|| format!("cannot create {}", ws.state().display()))?;
     super::init_logging(&ws.state());
+    if !args.headless && !args.serve {
+        if !std::io::stdout().is_terminal() {
+            eprintln!(
+                "expanse: the terminal UI needs a terminal; pass --headless to print events instead"
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        // The run is a process of its own and this terminal its first client: closing the
+        // terminal (or detaching) leaves it going.
+        return super::launch::launch(&ws, args, &plan_path, &shown, &config);
+    }
     // One run of a plan at a time: a second would do all the work (and pay the model) twice.
     let _run_lock = match held {
         Some(h) => h,
@@ -151,18 +169,6 @@ pub fn run_holding(
             }
         },
     };
-    if !args.headless && !std::io::stdout().is_terminal() {
-        eprintln!(
-            "expanse: the terminal UI needs a terminal; pass --headless to print events instead"
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    let keymap = if args.headless {
-        None
-    } else {
-        Some(keymap(&config)?)
-    };
-
     let corpus = args
         .corpus
         .clone()
@@ -234,7 +240,9 @@ pub fn run_holding(
         only: args.only.clone(),
         redo: args.redo,
         stall_after: Duration::from_secs(args.stall_after.max(1)),
-        exit_when_settled: true,
+        // A served run waits for the terminal that started it; then it ends once every PART
+        // has settled and no client is attached.
+        exit_when_settled: !args.serve,
         approve_all: args.approve_all,
         budget: Limits {
             tokens: args.budget_tokens.or(config.budget.tokens),
@@ -269,25 +277,6 @@ pub fn run_holding(
         .build()
         .context("cannot start the async runtime")?;
     let json = args.json;
-    if let Some(keymap) = keymap {
-        let tui = expanse::tui::TuiOptions {
-            keymap,
-            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-            terminal_notify: config.notify.terminal.unwrap_or(true),
-            notify_command: config.notify.command.clone(),
-            plan_shown: shown.clone(),
-            confirm_approve: config.review.confirm_approve.unwrap_or(true),
-            startup,
-            estimate: (estimate.totals.model_requests > 0)
-                .then_some((estimate.totals.tokens.low, estimate.totals.tokens.high)),
-        };
-        let summary = rt
-            .block_on(expanse::tui::run(ctx, options, tui))
-            .context("the terminal UI failed")?;
-        // After a hang-up the terminal may be gone: the summary is said where it still can be
-        // (report never fails on a closed stderr), and the journal has it all.
-        return Ok(report(&summary, &review_command(root, &shown)));
-    }
     let (notify, plan_shown) = (&mut notifier, &shown);
     let (live_dir, live_plan) = (ctx.journal.dir().to_path_buf(), ctx.plan_path.clone());
     let facts = expanse::runner::live::Facts {
@@ -301,16 +290,22 @@ pub fn run_holding(
             ctx.providers.fetch.name(),
             ctx.providers.writer.name()
         ),
+        only: options.only.clone(),
+        startup,
     };
+    let serve = args.serve;
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
-        let (commands, handle) = runner::spawn(ctx, options, tx);
+        // Commands from the socket, held until the supervisor runs.
+        let (socket_tx, mut socket_rx) = mpsc::channel::<runner::Command>(64);
         // `expanse attach` (and stop) reach this run through its socket.
-        let live = match expanse::runner::live::Live::serve(&live_dir, &live_plan, commands) {
-            Ok(l) => {
-                l.describe(facts);
-                Some(l)
-            }
+        let live = match expanse::runner::live::Live::serve(
+            &live_dir,
+            &live_plan,
+            socket_tx,
+            facts,
+        ) {
+            Ok(l) => Some(l),
             Err(e) => {
                 eprintln!(
                     "expanse: this run cannot be attached to from another terminal ({e}); it goes on"
@@ -318,9 +313,34 @@ pub fn run_holding(
                 None
             }
         };
+        let mut options = options;
+        if serve && let Some(l) = &live {
+            // The terminal that started this run sees it from its first event.
+            options.exit_when_settled = !super::launch::first_client(l.clients()).await;
+        }
+        let (commands, handle) = runner::spawn(ctx, options, tx);
+        let to_run = commands.clone();
+        tokio::spawn(async move {
+            while let Some(c) = socket_rx.recv().await {
+                if to_run.send(c).await.is_err() {
+                    break;
+                }
+            }
+        });
+        // Plan edits reach the run whether or not a terminal is attached.
+        let _plan_watch = runner::watch_plan(&live_plan, commands.clone());
+        let mut lifetime = live
+            .as_ref()
+            .map(|l| super::launch::Lifetime::new(l.clients(), commands));
         let mut stdout = std::io::stdout().lock();
-        let mut printing = true;
-        while let Some(event) = rx.recv().await {
+        // A served run's stdout goes nowhere: its clients and the journal have the events.
+        let mut printing = !serve;
+        loop {
+            let event = tokio::select! {
+                e = rx.recv() => e,
+                () = super::launch::Lifetime::next(&mut lifetime) => continue,
+            };
+            let Some(event) = event else { break };
             if let Some(l) = &live {
                 l.publish(&event);
             }
@@ -350,6 +370,9 @@ pub fn run_holding(
         }
         let _ = stdout.flush();
         let summary = handle.await;
+        if let Ok(summary) = &summary {
+            expanse::runner::live::save_summary(&live_dir, summary);
+        }
         drop(live);
         summary
     })?;
@@ -507,8 +530,10 @@ fn confirm_cost(usd: expanse::runner::estimate::Range<f64>, limit: f64) -> bool 
 }
 
 /// The command that reviews this plan, as the user would type it.
-fn review_command(root: &Path, shown: &str) -> String {
-    if root == Path::new(".") {
+pub(crate) fn review_command(root: &Path, shown: &str) -> String {
+    // Typed in the workspace itself, the command needs no --root.
+    let here = std::env::current_dir().ok();
+    if root == Path::new(".") || here.is_some_and(|h| h == root) {
         format!("expanse review {shown}")
     } else {
         format!("expanse --root {} review {shown}", root.display())
@@ -532,7 +557,7 @@ fn summary_line(summary: &runner::Summary) -> String {
 }
 
 /// The run's final summary on stderr; exit status 1 when any PART failed.
-fn report(summary: &runner::Summary, review: &str) -> ExitCode {
+pub(crate) fn report(summary: &runner::Summary, review: &str) -> ExitCode {
     note!("expanse: {}", summary_line(summary));
     for (n, why) in &summary.budget_paused {
         note!("expanse: PART {n} paused: {why}; run again with a higher budget to go on");

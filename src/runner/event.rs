@@ -265,4 +265,7 @@ pub enum Command {
     /// Nobody watches any more (the terminal went away): end the run once every PART has
     /// settled, instead of waiting for a person.
     EndWhenSettled,
+    /// Someone watches again (a client attached): when every PART has settled, wait for the
+    /// person instead of ending.
+    StayWhenSettled,
 }

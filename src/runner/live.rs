@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::event::{Command, Event};
 
@@ -48,6 +48,13 @@ pub struct Facts {
     /// The providers, as the header names them.
     #[serde(default)]
     pub providers: String,
+    /// The PARTs this run works on (None: every PART of the plan).
+    #[serde(default)]
+    pub only: Option<std::collections::BTreeSet<u32>>,
+    /// What the run said as it started (the corpus and what it skipped, the providers,
+    /// warnings), shown by a client as the run's own terminal showed it.
+    #[serde(default)]
+    pub startup: Vec<String>,
 }
 
 /// What a live run says of itself: on connecting, and in `live.json`.
@@ -71,19 +78,23 @@ pub struct Hello {
 /// A run's socket while it serves; dropping it removes the socket and `live.json`.
 pub struct Live {
     dir: PathBuf,
-    facts: Arc<std::sync::Mutex<Facts>>,
+    /// Cancelled as the run ends: every client's connection closes at once.
+    ended: tokio_util::sync::CancellationToken,
     /// Each event as its JSON line, made once for every client.
     events: broadcast::Sender<Arc<str>>,
+    clients: watch::Receiver<usize>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Live {
-    /// Serve the run whose commands go to `commands` on the socket in `dir` (the caller holds the
-    /// plan's run lock, so a socket already there is a crashed run's and is replaced).
+    /// Serve the run whose commands go to `commands` on the socket in `dir`, saying `facts` of
+    /// itself (the caller holds the plan's run lock, so a socket already there is a crashed
+    /// run's and is replaced).
     pub fn serve(
         dir: &Path,
         plan: &Path,
         commands: mpsc::Sender<Command>,
+        facts: Facts,
     ) -> std::io::Result<Live> {
         let path = socket_path(dir);
         match std::fs::remove_file(&path) {
@@ -103,16 +114,18 @@ impl Live {
             plan: plan.to_path_buf(),
             since: crate::state::now(),
             clients: 0,
-            facts: Facts::default(),
+            facts,
         };
         let clients = Arc::new(AtomicUsize::new(0));
+        let (count, watching) = watch::channel(0);
         write_info(dir, &hello);
-        let facts = Arc::new(std::sync::Mutex::new(Facts::default()));
+        let ended = tokio_util::sync::CancellationToken::new();
         let shared = Shared {
             dir: dir.to_path_buf(),
             hello,
-            facts: facts.clone(),
+            ended: ended.clone(),
             clients,
+            count: Arc::new(count),
             events: events.clone(),
             commands,
         };
@@ -129,17 +142,17 @@ impl Live {
         });
         Ok(Live {
             dir: dir.to_path_buf(),
+            ended,
             events,
+            clients: watching,
             task,
-            facts,
         })
     }
 
-    /// What attached clients are told of the run's budget, prices, estimate and providers.
-    pub fn describe(&self, facts: Facts) {
-        if let Ok(mut f) = self.facts.lock() {
-            *f = facts;
-        }
+    /// How many clients are attached, changing as they come and go (the run stays while one is
+    /// there, so a person can review what it wrote).
+    pub fn clients(&self) -> watch::Receiver<usize> {
+        self.clients.clone()
     }
 
     /// Pass an event to every attached client (none attached: nothing happens).
@@ -156,6 +169,7 @@ impl Live {
 impl Drop for Live {
     fn drop(&mut self) {
         self.task.abort();
+        self.ended.cancel();
         let _ = std::fs::remove_file(socket_path(&self.dir));
         let _ = std::fs::remove_file(info_path(&self.dir));
     }
@@ -165,8 +179,9 @@ impl Drop for Live {
 struct Shared {
     dir: PathBuf,
     hello: Hello,
-    facts: Arc<std::sync::Mutex<Facts>>,
+    ended: tokio_util::sync::CancellationToken,
     clients: Arc<AtomicUsize>,
+    count: Arc<watch::Sender<usize>>,
     events: broadcast::Sender<Arc<str>>,
     commands: mpsc::Sender<Command>,
 }
@@ -202,9 +217,9 @@ impl Shared {
         }
         let mut rx = self.events.subscribe();
         let now = self.clients.fetch_add(1, Ordering::SeqCst) + 1;
+        self.count.send_replace(now);
         let hello = Hello {
             clients: now,
-            facts: self.facts.lock().map(|f| f.clone()).unwrap_or_default(),
             ..self.hello.clone()
         };
         write_info(&self.dir, &hello);
@@ -253,9 +268,11 @@ impl Shared {
             tokio::select! {
                 () = reader => {}
                 () = writer => {}
+                () = self.ended.cancelled() => {}
             }
         }
         let now = self.clients.fetch_sub(1, Ordering::SeqCst) - 1;
+        self.count.send_replace(now);
         write_info(
             &self.dir,
             &Hello {
@@ -277,6 +294,38 @@ fn write_info(dir: &Path, hello: &Hello) {
     if let Ok(text) = serde_json::to_string(hello) {
         let _ = crate::fsutil::write_atomic(&info_path(dir), text.as_bytes());
     }
+}
+
+/// Where a run served through its socket leaves its summary as it ends, for the terminal that
+/// started it (which is only a client, and reads it once the socket closes).
+fn summary_path(dir: &Path) -> PathBuf {
+    dir.join("last-run.json")
+}
+
+/// A run's last word, with the process that said it.
+#[derive(Serialize, Deserialize)]
+struct LastRun {
+    pid: u32,
+    summary: super::Summary,
+}
+
+/// Keep this run's summary for the client that started it.
+pub fn save_summary(dir: &Path, summary: &super::Summary) {
+    let last = LastRun {
+        pid: std::process::id(),
+        summary: summary.clone(),
+    };
+    if let Ok(text) = serde_json::to_string(&last) {
+        let _ = crate::fsutil::write_atomic(&summary_path(dir), text.as_bytes());
+    }
+}
+
+/// The summary the run of process `pid` left as it ended (None: it ended without one, killed,
+/// say).
+pub fn ended_summary(dir: &Path, pid: u32) -> Option<super::Summary> {
+    let text = std::fs::read_to_string(summary_path(dir)).ok()?;
+    let last: LastRun = serde_json::from_str(&text).ok()?;
+    (last.pid == pid).then_some(last.summary)
 }
 
 /// What `live.json` says of the run of the plan whose state folder is `dir` (None: none).
@@ -404,31 +453,49 @@ mod tests {
     async fn two_clients_see_one_event_and_a_command_reaches_the_run() {
         let dir = tempfile::tempdir().unwrap();
         let (tx, mut rx) = mpsc::channel(8);
-        let live = Live::serve(dir.path(), Path::new("/p.md"), tx).unwrap();
+        let facts = Facts {
+            providers: "local · local · extractive".into(),
+            estimate: Some((10, 20)),
+            startup: vec!["corpus demo: 40 documents".into()],
+            ..Facts::default()
+        };
+        let live = Live::serve(dir.path(), Path::new("/p.md"), tx, facts).unwrap();
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(socket_path(dir.path()))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        live.describe(Facts {
-            providers: "local · local · extractive".into(),
-            estimate: Some((10, 20)),
-            ..Facts::default()
-        });
         let mut a = connect(dir.path()).await.unwrap();
         // A client's header shows what the run's own does.
         assert_eq!(a.hello.facts.providers, "local · local · extractive");
         assert_eq!(a.hello.facts.estimate, Some((10, 20)));
+        assert_eq!(a.hello.facts.startup, ["corpus demo: 40 documents"]);
+        let mut count = live.clients();
+        assert_eq!(*count.borrow_and_update(), 1);
         let mut b = connect(dir.path()).await.unwrap();
         assert_eq!(b.hello.clients, 2);
         assert_eq!(info(dir.path()).unwrap().clients, 2);
         live.publish(&Event::log(Some(1), Level::Info, "hello both"));
         assert_eq!(a.events.recv().await.unwrap().message, "hello both");
         assert_eq!(b.events.recv().await.unwrap().message, "hello both");
+        assert_eq!(
+            *count.borrow_and_update(),
+            2,
+            "the run sees who is attached"
+        );
         a.commands.send(Command::Undo(4)).await.unwrap();
         assert_eq!(rx.recv().await.unwrap(), Command::Undo(4));
+        drop(b);
+        count.changed().await.unwrap();
+        assert_eq!(*count.borrow(), 1, "and who left");
         drop(live);
+        // Clients see the run end as it ends, not when its process does.
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while a.events.recv().await.is_some() {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the client's events end with the run");
         assert!(!socket_path(dir.path()).exists());
         assert!(info(dir.path()).is_none());
     }

@@ -93,7 +93,7 @@ pub struct RunContext {
 }
 
 /// The final state of every selected PART.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// PART number -> state at the end.
     pub states: BTreeMap<u32, RunnerState>,
@@ -589,6 +589,7 @@ impl Supervisor {
             } => self.reject(part, reason, requeue).await,
             Command::Shutdown => {}
             Command::EndWhenSettled => self.options.exit_when_settled = true,
+            Command::StayWhenSettled => self.options.exit_when_settled = false,
         }
     }
 

@@ -127,8 +127,8 @@ pub struct App {
     /// Drafts that arrived while the reviewer looked elsewhere and have not been opened.
     pub unseen: BTreeSet<u32>,
     /// Ask for a confirming key before approving.
-    /// Attached to a run in another process: quitting detaches and the run goes on.
-    pub attached: bool,
+    /// The run has ended (its socket closed): quitting only closes the screen.
+    pub run_ended: bool,
     pub confirm_approve: bool,
     /// Terminal size.
     pub size: (u16, u16),
@@ -174,7 +174,7 @@ impl App {
             keymap: Keymap::default(),
             unseen: BTreeSet::new(),
             confirm_approve: true,
-            attached: false,
+            run_ended: false,
             size,
             ticks: 0,
             dirty: true,
@@ -305,8 +305,8 @@ impl App {
                     self.cards.paused(),
                     self.cards.in_review().len(),
                 );
-                // An attached client leaves the run going: quitting it loses nothing.
-                if self.attached || self.too_small() || (active == 0 && paused == 0 && drafts == 0)
+                // Stopping an ended or idle run loses nothing: no need to ask.
+                if self.run_ended || self.too_small() || (active == 0 && paused == 0 && drafts == 0)
                 {
                     vec![Step::Effect(Effect::Quit)]
                 } else {
@@ -317,6 +317,7 @@ impl App {
                     }))]
                 }
             }
+            Action::Detach => vec![Step::Effect(Effect::Detach)],
             _ if self.too_small() => Vec::new(),
             Action::Help => vec![Step::Overlay(Overlay::Help { screen, scroll: 0 })],
             Action::Messages => vec![Step::Overlay(Overlay::Messages {

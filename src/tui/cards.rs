@@ -343,7 +343,19 @@ impl Cards {
                     } else {
                         Level::Info
                     };
-                    card.log.push(&time, level, &state_line(state, &e.message));
+                    let line = state_line(state, &e.message);
+                    // A client that attaches reads the journal and hears the run: a state both
+                    // tell it is said once.
+                    let repeated = was == state
+                        && card
+                            .log
+                            .len()
+                            .checked_sub(1)
+                            .and_then(|i| card.log.get(i))
+                            .is_some_and(|l| l.text == line);
+                    if !repeated {
+                        card.log.push(&time, level, &line);
+                    }
                     card.message = if matches!(state, RunnerState::Failed | RunnerState::Paused) {
                         e.message.clone()
                     } else {

@@ -172,8 +172,10 @@ pub enum Action {
     Messages,
     /// Back, or clear the search.
     Back,
-    /// Quit.
+    /// Quit: stop the run (asks when work is pending).
     Quit,
+    /// Close this screen and leave the run going.
+    Detach,
     /// Suspend to the shell (`fg` resumes).
     Suspend,
 }
@@ -221,7 +223,10 @@ impl Action {
             Action::Help => "every key of this screen",
             Action::Messages => "the messages so far, whole (the bottom line cuts them)",
             Action::Back => "back (or clear the search)",
-            Action::Quit => "quit (asks when work is pending; drafts persist)",
+            Action::Quit => "quit: stop the run (asks when work is pending; drafts persist)",
+            Action::Detach => {
+                "detach: close this screen, the run goes on (`expanse attach` returns)"
+            }
             Action::Suspend => "suspend to the shell (fg resumes)",
         }
     }
@@ -257,6 +262,7 @@ impl Action {
             Action::Messages => "messages",
             Action::Back => "back",
             Action::Quit => "quit",
+            Action::Detach => "detach",
             _ => "",
         }
     }
@@ -282,6 +288,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
     const HELP: &[Key] = &[Key::Char('?')];
     const QUIT: &[Key] = &[Key::Char('q'), Key::Ctrl('c')];
     const SUSPEND: &[Key] = &[Key::Ctrl('z')];
+    const DETACH: &[Key] = &[Key::Char('d')];
     match screen {
         ScreenKind::Grid => vec![
             (Open, &[Key::Enter]),
@@ -309,6 +316,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
+            (Detach, DETACH),
             (Suspend, SUSPEND),
         ],
         ScreenKind::Log => vec![
@@ -328,6 +336,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
+            (Detach, DETACH),
             (Suspend, SUSPEND),
         ],
         ScreenKind::Review => vec![
@@ -357,6 +366,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
+            (Detach, DETACH),
             (Suspend, SUSPEND),
         ],
         ScreenKind::Drafts => vec![
@@ -367,6 +377,7 @@ fn defaults(screen: ScreenKind) -> Vec<(Action, &'static [Key])> {
             (Messages, &[Key::Char('M')]),
             (Help, HELP),
             (Quit, QUIT),
+            (Detach, DETACH),
             (Suspend, SUSPEND),
         ],
     }

@@ -13,5 +13,5 @@ pub mod theme;
 pub mod view;
 pub mod wrap;
 
-pub use runtime::{TuiOptions, attach, run};
+pub use runtime::{Closed, Ending, TuiOptions, attach};
 pub use terminal::restore_terminal;

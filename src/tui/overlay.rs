@@ -42,8 +42,10 @@ pub enum Effect {
     },
     /// Suspend to the shell.
     Suspend,
-    /// Leave.
+    /// Close the screen and stop the run.
     Quit,
+    /// Close the screen and leave the run going.
+    Detach,
 }
 
 /// What handling an action asks of the app: effects for the runtime, or changes of screen,
@@ -248,6 +250,9 @@ impl Overlay {
                     (Confirm::Quit { .. }, _) if yes || key == Key::Char('q') => {
                         vec![Step::Effect(Effect::Quit)]
                     }
+                    (Confirm::Quit { .. }, _) if key == Key::Char('d') => {
+                        vec![Step::Effect(Effect::Detach)]
+                    }
                     (Confirm::Redo { part, .. }, true) => {
                         vec![Step::Effect(Effect::Command(Command::Retry(*part)))]
                     }
@@ -405,16 +410,12 @@ impl Overlay {
                         drafts,
                     } => (
                         "Quit",
-                        vec![
-                            format!(
-                                "{} working, {} paused, {} awaiting review.",
-                                crate::words::plural(*active, "runner"),
-                                paused,
-                                crate::words::plural(*drafts, "draft")
-                            ),
-                            "Drafts persist either way; a later `expanse run` resumes.".into(),
-                        ],
-                        "Quit now? y / n".into(),
+                        quit_text(*active, *paused, *drafts),
+                        if active + paused > 0 {
+                            "Stop the run? y stop · d leave running · n stay".into()
+                        } else {
+                            "Quit now? y / n".into()
+                        },
                     ),
                     Confirm::Undo { part } => (
                         "Undo the approval",
@@ -705,6 +706,28 @@ pub fn popup(f: &mut Frame, theme: &Theme, area: Rect, title: &str, lines: Vec<L
         .border_style(theme.accent)
         .title(Span::styled(format!(" {title} "), theme.accent));
     f.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// What the quit question says: with runners working or paused, the choice between stopping the
+/// run and leaving it running; with only drafts left, that they persist.
+fn quit_text(active: usize, paused: usize, drafts: usize) -> Vec<String> {
+    let counts = format!(
+        "{} working, {} paused, {} awaiting review.",
+        crate::words::plural(active, "runner"),
+        paused,
+        crate::words::plural(drafts, "draft")
+    );
+    if active + paused == 0 {
+        return vec![
+            counts,
+            "Drafts persist; `expanse review` or a later `expanse run` takes them.".into(),
+        ];
+    }
+    vec![
+        counts,
+        "y stops the run: what the runners did is journalled, drafts persist, a later `expanse run` resumes.".into(),
+        "d leaves it running without this screen: `expanse attach` comes back to it.".into(),
+    ]
 }
 
 #[cfg(test)]

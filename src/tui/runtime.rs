@@ -21,7 +21,7 @@ use super::theme::Theme;
 use super::view;
 use crate::plan;
 use crate::review::Review;
-use crate::runner::{self, Command, RunContext, RunOptions, Summary};
+use crate::runner::Command;
 
 /// How the TUI looks and behaves.
 pub struct TuiOptions {
@@ -32,8 +32,9 @@ pub struct TuiOptions {
     /// Ring the bell and ask the terminal for a desktop notification when a person is needed
     /// (`[notify] terminal`).
     pub terminal_notify: bool,
-    /// `[notify] command`.
-    pub notify_command: Option<String>,
+    /// This terminal started the run: Ctrl-C and SIGTERM stop it (elsewhere they only close the
+    /// screen, and the run goes on).
+    pub owner: bool,
     /// The plan as the run was given it (for notices).
     pub plan_shown: String,
     /// Ask for a confirming key before approving (`[review] confirm_approve`).
@@ -52,113 +53,41 @@ const TICK: Duration = Duration::from_millis(250);
 /// Core events applied per loop turn before input and drawing get a chance.
 const DRAIN: usize = 20_000;
 
-/// Run the TUI over a supervisor until the user quits (or a signal ends it); returns the run's
-/// summary. The terminal is restored on every way out.
-pub async fn run(
-    ctx: RunContext,
-    options: RunOptions,
-    tui: TuiOptions,
-) -> std::io::Result<Summary> {
-    let plan = ctx.plan.clone();
-    let providers = format!(
-        "{} · {} · {}",
-        ctx.providers.search.name(),
-        ctx.providers.fetch.name(),
-        ctx.providers.writer.name()
-    );
-    let review = Review::new(
-        ctx.workspace.clone(),
-        ctx.plan_path.clone(),
-        ctx.journal.clone(),
-    );
-    let review = Arc::new(match &options.second_opinion {
-        Some(o) => review.with_second_opinion(o.0.clone()),
-        None => review,
-    });
-    let history = ctx.journal.records().unwrap_or_default();
-    let plan_path = ctx.plan_path.clone();
-    let knowledge = ctx.workspace.knowledge();
-    let dir = ctx.journal.dir().to_path_buf();
-    let (ev_tx, ev_rx) = mpsc::channel(1024);
-    let options = RunOptions {
-        exit_when_settled: false,
-        ..options
-    };
-    let only = options.only.clone();
-    let (budget, prices) = (options.budget, options.prices);
-    let (commands, supervisor) = runner::spawn(ctx, options, ev_tx);
-    // Other terminals attach through the run's socket; without one the run goes on unattached.
-    let mut tui = tui;
-    let live = match crate::runner::live::Live::serve(&dir, &plan_path, commands.clone()) {
-        Ok(l) => {
-            l.describe(crate::runner::live::Facts {
-                budget,
-                prices,
-                estimate: tui.estimate,
-                providers: providers.clone(),
-            });
-            Some(l)
-        }
-        Err(e) => {
-            tui.startup.push(format!(
-                "this run cannot be attached to from another terminal ({e}); it goes on here"
-            ));
-            None
-        }
-    };
-    let session = Session {
-        plan,
-        only,
-        budget,
-        prices,
-        providers,
-        review,
-        history,
-        plan_path,
-        knowledge,
-        ev_rx,
-        commands: commands.clone(),
-        live,
-        attached: false,
-        before: Vec::new(),
-    };
-    let Ended {
-        events: mut ev_rx,
-        live,
-        hung_up,
-        mut notices,
-    } = session.run(tui).await?;
-    if hung_up {
-        // Nobody is at this terminal: the run goes on until every PART settles (or `expanse
-        // stop`), still served to `expanse attach` and still notifying.
-        let _ = commands.send(Command::EndWhenSettled).await;
-        while let Some(e) = ev_rx.recv().await {
-            if let Some(l) = &live {
-                l.publish(&e);
-            }
-            notices.see(&e);
-        }
-    } else {
-        let _ = commands.send(Command::Shutdown).await;
-    }
-    // Events still in flight are not shown any more; the supervisor must not block on them.
-    let drain = tokio::spawn(async move { while ev_rx.recv().await.is_some() {} });
-    let summary = supervisor.await.map_err(std::io::Error::other)?;
-    drain.abort();
-    drop(live);
-    notices.notifier.finish(Duration::from_secs(3));
-    Ok(summary)
+/// How a terminal UI session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The person stopped the run (q, or Ctrl-C or SIGTERM to the terminal that started it): the
+    /// run was asked to shut down.
+    Stop,
+    /// The person left the run going (d, or a signal to a terminal that only attached).
+    Detach,
+    /// The terminal went away (SIGHUP, or its input closed): the run goes on without it.
+    HungUp,
+    /// The run ended while the screen was open, and the person closed it.
+    RunEnded,
 }
 
-/// Open the TUI on a run that is live in another process, through its socket. Quitting leaves
-/// the run going; when the run ends the screen says so and stays for review.
+/// A closed session: how it ended, and the run's events (they end when the run does).
+pub struct Closed {
+    /// How it ended.
+    pub ending: Ending,
+    /// The run's events; closed once the run has ended.
+    pub events: mpsc::Receiver<crate::runner::Event>,
+    /// Commands to the run: the connection stays open while this is held (dropped, the run
+    /// counts this client gone and closes its side).
+    pub commands: mpsc::Sender<Command>,
+}
+
+/// Open the TUI on a live run through its socket (the run is a process of its own: closing the
+/// screen can leave it going). When the run ends while the screen is open, the screen says so and
+/// stays for review.
 pub async fn attach(
     workspace: crate::workspace::Workspace,
     plan_path: std::path::PathBuf,
     journal: Arc<crate::journal::Journal>,
     client: crate::runner::live::Client,
     tui: TuiOptions,
-) -> std::io::Result<()> {
+) -> std::io::Result<Closed> {
     let text = std::fs::read_to_string(&plan_path)?;
     let plan = plan::Plan::parse(&text);
     let history = journal.records().unwrap_or_default();
@@ -172,38 +101,25 @@ pub async fn attach(
         .collect();
     let knowledge = workspace.knowledge();
     let review = Arc::new(Review::new(workspace, plan_path.clone(), journal));
+    let facts = client.hello.facts.clone();
     let session = Session {
         plan,
-        only: None,
-        budget: client.hello.facts.budget,
-        prices: client.hello.facts.prices,
-        providers: client.hello.facts.providers.clone(),
+        only: facts.only.clone(),
+        budget: facts.budget,
+        prices: facts.prices,
+        providers: facts.providers.clone(),
         review,
         history,
         plan_path,
         knowledge,
         ev_rx: client.events,
         commands: client.commands,
-        live: None,
-        attached: true,
         before: now,
     };
-    session.run(tui).await.map(|_| ())
+    session.run(tui).await
 }
 
-/// How a session ended, and what the run needs to go on or end.
-struct Ended {
-    /// The run's events (to drain, or to serve on after a hang-up).
-    events: mpsc::Receiver<crate::runner::Event>,
-    /// The run's socket.
-    live: Option<crate::runner::live::Live>,
-    /// The terminal went away (SIGHUP): the run goes on.
-    hung_up: bool,
-    /// The notifier, still wanted after a hang-up.
-    notices: Notices,
-}
-
-/// What one TUI session works over: a run in this process, or one attached through its socket.
+/// What one TUI session works over: a run reached through its socket.
 struct Session {
     plan: plan::Plan,
     only: Option<std::collections::BTreeSet<u32>>,
@@ -216,18 +132,14 @@ struct Session {
     knowledge: std::path::PathBuf,
     ev_rx: mpsc::Receiver<crate::runner::Event>,
     commands: mpsc::Sender<Command>,
-    /// This run's socket, when it serves one: every event is passed on to attached clients.
-    live: Option<crate::runner::live::Live>,
-    /// Attached to a run in another process (quitting leaves it running).
-    attached: bool,
     /// Events that happened before this session began (an attached client's starting states).
     before: Vec<crate::runner::Event>,
 }
 
 impl Session {
-    /// Until the user quits, a signal ends it, or (run here) the run ends; gives back the
-    /// event channel (to drain) and the socket (to close after the run).
-    async fn run(self, tui: TuiOptions) -> std::io::Result<Ended> {
+    /// Until the person closes it or a signal ends it; gives back how, and the event channel
+    /// (to see the run end after a stop).
+    async fn run(self, tui: TuiOptions) -> std::io::Result<Closed> {
         let Session {
             plan,
             only,
@@ -240,8 +152,6 @@ impl Session {
             knowledge,
             mut ev_rx,
             commands,
-            live,
-            attached,
             before,
         } = self;
         let mut hup = signal(SignalKind::hangup())?;
@@ -255,7 +165,6 @@ impl Session {
         let size = term.terminal.size()?;
         let mut app = App::new(&plan, only, (size.width, size.height));
         app.cards.seed(&history);
-        app.attached = attached;
         for e in before {
             app.update(Msg::Core(e));
         }
@@ -272,7 +181,7 @@ impl Session {
         let theme = Theme::new(tui.no_color);
 
         let mut notices = Notices {
-            notifier: crate::notify::Notifier::new(tui.notify_command),
+            notifier: crate::notify::Notifier::new(None),
             terminal: tui.terminal_notify,
             plan: tui.plan_shown,
             titles: plan
@@ -287,7 +196,7 @@ impl Session {
         let _watcher = watch_paths(&plan_path, &knowledge, msg_tx.clone());
 
         let mut events_open = true;
-        let mut hung_up = false;
+        let ending: Ending;
         let mut last_draw = Instant::now() - FRAME;
         let mut next_tick: Option<tokio::time::Instant> = None;
         'main: loop {
@@ -303,18 +212,12 @@ impl Session {
             tokio::select! {
                 e = ev_rx.recv(), if events_open => match e {
                     Some(e) => {
-                        if let Some(l) = &live {
-                            l.publish(&e);
-                        }
                         notices.see(&e);
                         effects.extend(app.update(Msg::Core(e)));
                         // Apply everything already waiting before drawing: a flood costs one frame.
                         for _ in 0..DRAIN {
                             match ev_rx.try_recv() {
                                 Ok(e) => {
-                                    if let Some(l) = &live {
-                                        l.publish(&e);
-                                    }
                                     notices.see(&e);
                                     effects.extend(app.update(Msg::Core(e)));
                                 }
@@ -325,11 +228,8 @@ impl Session {
                     }
                     None => {
                         events_open = false;
-                        if !attached {
-                            // The run ended (another terminal stopped it).
-                            break 'main;
-                        }
-                        app.say("the run has ended (stopped, or every PART settled); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string());
+                        app.run_ended = true;
+                        app.say("the run has ended (stopped elsewhere, or its process was killed); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string());
                         app.dirty = true;
                     }
                 },
@@ -340,7 +240,10 @@ impl Session {
                         }
                     }
                     // The terminal is gone (its window closed): end as on SIGHUP.
-                    Some(Err(_)) | None => break 'main,
+                    Some(Err(_)) | None => {
+                        ending = Ending::HungUp;
+                        break 'main;
+                    }
                 },
                 Some(msg) = msg_rx.recv() => effects.extend(app.update(msg)),
                 _ = sleep_until(next_tick), if next_tick.is_some() => {
@@ -350,12 +253,23 @@ impl Session {
                 _ = hup.recv() => {
                     // The terminal went away (a closed window, a dropped SSH connection): the
                     // run goes on without it, and `expanse attach` can pick it up.
-                    hung_up = true;
+                    ending = Ending::HungUp;
                     break 'main;
                 }
-                _ = int.recv() => break 'main,
-                _ = quit.recv() => break 'main,
-                _ = term_sig.recv() => break 'main,
+                // Ended from outside: the terminal that started the run stops it (as quitting
+                // did before runs had processes of their own); another only closes its screen.
+                _ = int.recv() => {
+                    ending = signalled(tui.owner, events_open);
+                    break 'main;
+                }
+                _ = quit.recv() => {
+                    ending = signalled(tui.owner, events_open);
+                    break 'main;
+                }
+                _ = term_sig.recv() => {
+                    ending = signalled(tui.owner, events_open);
+                    break 'main;
+                }
                 _ = tstp.recv() => effects.push(Effect::Suspend),
                 _ = sleep_until(frame_due), if frame_due.is_some() => {
                     term.terminal.draw(|f| view::draw(f, &app, &theme, Instant::now()))?;
@@ -365,7 +279,22 @@ impl Session {
             }
             for effect in effects {
                 match effect {
-                    Effect::Quit => break 'main,
+                    Effect::Quit => {
+                        ending = if events_open {
+                            Ending::Stop
+                        } else {
+                            Ending::RunEnded
+                        };
+                        break 'main;
+                    }
+                    Effect::Detach => {
+                        ending = if events_open {
+                            Ending::Detach
+                        } else {
+                            Ending::RunEnded
+                        };
+                        break 'main;
+                    }
                     Effect::Command(c) => {
                         // Never wait on the supervisor here: it may be waiting on us to read events.
                         if !events_open {
@@ -424,12 +353,24 @@ impl Session {
             }
         }
         drop(term);
-        Ok(Ended {
+        if ending == Ending::Stop {
+            // Runners journal what they did, then the run closes its socket (the caller waits).
+            let _ = commands.send(Command::Shutdown).await;
+        }
+        Ok(Closed {
+            ending,
             events: ev_rx,
-            live,
-            hung_up,
-            notices,
+            commands,
         })
+    }
+}
+
+/// How a signal that ends programs ends this session.
+fn signalled(owner: bool, run_live: bool) -> Ending {
+    match (run_live, owner) {
+        (false, _) => Ending::RunEnded,
+        (true, true) => Ending::Stop,
+        (true, false) => Ending::Detach,
     }
 }
 
@@ -512,7 +453,7 @@ fn edit_draft(review: &Review, n: u32, what: EditWhat) -> Result<Edited, EditFai
     })
 }
 
-/// The TUI's side of `[notify]`: the command for each notice, the terminal's bell and desktop
+/// The TUI's side of `[notify]` (the run itself runs the command): the terminal's bell and desktop
 /// notification (at most one per [`crate::notify::TERMINAL_GAP`]), and "finished" once every
 /// PART has settled.
 struct Notices {
