@@ -306,7 +306,7 @@ fn help_reaches_every_key_at_every_size() {
             );
         }
         assert!(
-            last.contains("quit (asks"),
+            last.contains("quit: stop the run (asks") && last.contains("detach: leave the run going"),
             "the last line is reachable:\n{last}"
         );
     }
@@ -315,11 +315,14 @@ fn help_reaches_every_key_at_every_size() {
 #[test]
 fn overlays_at_three_sizes() {
     for size in SIZES {
-        // Quit asks while work is pending.
+        // Quit asks while work is pending: stop the run, or leave it running.
         let mut app = scene(size);
         keys(&mut app, &[Key::Char('q')]);
         let screen = render(&app, size, true);
-        assert!(screen.contains("Quit now? y / n"), "{screen}");
+        assert!(
+            screen.contains("Stop the run? y stop · d leave running · n stay"),
+            "{screen}"
+        );
         snap("confirm_quit", size, &screen);
 
         // Approve shows what will be written and waits for its key.

@@ -80,6 +80,9 @@ pub struct Live {
     dir: PathBuf,
     /// Cancelled as the run ends: every client's connection closes at once.
     ended: tokio_util::sync::CancellationToken,
+    /// Held while `live.json` is written or removed, so a client leaving as the run ends cannot
+    /// write it back after the run removed it.
+    info: Arc<std::sync::Mutex<()>>,
     /// Each event as its JSON line, made once for every client.
     events: broadcast::Sender<Arc<str>>,
     clients: watch::Receiver<usize>,
@@ -120,10 +123,12 @@ impl Live {
         let (count, watching) = watch::channel(0);
         write_info(dir, &hello);
         let ended = tokio_util::sync::CancellationToken::new();
+        let info = Arc::new(std::sync::Mutex::new(()));
         let shared = Shared {
             dir: dir.to_path_buf(),
             hello,
             ended: ended.clone(),
+            info: info.clone(),
             clients,
             count: Arc::new(count),
             events: events.clone(),
@@ -143,6 +148,7 @@ impl Live {
         Ok(Live {
             dir: dir.to_path_buf(),
             ended,
+            info,
             events,
             clients: watching,
             task,
@@ -169,6 +175,7 @@ impl Live {
 impl Drop for Live {
     fn drop(&mut self) {
         self.task.abort();
+        let _held = self.info.lock();
         self.ended.cancel();
         let _ = std::fs::remove_file(socket_path(&self.dir));
         let _ = std::fs::remove_file(info_path(&self.dir));
@@ -180,6 +187,7 @@ struct Shared {
     dir: PathBuf,
     hello: Hello,
     ended: tokio_util::sync::CancellationToken,
+    info: Arc<std::sync::Mutex<()>>,
     clients: Arc<AtomicUsize>,
     count: Arc<watch::Sender<usize>>,
     events: broadcast::Sender<Arc<str>>,
@@ -222,7 +230,7 @@ impl Shared {
             clients: now,
             ..self.hello.clone()
         };
-        write_info(&self.dir, &hello);
+        self.say(&hello);
         let greeting = serde_json::to_string(&hello).unwrap_or_default() + "\n";
         if write.write_all(greeting.as_bytes()).await.is_ok() {
             let commands = self.commands.clone();
@@ -273,13 +281,18 @@ impl Shared {
         }
         let now = self.clients.fetch_sub(1, Ordering::SeqCst) - 1;
         self.count.send_replace(now);
-        write_info(
-            &self.dir,
-            &Hello {
-                clients: now,
-                ..self.hello.clone()
-            },
-        );
+        self.say(&Hello {
+            clients: now,
+            ..self.hello.clone()
+        });
+    }
+
+    /// Write `live.json` anew, unless the run has ended (and removed it).
+    fn say(&self, hello: &Hello) {
+        let _held = self.info.lock();
+        if !self.ended.is_cancelled() {
+            write_info(&self.dir, hello);
+        }
     }
 }
 

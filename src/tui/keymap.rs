@@ -223,9 +223,9 @@ impl Action {
             Action::Help => "every key of this screen",
             Action::Messages => "the messages so far, whole (the bottom line cuts them)",
             Action::Back => "back (or clear the search)",
-            Action::Quit => "quit: stop the run (asks when work is pending; drafts persist)",
+            Action::Quit => "quit: stop the run (asks when work is pending)",
             Action::Detach => {
-                "detach: close this screen, the run goes on (`expanse attach` returns)"
+                "detach: leave the run going, close this screen"
             }
             Action::Suspend => "suspend to the shell (fg resumes)",
         }
@@ -586,7 +586,7 @@ mod tests {
         assert_eq!(
             taken,
             [
-                "[keys] approve = \"q\" takes q from \"quit (asks when work is pending; drafts persist)\" on the review screen (it keeps C-c)"
+                "[keys] approve = \"q\" takes q from \"quit: stop the run (asks when work is pending)\" on the review screen (it keeps C-c)"
             ]
         );
         assert!(
