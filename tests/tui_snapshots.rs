@@ -306,7 +306,8 @@ fn help_reaches_every_key_at_every_size() {
             );
         }
         assert!(
-            last.contains("quit: stop the run (asks") && last.contains("detach: leave the run going"),
+            last.contains("quit: stop the run (asks")
+                && last.contains("detach: leave the run going"),
             "the last line is reachable:\n{last}"
         );
     }

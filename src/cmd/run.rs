@@ -277,7 +277,9 @@ pub fn run_holding(
         .build()
         .context("cannot start the async runtime")?;
     let json = args.json;
-    let (notify, plan_shown) = (&mut notifier, &shown);
+    // "Finished" is said when every PART settles, also while a terminal keeps the run open.
+    let mut settling = expanse::notify::Settling::default();
+    let (notify, plan_shown, settled) = (&mut notifier, &shown, &mut settling);
     let (live_dir, live_plan) = (ctx.journal.dir().to_path_buf(), ctx.plan_path.clone());
     let facts = expanse::runner::live::Facts {
         budget: options.budget,
@@ -347,6 +349,9 @@ pub fn run_holding(
             if let Some(notice) = expanse::notify::Notice::of(&event, plan_shown, &titles) {
                 notify.send(&notice);
             }
+            if let Some(notice) = settled.see(&event, plan_shown) {
+                notify.send(&notice);
+            }
             // Progress is sampled for cards and scripts; a person reading lines wants each step
             // once ("written: 38 lines"), not a count every quarter second.
             if !printing || (!json && event.kind == EventKind::Progress) {
@@ -376,13 +381,16 @@ pub fn run_holding(
         drop(live);
         summary
     })?;
-    notifier.send(&expanse::notify::Notice {
-        kind: expanse::notify::Kind::Finished,
-        plan: shown.clone(),
-        part: None,
-        title: None,
-        message: summary_line(&summary),
-    });
+    // Ended with work unsettled (stopped, say): the run's last word is its summary.
+    if settling.unsaid() {
+        notifier.send(&expanse::notify::Notice {
+            kind: expanse::notify::Kind::Finished,
+            plan: shown.clone(),
+            part: None,
+            title: None,
+            message: summary_line(&summary),
+        });
+    }
     // The last notices reach their commands before the process ends.
     notifier.finish(Duration::from_secs(3));
     Ok(report(&summary, &review_command(root, &shown)))

@@ -224,9 +224,7 @@ impl Action {
             Action::Messages => "the messages so far, whole (the bottom line cuts them)",
             Action::Back => "back (or clear the search)",
             Action::Quit => "quit: stop the run (asks when work is pending)",
-            Action::Detach => {
-                "detach: leave the run going, close this screen"
-            }
+            Action::Detach => "detach: leave the run going, close this screen",
             Action::Suspend => "suspend to the shell (fg resumes)",
         }
     }

@@ -189,7 +189,7 @@ impl Session {
                 .iter()
                 .map(|p| (p.number, p.target.clone()))
                 .collect(),
-            finished: false,
+            settling: crate::notify::Settling::default(),
         };
         let mut input = Some(EventStream::new());
         let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(256);
@@ -224,7 +224,6 @@ impl Session {
                                 Err(_) => break,
                             }
                         }
-                        notices.after(&app);
                     }
                     None => {
                         events_open = false;
@@ -454,14 +453,13 @@ fn edit_draft(review: &Review, n: u32, what: EditWhat) -> Result<Edited, EditFai
 }
 
 /// The TUI's side of `[notify]` (the run itself runs the command): the terminal's bell and desktop
-/// notification (at most one per [`crate::notify::TERMINAL_GAP`]), and "finished" once every
-/// PART has settled.
+/// notification (at most one per [`crate::notify::TERMINAL_GAP`]), "finished" included.
 struct Notices {
     notifier: crate::notify::Notifier,
     terminal: bool,
     plan: String,
     titles: std::collections::BTreeMap<u32, String>,
-    finished: bool,
+    settling: crate::notify::Settling,
 }
 
 impl Notices {
@@ -469,38 +467,9 @@ impl Notices {
         if let Some(notice) = crate::notify::Notice::of(e, &self.plan, &self.titles) {
             self.tell(notice);
         }
-    }
-
-    /// Once every PART has settled after work in this session, the run is finished.
-    fn after(&mut self, app: &App) {
-        if self.finished {
-            return;
+        if let Some(notice) = self.settling.see(e, &self.plan) {
+            self.tell(notice);
         }
-        let settled = app
-            .cards
-            .list
-            .iter()
-            .all(|c| !c.state.is_active() && c.state != crate::state::RunnerState::Queued);
-        if !settled || !app.cards.list.iter().any(|c| c.started.is_some()) {
-            return;
-        }
-        self.finished = true;
-        let need = app
-            .cards
-            .list
-            .iter()
-            .filter(|c| c.state == crate::state::RunnerState::Review)
-            .count();
-        self.tell(crate::notify::Notice {
-            kind: crate::notify::Kind::Finished,
-            plan: self.plan.clone(),
-            part: None,
-            title: None,
-            message: format!(
-                "every PART has settled; {} awaiting review",
-                crate::words::plural(need, "draft")
-            ),
-        });
     }
 
     fn tell(&mut self, notice: crate::notify::Notice) {
