@@ -46,7 +46,9 @@ enum Command {
     Check(cmd::check::Args),
     /// Run a plan: one runner per open PART, each ending with a draft awaiting review.
     ///
-    /// Opens the terminal UI unless --headless. With --headless, prints one line per event
+    /// Opens the terminal UI unless --headless: the run is a process of its own and the terminal
+    /// UI its first client, so a closed terminal leaves it running (q asks whether to stop it or
+    /// leave it running; `expanse attach` comes back to it). With --headless, prints one line per event
     /// (JSON lines with --json) and exits when every selected PART is in review, approved, failed
     /// or skipped: status 0, or 1 when any PART failed. Nothing is written to knowledge/ or the
     /// plan without approval.
@@ -77,11 +79,11 @@ enum Command {
     /// sections already written stay. A second note
     /// adds to the first; an empty note ("") clears them. Exit status 1 when no run is live.
     Steer(cmd::steer::Args),
-    /// Open the terminal UI on a run live in another terminal or process; q leaves it running.
+    /// Open the terminal UI on a live run; d leaves it running, q stops it.
     ///
-    /// The run may be another terminal's, a `run --headless`, or one whose SSH connection
-    /// dropped: everything it does is shown here, and approvals, rejections, pauses and notes
-    /// from here reach it. With no PLAN, the workspace's one live run.
+    /// The run may be another terminal's, one left running, a `run --headless`, or one whose
+    /// SSH connection dropped: everything it does is shown here, and approvals, rejections,
+    /// pauses and notes from here reach it. With no PLAN, the workspace's one live run.
     Attach(cmd::attach::Args),
     /// End a live run cleanly (in-flight work journalled, as quitting it does); the next run
     /// goes on from there.

@@ -587,21 +587,48 @@ fn detach_leaves_the_run_going_two_clients_see_one_approval_and_a_killed_run_is_
             .is_file()
     );
 
-    // kill -9 of the run: every client says the run ended, and nothing approved is lost.
+    // kill -9 of a client changes nothing for the run.
     let server = status(ws.path())["live"]["pid"]
         .as_str()
         .unwrap()
         .to_string();
-    signal(&server, "KILL");
-    for t in [&other, &third] {
-        t.wait("the run ended", |s| s.contains("the run has ended"));
+    signal(&expanse_pid(&third), "KILL");
+    let start = Instant::now();
+    while status(ws.path())["live"]["clients"] != 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the run never saw the client go"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
-    third.keys(&["q"]);
-    let after = third.wait("closed", |s| s.contains("ATTACH-EXITED"));
+    assert_eq!(status(ws.path())["live"]["pid"], server.as_str());
+
+    // kill -9 of the run: its client says the run ended, and nothing approved is lost.
+    signal(&server, "KILL");
+    other.wait("the run ended", |s| s.contains("the run has ended"));
+    other.keys(&["q"]);
+    let after = other.wait("closed", |s| s.contains("ATTACH-EXITED"));
     assert!(
         after.contains("ended without a summary (killed?)"),
         "{after}"
     );
     let plan = std::fs::read_to_string(ws.path().join("plans/p.md")).unwrap();
     assert!(plan.contains("- [✓] PART 1: Create"), "{plan}");
+    // The socket it left is found stale by the next attach, and removed.
+    let sock = std::fs::read_dir(ws.path().join(".expanse/plans"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("run.sock"))
+        .find(|p| p.exists())
+        .expect("a killed run leaves its socket");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("expanse"))
+        .arg("--root")
+        .arg(ws.path())
+        .args(["attach", "plans/p.md"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no run of plans/p.md is live"), "{err}");
+    assert!(!sock.exists(), "the stale socket is removed");
 }
