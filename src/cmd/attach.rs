@@ -193,8 +193,7 @@ pub(crate) fn open(
             0,
             lead.unwrap_or_else(|| {
                 format!(
-                    "attached to the run of {shown} (process {pid}, since {}); d leaves it running, q stops it",
-                    hello.since
+                    "attached to the run of {shown} (process {pid}); d leaves it running, q stops it"
                 )
             }),
         );
