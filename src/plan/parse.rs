@@ -2,12 +2,12 @@
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use super::model::{
-    Check, CheckboxLine, Diagnostic, DropSpec, Expansion, GrepOp, Part, PartSpan, Plan, Scrape,
-    Section, Severity,
+use super::items::{RawItem, classify, drop_name};
+use super::model::{CheckboxLine, Diagnostic, DropSpec, Expansion, Part, PartSpan, Plan, Severity};
+use super::shapes::is_done_mark;
+use super::text::{
+    LineIndex, line_budget, numbered, split_parenthesised, strip_checkbox, strip_prefix_ci,
 };
-use super::shapes::{ItemKind, is_done_mark};
-use super::text::{LineIndex, line_budget, split_parenthesised, strip_checkbox, strip_prefix_ci};
 use super::validate;
 
 /// Why a plan's bytes could not be read as a plan at all.
@@ -65,13 +65,6 @@ impl Plan {
         builder.run();
         builder.finish()
     }
-}
-
-/// A list item as collected, before classification.
-struct RawItem {
-    list: usize,
-    line: usize,
-    text: String,
 }
 
 /// A PART being assembled.
@@ -415,19 +408,6 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// `PART 12: rest` -> (12, "rest"), for any keyword.
-fn numbered<'t>(text: &'t str, keyword: &str) -> Option<(u32, &'t str)> {
-    let rest = strip_prefix_ci(text.trim_start(), keyword)?;
-    if !rest.starts_with(char::is_whitespace) {
-        return None;
-    }
-    let rest = rest.trim_start();
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let number = rest[..digits].parse().ok()?;
-    let rest = rest[digits..].trim_start().strip_prefix(':')?;
-    Some((number, rest.trim()))
-}
-
 /// What a PART's heading or checkbox line says after `PART N:`.
 #[derive(Clone, Default)]
 struct PartTitle {
@@ -493,230 +473,6 @@ fn raw_mark(raw: &str) -> Option<char> {
     (chars.next() == Some(']')).then_some(mark)
 }
 
-/// `Create KNOWLEDGE-DROP-...md` -> the drop's file name.
-fn drop_name(text: &str) -> Option<&str> {
-    text.split_whitespace()
-        .find(|t| t.starts_with("KNOWLEDGE-DROP-") && t.ends_with(".md"))
-        .filter(|_| {
-            let lower = text.to_ascii_lowercase();
-            lower.starts_with("create") || lower.starts_with("write")
-        })
-}
-
-/// What a PART's list item is, by its shape alone (`target` is the PART's own target); the
-/// contextual [`ItemKind::DropContent`] is decided by the PART, not here.
-pub fn item_kind(text: &str, target: &str) -> ItemKind {
-    if drop_name(text).is_some() {
-        return ItemKind::Drop;
-    }
-    let mut scratch = Part {
-        number: 0,
-        expansion: None,
-        title: String::new(),
-        target: target.to_string(),
-        expected_lines: None,
-        done: false,
-        annotation: None,
-        checks: Vec::new(),
-        queries: Vec::new(),
-        scrape: Vec::new(),
-        sections: Vec::new(),
-        requirements: Vec::new(),
-        drop: None,
-        other: Vec::new(),
-        span: PartSpan::default(),
-    };
-    let item = RawItem {
-        list: 0,
-        line: 1,
-        text: text.to_string(),
-    };
-    classify(&mut scratch, &item, &mut Vec::new())
-}
-
-/// Put one item where it belongs in `part`, and say which shape it had.
-fn classify(part: &mut Part, item: &RawItem, diagnostics: &mut Vec<Diagnostic>) -> ItemKind {
-    let text = item.text.as_str();
-    let lower = text.to_ascii_lowercase();
-    if let Some(rest) = strip_prefix_ci(text, "Search") {
-        let rest = rest.trim_start();
-        let rest = rest
-            .strip_prefix(':')
-            .or_else(|| strip_prefix_ci(rest, "for "))
-            .unwrap_or(rest);
-        let query = unquote(rest.trim());
-        if !query.is_empty() {
-            part.queries.push(query.to_string());
-            return ItemKind::Search;
-        }
-    }
-    if let Some(rest) = strip_prefix_ci(text, "Scrape ") {
-        let rest = rest.trim();
-        if let Some(n) = strip_prefix_ci(rest, "top ").and_then(|r| {
-            let digits = r.bytes().take_while(u8::is_ascii_digit).count();
-            r[..digits].parse().ok()
-        }) {
-            part.scrape.push(Scrape::Top { n });
-            return ItemKind::ScrapeTop;
-        }
-        part.scrape.push(Scrape::Named {
-            target: rest.to_string(),
-        });
-        return ItemKind::ScrapeNamed;
-    }
-    if let Some((_, rest)) = numbered(text, "Section") {
-        part.sections
-            .push(parse_section(rest, item.line, diagnostics));
-        return ItemKind::Section;
-    }
-    if let Some(rest) = strip_prefix_ci(text, "Identify gaps") {
-        let note = rest.trim_start_matches([':', ' ']).trim();
-        part.checks.push(Check::Gaps {
-            note: note.to_string(),
-        });
-        return ItemKind::Gaps;
-    }
-    if lower.starts_with("grep") {
-        part.checks.push(parse_grep(text));
-        return ItemKind::Grep;
-    }
-    if let Some(rest) = strip_prefix_ci(text, "Read ") {
-        let check = parse_read(rest, text);
-        let kind = match check {
-            Check::Read { .. } => ItemKind::Read,
-            _ => ItemKind::Look,
-        };
-        part.checks.push(check);
-        return kind;
-    }
-    if lower.starts_with("check ") {
-        part.checks.push(Check::Look {
-            text: text.to_string(),
-        });
-        return ItemKind::Look;
-    }
-    if lower.contains("cite") {
-        part.requirements.push(text.to_string());
-        return ItemKind::Cite;
-    }
-    if let Some(rest) = strip_prefix_ci(text, "Create ")
-        && rest.trim() == part.target
-    {
-        return ItemKind::CreateTarget;
-    }
-    part.other.push(text.to_string());
-    ItemKind::Other
-}
-
-fn unquote(s: &str) -> &str {
-    for (open, close) in [('"', '"'), ('“', '”'), ('\'', '\'')] {
-        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
-            return inner.trim();
-        }
-    }
-    s
-}
-
-fn parse_section(rest: &str, line: usize, diagnostics: &mut Vec<Diagnostic>) -> Section {
-    let (head, lines) = match split_parenthesised(rest) {
-        Some((head, group)) if line_budget(group).is_some() => {
-            (head.trim_end(), line_budget(group))
-        }
-        _ => (rest.trim(), None),
-    };
-    let (title, hint) = match head.split_once(" - ") {
-        Some((t, h)) => (t.trim(), Some(h.trim().to_string())),
-        None => (head, None),
-    };
-    if lines.is_none() {
-        diagnostics.push(Diagnostic {
-            line,
-            severity: Severity::Warning,
-            message: format!(
-                "section \"{title}\" has no line budget; add one such as \"(~100 lines)\" so drafts can be sized and checked"
-            ),
-        });
-    }
-    Section {
-        title: title.to_string(),
-        hint,
-        lines,
-    }
-}
-
-/// `Grep for "A" AND "B" in karpathy/ folder`.
-fn parse_grep(text: &str) -> Check {
-    let rest = strip_prefix_ci(text, "Grep").unwrap_or(text).trim_start();
-    let rest = strip_prefix_ci(rest, "for ").unwrap_or(rest);
-    // Odd pieces of a split on `"` are quoted terms; the last closed quote ends the terms.
-    let pieces: Vec<&str> = rest.split('"').collect();
-    let closed = if pieces.len() % 2 == 1 {
-        pieces.len()
-    } else {
-        pieces.len() - 1
-    };
-    let (terms, between, tail): (Vec<String>, String, &str) = if closed >= 3 {
-        let terms = pieces[..closed]
-            .iter()
-            .skip(1)
-            .step_by(2)
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let between = pieces[2..closed - 1].iter().step_by(2).copied().collect();
-        (terms, between, pieces[closed - 1])
-    } else {
-        // Unquoted: `Grep for TPU OR XLA in karpathy/`.
-        let (t, scope) = rest.rsplit_once(" in ").unwrap_or((rest, ""));
-        let terms = t
-            .split(" OR ")
-            .flat_map(|s| s.split(" AND "))
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-        (terms, t.to_string(), scope)
-    };
-    let op = if between
-        .split_whitespace()
-        .any(|w| w.eq_ignore_ascii_case("or"))
-    {
-        GrepOp::Or
-    } else {
-        GrepOp::And
-    };
-    let tail = tail.trim_start();
-    let tail = strip_prefix_ci(tail, "in ").unwrap_or(if closed >= 3 { "" } else { tail });
-    let scope = tail
-        .split_whitespace()
-        .next()
-        .filter(|s| !s.starts_with('('))
-        .map(|s| s.trim_end_matches([',', '.', ';']).to_string())
-        .filter(|s| !s.is_empty());
-    Check::Grep { terms, op, scope }
-}
-
-/// `Read INDEX.md for TPU mentions`, `Read any existing distributed-*.md files`.
-fn parse_read(rest: &str, text: &str) -> Check {
-    let (object, focus) = match rest.split_once(" for ") {
-        Some((o, f)) => (o, Some(f.trim().to_string())),
-        None => (rest, None),
-    };
-    let path = object
-        .split_whitespace()
-        .map(|t| t.trim_matches(|c| c == '`' || c == '"' || c == ','))
-        .find(|t| t.contains('.') || t.contains('*') || t.contains('/'));
-    match path {
-        Some(path) => Check::Read {
-            path: path.to_string(),
-            glob: path.contains(['*', '?', '[']),
-            focus,
-        },
-        None => Check::Look {
-            text: text.to_string(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,65 +484,5 @@ mod tests {
         assert_eq!(t.lines, Some(500));
         assert_eq!(t.annotation.as_deref(), Some("Completed 2025-11-13 22:59"));
         assert_eq!(t.title, "Create a/b.md");
-    }
-
-    #[test]
-    fn grep_and_or_scope() {
-        assert_eq!(
-            parse_grep(r#"Grep for "DeepSpeed" AND "ZeRO" in karpathy/ folder"#),
-            Check::Grep {
-                terms: vec!["DeepSpeed".into(), "ZeRO".into()],
-                op: GrepOp::And,
-                scope: Some("karpathy/".into())
-            }
-        );
-        assert_eq!(
-            parse_grep(r#"Grep for "Apple" OR "Metal" OR "M-series" in karpathy/"#),
-            Check::Grep {
-                terms: vec!["Apple".into(), "Metal".into(), "M-series".into()],
-                op: GrepOp::Or,
-                scope: Some("karpathy/".into())
-            }
-        );
-        assert_eq!(
-            parse_grep(r#"Grep for "FSDP" in karpathy/ (we have some mentions)"#),
-            Check::Grep {
-                terms: vec!["FSDP".into()],
-                op: GrepOp::And,
-                scope: Some("karpathy/".into())
-            }
-        );
-        assert_eq!(
-            parse_grep("Grep for TPU OR XLA"),
-            Check::Grep {
-                terms: vec!["TPU".into(), "XLA".into()],
-                op: GrepOp::Or,
-                scope: None
-            }
-        );
-    }
-
-    #[test]
-    fn read_checks() {
-        assert_eq!(
-            parse_read("INDEX.md for TPU mentions", ""),
-            Check::Read {
-                path: "INDEX.md".into(),
-                glob: false,
-                focus: Some("TPU mentions".into())
-            }
-        );
-        assert_eq!(
-            parse_read("any existing distributed-*.md files", ""),
-            Check::Read {
-                path: "distributed-*.md".into(),
-                glob: true,
-                focus: None
-            }
-        );
-        assert!(matches!(
-            parse_read("everything we know", "x"),
-            Check::Look { .. }
-        ));
     }
 }

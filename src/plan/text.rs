@@ -106,6 +106,19 @@ pub fn split_parenthesised(text: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// `PART 12: rest` -> (12, "rest"), for any keyword.
+pub fn numbered<'t>(text: &'t str, keyword: &str) -> Option<(u32, &'t str)> {
+    let rest = strip_prefix_ci(text.trim_start(), keyword)?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let number = rest[..digits].parse().ok()?;
+    let rest = rest[digits..].trim_start().strip_prefix(':')?;
+    Some((number, rest.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
