@@ -1,6 +1,6 @@
 //! Which addresses a request may reach (no private, loopback or link-local ones unless allowed,
 //! checked on the literal, on every name resolved and before a proxy) and which headers are
-//! secrets.
+//! secrets; what a redirect keeps of a request (credentials never cross origins).
 
 use super::*;
 
@@ -187,6 +187,62 @@ pub fn is_secret_header(name: &HeaderName) -> bool {
         .any(|w| n.contains(w))
 }
 
+/// The request a redirect leads to, and whether credentials were left behind: 303 (and 301/302
+/// after a POST) become a GET without body, 307/308 re-send as they were; on another origin
+/// every secret header is removed.
+pub(super) fn redirected(
+    copy: Option<Request>,
+    status: StatusCode,
+    from: &Url,
+    location: &str,
+) -> Result<(Request, bool), HttpError> {
+    let to = from
+        .join(location.trim())
+        .map_err(|e| HttpError::Redirect(format!("an unusable Location ({e})")))?;
+    if !matches!(to.scheme(), "http" | "https") {
+        return Err(HttpError::Redirect(format!(
+            "a redirect to a {}: address",
+            to.scheme()
+        )));
+    }
+    let mut next = copy.ok_or_else(|| {
+        HttpError::Redirect("a streamed request body cannot be sent again".into())
+    })?;
+    let to_get = match status.as_u16() {
+        303 => next.method() != Method::HEAD,
+        301 | 302 => next.method() == Method::POST,
+        _ => false,
+    };
+    if to_get {
+        *next.method_mut() = Method::GET;
+        *next.body_mut() = None;
+        for h in [
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+            header::TRANSFER_ENCODING,
+        ] {
+            next.headers_mut().remove(h);
+        }
+    }
+    let mut dropped = false;
+    if to.origin() != from.origin() {
+        let secret: Vec<HeaderName> = next
+            .headers()
+            .keys()
+            .filter(|n| is_secret_header(n))
+            .cloned()
+            .collect();
+        dropped = !secret.is_empty();
+        for name in secret {
+            next.headers_mut().remove(name);
+        }
+    }
+    next.headers_mut().remove(header::HOST);
+    *next.url_mut() = to;
+    Ok((next, dropped))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +310,55 @@ mod tests {
         );
         let unknown = Url::parse("http://no-such-host.invalid/").unwrap();
         assert!(check_name_before_proxy(&unknown).await.is_ok());
+    }
+
+    #[test]
+    fn redirects_change_method_and_drop_credentials_across_origins() {
+        let from = Url::parse("https://api.example.com/v1/x").unwrap();
+        let mut r = Request::new(Method::POST, from.clone());
+        r.headers_mut()
+            .insert("authorization", "Bearer k".parse().unwrap());
+        r.headers_mut()
+            .insert("x-subscription-token", "k".parse().unwrap());
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        *r.body_mut() = Some("{}".into());
+        let same = redirected(
+            r.try_clone(),
+            StatusCode::TEMPORARY_REDIRECT,
+            &from,
+            "/v2/x",
+        );
+        let (same, dropped) = same.unwrap();
+        assert!(!dropped && same.method() == Method::POST && same.body().is_some());
+        assert!(same.headers().contains_key("authorization"));
+        let (other, dropped) = redirected(
+            r.try_clone(),
+            StatusCode::FOUND,
+            &from,
+            "https://cdn.example.net/y",
+        )
+        .unwrap();
+        assert!(dropped && other.method() == Method::GET && other.body().is_none());
+        assert!(!other.headers().contains_key("authorization"));
+        assert!(!other.headers().contains_key("x-subscription-token"));
+        assert!(!other.headers().contains_key("content-type"));
+        // http on the same host is another origin too (the key must not go in clear text).
+        let (down, dropped) = redirected(
+            r.try_clone(),
+            StatusCode::PERMANENT_REDIRECT,
+            &from,
+            "http://api.example.com/v1/x",
+        )
+        .unwrap();
+        assert!(dropped && !down.headers().contains_key("authorization"));
+        let e = redirected(
+            r.try_clone(),
+            StatusCode::FOUND,
+            &from,
+            "file:///etc/passwd",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("file:"), "{e}");
     }
 }

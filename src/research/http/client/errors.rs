@@ -2,6 +2,97 @@
 
 use super::*;
 
+/// Why an HTTP request failed. Messages carry no secrets: the caller redacts them anyway.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum HttpError {
+    /// The server answered with a non-success status.
+    #[error("HTTP {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    Status {
+        /// The status code.
+        status: u16,
+        /// What the body said, shortened.
+        message: String,
+        /// How long the server asked to wait, if it did.
+        retry_after: Option<Duration>,
+    },
+    /// No complete answer within the time limit.
+    #[error("timed out after {:.1} s", .0.as_secs_f64())]
+    Timeout(Duration),
+    /// The connection could not be made.
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// Any other transport failure (reset connection, bad TLS, decoding).
+    #[error("{0}")]
+    Transport(String),
+    /// The body grew past the size cap.
+    #[error("the response is larger than the {limit}-byte limit (refused while downloading)")]
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The page is of a type expanse does not read.
+    #[error(
+        "refused: {0} is not a page expanse can read (HTML, XHTML, plain text, markdown or PDF)"
+    )]
+    ContentType(String),
+    /// The server asked for a wait longer than expanse is willing to make.
+    #[error("HTTP {status}: the server asks to retry after {:.0} s, more than the {:.0} s expanse waits", .asked.as_secs_f64(), .cap.as_secs_f64())]
+    RetryTooLate {
+        /// The status code.
+        status: u16,
+        /// What the server asked for.
+        asked: Duration,
+        /// The configured cap.
+        cap: Duration,
+    },
+    /// The URL is not usable.
+    #[error("invalid URL: {0}")]
+    Url(String),
+    /// A page (or a redirect hop) resolves to an address that is not public.
+    #[error("refused: {host} is a {kind} address ({ALLOW_HINT})")]
+    Refused {
+        /// The host as named in the URL.
+        host: String,
+        /// What kind of address it is (loopback, private, link-local, …).
+        kind: &'static str,
+    },
+    /// A redirect that is not followed.
+    #[error("redirect not followed: {0}")]
+    Redirect(String),
+    /// Retries ran out.
+    #[error("gave up after {attempts} attempts: {last}")]
+    GaveUp {
+        /// How many attempts were made.
+        attempts: usize,
+        /// The last failure.
+        last: Box<HttpError>,
+    },
+}
+
+impl HttpError {
+    /// Whether trying again could help: timeouts, connection failures and 408, 409, 429, 5xx.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            HttpError::Status { status, .. } => {
+                matches!(status, 408 | 409 | 429) || (500..=599).contains(status)
+            }
+            HttpError::Timeout(_) | HttpError::Connect(_) | HttpError::Transport(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The HTTP status behind this error, if there is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } | HttpError::RetryTooLate { status, .. } => {
+                Some(*status)
+            }
+            HttpError::GaveUp { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+}
+
 pub(super) fn retry_after(e: &HttpError) -> Option<Duration> {
     match e {
         HttpError::Status { retry_after, .. } => *retry_after,
