@@ -165,7 +165,7 @@ pub(crate) fn open(
     lead: Option<String>,
     config: &expanse::config::Config,
 ) -> anyhow::Result<ExitCode> {
-    let keymap = super::run::keymap(config)?;
+    let keymap = keymap(config)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -217,7 +217,7 @@ pub(crate) fn open(
             tui,
         ))
         .context("the terminal UI failed")?;
-    let review = super::run::review_command(&ws.root, &shown);
+    let review = super::said::review_command(&ws.root, &shown);
     match closed.ending {
         Ending::Stop => {
             eprintln!(
@@ -265,7 +265,7 @@ const STOP_WITHIN: Duration = Duration::from_secs(60);
 /// failed), or that it ended without a word.
 fn ended_report(dir: &Path, pid: u32, review: &str) -> ExitCode {
     match live::ended_summary(dir, pid) {
-        Some(summary) => super::run::report(&summary, review),
+        Some(summary) => super::said::report(&summary, review),
         None => {
             note!(
                 "expanse: the run (process {pid}) ended without a summary (killed?){}; its journal keeps what it did",
@@ -337,4 +337,24 @@ pub fn stop(root: &Path, args: &StopArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// The default keys with expanse.toml's `[keys]` table (action = "key") applied.
+fn keymap(config: &expanse::config::Config) -> anyhow::Result<expanse::tui::keymap::Keymap> {
+    use expanse::tui::keymap::{Action, Keymap};
+    let mut overrides = std::collections::HashMap::new();
+    for (action, key) in &config.keys {
+        let parsed: Action = toml::Value::String(action.clone()).try_into().map_err(|_| {
+            anyhow::anyhow!(
+                "expanse.toml: [keys] has no action \"{action}\"; actions are named as in the ? help, e.g. pause, pause_all, approve, reject, quit"
+            )
+        })?;
+        overrides.insert(parsed, key.clone());
+    }
+    let km = Keymap::with_overrides(&overrides).context("expanse.toml: [keys]")?;
+    // Said before the screen is taken: a rebinding that takes a key from another action.
+    for line in km.taken_keys(&overrides) {
+        eprintln!("expanse: warning: {line}");
+    }
+    Ok(km)
 }

@@ -1,6 +1,5 @@
 //! `expanse run PLAN` in a terminal: the run becomes a process of its own (`run --serve`, in a
 //! session of its own, so a closed terminal does not end it) and this terminal its first client.
-//! Also how long a served run lives: while a client is attached, or until every PART settles.
 
 use std::io::{BufRead as _, Write as _};
 use std::path::Path;
@@ -9,67 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use expanse::config::Config;
-use expanse::runner::Command;
 use expanse::runner::live;
 use expanse::workspace::Workspace;
-use tokio::sync::{mpsc, watch};
-
-/// How long a served run waits for the terminal that started it before it starts without it
-/// (and ends once every PART settles).
-const FIRST_CLIENT_WITHIN: Duration = Duration::from_secs(30);
-
-/// Wait for a served run's first client (the terminal that started it): true when it came,
-/// false when none came within [`FIRST_CLIENT_WITHIN`].
-pub async fn first_client(mut clients: watch::Receiver<usize>) -> bool {
-    let came = clients.wait_for(|n| *n > 0);
-    match tokio::time::timeout(FIRST_CLIENT_WITHIN, came).await {
-        Ok(Ok(_)) => true,
-        _ => {
-            tracing::warn!(
-                "no terminal attached to the served run; it runs and ends once every PART settles"
-            );
-            false
-        }
-    }
-}
-
-/// A live run's lifetime: it stays while a client is attached (a person may be reviewing) and
-/// ends once every PART has settled with nobody attached.
-pub struct Lifetime {
-    clients: watch::Receiver<usize>,
-    commands: mpsc::Sender<Command>,
-}
-
-impl Lifetime {
-    /// Follow `clients` for the run whose commands go to `commands`.
-    pub fn new(clients: watch::Receiver<usize>, commands: mpsc::Sender<Command>) -> Lifetime {
-        Lifetime { clients, commands }
-    }
-
-    /// Wait for the next change and tell the run; never returns without a lifetime (no socket).
-    pub async fn next(this: &mut Option<Lifetime>) {
-        let Some(l) = this else {
-            return std::future::pending().await;
-        };
-        if l.clients.changed().await.is_err() {
-            // The socket is gone: nothing more to follow.
-            *this = None;
-            return;
-        }
-        let command = if *l.clients.borrow_and_update() > 0 {
-            Command::StayWhenSettled
-        } else {
-            Command::EndWhenSettled
-        };
-        let _ = l.commands.send(command).await;
-    }
-}
 
 /// Start the plan's run as a process of its own and open the terminal UI on it; a run of the
 /// plan already live is attached to instead.
 pub fn launch(
     ws: &Workspace,
-    args: &super::run::Args,
+    server: std::process::Command,
     plan_path: &Path,
     shown: &str,
     config: &Config,
@@ -85,7 +31,8 @@ pub fn launch(
     let log_path = dir.join("run.log");
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
-    let mut child = server_command(ws, args)?
+    let mut server = server;
+    let mut child = server
         .stderr(log)
         .spawn()
         .context("cannot start the run's process")?;
@@ -121,62 +68,4 @@ pub fn launch(
     // Reaped once it has ended; a run left going is the init process's to reap.
     let _ = child.try_wait();
     Ok(code)
-}
-
-/// `expanse run PLAN --serve` with this run's options, detached from the terminal.
-fn server_command(
-    ws: &Workspace,
-    args: &super::run::Args,
-) -> anyhow::Result<std::process::Command> {
-    let exe = std::env::current_exe().context("cannot find the expanse program to start")?;
-    let mut c = std::process::Command::new(exe);
-    c.arg("--root")
-        .arg(&ws.root)
-        .arg("run")
-        .arg(&args.plan)
-        .arg("--serve")
-        .arg("--stall-after")
-        .arg(args.stall_after.to_string());
-    if let Some(j) = args.jobs {
-        c.arg("--jobs").arg(j.to_string());
-    }
-    if let Some(only) = &args.only {
-        let list: Vec<String> = only.iter().map(u32::to_string).collect();
-        c.arg("--only").arg(list.join(","));
-    }
-    for (on, flag) in [
-        (args.offline, "--offline"),
-        (args.redo, "--redo"),
-        (args.approve_all, "--approve-all"),
-    ] {
-        if on {
-            c.arg(flag);
-        }
-    }
-    if let Some(corpus) = &args.corpus {
-        c.arg("--corpus").arg(corpus);
-    }
-    if let Some(t) = args.budget_tokens {
-        c.arg("--budget-tokens").arg(t.to_string());
-    }
-    if let Some(u) = args.budget_usd {
-        c.arg("--budget-usd").arg(u.to_string());
-    }
-    c.stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null());
-    {
-        use std::os::unix::process::CommandExt as _;
-        // SAFETY: between fork and exec only setsid runs, which is async-signal-safe and
-        // touches no memory of the parent. A session of its own: no controlling terminal, so
-        // the terminal's hang-up never reaches the run.
-        unsafe {
-            c.pre_exec(|| {
-                if libc::setsid() == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    Ok(c)
 }

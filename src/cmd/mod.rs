@@ -34,6 +34,7 @@ pub mod launch;
 pub mod new;
 pub mod review;
 pub mod run;
+pub mod said;
 pub mod status;
 pub mod steer;
 pub mod verify;

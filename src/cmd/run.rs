@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::said::{report, review_command, summary_line};
 use anyhow::Context as _;
 use expanse::journal::{Cache, Journal};
 use expanse::review::Review;
 use expanse::runner::budget::{Limits, Prices};
 use expanse::runner::{self, Event, EventKind, Level, RunContext, RunOptions, RunnerState};
-use expanse::words::plural;
 use expanse::workspace::{Workspace, parse_only};
 use tokio::sync::mpsc;
 
@@ -153,7 +153,7 @@ pub fn run_holding(
         }
         // The run is a process of its own and this terminal its first client: closing the
         // terminal (or detaching) leaves it going.
-        return super::launch::launch(&ws, args, &plan_path, &shown, &config);
+        return super::launch::launch(&ws, server_command(&ws, args)?, &plan_path, &shown, &config);
     }
     // One run of a plan at a time: a second would do all the work (and pay the model) twice.
     let _run_lock = match held {
@@ -318,7 +318,7 @@ pub fn run_holding(
         let mut options = options;
         if serve && let Some(l) = &live {
             // The terminal that started this run sees it from its first event.
-            options.exit_when_settled = !super::launch::first_client(l.clients()).await;
+            options.exit_when_settled = !expanse::runner::live::first_client(l.clients()).await;
         }
         let (commands, handle) = runner::spawn(ctx, options, tx);
         let to_run = commands.clone();
@@ -333,14 +333,14 @@ pub fn run_holding(
         let _plan_watch = runner::watch_plan(&live_plan, commands.clone());
         let mut lifetime = live
             .as_ref()
-            .map(|l| super::launch::Lifetime::new(l.clients(), commands));
+            .map(|l| expanse::runner::live::Lifetime::new(l.clients(), commands));
         let mut stdout = std::io::stdout().lock();
         // A served run's stdout goes nowhere: its clients and the journal have the events.
         let mut printing = !serve;
         loop {
             let event = tokio::select! {
                 e = rx.recv() => e,
-                () = super::launch::Lifetime::next(&mut lifetime) => continue,
+                () = expanse::runner::live::Lifetime::next(&mut lifetime) => continue,
             };
             let Some(event) = event else { break };
             if let Some(l) = &live {
@@ -394,6 +394,61 @@ pub fn run_holding(
     // The last notices reach their commands before the process ends.
     notifier.finish(Duration::from_secs(3));
     Ok(report(&summary, &review_command(root, &shown)))
+}
+
+/// `expanse run PLAN --serve` with this run's options, detached from the terminal.
+fn server_command(ws: &Workspace, args: &Args) -> anyhow::Result<std::process::Command> {
+    let exe = std::env::current_exe().context("cannot find the expanse program to start")?;
+    let mut c = std::process::Command::new(exe);
+    c.arg("--root")
+        .arg(&ws.root)
+        .arg("run")
+        .arg(&args.plan)
+        .arg("--serve")
+        .arg("--stall-after")
+        .arg(args.stall_after.to_string());
+    if let Some(j) = args.jobs {
+        c.arg("--jobs").arg(j.to_string());
+    }
+    if let Some(only) = &args.only {
+        let list: Vec<String> = only.iter().map(u32::to_string).collect();
+        c.arg("--only").arg(list.join(","));
+    }
+    for (on, flag) in [
+        (args.offline, "--offline"),
+        (args.redo, "--redo"),
+        (args.approve_all, "--approve-all"),
+    ] {
+        if on {
+            c.arg(flag);
+        }
+    }
+    if let Some(corpus) = &args.corpus {
+        c.arg("--corpus").arg(corpus);
+    }
+    if let Some(t) = args.budget_tokens {
+        c.arg("--budget-tokens").arg(t.to_string());
+    }
+    if let Some(u) = args.budget_usd {
+        c.arg("--budget-usd").arg(u.to_string());
+    }
+    c.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null());
+    {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: between fork and exec only setsid runs, which is async-signal-safe and
+        // touches no memory of the parent. A session of its own: no controlling terminal, so
+        // the terminal's hang-up never reaches the run.
+        unsafe {
+            c.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    Ok(c)
 }
 
 /// Model prices from `[model]`, when both are set.
@@ -535,76 +590,6 @@ fn confirm_cost(usd: expanse::runner::estimate::Range<f64>, limit: f64) -> bool 
         eprintln!("expanse: nothing was started");
     }
     yes
-}
-
-/// The command that reviews this plan, as the user would type it.
-pub(crate) fn review_command(root: &Path, shown: &str) -> String {
-    // Typed in the workspace itself, the command needs no --root.
-    let here = std::env::current_dir().ok();
-    if root == Path::new(".") || here.is_some_and(|h| h == root) {
-        format!("expanse review {shown}")
-    } else {
-        format!("expanse --root {} review {shown}", root.display())
-    }
-}
-
-/// "finished 16 PARTs: 16 review".
-fn summary_line(summary: &runner::Summary) -> String {
-    let mut counts: Vec<String> = Vec::new();
-    for state in RunnerState::ALL {
-        let n = summary.count(state);
-        if n > 0 {
-            counts.push(format!("{n} {state}"));
-        }
-    }
-    format!(
-        "finished {}: {}",
-        plural(summary.states.len(), "PART"),
-        counts.join(", ")
-    )
-}
-
-/// The run's final summary on stderr; exit status 1 when any PART failed.
-pub(crate) fn report(summary: &runner::Summary, review: &str) -> ExitCode {
-    note!("expanse: {}", summary_line(summary));
-    for (n, why) in &summary.budget_paused {
-        note!("expanse: PART {n} paused: {why}; run again with a higher budget to go on");
-    }
-    let waiting = summary.count(RunnerState::Review);
-    if waiting > 0 {
-        note!(
-            "expanse: {} awaiting review (`{review}`, or the terminal UI); they persist",
-            plural(waiting, "draft")
-        );
-    }
-    if let Some(line) = &summary.budget {
-        note!("expanse: {line}");
-    }
-    if summary.count(RunnerState::Failed) > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-/// The default keys with expanse.toml's `[keys]` table (action = "key") applied.
-pub fn keymap(config: &expanse::config::Config) -> anyhow::Result<expanse::tui::keymap::Keymap> {
-    use expanse::tui::keymap::{Action, Keymap};
-    let mut overrides = std::collections::HashMap::new();
-    for (action, key) in &config.keys {
-        let parsed: Action = toml::Value::String(action.clone()).try_into().map_err(|_| {
-            anyhow::anyhow!(
-                "expanse.toml: [keys] has no action \"{action}\"; actions are named as in the ? help, e.g. pause, pause_all, approve, reject, quit"
-            )
-        })?;
-        overrides.insert(parsed, key.clone());
-    }
-    let km = Keymap::with_overrides(&overrides).context("expanse.toml: [keys]")?;
-    // Said before the screen is taken: a rebinding that takes a key from another action.
-    for line in km.taken_keys(&overrides) {
-        eprintln!("expanse: warning: {line}");
-    }
-    Ok(km)
 }
 
 /// One event as a readable line.

@@ -296,6 +296,57 @@ impl Shared {
     }
 }
 
+/// How long a served run waits for the terminal that started it before it starts without it
+/// (and ends once every PART settles).
+pub const FIRST_CLIENT_WITHIN: Duration = Duration::from_secs(30);
+
+/// Wait for a served run's first client (the terminal that started it): true when it came,
+/// false when none came within [`FIRST_CLIENT_WITHIN`].
+pub async fn first_client(mut clients: watch::Receiver<usize>) -> bool {
+    let came = clients.wait_for(|n| *n > 0);
+    match tokio::time::timeout(FIRST_CLIENT_WITHIN, came).await {
+        Ok(Ok(_)) => true,
+        _ => {
+            tracing::warn!(
+                "no terminal attached to the served run; it runs and ends once every PART settles"
+            );
+            false
+        }
+    }
+}
+
+/// A live run's lifetime: it stays while a client is attached (a person may be reviewing) and
+/// ends once every PART has settled with nobody attached.
+pub struct Lifetime {
+    clients: watch::Receiver<usize>,
+    commands: mpsc::Sender<Command>,
+}
+
+impl Lifetime {
+    /// Follow `clients` for the run whose commands go to `commands`.
+    pub fn new(clients: watch::Receiver<usize>, commands: mpsc::Sender<Command>) -> Lifetime {
+        Lifetime { clients, commands }
+    }
+
+    /// Wait for the next change and tell the run; never returns without a lifetime (no socket).
+    pub async fn next(this: &mut Option<Lifetime>) {
+        let Some(l) = this else {
+            return std::future::pending().await;
+        };
+        if l.clients.changed().await.is_err() {
+            // The socket is gone: nothing more to follow.
+            *this = None;
+            return;
+        }
+        let command = if *l.clients.borrow_and_update() > 0 {
+            Command::StayWhenSettled
+        } else {
+            Command::EndWhenSettled
+        };
+        let _ = l.commands.send(command).await;
+    }
+}
+
 /// This process's user id.
 fn own_uid() -> Option<u32> {
     use std::os::unix::fs::MetadataExt as _;
@@ -511,5 +562,38 @@ mod tests {
         assert!(ended.is_ok(), "the client's events end with the run");
         assert!(!socket_path(dir.path()).exists());
         assert!(info(dir.path()).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_run_stays_while_a_client_is_attached_and_ends_settled_when_the_last_leaves() {
+        let (count, clients) = watch::channel(0usize);
+        let (tx, mut rx) = mpsc::channel(8);
+        let mut life = Some(Lifetime::new(clients, tx));
+        count.send_replace(1);
+        Lifetime::next(&mut life).await;
+        assert_eq!(rx.recv().await, Some(Command::StayWhenSettled));
+        count.send_replace(2);
+        Lifetime::next(&mut life).await;
+        assert_eq!(rx.recv().await, Some(Command::StayWhenSettled));
+        count.send_replace(0);
+        Lifetime::next(&mut life).await;
+        assert_eq!(rx.recv().await, Some(Command::EndWhenSettled));
+        // The socket gone: nothing more to follow.
+        drop(count);
+        Lifetime::next(&mut life).await;
+        assert!(life.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_served_run_waits_for_its_terminal_but_not_for_ever() {
+        let (count, clients) = watch::channel(0usize);
+        let waiting = tokio::spawn(first_client(clients.clone()));
+        count.send_replace(1);
+        assert!(waiting.await.unwrap(), "the terminal came");
+        // Nobody comes: after FIRST_CLIENT_WITHIN (the paused clock jumps) the run starts alone.
+        let (_count, clients) = watch::channel(0usize);
+        let start = tokio::time::Instant::now();
+        assert!(!first_client(clients).await);
+        assert!(start.elapsed() >= FIRST_CLIENT_WITHIN);
     }
 }
