@@ -168,7 +168,8 @@ fn is_state(part: u32, state: RunnerState) -> impl Fn(&Event) -> bool {
     move |e| e.part == Some(part) && e.state == Some(state)
 }
 
-#[tokio::test]
+// A paused clock: the providers' delays and the test's waits are virtual, never the wall's.
+#[tokio::test(start_paused = true)]
 async fn pause_drops_the_search_in_flight_and_resume_redoes_only_it() {
     let search = Scripted {
         delay: Duration::from_millis(300),
@@ -236,7 +237,7 @@ async fn pause_is_at_once_even_when_a_request_would_take_long_or_the_part_is_que
     assert!(summary.states.values().all(|s| *s == RunnerState::Skipped));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn cancel_is_immediate() {
     let search = Scripted {
         delay: Duration::from_secs(30),
@@ -244,7 +245,8 @@ async fn cancel_is_immediate() {
     };
     let mut h = start(plan(2, 1), search, RunOptions::default());
     h.until(is_state(2, RunnerState::Searching)).await;
-    let t = std::time::Instant::now();
+    // Virtual time: a runner that waited out its 30 s search would show here as 30 s.
+    let t = tokio::time::Instant::now();
     h.commands.send(Command::Cancel(Target::All)).await.unwrap();
     let (summary, _) = h.finish().await;
     assert!(t.elapsed() < Duration::from_secs(5));
@@ -295,7 +297,7 @@ async fn every_search_failing_fails_the_part_and_retry_resumes_it() {
     assert_eq!(summary.states[&1], RunnerState::Review);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_runner_without_progress_is_reported_stalled_then_active_again() {
     let search = Scripted {
         delay: Duration::from_millis(900),

@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The tokio clock, so tests may pause it.
+use tokio::time::Instant;
 
 use futures_util::FutureExt as _;
 use std::panic::AssertUnwindSafe;
@@ -13,6 +16,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 mod decisions;
+mod stalls;
 
 use super::budget::{Budget, Limits, Prices};
 use super::driver::{Outcome, RunnerCtx, run_part};
@@ -710,18 +714,13 @@ impl Supervisor {
     }
 
     async fn check_stalls(&mut self) {
-        let limit = self.options.stall_after;
-        let stalled: Vec<(u32, RunnerState, u64)> = self
-            .slots
-            .iter()
-            .filter(|(_, s)| {
-                s.state.is_active()
-                    && !matches!(s.state, RunnerState::Paused | RunnerState::Stalled)
-                    && s.pause.as_ref().is_some_and(|p| !*p.borrow())
-                    && s.last_progress.elapsed() >= limit
-            })
-            .map(|(n, s)| (*n, s.state, s.last_progress.elapsed().as_secs()))
-            .collect();
+        let watched = self.slots.iter().map(|(n, s)| stalls::Watched {
+            part: *n,
+            state: s.state,
+            running: s.pause.as_ref().is_some_and(|p| !*p.borrow()),
+            last_progress: s.last_progress,
+        });
+        let stalled = stalls::stalled(watched, Instant::now(), self.options.stall_after);
         for (n, prev, secs) in stalled {
             if let Some(slot) = self.slots.get_mut(&n) {
                 slot.before_stall = Some(prev);
