@@ -35,7 +35,7 @@ pub(super) fn stalled(
         })
         .filter_map(|w| {
             let quiet = now.saturating_duration_since(w.last_progress);
-            (quiet >= limit).then(|| (w.part, w.state, quiet.as_secs()))
+            (quiet >= limit).then_some((w.part, w.state, quiet.as_secs()))
         })
         .collect()
 }
