@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
-use super::client::{Call, Expect, HttpClient, RateLimit};
+use super::client::{Call, Dest, Expect, HttpClient, RateLimit};
 use super::{parse_json, provider_error, web_hits};
 use crate::research::{Hit, LogSink, ResearchError, Search};
 
@@ -94,7 +94,7 @@ impl Search for BraveSearch {
         };
         let fetched = self
             .client
-            .send_endpoint(request, call, Expect::Any)
+            .send(request, call, Expect::Any, Dest::Endpoint)
             .await
             .map_err(|e| provider_error(&self.client, NAME, e))?;
         let response: Response = parse_json(&self.client, NAME, &fetched.body)?;

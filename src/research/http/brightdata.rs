@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
-use super::client::{Call, Expect, HttpClient, HttpError, RateLimit};
+use super::client::{Call, Dest, Expect, HttpClient, HttpError, RateLimit};
 use super::{decode_page, parse_json, provider_error, web_hits};
 use crate::research::{Fetch, Hit, LogSink, Page, ResearchError, Search};
 
@@ -60,7 +60,9 @@ impl Zone {
             log,
             limit: self.limit.as_deref(),
         };
-        self.client.send_endpoint(request, call, expect).await
+        self.client
+            .send(request, call, expect, Dest::Endpoint)
+            .await
     }
 }
 

@@ -211,33 +211,23 @@ impl HttpClient {
     }
 
     /// A request builder; finish it with `.build()` and pass it to [`HttpClient::fetch`] or
-    /// [`HttpClient::open`], or pass it to [`HttpClient::send`] / [`HttpClient::send_endpoint`].
+    /// [`HttpClient::open`], or pass it to [`HttpClient::send`].
     pub fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
         self.endpoints.request(method, url)
     }
 
-    /// Builds `request` and fetches it as a web page ([`Dest::Page`]): the path a page fetch
-    /// takes (a request that cannot be built is an [`HttpError::Url`]).
+    /// Builds `request` and fetches it as `dest` says: a web page ([`Dest::Page`], a page
+    /// fetch) or a configured endpoint ([`Dest::Endpoint`], every search and API request). A
+    /// request that cannot be built is an [`HttpError::Url`].
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
         call: Call<'_>,
         expect: Expect,
+        dest: Dest,
     ) -> Result<Fetched, HttpError> {
         let request = request.build().map_err(|e| HttpError::Url(e.to_string()))?;
-        self.fetch_to(request, call, expect, Dest::Page).await
-    }
-
-    /// Builds `request` and fetches it from a configured endpoint ([`Dest::Endpoint`]): the
-    /// path every search and API request takes.
-    pub async fn send_endpoint(
-        &self,
-        request: reqwest::RequestBuilder,
-        call: Call<'_>,
-        expect: Expect,
-    ) -> Result<Fetched, HttpError> {
-        let request = request.build().map_err(|e| HttpError::Url(e.to_string()))?;
-        self.fetch_to(request, call, expect, Dest::Endpoint).await
+        self.fetch_to(request, call, expect, dest).await
     }
 
     /// Sends `request` as a web page with retries and reads its whole body under the size cap.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::{Method, Url, header};
 
-use super::client::{Call, Expect, HttpClient, HttpError, RateLimit};
+use super::client::{Call, Dest, Expect, HttpClient, HttpError, RateLimit};
 use super::{BROWSER_ACCEPT, BROWSER_ACCEPT_LANGUAGE, check_web_url, decode_page, provider_error};
 use crate::research::local::{LocalFetch, SCHEME};
 use crate::research::{Fetch, LogSink, Page, ResearchError};
@@ -47,7 +47,7 @@ impl Fetch for DirectFetch {
         };
         let fetched = self
             .client
-            .send(request, call, Expect::Page)
+            .send(request, call, Expect::Page, Dest::Page)
             .await
             .map_err(|e| match e.status() {
                 Some(404 | 410) => ResearchError::NotFound {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use reqwest::{Method, Url, header};
 use serde::Deserialize;
 
-use super::client::{Call, Expect, HttpClient, RateLimit};
+use super::client::{Call, Dest, Expect, HttpClient, RateLimit};
 use super::{BROWSER_ACCEPT, BROWSER_ACCEPT_LANGUAGE, parse_json, provider_error, web_hits};
 use crate::research::{Hit, LogSink, ResearchError, Search};
 
@@ -80,7 +80,7 @@ impl Search for SearxngSearch {
         };
         let fetched = self
             .client
-            .send_endpoint(request, call, Expect::Any)
+            .send(request, call, Expect::Any, Dest::Endpoint)
             .await
             .map_err(|e| match e.status() {
                 Some(403) => ResearchError::Provider {
