@@ -220,6 +220,12 @@ pub struct Rewrite {
 }
 
 impl PartStatus {
+    /// An approval began (its drop is journalled) and a crash stopped it before it finished: the
+    /// next command finishes it.
+    pub fn approval_interrupted(&self) -> bool {
+        self.approval_drop.is_some() && self.state == Some(RunnerState::Review)
+    }
+
     /// What a runner starting this PART is asked for: a reviewer's reason to write it again (a
     /// pending regeneration's, else a requeued rejection's), and the one section to write.
     pub fn asked_again(&self) -> (Option<String>, Option<usize>) {

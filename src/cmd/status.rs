@@ -78,7 +78,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     // An approval or undo a crash interrupted is finished first, as every command does.
     if statuses
         .values()
-        .any(|s| s.undoing || (s.approval_drop.is_some() && s.state == Some(RunnerState::Review)))
+        .any(|s| s.undoing || s.approval_interrupted())
     {
         let journal = std::sync::Arc::new(journal::Journal::open(&dir)?);
         let review = expanse::review::Review::new(ws.clone(), plan_path.clone(), journal);

@@ -1,7 +1,7 @@
 //! A PART's list items by their shape: searches, scrapes, sections, checks (grep, read), the
 //! drop; each item's fields read from its text, with a diagnostic for what does not fit.
 
-use super::model::{Check, Diagnostic, GrepOp, Part, PartSpan, Scrape, Section, Severity};
+use super::model::{Check, Diagnostic, GrepOp, Part, Scrape, Section, Severity};
 use super::shapes::ItemKind;
 use super::text::{line_budget, numbered, split_parenthesised, strip_prefix_ci};
 
@@ -29,21 +29,8 @@ pub fn item_kind(text: &str, target: &str) -> ItemKind {
         return ItemKind::Drop;
     }
     let mut scratch = Part {
-        number: 0,
-        expansion: None,
-        title: String::new(),
         target: target.to_string(),
-        expected_lines: None,
-        done: false,
-        annotation: None,
-        checks: Vec::new(),
-        queries: Vec::new(),
-        scrape: Vec::new(),
-        sections: Vec::new(),
-        requirements: Vec::new(),
-        drop: None,
-        other: Vec::new(),
-        span: PartSpan::default(),
+        ..Part::default()
     };
     let item = RawItem {
         list: 0,

@@ -29,7 +29,7 @@ pub struct Expansion {
 }
 
 /// One PART: a knowledge file to research and write.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Part {
     /// The PART number, unique within a valid plan.
     pub number: u32,

@@ -370,17 +370,11 @@ impl<'a> Builder<'a> {
             expected_lines,
             done,
             annotation,
-            checks: Vec::new(),
-            queries: Vec::new(),
-            scrape: Vec::new(),
-            sections: Vec::new(),
-            requirements: Vec::new(),
-            drop: None,
-            other: Vec::new(),
             span: PartSpan {
                 line: draft.line,
                 checkbox,
             },
+            ..Part::default()
         };
         // The drop's contents are the other items of the list that names the drop.
         let drop_list = draft

@@ -497,7 +497,7 @@ impl Review {
             {
                 // An interrupted undo completes; its result shows as the PART back in review.
                 let _ = self.undo_steps(n, &p, false);
-            } else if s.approval_drop.is_some() && s.state == Some(RunnerState::Review) {
+            } else if s.approval_interrupted() {
                 out.push((
                     n,
                     self.approve_locked(n, chrono::Local::now(), Seen::Unattended, None),

@@ -148,6 +148,19 @@ impl RunnerCtx {
             v = fut => Ok(v),
         }
     }
+
+    /// `result`'s value, or the stop it carries; a pause is first said in the log (`said`: what
+    /// is kept and what is asked again on resume).
+    async fn unless_stopped<T>(
+        &self,
+        result: Result<T, Stop>,
+        said: impl FnOnce() -> String,
+    ) -> Result<T, Stop> {
+        if let Err(Stop::Paused) = &result {
+            self.log(Level::Info, said()).await;
+        }
+        result
+    }
 }
 
 /// Run one PART from where its journal and cache leave it to a draft awaiting review.
@@ -242,18 +255,11 @@ async fn drive(
                 let query = planned[i].query.clone();
                 progress.searches.resize(planned.len(), None);
                 let step = Some([i + 1, planned.len()]);
-                let (result, how) = match search(ctx, &query, limit).await {
-                    Ok(r) => r,
-                    Err(Stop::Paused) => {
-                        ctx.log(
-                            Level::Info,
-                            format!("paused: the search \"{query}\" is asked again on resume"),
-                        )
-                        .await;
-                        return Err(Stop::Paused);
-                    }
-                    Err(stop) => return Err(stop),
-                };
+                let (result, how) = ctx
+                    .unless_stopped(search(ctx, &query, limit).await, || {
+                        format!("paused: the search \"{query}\" is asked again on resume")
+                    })
+                    .await?;
                 let event = match &result {
                     Ok(hits) => Event {
                         hits: Some(hits.len()),
@@ -377,21 +383,15 @@ async fn fetch_pending(ctx: &RunnerCtx, progress: &mut Progress) -> Result<(), S
         let Some((i, result)) = ctx.interruptible(running.next()).await? else {
             return Ok(());
         };
-        match result {
-            Ok(page) => progress.pages[i] = Some(page),
-            Err(Stop::Paused) => {
-                ctx.log(
-                    Level::Info,
-                    format!(
-                        "paused: {} fetched are kept; the rest are fetched on resume",
-                        plural(fetched.load(std::sync::atomic::Ordering::SeqCst), "page")
-                    ),
+        let page = ctx
+            .unless_stopped(result, || {
+                format!(
+                    "paused: {} fetched are kept; the rest are fetched on resume",
+                    plural(fetched.load(std::sync::atomic::Ordering::SeqCst), "page")
                 )
-                .await;
-                return Err(Stop::Paused);
-            }
-            Err(stop) => return Err(stop),
-        }
+            })
+            .await?;
+        progress.pages[i] = Some(page);
     }
 }
 
