@@ -38,8 +38,10 @@ fn bench(c: &mut Criterion) {
             &format!("render full frame {}x{}, 16 busy runners", size.0, size.1),
             |b| {
                 b.iter(|| {
-                    term.draw(|f| view::draw(f, &app, &theme, Instant::now()))
-                        .unwrap();
+                    term.draw(|f| {
+                        view::draw(f, &app, &theme, Instant::now());
+                    })
+                    .unwrap();
                 })
             },
         );

@@ -117,8 +117,10 @@ async fn main() {
             inputs += 1;
         }
         if app.dirty && last_draw.elapsed() >= Duration::from_millis(16) {
-            term.draw(|f| view::draw(f, &app, &theme, Instant::now()))
-                .expect("draw");
+            term.draw(|f| {
+                view::draw(f, &app, &theme, Instant::now());
+            })
+            .expect("draw");
             app.dirty = false;
             frames += 1;
             last_draw = Instant::now();

@@ -140,8 +140,10 @@ fn reviewing(size: (u16, u16)) -> App {
 fn render(app: &App, size: (u16, u16), no_color: bool) -> String {
     let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
     let theme = Theme::new(no_color);
-    term.draw(|f| view::draw(f, app, &theme, Instant::now()))
-        .unwrap();
+    term.draw(|f| {
+        view::draw(f, app, &theme, Instant::now());
+    })
+    .unwrap();
     let buf = term.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..buf.area.height {
@@ -407,16 +409,20 @@ fn no_color_drops_every_colour() {
     let size = (120, 40);
     let app = scene(size);
     let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
-    term.draw(|f| view::draw(f, &app, &Theme::new(true), Instant::now()))
-        .unwrap();
+    term.draw(|f| {
+        view::draw(f, &app, &Theme::new(true), Instant::now());
+    })
+    .unwrap();
     let buf = term.backend().buffer();
     assert!(
         buf.content()
             .iter()
             .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset)
     );
-    term.draw(|f| view::draw(f, &app, &Theme::new(false), Instant::now()))
-        .unwrap();
+    term.draw(|f| {
+        view::draw(f, &app, &Theme::new(false), Instant::now());
+    })
+    .unwrap();
     assert!(
         term.backend()
             .buffer()
@@ -505,4 +511,54 @@ fn a_hunk_left_out_at_80x24() {
         "the revision is in the hunk left out: {confirm}"
     );
     snap("confirm_approve_hunks", size, &confirm);
+}
+
+#[test]
+fn a_click_is_tested_against_the_cards_the_last_frame_drew() {
+    for size in SIZES {
+        let mut app = scene(size);
+        // Before any frame nothing is on screen to click.
+        app.update(Msg::Click { col: 2, row: 3 });
+        assert_eq!(app.selected, 0);
+        let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
+        let mut drawn = expanse::tui::layout::Drawn::default();
+        term.draw(|f| drawn = view::draw(f, &app, &Theme::new(true), Instant::now()))
+            .unwrap();
+        assert!(drawn.cards.len() >= 2, "{size:?}: {drawn:?}");
+        app.drawn(drawn.clone());
+        // The second card drawn, clicked inside its border, is selected.
+        let (second, rect) = drawn.cards[1];
+        app.update(Msg::Click {
+            col: rect.x + rect.width - 1,
+            row: rect.y + rect.height - 1,
+        });
+        assert_eq!(app.selected, second, "{size:?}");
+        // Just outside every card drawn: nothing changes.
+        let below = drawn
+            .cards
+            .iter()
+            .map(|(_, r)| r.y + r.height)
+            .max()
+            .unwrap();
+        app.update(Msg::Click {
+            col: 0,
+            row: below + 1,
+        });
+        assert_eq!(app.selected, second, "{size:?}");
+        // PART 1's card holds a draft: a click selects it, a second opens its review.
+        let (first, rect) = drawn.cards[0];
+        app.update(Msg::Click {
+            col: rect.x,
+            row: rect.y,
+        });
+        assert_eq!(app.selected, first);
+        app.update(Msg::Click {
+            col: rect.x,
+            row: rect.y,
+        });
+        assert!(
+            matches!(app.front, expanse::tui::app::Front::Review(_)),
+            "{size:?}"
+        );
+    }
 }

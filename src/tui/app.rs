@@ -12,7 +12,7 @@ use crate::state::RunnerState;
 
 use super::cards::{Cards, Change};
 use super::keymap::{Action, Key, Keymap, ScreenKind};
-use super::layout::MIN_SIZE;
+use super::layout::{Drawn, MIN_SIZE};
 use super::overlay::{Confirm, Outcome, Overlay, SearchTarget, help_rows};
 use super::screens::drafts::{DraftSummary, DraftsScreen};
 use super::screens::grid::GridScreen;
@@ -148,6 +148,8 @@ pub struct App {
     pub estimate: Option<(u64, u64)>,
     /// Paths written by the approval under review, for the notice when it completes.
     written: Vec<String>,
+    /// What the last frame drew where (clicks are tested against it).
+    drawn: Drawn,
 }
 
 impl App {
@@ -180,6 +182,7 @@ impl App {
             dirty: true,
             notice: None,
             estimate: None,
+            drawn: Drawn::default(),
             messages: std::collections::VecDeque::new(),
             budget: Default::default(),
             prices: None,
@@ -467,6 +470,11 @@ impl App {
         steps
     }
 
+    /// Keep what a frame drew, for the clicks that follow it.
+    pub fn drawn(&mut self, drawn: Drawn) {
+        self.drawn = drawn;
+    }
+
     fn on_click(&mut self, col: u16, row: u16) -> Vec<Step> {
         if self.overlay.is_some() || !matches!(self.front, Front::Grid) {
             return Vec::new();
@@ -476,7 +484,8 @@ impl App {
             selected: self.selected,
             size: self.size,
         };
-        let Some(index) = self.grid.card_at(&ctx, col, row) else {
+        // Hit-tested against what the last frame drew, not a layout computed again.
+        let Some(index) = self.drawn.card_at(col, row) else {
             return Vec::new();
         };
         let card = &self.cards.list[index];

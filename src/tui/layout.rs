@@ -295,6 +295,23 @@ pub fn visible(area: Rect, placed: &[Placed], scroll: u16) -> Vec<GridItem> {
     out
 }
 
+/// What a frame put where: the rectangles a click is tested against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drawn {
+    /// Each card drawn on the grid: its index and rectangle.
+    pub cards: Vec<(usize, Rect)>,
+}
+
+impl Drawn {
+    /// The card drawn under (`col`, `row`), if any.
+    pub fn card_at(&self, col: u16, row: u16) -> Option<usize> {
+        let at = ratatui::layout::Position::new(col, row);
+        self.cards
+            .iter()
+            .find_map(|(index, rect)| rect.contains(at).then_some(*index))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

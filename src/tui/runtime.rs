@@ -271,7 +271,9 @@ impl Session {
                 }
                 _ = tstp.recv() => effects.push(Effect::Suspend),
                 _ = sleep_until(frame_due), if frame_due.is_some() => {
-                    term.terminal.draw(|f| view::draw(f, &app, &theme, Instant::now()))?;
+                    let mut drawn = super::layout::Drawn::default();
+                    term.terminal.draw(|f| drawn = view::draw(f, &app, &theme, Instant::now()))?;
+                    app.drawn(drawn);
                     app.dirty = false;
                     last_draw = Instant::now();
                 }

@@ -10,13 +10,14 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, Front};
 use super::keymap::{Action, ScreenKind};
-use super::layout::{self, MIN_SIZE};
+use super::layout::{self, Drawn, MIN_SIZE};
 use super::theme::{Theme, glyph};
 use crate::state::RunnerState;
 use crate::words::{compact, plural};
 
-/// Draw the whole screen.
-pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
+/// Draw the whole screen; gives back what was drawn where.
+pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) -> Drawn {
+    let mut drawn = Drawn::default();
     let area = f.area();
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         let note = format!(
@@ -24,22 +25,27 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, now: Instant) {
             MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
         );
         f.render_widget(Paragraph::new(note).wrap(Wrap { trim: true }), area);
-        return;
+        return drawn;
     }
     let s = layout::screen((area.width, area.height));
     header(f, app, theme, s.header);
     let ctx = app.ctx();
     match &app.front {
-        Front::Grid => app
-            .grid
-            .draw(f, &ctx, app.ticks, theme, now, app.prices.as_ref()),
+        Front::Grid => {
+            drawn.cards = app
+                .grid
+                .draw(f, &ctx, app.ticks, theme, now, app.prices.as_ref());
+        }
         Front::Review(r) => r.draw(f, &ctx, theme),
         Front::Drafts(d) => d.draw(f, &ctx, theme),
     }
     footer(f, app, theme, s.footer);
     if let Some(o) = &app.overlay {
         o.draw(f, theme, &app.keymap, area);
+        // Under an overlay nothing is clickable.
+        drawn.cards.clear();
     }
+    drawn
 }
 
 fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {

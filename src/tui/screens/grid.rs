@@ -167,7 +167,8 @@ impl GridScreen {
         }
     }
 
-    /// Draw the grid and log (or the log alone when maximised) in the body.
+    /// Draw the grid and log (or the log alone when maximised) in the body; gives back where
+    /// each card was drawn (card index, rectangle), for clicks.
     pub fn draw(
         &self,
         f: &mut Frame,
@@ -176,18 +177,19 @@ impl GridScreen {
         theme: &Theme,
         now: Instant,
         prices: Option<&Prices>,
-    ) {
+    ) -> Vec<(usize, Rect)> {
         let s = layout::screen(ctx.size);
+        let mut drawn = Vec::new();
         let Some(card) = ctx.cards.list.get(ctx.selected) else {
             f.render_widget(
                 Paragraph::new("This run has no PARTs to show.").style(theme.dim),
                 s.body,
             );
-            return;
+            return drawn;
         };
         if self.maximised {
             self.log.draw(f, card, theme, s.body);
-            return;
+            return drawn;
         }
         let placed = layout::place(s.grid.width, &ctx.cards.list);
         for item in layout::visible(s.grid, &placed, self.scroll) {
@@ -195,15 +197,18 @@ impl GridScreen {
                 GridItem::Header { text, rect } => {
                     f.render_widget(Paragraph::new(Span::styled(text, theme.accent)), rect)
                 }
-                GridItem::Card { index, rect } => draw_card(
-                    f,
-                    &ctx.cards.list[index],
-                    (index == ctx.selected, ticks),
-                    theme,
-                    rect,
-                    now,
-                    prices,
-                ),
+                GridItem::Card { index, rect } => {
+                    draw_card(
+                        f,
+                        &ctx.cards.list[index],
+                        (index == ctx.selected, ticks),
+                        theme,
+                        rect,
+                        now,
+                        prices,
+                    );
+                    drawn.push((index, rect));
+                }
                 GridItem::More { above, below, rect } => {
                     let mut parts = Vec::new();
                     if above > 0 {
@@ -223,25 +228,7 @@ impl GridScreen {
             }
         }
         self.log.draw(f, card, theme, s.log);
-    }
-
-    /// The card under a click, if any.
-    pub fn card_at(&self, ctx: &Ctx, col: u16, row: u16) -> Option<usize> {
-        if self.maximised {
-            return None;
-        }
-        let area = layout::screen(ctx.size).grid;
-        let placed = layout::place(area.width, &ctx.cards.list);
-        layout::visible(area, &placed, self.scroll)
-            .into_iter()
-            .find_map(|item| match item {
-                GridItem::Card { index, rect }
-                    if rect.contains(ratatui::layout::Position::new(col, row)) =>
-                {
-                    Some(index)
-                }
-                _ => None,
-            })
+        drawn
     }
 
     /// Whether a row is in the grid (rather than the log pane).
