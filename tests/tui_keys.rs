@@ -53,7 +53,11 @@ fn commands(fx: &[Effect]) -> Vec<&Command> {
 
 /// PART 3's draft under review, loaded.
 fn reviewing() -> App {
-    let mut a = app();
+    reviewing_with(app())
+}
+
+/// `a` with PART 3's draft arrived and its review open and loaded.
+fn reviewing_with(mut a: App) -> App {
     a.update(Msg::Core(Event::draft(3, 9, 1, "draft ready")));
     assert_eq!(
         press(&mut a, &[Key::Char('n')]),
@@ -79,8 +83,8 @@ fn typing_in_review_searches_and_never_approves_or_edits() {
     let Front::Review(r) = &a.front else {
         panic!("still in review")
     };
-    assert_eq!(r.query, "ZeRO-3");
-    assert!(!r.busy);
+    assert_eq!(r.query(), "ZeRO-3");
+    assert!(!r.is_busy());
 }
 
 #[test]
@@ -108,12 +112,9 @@ fn approve_asks_for_one_confirming_key_and_shows_what_is_written() {
         "no second approval while the first is answered"
     );
     // Off in settings: one key.
-    let mut b = reviewing();
+    let mut b = app();
     b.confirm_approve = false;
-    let Front::Review(r) = &mut b.front else {
-        panic!()
-    };
-    r.confirm_approve = false;
+    let mut b = reviewing_with(b);
     assert_eq!(commands(&press(&mut b, &[Key::Char('a')])).len(), 1);
 }
 
@@ -132,11 +133,8 @@ fn a_refused_approval_keeps_its_explanation_across_the_reload() {
         result: Ok(Box::new(inspection(3))),
     });
     let Front::Review(r) = &a.front else { panic!() };
-    assert_eq!(
-        r.status.as_ref().map(|s| s.kind),
-        Some(StatusKind::Conflict)
-    );
-    assert!(!r.busy, "the reviewer can approve the new diff");
+    assert_eq!(r.status_kind(), Some(StatusKind::Conflict));
+    assert!(!r.is_busy(), "the reviewer can approve the new diff");
 }
 
 #[test]
@@ -280,10 +278,10 @@ fn log_lines_keep_a_scrolled_view_in_place() {
         )));
     }
     press(&mut a, &[Key::PageUp]);
-    let before = a.grid.log.offset;
+    let before = a.grid.log().offset();
     assert!(before > 0);
     a.update(Msg::Core(Event::log(Some(1), Level::Info, "new")));
-    assert_eq!(a.grid.log.offset, before + 1);
+    assert_eq!(a.grid.log().offset(), before + 1);
 }
 
 /// The keys a sequence is drawn from: every bound key, letters a person might mistype, text.
@@ -325,7 +323,7 @@ proptest! {
         for k in keys {
             let overlay = a.overlay.clone();
             let screen = a.screen_kind();
-            let busy = matches!(&a.front, Front::Review(r) if r.busy);
+            let busy = matches!(&a.front, Front::Review(r) if r.is_busy());
             let fx = a.update(Msg::Key(k));
             for e in &fx {
                 match e {

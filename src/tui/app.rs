@@ -245,16 +245,16 @@ impl App {
             }
             Msg::FileChanged(path) => {
                 if let Front::Review(r) = &self.front
-                    && !r.busy
-                    && let Some(card) = self.cards.get(r.part)
+                    && !r.is_busy()
+                    && let Some(card) = self.cards.get(r.part())
                     && path.ends_with(&card.target)
                 {
-                    steps.push(Step::Effect(Effect::LoadReview(r.part)));
+                    steps.push(Step::Effect(Effect::LoadReview(r.part())));
                 }
             }
             Msg::ReviewLoaded { part, result } => {
                 if let Front::Review(r) = &mut self.front
-                    && r.part == part
+                    && r.part() == part
                 {
                     match result {
                         Ok(data) => r.loaded(data),
@@ -266,7 +266,7 @@ impl App {
             Msg::DraftsLoaded(rows) => match rows {
                 Ok(rows) => {
                     if let Front::Drafts(d) = &mut self.front {
-                        d.rows = rows;
+                        d.loaded(rows);
                     }
                 }
                 Err(e) => self.say(format!("cannot list the drafts: {e}")),
@@ -347,7 +347,7 @@ impl App {
         let Some(n) = e.part else {
             return vec![Step::Notice(e.message)];
         };
-        let reviewing = matches!(&self.front, Front::Review(r) if r.part == n);
+        let reviewing = matches!(&self.front, Front::Review(r) if r.part() == n);
         let selected = self.cards.list.get(self.selected).map(|c| c.number) == Some(n);
         let mut steps = Vec::new();
         if let Change::DraftArrived(n) = self.cards.apply(&e) {
@@ -369,7 +369,7 @@ impl App {
             self.unseen.remove(&n);
         }
         if selected && e.kind != EventKind::State {
-            self.grid.log.line_added();
+            self.grid.log_mut().line_added();
         }
         if e.kind == EventKind::Written
             && let Some(p) = &e.path
@@ -385,18 +385,16 @@ impl App {
         let Front::Review(r) = &mut self.front else {
             return steps;
         };
-        if r.part != n {
+        if r.part() != n {
             return steps;
         }
         match (e.refusal, e.state) {
             (Some(Refusal::Conflict), _) => {
-                r.busy = false;
-                r.say(StatusKind::Conflict, e.message.clone());
+                r.refused(StatusKind::Conflict, e.message.clone());
                 steps.push(Step::Effect(Effect::LoadReview(n)));
             }
             (Some(Refusal::Failed), _) => {
-                r.busy = false;
-                r.say(StatusKind::Error, e.message.clone());
+                r.refused(StatusKind::Error, e.message.clone());
             }
             (None, Some(state)) if state != RunnerState::Review => {
                 let what = match state {
@@ -423,7 +421,7 @@ impl App {
     }
 
     fn on_edited(&mut self, part: u32, result: Result<Edited, EditFailure>) -> Vec<Step> {
-        let reviewing = matches!(&self.front, Front::Review(r) if r.part == part);
+        let reviewing = matches!(&self.front, Front::Review(r) if r.part() == part);
         let (kind, text, reload) = match result {
             Ok(Edited::Unchanged) => (StatusKind::Info, format!("PART {part}: no change"), false),
             Ok(Edited::Changed { what, lines }) => {
@@ -514,7 +512,7 @@ impl App {
                 if let Some(card) = self.cards.list.get(self.selected) {
                     let inner = self.grid.log_inner(self.size);
                     for _ in 0..3 {
-                        self.grid.log.handle(action, &card.log, inner);
+                        self.grid.log_mut().handle(action, &card.log, inner);
                     }
                 }
             }
@@ -541,11 +539,10 @@ impl App {
                         | Command::Regenerate { part, .. },
                     ) = &e
                         && let Front::Review(r) = &mut self.front
-                        && r.part == *part
+                        && r.part() == *part
                     {
-                        r.busy = true;
+                        r.waiting();
                         self.written.clear();
-                        r.say(StatusKind::Working, "waiting for the answer…");
                     }
                     fx.push(e);
                 }
@@ -581,7 +578,7 @@ impl App {
                     SearchTarget::Log => {
                         if let Some(card) = self.cards.list.get(self.selected) {
                             let inner = self.grid.log_inner(self.size);
-                            self.grid.log.search(query, &card.log, inner);
+                            self.grid.log_mut().search(query, &card.log, inner);
                         }
                     }
                     SearchTarget::Diff => {

@@ -29,12 +29,17 @@ pub struct DraftSummary {
 #[derive(Debug, Clone, Default)]
 pub struct DraftsScreen {
     /// Selected row.
-    pub selected: usize,
+    selected: usize,
     /// Rows, once computed.
-    pub rows: Vec<DraftSummary>,
+    rows: Vec<DraftSummary>,
 }
 
 impl DraftsScreen {
+    /// The rows, once computed (their +/− counts and checklists).
+    pub fn loaded(&mut self, rows: Vec<DraftSummary>) {
+        self.rows = rows;
+    }
+
     /// Handle one action.
     pub fn handle(&mut self, a: Action, ctx: &Ctx) -> Vec<Step> {
         let drafts = ctx.cards.in_review();

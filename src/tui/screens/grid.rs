@@ -25,14 +25,24 @@ use crate::words::{compact, plural};
 #[derive(Debug, Clone, Default)]
 pub struct GridScreen {
     /// First canvas row shown.
-    pub scroll: u16,
+    scroll: u16,
     /// The log view of the selected runner.
-    pub log: LogView,
+    log: LogView,
     /// The log fills the screen (the log screen).
-    pub maximised: bool,
+    maximised: bool,
 }
 
 impl GridScreen {
+    /// The selected runner's log view.
+    pub fn log(&self) -> &LogView {
+        &self.log
+    }
+
+    /// The selected runner's log view, to change.
+    pub fn log_mut(&mut self) -> &mut LogView {
+        &mut self.log
+    }
+
     /// Which keymap applies.
     pub fn kind(&self) -> ScreenKind {
         if self.maximised {
@@ -137,11 +147,12 @@ impl GridScreen {
                 card.state.phrase()
             ))],
             // With a search in the log, n is its next match (none: say so), not the next draft.
-            Action::Next if !self.log.query.is_empty() => {
-                if card.log.matches(&self.log.query).is_empty() {
+            Action::Next if !self.log.query().is_empty() => {
+                if card.log.matches(self.log.query()).is_empty() {
                     return vec![Step::Notice(format!(
                         "no line of PART {}'s log matches \"{}\" (Esc clears the search; then n opens the next draft)",
-                        card.number, self.log.query
+                        card.number,
+                        self.log.query()
                     ))];
                 }
                 self.log.handle(a, &card.log, inner);

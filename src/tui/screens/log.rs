@@ -20,16 +20,26 @@ const TIME: usize = 9;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogView {
     /// Lines (of those shown) between the window's last line and the end; 0 follows the end.
-    pub offset: usize,
+    offset: usize,
     /// The active search.
-    pub query: String,
+    query: String,
     /// The current match (index into the matches).
-    pub current: usize,
+    current: usize,
     /// Show only matching lines.
-    pub filter: bool,
+    filter: bool,
 }
 
 impl LogView {
+    /// The active search, as typed.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// Lines between the window's last line and the end (0: following the end).
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
     /// Whether the view sticks to the end as lines arrive.
     pub fn following(&self) -> bool {
         self.offset == 0

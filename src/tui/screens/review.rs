@@ -62,31 +62,31 @@ pub struct Status {
 #[derive(Debug, Clone)]
 pub struct ReviewScreen {
     /// The PART.
-    pub part: u32,
+    part: u32,
     /// File or drop.
-    pub tab: ReviewTab,
+    tab: ReviewTab,
     /// First diff row shown.
-    pub scroll: usize,
+    scroll: usize,
     /// Diffs and checklist (None while loading).
-    pub data: Option<Box<Inspection>>,
+    data: Option<Box<Inspection>>,
     /// A message for the reviewer.
-    pub status: Option<Status>,
+    status: Option<Status>,
     /// A decision was sent and its answer is awaited.
-    pub busy: bool,
+    busy: bool,
     /// The diff search.
-    pub query: String,
+    query: String,
     /// The current match.
-    pub current: usize,
+    current: usize,
     /// Ask for a confirming key before approving.
-    pub confirm_approve: bool,
+    confirm_approve: bool,
     /// The claim selected by `]`/`[` (index into the claims).
-    pub claim: Option<usize>,
+    claim: Option<usize>,
     /// Show the selected claim's evidence beside the diff.
-    pub evidence: bool,
+    evidence: bool,
     /// Hunks of the file's diff (1-based) the reviewer left out: approval writes the others.
-    pub left_out: std::collections::BTreeSet<usize>,
+    left_out: std::collections::BTreeSet<usize>,
     /// First row of the checklist pane shown.
-    pub side_scroll: usize,
+    side_scroll: usize,
 }
 
 impl ReviewScreen {
@@ -110,6 +110,38 @@ impl ReviewScreen {
             left_out: std::collections::BTreeSet::new(),
             side_scroll: 0,
         }
+    }
+
+    /// The PART under review.
+    pub fn part(&self) -> u32 {
+        self.part
+    }
+
+    /// A decision was sent and its answer is awaited.
+    pub fn is_busy(&self) -> bool {
+        self.busy
+    }
+
+    /// The diff search, as typed.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// What the message for the reviewer is about, if there is one.
+    pub fn status_kind(&self) -> Option<StatusKind> {
+        self.status.as_ref().map(|s| s.kind)
+    }
+
+    /// A decision was sent: keys that decide wait for its answer.
+    pub fn waiting(&mut self) {
+        self.busy = true;
+        self.say(StatusKind::Working, "waiting for the answer…");
+    }
+
+    /// The decision was refused or failed: say why; the reviewer may decide again.
+    pub fn refused(&mut self, kind: StatusKind, why: impl Into<String>) {
+        self.busy = false;
+        self.say(kind, why);
     }
 
     /// The diff of the tab shown.
