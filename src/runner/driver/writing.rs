@@ -82,6 +82,23 @@ pub(super) fn passages_for(
     sections::reassign_one(&m.passages, &query, reason, &m.titles, &others, rejected)
 }
 
+/// Which sections a writer writes, in order: the one a reviewer asked again (when a draft exists
+/// to put it in), else every planned one; less those already finished. Gives how many are wanted
+/// in all and the ones still to write.
+fn schedule(
+    planned: usize,
+    only: Option<usize>,
+    has_draft: bool,
+    finished: impl Fn(usize) -> bool,
+) -> (usize, VecDeque<usize>) {
+    let wanted: Vec<usize> = match only {
+        Some(k) if k < planned && has_draft => vec![k],
+        _ => (0..planned).collect(),
+    };
+    let pending = wanted.iter().copied().filter(|&k| !finished(k)).collect();
+    (wanted.len(), pending)
+}
+
 pub(super) async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Outcome, Stop> {
     let n = ctx.part.number;
     let m = material(&ctx.part, progress, &ctx.knowledge);
@@ -100,16 +117,10 @@ pub(super) async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Ou
     let previous = ctx.journal.load_draft(n).ok().flatten();
     // Sections finished before this run, and by this runner before a pause.
     let mut finished: BTreeMap<usize, FinishedSection> = ctx.resume.clone();
-    let wanted: Vec<usize> = match ctx.only_section {
-        Some(k) if k < m.planned.len() && previous.is_some() => vec![k],
-        _ => (0..m.planned.len()).collect(),
-    };
-    let total = wanted.len();
-    let mut pending: VecDeque<usize> = wanted
-        .iter()
-        .copied()
-        .filter(|k| !finished.contains_key(k))
-        .collect();
+    let (total, mut pending) =
+        schedule(m.planned.len(), ctx.only_section, previous.is_some(), |k| {
+            finished.contains_key(&k)
+        });
     if pending.len() < total {
         ctx.log(
             Level::Info,
@@ -521,4 +532,28 @@ pub(super) fn checklist_reasons(
         &claims,
     )
     .reasons()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_section_asked_again_needs_a_draft_and_finished_ones_are_not_written_twice() {
+        let none = |_| false;
+        assert_eq!(
+            schedule(4, None, false, none),
+            (4, VecDeque::from([0, 1, 2, 3]))
+        );
+        assert_eq!(schedule(4, Some(2), true, none), (1, VecDeque::from([2])));
+        // No draft to put it in, or a section the plan no longer has: the whole draft.
+        assert_eq!(schedule(4, Some(2), false, none).0, 4);
+        assert_eq!(schedule(4, Some(9), true, none).0, 4);
+        // Resumed after a pause: only what is left, the count still of all wanted.
+        assert_eq!(
+            schedule(4, None, true, |k| k == 0 || k == 2),
+            (4, VecDeque::from([1, 3]))
+        );
+        assert_eq!(schedule(4, Some(1), true, |k| k == 1), (1, VecDeque::new()));
+    }
 }
