@@ -54,7 +54,7 @@ pub fn launch(
         if let Some(status) = child.try_wait()? {
             echo(&mut said);
             eprintln!(
-                "expanse: the run ended before it could be attached to ({status}); what it said is in {}",
+                "expanse: the run could not start (its process ended: {status}); what it said is above and in {}",
                 log_path.display()
             );
             return Ok(ExitCode::FAILURE);

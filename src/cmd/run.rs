@@ -315,10 +315,17 @@ pub fn run_holding(
                 None
             }
         };
-        let mut options = options;
-        if serve && let Some(l) = &live {
-            // The terminal that started this run sees it from its first event.
-            options.exit_when_settled = !expanse::runner::live::first_client(l.clients()).await;
+        if serve
+            && let Some(l) = &live
+            && !expanse::runner::live::first_client(l.clients()).await
+        {
+            // The terminal that started this run sees it from its first event; one that never
+            // came (interrupted while the run started) leaves nothing running behind it.
+            eprintln!(
+                "expanse: no terminal attached within {} s: the run ends without starting",
+                expanse::runner::live::FIRST_CLIENT_WITHIN.as_secs()
+            );
+            return Ok(runner::Summary::default());
         }
         let (commands, handle) = runner::spawn(ctx, options, tx);
         let to_run = commands.clone();

@@ -296,8 +296,8 @@ impl Shared {
     }
 }
 
-/// How long a served run waits for the terminal that started it before it starts without it
-/// (and ends once every PART settles).
+/// How long a served run waits for the terminal that started it; one that never comes (Ctrl-C
+/// while the run was starting) leaves nothing running.
 pub const FIRST_CLIENT_WITHIN: Duration = Duration::from_secs(30);
 
 /// Wait for a served run's first client (the terminal that started it): true when it came,
@@ -308,7 +308,8 @@ pub async fn first_client(mut clients: watch::Receiver<usize>) -> bool {
         Ok(Ok(_)) => true,
         _ => {
             tracing::warn!(
-                "no terminal attached to the served run; it runs and ends once every PART settles"
+                "no terminal attached to the served run within {} s",
+                FIRST_CLIENT_WITHIN.as_secs()
             );
             false
         }
