@@ -304,7 +304,7 @@ pub(super) fn look<'a>(probe: &Probe, source: &'a Source, vocab: &Vocab) -> Look
     let mut holds: HashMap<u32, Vec<usize>> = HashMap::new();
     let mut weights = Vec::with_capacity(terms.len());
     for (j, t) in terms.iter().enumerate() {
-        let at = source.sentences_of(t);
+        let at = source.sentences_of(t.key, &t.alts);
         weights.push((1.0 + n / at.len().max(1) as f64).ln());
         for i in at {
             holds.entry(i).or_default().push(j);

@@ -10,6 +10,7 @@ mod claims;
 mod evidence;
 mod normalise;
 mod numbers;
+mod raw;
 mod source;
 mod tokens;
 mod verdict;

@@ -1,7 +1,7 @@
 //! Numbers written in words or with scale words merged into one token of canonical value (spec
 //! §2.2, rule NUMBER-WORDS): `twenty-five` is 25, `1.5 million` is 1500000, `first` is 1st.
 
-use super::tokens::Raw;
+use super::raw::Raw;
 
 /// Units and teens.
 const UNITS: &[(&str, u128)] = &[

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use super::claims::{plain, sentence_spans};
-use super::evidence::Term;
 use super::tokens::{Tok, Vocab, alpha, tokenize};
 
 /// One sentence of a source, tokenised once.
@@ -230,10 +229,10 @@ impl Source {
         self.postings.get(&key).map_or(&[], Vec::as_slice)
     }
 
-    /// The sentences (ascending) in whose key set a term is found.
-    pub(super) fn sentences_of(&self, term: &Term) -> Vec<u32> {
-        let mut out: Vec<u32> = self.postings(term.key).to_vec();
-        for &a in &term.alts {
+    /// The sentences (ascending) in whose key set `key`, or one of its `alts`, is found.
+    pub(super) fn sentences_of(&self, key: u32, alts: &[u32]) -> Vec<u32> {
+        let mut out: Vec<u32> = self.postings(key).to_vec();
+        for &a in alts {
             out.extend_from_slice(self.postings(a));
         }
         out.sort_unstable();

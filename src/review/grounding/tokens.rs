@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::normalise::normalise;
 use super::numbers::{self, fmt_num, is_plain_number, round6};
+use super::raw::Raw;
 
 /// Negation cues (after contractions are expanded: `n't` → `not`). Judged by rule NEGATION,
 /// never counted as content.
@@ -195,27 +196,6 @@ pub(super) enum Kind {
     Ordinal,
     /// A month name.
     Month,
-}
-
-/// A token as cut from the text, before its key and flags (spec §2.1).
-#[derive(Debug, Clone)]
-pub(super) struct Raw {
-    /// As written (after normalisation).
-    pub surface: String,
-    /// Lowercase; a money amount's value (`$2m` → `2000000`).
-    pub lower: String,
-    /// Char offsets in the normalised text: where it starts…
-    pub start: usize,
-    /// …and ends.
-    pub end: usize,
-    /// A `-` right before it.
-    pub hyph_prev: bool,
-    /// A `-` and a token char right after it.
-    pub hyph_next: bool,
-    /// Punctuation that ends a clause follows it.
-    pub clause_end: bool,
-    /// The double-quoted span it sits in, if any.
-    pub quote: Option<usize>,
 }
 
 /// A token with its key, kind and flags.
