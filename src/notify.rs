@@ -83,6 +83,7 @@ pub fn need(event: &Event) -> Option<Kind> {
         (EventKind::Draft, _) => Some(Kind::Review),
         (EventKind::State, Some(RunnerState::Failed)) => Some(Kind::Failed),
         _ if event.cause == Some(Cause::Budget) => Some(Kind::Budget),
+        _ if event.cause == Some(Cause::Settled) => Some(Kind::Finished),
         _ => None,
     }
 }
@@ -205,61 +206,6 @@ fn run_command(command: &str, line: &str) {
     }
 }
 
-/// Follows the run's states and says when every PART has settled after work, once each time:
-/// the "finished" notice, for the run (its command) and its terminals alike.
-#[derive(Debug, Default)]
-pub struct Settling {
-    /// Each PART seen: whether it still works, waits or is paused by a person.
-    open: std::collections::BTreeMap<u32, bool>,
-    /// PARTs whose draft awaits review.
-    review: std::collections::BTreeSet<u32>,
-    /// Some PART was open since the last "finished".
-    worked: bool,
-}
-
-impl Settling {
-    /// Take `event`; the "finished" notice when it settles the last open PART.
-    pub fn see(&mut self, event: &Event, plan: &str) -> Option<Notice> {
-        if !matches!(event.kind, EventKind::State | EventKind::Draft) {
-            return None;
-        }
-        let (Some(n), Some(state)) = (event.part, event.state) else {
-            return None;
-        };
-        // A budget pause waits for more budget, not for this run.
-        let settled = state.is_settled() || event.cause == Some(Cause::Budget);
-        self.open.insert(n, !settled);
-        if state == RunnerState::Review {
-            self.review.insert(n);
-        } else {
-            self.review.remove(&n);
-        }
-        if !settled {
-            self.worked = true;
-            return None;
-        }
-        if !self.worked || self.open.values().any(|&o| o) {
-            return None;
-        }
-        self.worked = false;
-        Some(Notice {
-            kind: Kind::Finished,
-            plan: plan.to_string(),
-            part: None,
-            title: None,
-            message: format!(
-                "every PART has settled; {} awaiting review",
-                crate::words::plural(self.review.len(), "draft")
-            ),
-        })
-    }
-
-    /// Whether work is left since the last "finished" (or none was said yet after work).
-    pub fn unsaid(&self) -> bool {
-        self.worked
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,48 +263,5 @@ mod tests {
         assert!(notifier.terminal_due(t));
         assert!(!notifier.terminal_due(t + Duration::from_millis(500)));
         assert!(notifier.terminal_due(t + TERMINAL_GAP));
-    }
-
-    #[test]
-    fn finished_is_said_once_when_the_last_open_part_settles_and_again_after_new_work() {
-        let mut s = Settling::default();
-        let st = |n, state| Event::state(n, state, "");
-        // PARTs an earlier run left in review: no work in this run, nothing to say.
-        assert!(s.see(&st(1, RunnerState::Review), "p.md").is_none());
-        assert!(s.see(&st(2, RunnerState::Queued), "p.md").is_none());
-        assert!(s.see(&st(3, RunnerState::Searching), "p.md").is_none());
-        assert!(s.see(&st(2, RunnerState::Failed), "p.md").is_none());
-        // A person's pause keeps the run open; a budget pause does not.
-        assert!(s.see(&st(3, RunnerState::Paused), "p.md").is_none());
-        let budget = Event {
-            cause: Some(Cause::Budget),
-            ..st(3, RunnerState::Paused)
-        };
-        let done = s.see(&budget, "p.md").expect("the run has settled");
-        assert_eq!(done.kind, Kind::Finished);
-        assert!(
-            done.message.contains("1 draft awaiting review"),
-            "{}",
-            done.message
-        );
-        assert!(!s.unsaid());
-        // Said once; a regeneration is new work, said again when it settles.
-        assert!(s.see(&st(2, RunnerState::Skipped), "p.md").is_none());
-        assert!(s.see(&st(2, RunnerState::Writing), "p.md").is_none());
-        assert!(s.unsaid());
-        let again = s.see(&st(2, RunnerState::Review), "p.md").unwrap();
-        assert!(
-            again.message.contains("2 drafts awaiting review"),
-            "{}",
-            again.message
-        );
-        // Other events change nothing.
-        assert!(
-            s.see(
-                &Event::log(Some(2), crate::runner::Level::Info, "x"),
-                "p.md"
-            )
-            .is_none()
-        );
     }
 }

@@ -13,7 +13,7 @@ use expanse::research::{
     Fetch, Hit, LogSink, Page, Providers, ResearchError, Search, local::ExtractiveWriter,
 };
 use expanse::runner::{
-    self, Command, Event, EventKind, RunContext, RunOptions, RunnerState, Target,
+    self, Cause, Command, Event, EventKind, RunContext, RunOptions, RunnerState, Target,
 };
 use tokio::sync::mpsc;
 
@@ -266,9 +266,17 @@ async fn jobs_limit_bounds_concurrency() {
     };
     let h = start(plan(6, 2), search, options);
     let search = h.search.clone();
-    let (summary, _) = h.finish().await;
+    let (summary, events) = h.finish().await;
     assert!(summary.states.values().all(|s| *s == RunnerState::Review));
     assert_eq!(search.max_in_flight.load(Ordering::SeqCst), 2);
+    // The run says once, for the whole run, that every PART has settled.
+    let settled: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.cause == Some(Cause::Settled))
+        .collect();
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert_eq!(settled[0].part, None);
+    assert_eq!(settled[0].message, "every PART has settled: 6 review");
 }
 
 #[tokio::test]
@@ -288,10 +296,15 @@ async fn every_search_failing_fails_the_part_and_retry_resumes_it() {
         "{}",
         failed.message
     );
+    let said = h.until(|e| e.cause == Some(Cause::Settled)).await;
+    assert_eq!(said.message, "every PART has settled: 1 failed");
     h.search.fail.store(false, Ordering::SeqCst);
     h.commands.send(Command::Retry(1)).await.unwrap();
     let draft = h.until(|e| e.kind == EventKind::Draft).await;
     assert_eq!(draft.part, Some(1));
+    // New work settles again, and is said again.
+    let again = h.until(|e| e.cause == Some(Cause::Settled)).await;
+    assert_eq!(again.message, "every PART has settled: 1 review");
     h.commands.send(Command::Shutdown).await.unwrap();
     let (summary, _) = h.finish().await;
     assert_eq!(summary.states[&1], RunnerState::Review);

@@ -277,9 +277,10 @@ pub fn run_holding(
         .build()
         .context("cannot start the async runtime")?;
     let json = args.json;
-    // "Finished" is said when every PART settles, also while a terminal keeps the run open.
-    let mut settling = expanse::notify::Settling::default();
-    let (notify, plan_shown, settled) = (&mut notifier, &shown, &mut settling);
+    // "Finished" is said when every PART settles (the run's own event), also while a terminal
+    // keeps the run open; the run's end adds its summary unless that was its last word.
+    let mut settled_last = false;
+    let (notify, plan_shown, settled) = (&mut notifier, &shown, &mut settled_last);
     let (live_dir, live_plan) = (ctx.journal.dir().to_path_buf(), ctx.plan_path.clone());
     let facts = expanse::runner::live::Facts {
         budget: options.budget,
@@ -308,6 +309,14 @@ pub fn run_holding(
             facts,
         ) {
             Ok(l) => Some(l),
+            // Behind a terminal, a run nobody can reach must not go on: it would never end.
+            Err(e) if serve => {
+                eprintln!(
+                    "expanse: cannot listen on {} ({e}); the run does not start",
+                    expanse::runner::live::socket_path(&live_dir).display()
+                );
+                return Ok(runner::Summary::default());
+            }
             Err(e) => {
                 eprintln!(
                     "expanse: this run cannot be attached to from another terminal ({e}); it goes on"
@@ -338,26 +347,23 @@ pub fn run_holding(
         });
         // Plan edits reach the run whether or not a terminal is attached.
         let _plan_watch = runner::watch_plan(&live_plan, commands.clone());
-        let mut lifetime = live
+        let _lifetime = live
             .as_ref()
-            .map(|l| expanse::runner::live::Lifetime::new(l.clients(), commands));
+            .map(|l| expanse::runner::live::follow_clients(l.clients(), commands));
         let mut stdout = std::io::stdout().lock();
         // A served run's stdout goes nowhere: its clients and the journal have the events.
         let mut printing = !serve;
-        loop {
-            let event = tokio::select! {
-                e = rx.recv() => e,
-                () = expanse::runner::live::Lifetime::next(&mut lifetime) => continue,
-            };
-            let Some(event) = event else { break };
+        while let Some(event) = rx.recv().await {
             if let Some(l) = &live {
                 l.publish(&event);
             }
             if let Some(notice) = expanse::notify::Notice::of(&event, plan_shown, &titles) {
                 notify.send(&notice);
             }
-            if let Some(notice) = settled.see(&event, plan_shown) {
-                notify.send(&notice);
+            if event.cause == Some(expanse::runner::Cause::Settled) {
+                *settled = true;
+            } else if event.state.is_some_and(|s| !s.is_settled()) {
+                *settled = false;
             }
             // Progress is sampled for cards and scripts; a person reading lines wants each step
             // once ("written: 38 lines"), not a count every quarter second.
@@ -388,8 +394,7 @@ pub fn run_holding(
         drop(live);
         summary
     })?;
-    // Ended with work unsettled (stopped, say): the run's last word is its summary.
-    if settling.unsaid() {
+    if !settled_last {
         notifier.send(&expanse::notify::Notice {
             kind: expanse::notify::Kind::Finished,
             plan: shown.clone(),

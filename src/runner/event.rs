@@ -87,6 +87,9 @@ pub enum Cause {
     Undone,
     /// The budget paused the PART: its next request would pass a cap.
     Budget,
+    /// Every PART of the run has settled after work (a run-wide event): nothing more happens
+    /// without a person.
+    Settled,
 }
 
 /// Why the supervisor refused a reviewer's decision; the review screen acts on the kind.

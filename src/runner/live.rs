@@ -28,6 +28,23 @@ pub fn socket_path(dir: &Path) -> PathBuf {
     dir.join("run.sock")
 }
 
+/// The longest socket path the kernel takes is 107 bytes; a folder deeper than that is reached
+/// through a descriptor of it instead (`/proc/self/fd/N/run.sock`, the same file).
+const SUN_PATH_MAX: usize = 107;
+
+/// The socket of `dir` under a name short enough to bind or connect to, with the open folder
+/// that name goes through (held until the bind or connect is done).
+fn reachable(dir: &Path) -> std::io::Result<(PathBuf, Option<std::fs::File>)> {
+    let path = socket_path(dir);
+    if path.as_os_str().len() <= SUN_PATH_MAX {
+        return Ok((path, None));
+    }
+    use std::os::fd::AsRawFd as _;
+    let folder = std::fs::File::open(dir)?;
+    let short = PathBuf::from(format!("/proc/self/fd/{}/run.sock", folder.as_raw_fd()));
+    Ok((short, Some(folder)))
+}
+
 /// Where a live run says who it is (pid, since, clients), for `status`.
 pub fn info_path(dir: &Path) -> PathBuf {
     dir.join("live.json")
@@ -105,7 +122,10 @@ impl Live {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        let listener = UnixListener::bind(&path)?;
+        let listener = {
+            let (name, _folder) = reachable(dir)?;
+            UnixListener::bind(&name)?
+        };
         {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
@@ -317,35 +337,25 @@ pub async fn first_client(mut clients: watch::Receiver<usize>) -> bool {
 }
 
 /// A live run's lifetime: it stays while a client is attached (a person may be reviewing) and
-/// ends once every PART has settled with nobody attached.
-pub struct Lifetime {
-    clients: watch::Receiver<usize>,
+/// ends once every PART has settled with nobody attached. Each change of `clients` is told to
+/// the run (`commands`) in order, by a task of its own so no word is lost; the task ends with
+/// the socket or the run.
+pub fn follow_clients(
+    mut clients: watch::Receiver<usize>,
     commands: mpsc::Sender<Command>,
-}
-
-impl Lifetime {
-    /// Follow `clients` for the run whose commands go to `commands`.
-    pub fn new(clients: watch::Receiver<usize>, commands: mpsc::Sender<Command>) -> Lifetime {
-        Lifetime { clients, commands }
-    }
-
-    /// Wait for the next change and tell the run; never returns without a lifetime (no socket).
-    pub async fn next(this: &mut Option<Lifetime>) {
-        let Some(l) = this else {
-            return std::future::pending().await;
-        };
-        if l.clients.changed().await.is_err() {
-            // The socket is gone: nothing more to follow.
-            *this = None;
-            return;
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while clients.changed().await.is_ok() {
+            let command = if *clients.borrow_and_update() > 0 {
+                Command::StayWhenSettled
+            } else {
+                Command::EndWhenSettled
+            };
+            if commands.send(command).await.is_err() {
+                break;
+            }
         }
-        let command = if *l.clients.borrow_and_update() > 0 {
-            Command::StayWhenSettled
-        } else {
-            Command::EndWhenSettled
-        };
-        let _ = l.commands.send(command).await;
-    }
+    })
 }
 
 /// This process's user id.
@@ -440,7 +450,8 @@ pub enum AttachError {
 /// Attach to the live run whose state folder is `dir`.
 pub async fn connect(dir: &Path) -> Result<Client, AttachError> {
     let path = socket_path(dir);
-    let stream = UnixStream::connect(&path)
+    let (name, _folder) = reachable(dir).map_err(|_| AttachError::NotLive(path.clone()))?;
+    let stream = UnixStream::connect(&name)
         .await
         .map_err(|_| AttachError::NotLive(path.clone()))?;
     let (read, mut write) = stream.into_split();
@@ -568,21 +579,21 @@ mod tests {
     #[tokio::test]
     async fn a_run_stays_while_a_client_is_attached_and_ends_settled_when_the_last_leaves() {
         let (count, clients) = watch::channel(0usize);
-        let (tx, mut rx) = mpsc::channel(8);
-        let mut life = Some(Lifetime::new(clients, tx));
+        let (tx, mut rx) = mpsc::channel(1);
+        let follower = follow_clients(clients, tx);
+        // Told in order even when the run's queue is full: nothing is dropped on the way.
         count.send_replace(1);
-        Lifetime::next(&mut life).await;
-        assert_eq!(rx.recv().await, Some(Command::StayWhenSettled));
-        count.send_replace(2);
-        Lifetime::next(&mut life).await;
         assert_eq!(rx.recv().await, Some(Command::StayWhenSettled));
         count.send_replace(0);
-        Lifetime::next(&mut life).await;
         assert_eq!(rx.recv().await, Some(Command::EndWhenSettled));
-        // The socket gone: nothing more to follow.
+        count.send_replace(2);
+        assert_eq!(rx.recv().await, Some(Command::StayWhenSettled));
+        count.send_replace(0);
+        assert_eq!(rx.recv().await, Some(Command::EndWhenSettled));
+        // The socket gone: the follower ends.
         drop(count);
-        Lifetime::next(&mut life).await;
-        assert!(life.is_none());
+        follower.await.unwrap();
+        assert_eq!(rx.recv().await, None);
     }
 
     #[tokio::test(start_paused = true)]
@@ -591,10 +602,29 @@ mod tests {
         let waiting = tokio::spawn(first_client(clients.clone()));
         count.send_replace(1);
         assert!(waiting.await.unwrap(), "the terminal came");
-        // Nobody comes: after FIRST_CLIENT_WITHIN (the paused clock jumps) the run starts alone.
+        // Nobody comes: after FIRST_CLIENT_WITHIN (the paused clock jumps) the run is not started.
         let (_count, clients) = watch::channel(0usize);
         let start = tokio::time::Instant::now();
         assert!(!first_client(clients).await);
         assert!(start.elapsed() >= FIRST_CLIENT_WITHIN);
+    }
+
+    #[tokio::test]
+    async fn a_run_deep_in_the_file_system_is_served_and_reached() {
+        let top = tempfile::tempdir().unwrap();
+        let deep = top
+            .path()
+            .join("a-folder-name-of-forty-characters-long-x".repeat(3));
+        std::fs::create_dir_all(&deep).unwrap();
+        assert!(socket_path(&deep).as_os_str().len() > SUN_PATH_MAX);
+        let (tx, mut rx) = mpsc::channel(8);
+        let _live = Live::serve(&deep, Path::new("/p.md"), tx, Facts::default()).unwrap();
+        assert!(
+            socket_path(&deep).exists(),
+            "the socket is where clients look"
+        );
+        let c = connect(&deep).await.unwrap();
+        c.commands.send(Command::Undo(2)).await.unwrap();
+        assert_eq!(rx.recv().await, Some(Command::Undo(2)));
     }
 }

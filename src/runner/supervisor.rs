@@ -20,7 +20,7 @@ mod stalls;
 
 use super::budget::{Budget, Limits, Prices};
 use super::driver::{Outcome, RunnerCtx, run_part};
-use super::event::{Command, Event, EventKind, Level, Refusal, Target};
+use super::event::{Cause, Command, Event, EventKind, Level, Refusal, Target};
 use crate::journal::{Cache, Journal, Record, finished_sections, finished_sections_all, replay};
 use crate::plan::{Part, Plan};
 use crate::research::Providers;
@@ -179,6 +179,8 @@ struct Supervisor {
     waiting: std::collections::VecDeque<Waiting>,
     /// PARTs whose runner task is alive.
     running: BTreeSet<u32>,
+    /// Some PART worked since the run last said every PART had settled.
+    unsettled: bool,
 }
 
 /// A runner to start once a task is free.
@@ -226,6 +228,7 @@ async fn supervise(
         tasks: JoinSet::new(),
         waiting: std::collections::VecDeque::new(),
         running: BTreeSet::new(),
+        unsettled: false,
     };
 
     for part in &selected {
@@ -284,10 +287,9 @@ async fn supervise(
     let mut commands_open = true;
     loop {
         sup.spawn_waiting();
-        if sup.options.exit_when_settled
-            && sup.tasks.is_empty()
-            && sup.slots.values().all(Slot::settled)
-        {
+        let settled = sup.tasks.is_empty() && sup.slots.values().all(Slot::settled);
+        sup.say_settled(settled).await;
+        if sup.options.exit_when_settled && settled {
             break;
         }
         let watching = sup.slots.values().any(|s| s.state.is_active());
@@ -711,6 +713,33 @@ impl Supervisor {
             let (feedback, only) = status.map_or((None, None), |s| s.asked_again());
             self.restart(n, feedback, only, "resumed").await;
         }
+    }
+
+    /// Once every PART has settled after work (approvals by --approve-all done too), say so
+    /// once: the run's "finished", for notices and attached terminals.
+    async fn say_settled(&mut self, settled: bool) {
+        if !settled {
+            self.unsettled = true;
+            return;
+        }
+        if !self.unsettled {
+            return;
+        }
+        self.unsettled = false;
+        let mut counts: BTreeMap<RunnerState, usize> = BTreeMap::new();
+        for slot in self.slots.values() {
+            *counts.entry(slot.state).or_default() += 1;
+        }
+        let list: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        self.forward(Event {
+            cause: Some(Cause::Settled),
+            ..Event::log(
+                None,
+                Level::Info,
+                format!("every PART has settled: {}", list.join(", ")),
+            )
+        })
+        .await;
     }
 
     async fn check_stalls(&mut self) {

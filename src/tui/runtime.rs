@@ -189,7 +189,6 @@ impl Session {
                 .iter()
                 .map(|p| (p.number, p.target.clone()))
                 .collect(),
-            settling: crate::notify::Settling::default(),
         };
         let mut input = Some(EventStream::new());
         let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(256);
@@ -461,15 +460,11 @@ struct Notices {
     terminal: bool,
     plan: String,
     titles: std::collections::BTreeMap<u32, String>,
-    settling: crate::notify::Settling,
 }
 
 impl Notices {
     fn see(&mut self, e: &crate::runner::Event) {
         if let Some(notice) = crate::notify::Notice::of(e, &self.plan, &self.titles) {
-            self.tell(notice);
-        }
-        if let Some(notice) = self.settling.see(e, &self.plan) {
             self.tell(notice);
         }
     }
