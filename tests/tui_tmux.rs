@@ -282,7 +282,7 @@ fn hangup_interrupt_and_quit_signals_restore_the_terminal_and_keep_drafts() {
         // Interrupted, the terminal that started the run stops it and sums it up; hung up, it
         // leaves the run, which has nothing left to do and ends.
         let said = if sig == "HUP" {
-            "every PART has settled (1 review), so the run ends"
+            "every PART has settled (1 review): the run ends once no terminal is attached"
         } else {
             "1 draft awaiting review"
         };

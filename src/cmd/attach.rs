@@ -151,7 +151,7 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let config = expanse::config::Config::load(&ws.root)?;
-    open(&ws, &dir, &plan_path, false, None, &config)
+    open(&ws, &dir, &plan_path, false, None, keymap(&config)?)
 }
 
 /// Open the terminal UI on the live run of the plan whose state folder is `dir`, then say what
@@ -163,9 +163,9 @@ pub(crate) fn open(
     plan_path: &Path,
     owner: bool,
     lead: Option<String>,
-    config: &expanse::config::Config,
+    keymap: expanse::tui::keymap::Keymap,
 ) -> anyhow::Result<ExitCode> {
-    let keymap = keymap(config)?;
+    let config = expanse::config::Config::load(&ws.root)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -208,15 +208,22 @@ pub(crate) fn open(
         startup,
         estimate: hello.facts.estimate,
     };
-    let closed = rt
-        .block_on(expanse::tui::attach(
-            ws.clone(),
-            plan_path.to_path_buf(),
-            journal,
-            client,
-            tui,
-        ))
-        .context("the terminal UI failed")?;
+    let closed = match rt.block_on(expanse::tui::attach(
+        ws.clone(),
+        plan_path.to_path_buf(),
+        journal,
+        client,
+        tui,
+    )) {
+        Ok(c) => c,
+        Err(e) => {
+            // The screen failed, not the run: say where it is.
+            eprintln!(
+                "expanse: the run goes on in process {pid}: `expanse attach {shown}` comes back to it, `expanse stop {shown}` ends it"
+            );
+            return Err(e).context("the terminal UI failed");
+        }
+    };
     let review = super::said::review_command(&ws.root, &shown);
     match closed.ending {
         Ending::Stop => {
@@ -224,18 +231,8 @@ pub(crate) fn open(
                 "expanse: stopping the run (process {pid}); its runners journal what they did …"
             );
             let (mut events, _connected) = (closed.events, closed.commands);
-            let ended = rt.block_on(async {
-                tokio::time::timeout(STOP_WITHIN, async {
-                    while events.recv().await.is_some() {}
-                })
-                .await
-                .is_ok()
-            });
-            if !ended {
-                eprintln!(
-                    "expanse: process {pid} was asked to stop and has not ended within {} s; `kill {pid}` ends it (the journal keeps what it did)",
-                    STOP_WITHIN.as_secs()
-                );
+            if !rt.block_on(ended_in_time(&mut events)) {
+                not_ended(pid);
                 return Ok(ExitCode::FAILURE);
             }
             Ok(ended_report(dir, pid, &review))
@@ -250,7 +247,7 @@ pub(crate) fn open(
                 );
             } else {
                 note!(
-                    "expanse: detached; every PART has settled ({counts}), so the run ends; its drafts wait for `{review}` or `expanse run {shown}`"
+                    "expanse: detached; every PART has settled ({counts}): the run ends once no terminal is attached, its drafts wait for `{review}` or `expanse run {shown}`"
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -260,6 +257,25 @@ pub(crate) fn open(
 
 /// How long a stopped run may take to journal what its runners did and end.
 const STOP_WITHIN: Duration = Duration::from_secs(60);
+
+/// Whether the run asked to stop closed its socket (its runners' work journalled) in time.
+async fn ended_in_time(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<expanse::runner::Event>,
+) -> bool {
+    tokio::time::timeout(STOP_WITHIN, async {
+        while events.recv().await.is_some() {}
+    })
+    .await
+    .is_ok()
+}
+
+/// Say that process `pid` was asked to stop and has not ended.
+fn not_ended(pid: u32) {
+    eprintln!(
+        "expanse: process {pid} was asked to stop and has not ended within {} s; `kill {pid}` ends it (the journal keeps what it did)",
+        STOP_WITHIN.as_secs()
+    );
+}
 
 /// What the run of process `pid` said as it ended (its summary; exit status 1 when a PART
 /// failed), or that it ended without a word.
@@ -311,11 +327,7 @@ pub fn stop(root: &Path, args: &StopArgs) -> anyhow::Result<ExitCode> {
         let pid = client.hello.pid;
         let _ = client.commands.send(Command::Shutdown).await;
         // The run closes the socket once its runners have journalled what they did.
-        let ended = tokio::time::timeout(Duration::from_secs(60), async {
-            while client.events.recv().await.is_some() {}
-        })
-        .await
-        .is_ok();
+        let ended = ended_in_time(&mut client.events).await;
         Ok::<_, live::AttachError>((pid, ended))
     });
     match stopped {
@@ -327,9 +339,7 @@ pub fn stop(root: &Path, args: &StopArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Ok((pid, false)) => {
-            eprintln!(
-                "expanse: process {pid} was asked to stop and has not ended within 60 s; `kill {pid}` ends it (the journal keeps what it did)"
-            );
+            not_ended(pid);
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
@@ -340,7 +350,9 @@ pub fn stop(root: &Path, args: &StopArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The default keys with expanse.toml's `[keys]` table (action = "key") applied.
-fn keymap(config: &expanse::config::Config) -> anyhow::Result<expanse::tui::keymap::Keymap> {
+pub(crate) fn keymap(
+    config: &expanse::config::Config,
+) -> anyhow::Result<expanse::tui::keymap::Keymap> {
     use expanse::tui::keymap::{Action, Keymap};
     let mut overrides = std::collections::HashMap::new();
     for (action, key) in &config.keys {

@@ -21,11 +21,17 @@ pub fn launch(
     config: &Config,
 ) -> anyhow::Result<ExitCode> {
     let dir = ws.journal_dir(plan_path);
+    // A bad [keys] is said before anything starts.
+    let keymap = super::attach::keymap(config)?;
     if let Some(pid) = super::attach::is_live(&dir) {
+        // A run still starting (indexing its corpus) listens once it is ready.
+        while live::info(&dir).is_none() && super::attach::is_live(&dir).is_some() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let lead = format!(
             "a run of {shown} was already live (process {pid}); this terminal attached to it"
         );
-        return super::attach::open(ws, &dir, plan_path, false, Some(lead), config);
+        return super::attach::open(ws, &dir, plan_path, false, Some(lead), keymap);
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let log_path = dir.join("run.log");
@@ -64,7 +70,7 @@ pub fn launch(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let code = super::attach::open(ws, &dir, plan_path, true, None, config)?;
+    let code = super::attach::open(ws, &dir, plan_path, true, None, keymap)?;
     // Reaped once it has ended; a run left going is the init process's to reap.
     let _ = child.try_wait();
     Ok(code)

@@ -413,8 +413,12 @@ pub fn info(dir: &Path) -> Option<Hello> {
 pub struct Client {
     /// What the run said of itself.
     pub hello: Hello,
-    /// Every event from now on; closed when the run ends or drops the client.
-    pub events: mpsc::Receiver<Event>,
+    /// Every event from now on; closed when the run ends or drops the client. Unbounded, so a
+    /// screen busy for a while (an editor open on a draft) never makes the run drop it.
+    pub events: mpsc::UnboundedReceiver<Event>,
+    /// Why the run dropped this client, once it has (it fell behind, or was paused with
+    /// Ctrl-Z): the run goes on, and the closed events do not mean it ended.
+    pub dropped: Arc<std::sync::OnceLock<String>>,
     /// Commands to the run.
     pub commands: mpsc::Sender<Command>,
     /// Writes the commands to the socket.
@@ -470,13 +474,24 @@ pub async fn connect(dir: &Path) -> Result<Client, AttachError> {
         .map_err(|e| protocol(e.to_string()))?
         .ok_or_else(|| protocol("it closed the connection".into()))?;
     let hello: Hello = serde_json::from_str(&first).map_err(|_| protocol(first.clone()))?;
-    let (ev_tx, events) = mpsc::channel(1024);
+    let (ev_tx, events) = mpsc::unbounded_channel();
+    let dropped = Arc::new(std::sync::OnceLock::new());
+    let why = dropped.clone();
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Ok(e) = serde_json::from_str::<Event>(&line)
-                && ev_tx.send(e).await.is_err()
-            {
-                break;
+            match serde_json::from_str::<Event>(&line) {
+                Ok(e) => {
+                    if ev_tx.send(e).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => {
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                        && let Some(e) = v.get("error").and_then(|e| e.as_str())
+                    {
+                        let _ = why.set(e.to_string());
+                    }
+                }
             }
         }
     });
@@ -498,6 +513,7 @@ pub async fn connect(dir: &Path) -> Result<Client, AttachError> {
     Ok(Client {
         hello,
         events,
+        dropped,
         commands,
         writer,
     })
@@ -626,5 +642,37 @@ mod tests {
         let c = connect(&deep).await.unwrap();
         c.commands.send(Command::Undo(2)).await.unwrap();
         assert_eq!(rx.recv().await, Some(Command::Undo(2)));
+    }
+
+    #[tokio::test]
+    async fn a_client_the_run_dropped_knows_it_was_dropped_not_that_the_run_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = UnixListener::bind(socket_path(dir.path())).unwrap();
+        let hello = Hello {
+            expanse: VERSION,
+            pid: 7,
+            plan: "/p.md".into(),
+            since: "now".into(),
+            clients: 1,
+            facts: Facts::default(),
+        };
+        tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (read, mut write) = stream.into_split();
+            let _ = BufReader::new(read).lines().next_line().await;
+            let line = serde_json::to_string(&hello).unwrap() + "\n";
+            write.write_all(line.as_bytes()).await.unwrap();
+            write
+                .write_all(b"{\"error\":\"this client fell behind the run and was dropped; attach again\"}\n")
+                .await
+                .unwrap();
+        });
+        let mut c = connect(dir.path()).await.unwrap();
+        assert_eq!(c.hello.pid, 7);
+        assert!(c.events.recv().await.is_none(), "the connection closed");
+        assert_eq!(
+            c.dropped.get().map(String::as_str),
+            Some("this client fell behind the run and was dropped; attach again")
+        );
     }
 }

@@ -14,6 +14,17 @@ pub fn watch_plan(
     plan_path: &Path,
     commands: mpsc::Sender<Command>,
 ) -> Option<notify::RecommendedWatcher> {
+    on_plan_change(plan_path, move |plan| {
+        let _ = commands.blocking_send(Command::UpdatePlan(Box::new(plan)));
+    })
+}
+
+/// Call `changed` with the plan each time its file changes and still parses without errors (a
+/// terminal redraws its cards with it; the run takes new PARTs and ticks by hand).
+pub fn on_plan_change(
+    plan_path: &Path,
+    changed: impl Fn(crate::plan::Plan) + Send + 'static,
+) -> Option<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher as _};
     // notify reports absolute paths; compare against an absolute one. The folder is watched,
     // since editors replace the file rather than write into it.
@@ -27,7 +38,7 @@ pub fn watch_plan(
         if let Ok((plan, _)) = crate::plan::load(&watched)
             && !plan.has_errors()
         {
-            let _ = commands.blocking_send(Command::UpdatePlan(Box::new(plan)));
+            changed(plan);
         }
     })
     .ok()?;
@@ -49,8 +60,11 @@ mod tests {
         std::fs::write(&plan, one).unwrap();
         let (tx, mut rx) = mpsc::channel(8);
         let _w = watch_plan(&plan, tx).unwrap();
-        // An edit that does not parse is not sent; the next good one is.
+        // An edit that does not parse is not sent (given time to be seen)…
         std::fs::write(&plan, "# P\n\n### PART 1: Create\n").unwrap();
+        let quiet = tokio::time::timeout(std::time::Duration::from_millis(800), rx.recv()).await;
+        assert!(quiet.is_err(), "a plan with errors was sent: {quiet:?}");
+        // …the next good one is.
         let two = one.to_string()
             + "\n### PART 2: Create t/b.md (~30 lines)\n\n- [ ] PART 2: Create t/b.md\n- [ ] Section 1: B (~10 lines)\n";
         std::fs::write(&plan, two).unwrap();

@@ -239,9 +239,9 @@ impl App {
                 };
                 self.grid.select(&ctx, self.selected);
             }
+            // The run reads the plan itself; the screen only shows what changed.
             Msg::PlanChanged(plan) => {
                 self.cards.merge_plan(&plan);
-                steps.push(Step::Effect(Effect::Command(Command::UpdatePlan(plan))));
             }
             Msg::FileChanged(path) => {
                 if let Front::Review(r) = &self.front

@@ -72,7 +72,7 @@ pub struct Closed {
     /// How it ended.
     pub ending: Ending,
     /// The run's events; closed once the run has ended.
-    pub events: mpsc::Receiver<crate::runner::Event>,
+    pub events: mpsc::UnboundedReceiver<crate::runner::Event>,
     /// Commands to the run: the connection stays open while this is held (dropped, the run
     /// counts this client gone and closes its side).
     pub commands: mpsc::Sender<Command>,
@@ -113,6 +113,7 @@ pub async fn attach(
         plan_path,
         knowledge,
         ev_rx: client.events,
+        dropped: client.dropped,
         commands: client.commands,
         before: now,
     };
@@ -130,7 +131,9 @@ struct Session {
     history: Vec<crate::journal::Record>,
     plan_path: std::path::PathBuf,
     knowledge: std::path::PathBuf,
-    ev_rx: mpsc::Receiver<crate::runner::Event>,
+    ev_rx: mpsc::UnboundedReceiver<crate::runner::Event>,
+    /// Set when the run dropped this client (it goes on without it).
+    dropped: Arc<std::sync::OnceLock<String>>,
     commands: mpsc::Sender<Command>,
     /// Events that happened before this session began (an attached client's starting states).
     before: Vec<crate::runner::Event>,
@@ -151,6 +154,7 @@ impl Session {
             plan_path,
             knowledge,
             mut ev_rx,
+            dropped,
             commands,
             before,
         } = self;
@@ -227,7 +231,10 @@ impl Session {
                     None => {
                         events_open = false;
                         app.run_ended = true;
-                        app.say("the run has ended (stopped elsewhere, or its process was killed); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string());
+                        app.say(match dropped.get() {
+                            Some(why) => format!("{why} (the run goes on without this screen); q closes it"),
+                            None => "the run has ended (stopped elsewhere, or its process was killed); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string(),
+                        });
                         app.dirty = true;
                     }
                 },
@@ -353,6 +360,12 @@ impl Session {
             }
         }
         drop(term);
+        // Dropped by the run, not ended: leaving this screen leaves the run going.
+        let ending = if ending == Ending::RunEnded && dropped.get().is_some() {
+            Ending::Detach
+        } else {
+            ending
+        };
         if ending == Ending::Stop {
             // Runners journal what they did, then the run closes its socket (the caller waits).
             let _ = commands.send(Command::Shutdown).await;
@@ -395,45 +408,44 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Watch the plan's folder (editors replace files, so the file itself is not enough) and the
-/// knowledge base: plan edits re-parse the plan, knowledge edits refresh an open diff.
+/// Watch the plan (its edits re-parse it: new cards, PARTs ticked by hand) and the knowledge base
+/// (its edits refresh an open diff). The run watches the plan for itself.
 fn watch_paths(
     plan_path: &Path,
     knowledge: &Path,
     tx: mpsc::Sender<Msg>,
-) -> Option<notify::RecommendedWatcher> {
+) -> (
+    Option<notify::RecommendedWatcher>,
+    Option<notify::RecommendedWatcher>,
+) {
     use notify::{RecursiveMode, Watcher};
+    let to_app = tx.clone();
+    let plan = crate::runner::on_plan_change(plan_path, move |plan| {
+        let _ = to_app.blocking_send(Msg::PlanChanged(Box::new(plan)));
+    });
     // notify reports absolute paths; compare against absolute ones.
-    let plan_file = plan_path.canonicalize().ok()?;
     let knowledge_dir = knowledge
         .canonicalize()
         .unwrap_or_else(|_| knowledge.to_path_buf());
-    let (watched_plan, watched_knowledge) = (plan_file.clone(), knowledge_dir.clone());
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+    let watched = knowledge_dir.clone();
+    let files = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if !(event.kind.is_modify() || event.kind.is_create()) {
             return;
         }
         for path in event.paths {
-            if path == watched_plan {
-                if let Ok((plan, _)) = plan::load(&watched_plan)
-                    && !plan.has_errors()
-                {
-                    let _ = tx.blocking_send(Msg::PlanChanged(Box::new(plan)));
-                }
-            } else if path.starts_with(&watched_knowledge) {
+            if path.starts_with(&watched) {
                 let _ = tx.blocking_send(Msg::FileChanged(path));
             }
         }
     })
-    .ok()?;
-    if let Some(dir) = plan_file.parent() {
-        let _ = watcher.watch(dir, RecursiveMode::NonRecursive);
-    }
-    if knowledge_dir.is_dir() {
-        let _ = watcher.watch(&knowledge_dir, RecursiveMode::Recursive);
-    }
-    Some(watcher)
+    .ok()
+    .and_then(|mut w| {
+        knowledge_dir.is_dir().then_some(())?;
+        w.watch(&knowledge_dir, RecursiveMode::Recursive).ok()?;
+        Some(w)
+    });
+    (plan, files)
 }
 
 /// Open the draft's file or drop in $VISUAL / $EDITOR; the edited text replaces it.
