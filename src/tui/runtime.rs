@@ -287,19 +287,11 @@ impl Session {
             for effect in effects {
                 match effect {
                     Effect::Quit => {
-                        ending = if events_open {
-                            Ending::Stop
-                        } else {
-                            Ending::RunEnded
-                        };
+                        ending = closing(Ending::Stop, events_open);
                         break 'main;
                     }
                     Effect::Detach => {
-                        ending = if events_open {
-                            Ending::Detach
-                        } else {
-                            Ending::RunEnded
-                        };
+                        ending = closing(Ending::Detach, events_open);
                         break 'main;
                     }
                     Effect::Command(c) => {
@@ -378,13 +370,16 @@ impl Session {
     }
 }
 
-/// How a signal that ends programs ends this session.
+/// How closing the screen the way `wanted` ends the session: once the run has ended, only the
+/// screen closes.
+fn closing(wanted: Ending, run_live: bool) -> Ending {
+    if run_live { wanted } else { Ending::RunEnded }
+}
+
+/// How a signal that ends programs ends this session: the terminal that started the run stops
+/// it, another only leaves it.
 fn signalled(owner: bool, run_live: bool) -> Ending {
-    match (run_live, owner) {
-        (false, _) => Ending::RunEnded,
-        (true, true) => Ending::Stop,
-        (true, false) => Ending::Detach,
-    }
+    closing(if owner { Ending::Stop } else { Ending::Detach }, run_live)
 }
 
 /// Queue a message for the app's next turn.
