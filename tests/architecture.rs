@@ -1,5 +1,6 @@
-//! The architecture DESIGN.md draws, checked on the source: the core never imports the terminal
-//! UI's crates, and no two modules import each other (directly or around a loop). A module's
+//! The architecture DESIGN.md draws, checked on the source: no file past 750 lines, the core
+//! never imports the terminal UI's crates, and no two modules import each other (directly or
+//! around a loop). A module's
 //! imports are the `crate::…`, `super::…` and `self::…` paths it names outside its tests; a
 //! parent and its own children are one unit (a child reaching its parent is not a circle).
 
@@ -201,4 +202,19 @@ fn the_checker_finds_a_circle_when_there_is_one() {
         target("crate::b", "super::a::c::f", &modules).as_deref(),
         Some("crate::a::c")
     );
+}
+
+#[test]
+fn no_source_file_is_past_750_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f).unwrap().lines().count();
+            (lines > 750).then(|| format!("{} ({lines})", f.strip_prefix(&src).unwrap().display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these along their seams: {long:?}");
 }
