@@ -116,12 +116,13 @@ async fn main() {
             input_total += waited;
             inputs += 1;
         }
-        if app.dirty && last_draw.elapsed() >= Duration::from_millis(16) {
+        if app.is_dirty() && last_draw.elapsed() >= Duration::from_millis(16) {
+            let mut drawn = Default::default();
             term.draw(|f| {
-                view::draw(f, &app, &theme, Instant::now());
+                drawn = view::draw(f, &app, &theme, Instant::now());
             })
             .expect("draw");
-            app.dirty = false;
+            app.drawn(drawn);
             frames += 1;
             last_draw = Instant::now();
         }

@@ -5,7 +5,7 @@
 use expanse::plan::Plan;
 use expanse::review::{self, Inspection, Seen};
 use expanse::runner::{Command, Event, Level, Refusal, RunnerState};
-use expanse::tui::app::{App, Edited, Front, Msg};
+use expanse::tui::app::{App, Edited, Front, Msg, Settings};
 use expanse::tui::keymap::{Key, ScreenKind};
 use expanse::tui::overlay::{Confirm, Overlay, Prompt};
 use expanse::tui::screens::review::StatusKind;
@@ -80,7 +80,7 @@ fn typing_in_review_searches_and_never_approves_or_edits() {
     more.extend(typed(&mut a, "ZeRO-3"));
     more.extend(press(&mut a, &[Key::Enter]));
     assert!(fx.is_empty() && more.is_empty(), "{fx:?} {more:?}");
-    let Front::Review(r) = &a.front else {
+    let Front::Review(r) = a.front() else {
         panic!("still in review")
     };
     assert_eq!(r.query(), "ZeRO-3");
@@ -91,8 +91,8 @@ fn typing_in_review_searches_and_never_approves_or_edits() {
 fn approve_asks_for_one_confirming_key_and_shows_what_is_written() {
     let mut a = reviewing();
     assert!(press(&mut a, &[Key::Char('a')]).is_empty());
-    let Some(Overlay::Confirm(Confirm::Approve { writes, .. })) = &a.overlay else {
-        panic!("a opens the confirmation: {:?}", a.overlay)
+    let Some(Overlay::Confirm(Confirm::Approve { writes, .. })) = a.overlay() else {
+        panic!("a opens the confirmation: {:?}", a.overlay())
     };
     assert!(writes.iter().any(|w| w.contains("INDEX.md")));
     assert!(writes.iter().any(|w| w.contains("drops/KNOWLEDGE-DROP-x")));
@@ -113,7 +113,10 @@ fn approve_asks_for_one_confirming_key_and_shows_what_is_written() {
     );
     // Off in settings: one key.
     let mut b = app();
-    b.confirm_approve = false;
+    b.configure(Settings {
+        confirm_approve: false,
+        ..Settings::default()
+    });
     let mut b = reviewing_with(b);
     assert_eq!(commands(&press(&mut b, &[Key::Char('a')])).len(), 1);
 }
@@ -132,7 +135,9 @@ fn a_refused_approval_keeps_its_explanation_across_the_reload() {
         part: 3,
         result: Ok(Box::new(inspection(3))),
     });
-    let Front::Review(r) = &a.front else { panic!() };
+    let Front::Review(r) = a.front() else {
+        panic!()
+    };
     assert_eq!(r.status_kind(), Some(StatusKind::Conflict));
     assert!(!r.is_busy(), "the reviewer can approve the new diff");
 }
@@ -167,7 +172,7 @@ fn an_edit_updates_the_card_and_reloads_the_diff() {
         }),
     });
     assert_eq!(fx, vec![Effect::LoadReview(3)]);
-    assert_eq!(a.cards.get(3).unwrap().lines, Some(42));
+    assert_eq!(a.cards().get(3).unwrap().lines, Some(42));
 }
 
 #[test]
@@ -176,9 +181,9 @@ fn opening_one_draft_leaves_the_others_counted_new() {
     for n in [2, 5] {
         a.update(Msg::Core(Event::draft(n, 10, 1, "draft ready")));
     }
-    assert_eq!(a.unseen.len(), 2);
+    assert_eq!(a.unseen().len(), 2);
     press(&mut a, &[Key::Char('n')]);
-    assert_eq!(a.unseen.len(), 1, "only the draft opened is seen");
+    assert_eq!(a.unseen().len(), 1, "only the draft opened is seen");
 }
 
 #[test]
@@ -193,7 +198,7 @@ fn a_draft_approved_elsewhere_is_no_longer_new() {
         RunnerState::Done,
         "ticked in the plan",
     )));
-    assert_eq!(a.unseen.iter().copied().collect::<Vec<_>>(), vec![5]);
+    assert_eq!(a.unseen().iter().copied().collect::<Vec<_>>(), vec![5]);
     assert_eq!(
         press(&mut a, &[Key::Char('n')]),
         vec![Effect::LoadReview(5)]
@@ -206,7 +211,7 @@ fn redo_of_an_approved_part_asks_first() {
     a.update(Msg::Core(Event::state(1, RunnerState::Approved, "")));
     assert!(commands(&press(&mut a, &[Key::Char('R')])).is_empty());
     assert!(matches!(
-        a.overlay,
+        a.overlay(),
         Some(Overlay::Confirm(Confirm::Redo { part: 1, .. }))
     ));
     assert!(
@@ -232,15 +237,17 @@ fn down_moves_to_the_card_below() {
     let mut a = app();
     // 120 columns: 3 cards a row; EXPANSION 18 has PARTs 1-4, so PART 4 sits alone in its row.
     press(&mut a, &[Key::Char('j')]);
-    assert_eq!(a.cards.list[a.selected].number, 4);
+    assert_eq!(a.cards().list[a.selected()].number, 4);
     press(&mut a, &[Key::Char('j')]);
     assert_eq!(
-        a.cards.list[a.selected].number, 5,
+        a.cards().list[a.selected()].number,
+        5,
         "down from the last row of a group enters the next group"
     );
     press(&mut a, &[Key::Right, Key::Char('k')]);
     assert_eq!(
-        a.cards.list[a.selected].number, 4,
+        a.cards().list[a.selected()].number,
+        4,
         "nearest card on the left"
     );
 }
@@ -251,8 +258,8 @@ fn grid_keys_that_belong_to_review_do_nothing_there() {
     a.update(Msg::Core(Event::draft(1, 10, 1, "draft ready")));
     for k in ['a', 'r', 'e'] {
         assert!(press(&mut a, &[Key::Char(k)]).is_empty());
-        assert!(matches!(a.front, Front::Grid));
-        assert!(a.notice.as_deref().is_some_and(|n| n.contains("? lists")));
+        assert!(matches!(a.front(), Front::Grid));
+        assert!(a.notice_text().is_some_and(|n| n.contains("? lists")));
     }
 }
 
@@ -262,7 +269,7 @@ fn pausing_a_draft_says_why_not_in_words() {
     a.update(Msg::Core(Event::draft(1, 10, 1, "draft ready")));
     press(&mut a, &[Key::Char('p')]);
     assert_eq!(
-        a.notice.as_deref(),
+        a.notice_text(),
         Some("PART 1 is awaiting review; there is nothing to pause")
     );
 }
@@ -278,10 +285,10 @@ fn log_lines_keep_a_scrolled_view_in_place() {
         )));
     }
     press(&mut a, &[Key::PageUp]);
-    let before = a.grid.log().offset();
+    let before = a.grid().log().offset();
     assert!(before > 0);
     a.update(Msg::Core(Event::log(Some(1), Level::Info, "new")));
-    assert_eq!(a.grid.log().offset(), before + 1);
+    assert_eq!(a.grid().log().offset(), before + 1);
 }
 
 /// The keys a sequence is drawn from: every bound key, letters a person might mistype, text.
@@ -321,9 +328,9 @@ proptest! {
         let mut a = reviewing();
         a.update(Msg::Core(Event::state(1, RunnerState::Approved, "")));
         for k in keys {
-            let overlay = a.overlay.clone();
+            let overlay = a.overlay().cloned();
             let screen = a.screen_kind();
-            let busy = matches!(&a.front, Front::Review(r) if r.is_busy());
+            let busy = matches!(a.front(), Front::Review(r) if r.is_busy());
             let fx = a.update(Msg::Key(k));
             for e in &fx {
                 match e {
@@ -351,7 +358,7 @@ proptest! {
                 }
             }
             // Opening the approval question takes `a` on the review screen.
-            if let Some(Overlay::Confirm(Confirm::Approve { .. })) = &a.overlay {
+            if let Some(Overlay::Confirm(Confirm::Approve { .. })) = &a.overlay() {
                 prop_assert!(
                     overlay.is_some() || (screen == ScreenKind::Review && k == Key::Char('a'))
                 );
@@ -389,7 +396,7 @@ fn an_edit_not_saved_is_told_in_the_parts_log() {
         result: Err(e.into()),
     });
     assert!(!fx.contains(&Effect::LoadReview(3)));
-    let log = &a.cards.get(3).unwrap().log;
+    let log = &a.cards().get(3).unwrap().log;
     let last = log.get(log.len() - 1).unwrap();
     assert!(
         last.text.starts_with("edit not saved: ")
@@ -438,7 +445,10 @@ fn every_hunk_left_out_approves_nothing() {
     let mut a = reviewing();
     let fx = press(&mut a, &[Key::Char(' '), Key::Char('a')]);
     assert!(commands(&fx).is_empty());
-    assert!(a.overlay.is_none(), "no confirmation for an empty approval");
+    assert!(
+        a.overlay().is_none(),
+        "no confirmation for an empty approval"
+    );
 }
 
 #[test]
@@ -447,11 +457,10 @@ fn a_reject_to_write_again_needs_a_reason() {
     let fx = press(&mut a, &[Key::Char('r'), Key::Enter]);
     assert!(commands(&fx).is_empty(), "{fx:?}");
     assert!(
-        a.notice
-            .as_deref()
+        a.notice_text()
             .is_some_and(|n| n.contains("say why it should be written again")),
         "{:?}",
-        a.notice
+        a.notice_text()
     );
     // Skipping the PART needs no reason.
     let fx = press(&mut a, &[Key::Char('r'), Key::Tab, Key::Enter]);
@@ -477,11 +486,10 @@ fn n_after_a_search_goes_to_matches_not_to_a_review() {
         "a search with no match does not open a review: {fx:?}"
     );
     assert!(
-        a.notice
-            .as_deref()
+        a.notice_text()
             .is_some_and(|n| n.contains("matches \"zzz-nothing\"")),
         "{:?}",
-        a.notice
+        a.notice_text()
     );
     // Cleared, n opens the next draft again.
     assert_eq!(
@@ -494,13 +502,13 @@ fn n_after_a_search_goes_to_matches_not_to_a_review() {
 fn the_message_log_keeps_each_notice_whole() {
     let mut a = App::new(&Plan::parse(RUNNABLE), None, (80, 24));
     press(&mut a, &[Key::Char('x')]);
-    let first = a.notice.clone().unwrap();
+    let first = a.notice_text().unwrap().to_string();
     press(&mut a, &[Key::Char('u')]);
-    let second = a.notice.clone().unwrap();
+    let second = a.notice_text().unwrap().to_string();
     assert_ne!(first, second);
     press(&mut a, &[Key::Char('M')]);
-    let Some(Overlay::Messages { lines, .. }) = &a.overlay else {
-        panic!("M opens the messages: {:?}", a.overlay)
+    let Some(Overlay::Messages { lines, .. }) = a.overlay() else {
+        panic!("M opens the messages: {:?}", a.overlay())
     };
     assert_eq!(lines.len(), 2);
     assert!(
@@ -508,7 +516,7 @@ fn the_message_log_keeps_each_notice_whole() {
         "{lines:?}"
     );
     press(&mut a, &[Key::Esc]);
-    assert!(a.overlay.is_none());
+    assert!(a.overlay().is_none());
 }
 
 #[test]
@@ -522,7 +530,7 @@ fn m_gives_a_working_runner_a_note_and_says_why_not_for_a_draft() {
     // The prompt takes typed text (`q` included) and Enter sends the note.
     assert!(commands(&press(&mut a, &[Key::Char('m')])).is_empty());
     assert!(matches!(
-        a.overlay,
+        a.overlay(),
         Some(Overlay::Prompt(Prompt::Note { part: 1, .. }))
     ));
     assert!(commands(&typed(&mut a, "quote the paper")).is_empty());
@@ -541,13 +549,12 @@ fn m_gives_a_working_runner_a_note_and_says_why_not_for_a_draft() {
     // A PART in review takes no note: it says what to do instead.
     a.update(Msg::Core(Event::draft(1, 9, 1, "draft ready")));
     assert!(commands(&press(&mut a, &[Key::Char('m')])).is_empty());
-    assert!(a.overlay.is_none());
+    assert!(a.overlay().is_none());
     assert!(
-        a.notice
-            .as_deref()
+        a.notice_text()
             .is_some_and(|n| n.contains("a note reaches a runner still working")),
         "{:?}",
-        a.notice
+        a.notice_text()
     );
 }
 
@@ -566,8 +573,7 @@ fn an_undone_approval_is_said_by_its_cause_not_its_words() {
         "approval undone",
     )));
     assert!(
-        a.notice
-            .as_deref()
+        a.notice_text()
             .is_none_or(|n| !n.contains("approval undone"))
     );
     a.update(Msg::Core(Event::state(
@@ -577,7 +583,7 @@ fn an_undone_approval_is_said_by_its_cause_not_its_words() {
     )));
     a.update(Msg::Core(Event::undone(2)));
     assert_eq!(
-        a.notice.as_deref(),
+        a.notice_text(),
         Some("PART 2: approval undone; the draft awaits review again")
     );
 }

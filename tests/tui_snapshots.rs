@@ -76,7 +76,7 @@ fn scene(size: (u16, u16)) -> App {
         Level::Warn,
         "fetch https://example.com/slow failed: timed out after 30 s, and this line is long enough to wrap at word boundaries on a narrow terminal",
     ))));
-    app.notice = None;
+    app.clear_notice();
     app
 }
 
@@ -376,7 +376,7 @@ fn overlays_at_three_sizes() {
 
         // Undo of an approval asks first.
         let mut app = scene(size);
-        app.selected = app.cards.index_of(7).unwrap();
+        app.select(app.cards().index_of(7).unwrap());
         keys(&mut app, &[Key::Char('u')]);
         let screen = render(&app, size, true);
         assert!(screen.contains("Undo it? y / n"), "{screen}");
@@ -384,8 +384,8 @@ fn overlays_at_three_sizes() {
 
         // Redo of an approved PART asks first.
         let mut app = scene(size);
-        let seven = app.cards.index_of(7).unwrap();
-        app.selected = seven;
+        let seven = app.cards().index_of(7).unwrap();
+        app.select(seven);
         keys(&mut app, &[Key::Char('R')]);
         let screen = render(&app, size, true);
         assert!(screen.contains("Run it again? y / n"), "{screen}");
@@ -519,7 +519,7 @@ fn a_click_is_tested_against_the_cards_the_last_frame_drew() {
         let mut app = scene(size);
         // Before any frame nothing is on screen to click.
         app.update(Msg::Click { col: 2, row: 3 });
-        assert_eq!(app.selected, 0);
+        assert_eq!(app.selected(), 0);
         let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
         let mut drawn = expanse::tui::layout::Drawn::default();
         term.draw(|f| drawn = view::draw(f, &app, &Theme::new(true), Instant::now()))
@@ -532,7 +532,7 @@ fn a_click_is_tested_against_the_cards_the_last_frame_drew() {
             col: rect.x + rect.width - 1,
             row: rect.y + rect.height - 1,
         });
-        assert_eq!(app.selected, second, "{size:?}");
+        assert_eq!(app.selected(), second, "{size:?}");
         // Just outside every card drawn: nothing changes.
         let below = drawn
             .cards
@@ -544,20 +544,20 @@ fn a_click_is_tested_against_the_cards_the_last_frame_drew() {
             col: 0,
             row: below + 1,
         });
-        assert_eq!(app.selected, second, "{size:?}");
+        assert_eq!(app.selected(), second, "{size:?}");
         // PART 1's card holds a draft: a click selects it, a second opens its review.
         let (first, rect) = drawn.cards[0];
         app.update(Msg::Click {
             col: rect.x,
             row: rect.y,
         });
-        assert_eq!(app.selected, first);
+        assert_eq!(app.selected(), first);
         app.update(Msg::Click {
             col: rect.x,
             row: rect.y,
         });
         assert!(
-            matches!(app.front, expanse::tui::app::Front::Review(_)),
+            matches!(app.front(), expanse::tui::app::Front::Review(_)),
             "{size:?}"
         );
     }

@@ -105,47 +105,66 @@ pub enum Msg {
 /// Notices the message log keeps.
 pub const MESSAGES_KEPT: usize = 200;
 
-/// The whole TUI state.
-#[derive(Debug, Clone)]
-pub struct App {
-    /// The plan's title.
-    pub title: String,
-    /// Which providers the run uses, in a few words (for the header).
-    pub providers: String,
-    /// One card per PART.
-    pub cards: Cards,
-    /// Index of the selected card.
-    pub selected: usize,
-    /// The grid screen (always there, under whatever is in front).
-    pub grid: GridScreen,
-    /// The screen in front.
-    pub front: Front,
-    /// The one overlay, if open.
-    pub overlay: Option<Overlay>,
+pub mod view;
+
+/// The run's settings a screen works with: set once, after the screen opens.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
     /// Key bindings.
     pub keymap: Keymap,
-    /// Drafts that arrived while the reviewer looked elsewhere and have not been opened.
-    pub unseen: BTreeSet<u32>,
     /// Ask for a confirming key before approving.
-    /// The run has ended (its socket closed): quitting only closes the screen.
-    pub run_ended: bool,
     pub confirm_approve: bool,
-    /// Terminal size.
-    pub size: (u16, u16),
-    /// Timer ticks so far (spinner frame).
-    pub ticks: u64,
-    /// Something changed since the last frame.
-    pub dirty: bool,
-    /// A one-line notice for the key bar (the last action's result).
-    pub notice: Option<String>,
-    /// Every notice shown, oldest first, the last [`MESSAGES_KEPT`] (the message log, whole).
-    messages: std::collections::VecDeque<String>,
+    /// Which providers the run uses, in a few words (for the header).
+    pub providers: String,
     /// The run's model budget, for the header.
     pub budget: crate::runner::budget::Limits,
     /// Model prices, for costs (None: no cost is shown).
     pub prices: Option<crate::runner::budget::Prices>,
     /// The run's token estimate (low, high), shown until the first model request.
     pub estimate: Option<(u64, u64)>,
+}
+
+/// The whole TUI state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The plan's title.
+    title: String,
+    /// Which providers the run uses, in a few words (for the header).
+    providers: String,
+    /// One card per PART.
+    cards: Cards,
+    /// Index of the selected card.
+    selected: usize,
+    /// The grid screen (always there, under whatever is in front).
+    grid: GridScreen,
+    /// The screen in front.
+    front: Front,
+    /// The one overlay, if open.
+    overlay: Option<Overlay>,
+    /// Key bindings.
+    keymap: Keymap,
+    /// Drafts that arrived while the reviewer looked elsewhere and have not been opened.
+    unseen: BTreeSet<u32>,
+    /// The run has ended (its socket closed): quitting only closes the screen.
+    run_ended: bool,
+    /// Ask for a confirming key before approving.
+    confirm_approve: bool,
+    /// Terminal size.
+    size: (u16, u16),
+    /// Timer ticks so far (spinner frame).
+    ticks: u64,
+    /// Something changed since the last frame.
+    dirty: bool,
+    /// A one-line notice for the key bar (the last action's result).
+    notice: Option<String>,
+    /// Every notice shown, oldest first, the last [`MESSAGES_KEPT`] (the message log, whole).
+    messages: std::collections::VecDeque<String>,
+    /// The run's model budget, for the header.
+    budget: crate::runner::budget::Limits,
+    /// Model prices, for costs (None: no cost is shown).
+    prices: Option<crate::runner::budget::Prices>,
+    /// The run's token estimate (low, high), shown until the first model request.
+    estimate: Option<(u64, u64)>,
     /// Paths written by the approval under review, for the notice when it completes.
     written: Vec<String>,
     /// What the last frame drew where (clicks are tested against it).
@@ -471,6 +490,90 @@ impl App {
     /// Keep what a frame drew, for the clicks that follow it.
     pub fn drawn(&mut self, drawn: Drawn) {
         self.drawn = drawn;
+        self.dirty = false;
+    }
+
+    /// Take the run's settings (keys, the approval question, what the header shows).
+    pub fn configure(&mut self, s: Settings) {
+        self.keymap = s.keymap;
+        self.confirm_approve = s.confirm_approve;
+        self.providers = s.providers;
+        self.budget = s.budget;
+        self.prices = s.prices;
+        self.estimate = s.estimate;
+    }
+
+    /// The cards as the journal left them (states, logs, times) before any event.
+    pub fn seed(&mut self, history: &[crate::journal::Record]) {
+        self.cards.seed(history);
+    }
+
+    /// Something changed since the last frame.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Draw again at the next frame (the terminal came back from an editor or a suspend).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Show `text` in the key bar until the next one (not kept in the message log).
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.notice = Some(text.into());
+        self.dirty = true;
+    }
+
+    /// The run has ended (its socket closed): say `why`; quitting only closes the screen now.
+    pub fn run_ended(&mut self, why: String) {
+        self.run_ended = true;
+        self.say(why);
+    }
+
+    /// The screen in front.
+    pub fn front(&self) -> &Front {
+        &self.front
+    }
+
+    /// The overlay, if one is open.
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlay.as_ref()
+    }
+
+    /// Index of the selected card.
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// The cards, one per PART.
+    pub fn cards(&self) -> &Cards {
+        &self.cards
+    }
+
+    /// The key bar's notice, if any.
+    pub fn notice_text(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Clear the key bar's notice.
+    pub fn clear_notice(&mut self) {
+        self.notice = None;
+    }
+
+    /// Select card `index` (the last one if past the end), as a click or an arrow would.
+    pub fn select(&mut self, index: usize) {
+        self.selected = index.min(self.cards.list.len().saturating_sub(1));
+        self.dirty = true;
+    }
+
+    /// Drafts that arrived while the reviewer looked elsewhere and have not been opened.
+    pub fn unseen(&self) -> &BTreeSet<u32> {
+        &self.unseen
+    }
+
+    /// The grid screen (under whatever is in front).
+    pub fn grid(&self) -> &GridScreen {
+        &self.grid
     }
 
     fn on_click(&mut self, col: u16, row: u16) -> Vec<Step> {
@@ -546,7 +649,7 @@ impl App {
                     }
                     fx.push(e);
                 }
-                Step::Select(i) => self.selected = i.min(self.cards.list.len().saturating_sub(1)),
+                Step::Select(i) => self.select(i),
                 Step::OpenReview(n) => fx.extend(self.open_review(n)),
                 Step::NextDraft => {
                     // Drafts not yet opened come first, starting from the selected card.

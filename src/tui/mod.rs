@@ -10,8 +10,8 @@ pub mod runtime;
 pub mod screens;
 pub mod terminal;
 pub mod theme;
-pub mod view;
 pub mod wrap;
 
+pub use app::view;
 pub use runtime::{Closed, Ending, TuiOptions, attach};
 pub use terminal::restore_terminal;

@@ -12,13 +12,13 @@ use futures_util::StreamExt as _;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use super::app::{App, EditFailure, Edited, Msg};
+use super::app::view;
+use super::app::{App, EditFailure, Edited, Msg, Settings};
 use super::keymap::Keymap;
 use super::screens::drafts::DraftSummary;
 use super::screens::{EditWhat, Effect};
 use super::terminal::{Term, install_panic_hook, message};
 use super::theme::Theme;
-use super::view;
 use crate::plan;
 use crate::review::Review;
 use crate::runner::Command;
@@ -168,16 +168,18 @@ impl Session {
         let mut term = Term::enter()?;
         let size = term.terminal.size()?;
         let mut app = App::new(&plan, only, (size.width, size.height));
-        app.cards.seed(&history);
+        app.seed(&history);
         for e in before {
             app.update(Msg::Core(e));
         }
-        app.keymap = tui.keymap;
-        app.confirm_approve = tui.confirm_approve;
-        app.providers = providers;
-        app.budget = budget;
-        app.prices = prices;
-        app.estimate = tui.estimate;
+        app.configure(Settings {
+            keymap: tui.keymap,
+            confirm_approve: tui.confirm_approve,
+            providers,
+            budget,
+            prices,
+            estimate: tui.estimate,
+        });
         // The first line (the corpus and what it skipped) is the one left in the key bar.
         for line in tui.startup.into_iter().rev() {
             app.say(line);
@@ -204,7 +206,7 @@ impl Session {
         let mut next_tick: Option<tokio::time::Instant> = None;
         'main: loop {
             let frame_due = app
-                .dirty
+                .is_dirty()
                 .then(|| tokio::time::Instant::from_std(last_draw + FRAME));
             if app.animating() {
                 next_tick.get_or_insert_with(|| tokio::time::Instant::now() + TICK);
@@ -230,12 +232,10 @@ impl Session {
                     }
                     None => {
                         events_open = false;
-                        app.run_ended = true;
-                        app.say(match dropped.get() {
+                        app.run_ended(match dropped.get() {
                             Some(why) => format!("{why} (the run goes on without this screen); q closes it"),
                             None => "the run has ended (stopped elsewhere, or its process was killed); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string(),
                         });
-                        app.dirty = true;
                     }
                 },
                 ev = next_input(&mut input) => match ev {
@@ -280,7 +280,6 @@ impl Session {
                     let mut drawn = super::layout::Drawn::default();
                     term.terminal.draw(|f| drawn = view::draw(f, &app, &theme, Instant::now()))?;
                     app.drawn(drawn);
-                    app.dirty = false;
                     last_draw = Instant::now();
                 }
             }
@@ -297,11 +296,9 @@ impl Session {
                     Effect::Command(c) => {
                         // Never wait on the supervisor here: it may be waiting on us to read events.
                         if !events_open {
-                            app.notice = Some("the run has ended: nothing reaches it from here; `expanse review` or a new `expanse run` takes the drafts".into());
-                            app.dirty = true;
+                            app.notice("the run has ended: nothing reaches it from here; `expanse review` or a new `expanse run` takes the drafts");
                         } else if commands.try_send(c).is_err() {
-                            app.notice = Some("busy: the command was not taken, try again".into());
-                            app.dirty = true;
+                            app.notice("busy: the command was not taken, try again");
                         }
                     }
                     Effect::LoadReview(n) => {
@@ -338,7 +335,7 @@ impl Session {
                         term.resume()?;
                         input = Some(EventStream::new());
                         send_msg(&msg_tx, Msg::Edited { part, result }).await;
-                        app.dirty = true;
+                        app.mark_dirty();
                     }
                     Effect::Suspend => {
                         drop(input.take());
@@ -346,7 +343,7 @@ impl Session {
                         input = Some(EventStream::new());
                         let size = term.terminal.size()?;
                         send_msg(&msg_tx, Msg::Resize(size.width, size.height)).await;
-                        app.dirty = true;
+                        app.mark_dirty();
                     }
                 }
             }

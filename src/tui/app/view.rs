@@ -8,11 +8,11 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::{App, Front};
-use super::keymap::{Action, ScreenKind};
-use super::layout::{self, Drawn, MIN_SIZE};
-use super::theme::{Theme, glyph};
+use super::{App, Front};
 use crate::state::RunnerState;
+use crate::tui::keymap::{Action, ScreenKind};
+use crate::tui::layout::{self, Drawn, MIN_SIZE};
+use crate::tui::theme::{Theme, glyph};
 use crate::words::{compact, plural};
 
 /// Draw the whole screen; gives back what was drawn where.
