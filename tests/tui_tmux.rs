@@ -605,7 +605,9 @@ fn detach_leaves_the_run_going_two_clients_see_one_approval_and_a_killed_run_is_
 
     // kill -9 of the run: its client says the run ended, and nothing approved is lost.
     signal(&server, "KILL");
-    other.wait("the run ended", |s| s.contains("the run has ended"));
+    other.wait("the run ended", |s| {
+        s.contains("ended without a word (killed?)")
+    });
     other.keys(&["q"]);
     let after = other.wait("closed", |s| s.contains("ATTACH-EXITED"));
     assert!(

@@ -12,13 +12,15 @@ use expanse::runner::live;
 use expanse::workspace::Workspace;
 
 /// Start the plan's run as a process of its own and open the terminal UI on it; a run of the
-/// plan already live is attached to instead.
+/// plan already live is attached to instead (`shaped`: options that shape a run were given,
+/// which a live run does not take).
 pub fn launch(
     ws: &Workspace,
     server: std::process::Command,
     plan_path: &Path,
     shown: &str,
     config: &Config,
+    shaped: bool,
 ) -> anyhow::Result<ExitCode> {
     let dir = ws.journal_dir(plan_path);
     // A bad [keys] is said before anything starts.
@@ -28,8 +30,13 @@ pub fn launch(
         while live::info(&dir).is_none() && super::attach::is_live(&dir).is_some() {
             std::thread::sleep(Duration::from_millis(50));
         }
+        let stand = if shaped {
+            " (its own options stand; those given here apply to the next run)"
+        } else {
+            ""
+        };
         let lead = format!(
-            "a run of {shown} was already live (process {pid}); this terminal attached to it"
+            "a run of {shown} was already live (process {pid}); this terminal attached to it{stand}"
         );
         return super::attach::open(ws, &dir, plan_path, false, Some(lead), keymap);
     }

@@ -128,18 +128,26 @@ pub fn run_holding(
         }
     }
     let config = expanse::config::Config::load(&ws.root)?;
-    let estimate = dry_estimate(&plan, &config, args, &ws.journal_dir(&plan_path));
+    // The estimate replays the journal and reads every draft: made once, and only where it is
+    // used (the dry run, the cost question, the run's own journal and header).
+    let estimate_now = || dry_estimate(&plan, &config, args, &ws.journal_dir(&plan_path));
     if args.dry_run {
-        print_estimate(&estimate, args.json)?;
+        print_estimate(&estimate_now(), args.json)?;
         return Ok(ExitCode::SUCCESS);
     }
-    // The terminal that starts a served run asked already.
-    if let (Some(limit), Some(usd)) = (config.budget.confirm_over_usd, estimate.totals.usd)
-        && usd.high > limit
+    // The terminal that starts a served run asks; the run it starts does not ask again.
+    let mut estimated = None;
+    if let Some(limit) = config.budget.confirm_over_usd
         && !args.serve
-        && !confirm_cost(usd, limit)
     {
-        return Ok(ExitCode::FAILURE);
+        let estimate = estimate_now();
+        if let Some(usd) = estimate.totals.usd
+            && usd.high > limit
+            && !confirm_cost(usd, limit)
+        {
+            return Ok(ExitCode::FAILURE);
+        }
+        estimated = Some(estimate);
     }
     std::fs::create_dir_all(ws.state())
         .with_context(|| format!("cannot create {}", ws.state().display()))?;
@@ -153,8 +161,19 @@ pub fn run_holding(
         }
         // The run is a process of its own and this terminal its first client: closing the
         // terminal (or detaching) leaves it going.
-        return super::launch::launch(&ws, server_command(&ws, args)?, &plan_path, &shown, &config);
+        // Options that shape a run do not reach one already live: say so if any was given.
+        let shaped = args.only.is_some()
+            || args.jobs.is_some()
+            || args.offline
+            || args.redo
+            || args.approve_all
+            || args.corpus.is_some()
+            || args.budget_tokens.is_some()
+            || args.budget_usd.is_some();
+        let server = server_command(&ws, args)?;
+        return super::launch::launch(&ws, server, &plan_path, &shown, &config, shaped);
     }
+    let estimate = estimated.unwrap_or_else(estimate_now);
     // One run of a plan at a time: a second would do all the work (and pay the model) twice.
     let _run_lock = match held {
         Some(h) => h,

@@ -528,6 +528,7 @@ impl App {
     pub fn run_ended(&mut self, why: String) {
         self.run_ended = true;
         self.say(why);
+        self.dirty = true;
     }
 
     /// The screen in front.

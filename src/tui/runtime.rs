@@ -100,6 +100,7 @@ pub async fn attach(
         })
         .collect();
     let knowledge = workspace.knowledge();
+    let run = (journal.dir().to_path_buf(), client.hello.pid);
     let review = Arc::new(Review::new(workspace, plan_path.clone(), journal));
     let facts = client.hello.facts.clone();
     let session = Session {
@@ -114,6 +115,7 @@ pub async fn attach(
         knowledge,
         ev_rx: client.events,
         dropped: client.dropped,
+        run,
         commands: client.commands,
         before: now,
     };
@@ -134,6 +136,8 @@ struct Session {
     ev_rx: mpsc::UnboundedReceiver<crate::runner::Event>,
     /// Set when the run dropped this client (it goes on without it).
     dropped: Arc<std::sync::OnceLock<String>>,
+    /// The run's state folder and process (to tell a stop from a kill when it ends).
+    run: (std::path::PathBuf, u32),
     commands: mpsc::Sender<Command>,
     /// Events that happened before this session began (an attached client's starting states).
     before: Vec<crate::runner::Event>,
@@ -155,6 +159,7 @@ impl Session {
             knowledge,
             mut ev_rx,
             dropped,
+            run,
             commands,
             before,
         } = self;
@@ -232,9 +237,11 @@ impl Session {
                     }
                     None => {
                         events_open = false;
+                        let stopped = crate::runner::live::ended_summary(&run.0, run.1).is_some();
                         app.run_ended(match dropped.get() {
                             Some(why) => format!("{why} (the run goes on without this screen); q closes it"),
-                            None => "the run has ended (stopped elsewhere, or its process was killed); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string(),
+                            None if stopped => "the run was stopped from another terminal; its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string(),
+                            None => format!("the run's process {} ended without a word (killed?); its journal keeps what it did, a new `expanse run` goes on from there; q closes this screen", run.1),
                         });
                     }
                 },
