@@ -16,7 +16,7 @@ use expanse::workspace::Workspace;
 /// which a live run does not take).
 pub fn launch(
     ws: &Workspace,
-    server: std::process::Command,
+    mut server: std::process::Command,
     plan_path: &Path,
     shown: &str,
     config: &Config,
@@ -44,7 +44,6 @@ pub fn launch(
     let log_path = dir.join("run.log");
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
-    let mut server = server;
     let mut child = server
         .stderr(log)
         .spawn()
