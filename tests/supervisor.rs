@@ -647,3 +647,63 @@ async fn an_approval_from_another_command_is_an_approval_for_the_run() {
     h.commands.send(Command::Shutdown).await.unwrap();
     h.finish().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_persons_pause_keeps_the_run_open_and_a_run_with_nothing_to_do_says_nothing() {
+    let search = Scripted {
+        delay: Duration::from_millis(400),
+        ..Default::default()
+    };
+    let options = RunOptions {
+        exit_when_settled: false,
+        ..Default::default()
+    };
+    let mut h = start(plan(2, 2), search, options);
+    h.until(is_state(1, RunnerState::Searching)).await;
+    h.commands
+        .send(Command::Pause(Target::Part(1)))
+        .await
+        .unwrap();
+    // PART 2 settles while PART 1 is held: the run is not finished, nothing says it is.
+    let mut seen = Vec::new();
+    loop {
+        let e = h.until(|_| true).await;
+        assert_ne!(
+            e.cause,
+            Some(Cause::Settled),
+            "said while PART 1 was paused: {seen:?}"
+        );
+        let done = e.part == Some(2) && e.state == Some(RunnerState::Review);
+        seen.push(e);
+        if done {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        h.events.try_recv().is_err(),
+        "nothing more while PART 1 is paused"
+    );
+    h.commands
+        .send(Command::Resume(Target::Part(1)))
+        .await
+        .unwrap();
+    let said = h.until(|e| e.cause == Some(Cause::Settled)).await;
+    assert_eq!(said.message, "every PART has settled: 2 review");
+    h.commands.send(Command::Shutdown).await.unwrap();
+    h.finish().await;
+
+    // Every PART ticked in the plan: nothing to do, and nothing is said.
+    let ticked = plan_text(2, 1).replace("- [ ] PART", "- [x] PART");
+    let h = start(
+        Plan::parse(&ticked),
+        Scripted::default(),
+        RunOptions::default(),
+    );
+    let (summary, events) = h.finish().await;
+    assert!(summary.states.values().all(|s| *s == RunnerState::Done));
+    assert!(
+        events.iter().all(|e| e.cause != Some(Cause::Settled)),
+        "{events:?}"
+    );
+}

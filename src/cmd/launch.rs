@@ -25,11 +25,9 @@ pub fn launch(
     let dir = ws.journal_dir(plan_path);
     // A bad [keys] is said before anything starts.
     let keymap = super::attach::keymap(config)?;
-    if let Some(pid) = super::attach::is_live(&dir) {
-        // A run still starting (indexing its corpus) listens once it is ready.
-        while live::info(&dir).is_none() && super::attach::is_live(&dir).is_some() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    if let Some(pid) = super::attach::is_live(&dir)
+        && listening(&dir, &pid, shown)?
+    {
         let stand = if shaped {
             " (its own options stand; those given here apply to the next run)"
         } else {
@@ -80,4 +78,32 @@ pub fn launch(
     // Reaped once it has ended; a run left going is the init process's to reap.
     let _ = child.try_wait();
     Ok(code)
+}
+
+/// How long `run` waits for a live run of the plan to listen (it may be indexing its corpus).
+const LISTEN_WITHIN: Duration = Duration::from_secs(120);
+
+/// Whether the live run `pid` of the plan whose state folder is `dir` listens (waiting while it
+/// starts); false when it ended meanwhile (a new run may start); an error when it holds the plan
+/// but never listens.
+fn listening(dir: &Path, pid: &str, shown: &str) -> anyhow::Result<bool> {
+    let start = std::time::Instant::now();
+    let mut said = false;
+    while live::info(dir).is_none() {
+        if super::attach::is_live(dir).is_none() {
+            return Ok(false);
+        }
+        if !said {
+            eprintln!("expanse: a run of {shown} is starting (process {pid}); waiting for it …");
+            said = true;
+        }
+        if start.elapsed() > LISTEN_WITHIN {
+            anyhow::bail!(
+                "process {pid} runs {shown} but has not listened on its socket within {} s; `expanse status {shown}` shows it, `kill {pid}` ends it (the journal keeps what it did)",
+                LISTEN_WITHIN.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(true)
 }

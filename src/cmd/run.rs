@@ -296,9 +296,10 @@ pub fn run_holding(
         .build()
         .context("cannot start the async runtime")?;
     let json = args.json;
-    // "Finished" is said when every PART settles (the run's own event), also while a terminal
-    // keeps the run open; the run's end adds its summary unless that was its last word.
-    let mut settled_last = false;
+    // "Finished" is said when every PART settles after work (the run's own event), also while a
+    // terminal keeps the run open; a run stopped with work unsettled ends with its summary, one
+    // that had nothing to do says nothing.
+    let mut settled_last = true;
     let (notify, plan_shown, settled) = (&mut notifier, &shown, &mut settled_last);
     let (live_dir, live_plan) = (ctx.journal.dir().to_path_buf(), ctx.plan_path.clone());
     let facts = expanse::runner::live::Facts {
@@ -324,7 +325,7 @@ pub fn run_holding(
         let live = match expanse::runner::live::Live::serve(
             &live_dir,
             &live_plan,
-            socket_tx,
+            socket_tx.clone(),
             facts,
         ) {
             Ok(l) => Some(l),
@@ -334,7 +335,7 @@ pub fn run_holding(
                     "expanse: cannot listen on {} ({e}); the run does not start",
                     expanse::runner::live::socket_path(&live_dir).display()
                 );
-                return Ok(runner::Summary::default());
+                return Ok(None);
             }
             Err(e) => {
                 eprintln!(
@@ -353,7 +354,7 @@ pub fn run_holding(
                 "expanse: no terminal attached within {} s: the run ends without starting",
                 expanse::runner::live::FIRST_CLIENT_WITHIN.as_secs()
             );
-            return Ok(runner::Summary::default());
+            return Ok(None);
         }
         let (commands, handle) = runner::spawn(ctx, options, tx);
         let to_run = commands.clone();
@@ -366,9 +367,11 @@ pub fn run_holding(
         });
         // Plan edits reach the run whether or not a terminal is attached.
         let _plan_watch = runner::watch_plan(&live_plan, commands.clone());
+        // Through the socket's own queue: a client's last command reaches the run before the
+        // word that it left.
         let _lifetime = live
             .as_ref()
-            .map(|l| expanse::runner::live::follow_clients(l.clients(), commands));
+            .map(|l| expanse::runner::live::follow_clients(l.clients(), socket_tx));
         let mut stdout = std::io::stdout().lock();
         // A served run's stdout goes nowhere: its clients and the journal have the events.
         let mut printing = !serve;
@@ -411,8 +414,12 @@ pub fn run_holding(
             expanse::runner::live::save_summary(&live_dir, summary);
         }
         drop(live);
-        summary
+        summary.map(Some)
     })?;
+    // Not started (its terminal never came, or it could not listen): said above, nothing ran.
+    let Some(summary) = summary else {
+        return Ok(ExitCode::FAILURE);
+    };
     if !settled_last {
         notifier.send(&expanse::notify::Notice {
             kind: expanse::notify::Kind::Finished,

@@ -40,7 +40,12 @@ fn reachable(dir: &Path) -> std::io::Result<(PathBuf, Option<std::fs::File>)> {
         return Ok((path, None));
     }
     use std::os::fd::AsRawFd as _;
-    let folder = std::fs::File::open(dir)?;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // O_PATH: a folder that may be searched but not listed still serves.
+    let folder = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(dir)?;
     let short = PathBuf::from(format!("/proc/self/fd/{}/run.sock", folder.as_raw_fd()));
     Ok((short, Some(folder)))
 }

@@ -240,7 +240,7 @@ impl Session {
                         let stopped = crate::runner::live::ended_summary(&run.0, run.1).is_some();
                         app.run_ended(match dropped.get() {
                             Some(why) => format!("{why} (the run goes on without this screen); q closes it"),
-                            None if stopped => "the run was stopped from another terminal; its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string(),
+                            None if stopped => "the run has ended (stopped, or settled with no other terminal attached); its drafts wait for `expanse review` or a new `expanse run`; q closes this screen".to_string(),
                             None => format!("the run's process {} ended without a word (killed?); its journal keeps what it did, a new `expanse run` goes on from there; q closes this screen", run.1),
                         });
                     }
@@ -302,7 +302,9 @@ impl Session {
                     }
                     Effect::Command(c) => {
                         // Never wait on the supervisor here: it may be waiting on us to read events.
-                        if !events_open {
+                        if !events_open && dropped.get().is_some() {
+                            app.notice("the run dropped this screen: nothing reaches it from here; `expanse attach` does");
+                        } else if !events_open {
                             app.notice("the run has ended: nothing reaches it from here; `expanse review` or a new `expanse run` takes the drafts");
                         } else if commands.try_send(c).is_err() {
                             app.notice("busy: the command was not taken, try again");
