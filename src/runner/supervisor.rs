@@ -17,11 +17,12 @@ use tokio_util::sync::CancellationToken;
 
 mod decisions;
 mod holds;
+mod reactions;
 mod stalls;
 
 use super::budget::{Budget, Limits, Prices};
 use super::driver::{Outcome, RunnerCtx, run_part};
-use super::event::{Cause, Command, Event, EventKind, Level, Refusal, Target};
+use super::event::{Cause, Command, Event, Level, Refusal, Target};
 use crate::journal::{Cache, Journal, Record, finished_sections, finished_sections_all, replay};
 use crate::plan::{Part, Plan};
 use crate::research::Providers;
@@ -490,66 +491,45 @@ impl Supervisor {
         });
     }
 
-    async fn on_runner_event(&mut self, mut event: Event) {
-        // A runner that has not yet noticed its pause may still report the step it was on:
-        // the card keeps saying paused, and resume returns to that step.
-        if let (Some(n), Some(state)) = (event.part, event.state)
-            && state.is_active()
-            && let Some(slot) = self.slots.get_mut(&n)
-            && slot.state == RunnerState::Paused
-        {
-            slot.before_pause = Some(state);
-            event.state = None;
-            event.kind = EventKind::Log;
-            event.message = format!("(paused; was about to be {state})");
-        }
-        let auto_approve = self.options.approve_all && event.kind == EventKind::Draft;
-        self.note_progress(&event).await;
+    async fn on_runner_event(&mut self, event: Event) {
+        let Some(slot) = event.part.and_then(|n| self.slots.get_mut(&n)) else {
+            self.forward(event).await;
+            return;
+        };
         let part = event.part;
-        self.forward(event).await;
-        if auto_approve && let Some(n) = part {
-            self.approve(n, true, Seen::Unattended, None).await;
+        let r = reactions::runner_event(
+            slot.state,
+            slot.before_stall,
+            event,
+            self.options.approve_all,
+        );
+        slot.last_progress = Instant::now();
+        slot.before_stall = None;
+        if r.before_pause.is_some() {
+            slot.before_pause = r.before_pause;
         }
-    }
-
-    async fn note_progress(&mut self, event: &Event) {
-        if let Some(n) = event.part
-            && let Some(slot) = self.slots.get_mut(&n)
+        for e in r.forward {
+            self.forward(e).await;
+        }
+        if r.approve
+            && let Some(n) = part
         {
-            slot.last_progress = Instant::now();
-            if let Some(prev) = slot.before_stall.take()
-                && event.kind != EventKind::State
-            {
-                self.forward(Event::state(n, prev, "progress again")).await;
-            }
+            self.approve(n, true, Seen::Unattended, None).await;
         }
     }
 
     async fn on_outcome(&mut self, n: u32, outcome: Outcome) {
         self.running.remove(&n);
+        let (said, budget_paused) = reactions::outcome(n, outcome);
         if let Some(slot) = self.slots.get_mut(&n) {
             slot.pause = None;
             slot.cancel = None;
+            if budget_paused.is_some() {
+                slot.budget_paused = budget_paused;
+            }
         }
-        match outcome {
-            Outcome::Review => {}
-            Outcome::BudgetPaused(why) => {
-                if let Some(slot) = self.slots.get_mut(&n) {
-                    slot.budget_paused = Some(why.clone());
-                }
-                self.forward(Event::log(Some(n), Level::Warn, why.clone()))
-                    .await;
-                self.forward(Event::budget_paused(n, why)).await;
-            }
-            Outcome::Failed(reason) => {
-                self.forward(Event::error(Some(n), reason.clone())).await;
-                self.forward(Event::state(n, RunnerState::Failed, reason))
-                    .await;
-            }
-            Outcome::Cancelled => {
-                self.forward(Event::state(n, RunnerState::Skipped, "cancelled"))
-                    .await;
-            }
+        for e in said {
+            self.forward(e).await;
         }
     }
 
