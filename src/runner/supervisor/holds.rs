@@ -4,29 +4,35 @@
 use super::*;
 
 impl Supervisor {
+    /// What a pause or resume needs to know of PART `n`.
+    fn held(&self, n: u32, slot: &Slot) -> reactions::Held {
+        reactions::Held {
+            state: slot.state,
+            before_stall: slot.before_stall,
+            before_pause: slot.before_pause,
+            has_runner: slot.pause.is_some(),
+            waiting: self.waiting.iter().any(|w| w.n == n),
+            budget_paused: slot.budget_paused.is_some(),
+        }
+    }
+
     /// Pause at once: the card says so now; the runner drops what it has in flight.
     pub(super) async fn pause(&mut self, target: Target) {
-        let mut paused = Vec::new();
-        for (n, slot) in self.slots.iter_mut() {
-            let running = slot.state.is_active() || slot.state == RunnerState::Queued;
-            if !target.includes(*n) || slot.state == RunnerState::Paused || !running {
-                continue;
-            }
-            let waiting = self.waiting.iter().any(|w| w.n == *n);
-            if let Some(p) = &slot.pause {
-                let _ = p.send(true);
-                slot.before_pause = Some(match slot.state {
-                    RunnerState::Stalled => slot.before_stall.unwrap_or(RunnerState::Queued),
-                    s => s,
-                });
-                paused.push(*n);
-            } else if waiting {
-                // Not started yet: it simply is not started until resumed.
-                slot.before_pause = Some(RunnerState::Queued);
-                paused.push(*n);
+        let decided: Vec<(u32, RunnerState)> = self
+            .slots
+            .iter()
+            .filter(|(n, _)| target.includes(**n))
+            .filter_map(|(n, slot)| reactions::pause(self.held(*n, slot)).map(|step| (*n, step)))
+            .collect();
+        for &(n, step) in &decided {
+            if let Some(slot) = self.slots.get_mut(&n) {
+                if let Some(p) = &slot.pause {
+                    let _ = p.send(true);
+                }
+                slot.before_pause = Some(step);
             }
         }
-        for n in paused {
+        for (n, _) in decided {
             self.forward(Event::state(n, RunnerState::Paused, "paused by you"))
                 .await;
         }
@@ -35,24 +41,28 @@ impl Supervisor {
     /// Resume where each runner stopped; a PART the budget paused starts again (and pauses again
     /// at once if the budget is still reached).
     pub(super) async fn resume(&mut self, target: Target) {
-        let mut resumed = Vec::new();
+        let decided: Vec<(u32, reactions::Resume)> = self
+            .slots
+            .iter()
+            .filter(|(n, _)| target.includes(**n))
+            .map(|(n, slot)| (*n, reactions::resume(self.held(*n, slot))))
+            .collect();
         let mut restart = Vec::new();
-        for (n, slot) in self.slots.iter_mut() {
-            if !target.includes(*n) || slot.state != RunnerState::Paused {
-                continue;
+        for (n, what) in decided {
+            match what {
+                reactions::Resume::Leave => {}
+                reactions::Resume::Restart => restart.push(n),
+                reactions::Resume::GoOn(step) => {
+                    if let Some(slot) = self.slots.get_mut(&n) {
+                        if let Some(p) = &slot.pause {
+                            let _ = p.send(false);
+                            slot.last_progress = Instant::now();
+                        }
+                        slot.before_pause = None;
+                    }
+                    self.forward(Event::state(n, step, "resumed")).await;
+                }
             }
-            if slot.budget_paused.is_some() && slot.cancel.is_none() {
-                restart.push(*n);
-            } else if slot.pause.is_none() && self.waiting.iter().any(|w| w.n == *n) {
-                resumed.push((*n, slot.before_pause.take().unwrap_or(RunnerState::Queued)));
-            } else if let Some(p) = &slot.pause {
-                let _ = p.send(false);
-                slot.last_progress = Instant::now();
-                resumed.push((*n, slot.before_pause.take().unwrap_or(RunnerState::Queued)));
-            }
-        }
-        for (n, state) in resumed {
-            self.forward(Event::state(n, state, "resumed")).await;
         }
         for n in restart {
             // A budget-paused PART resumes with what it was asked for when it started: a

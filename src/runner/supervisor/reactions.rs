@@ -1,5 +1,6 @@
-//! What the supervisor makes of a runner's report and of a runner's end: plain functions of the
-//! PART's state, tested without a runtime; the loop applies what they decide.
+//! What the supervisor makes of a runner's report, of a runner's end and of a person's pause or
+//! resume: plain functions of the PART's state, tested without a runtime; the loop applies what
+//! they decide.
 
 use super::super::driver::Outcome;
 use super::super::event::{Event, EventKind, Level};
@@ -74,6 +75,69 @@ pub(super) fn outcome(n: u32, outcome: Outcome) -> (Vec<Event>, Option<String>) 
             vec![Event::state(n, RunnerState::Skipped, "cancelled")],
             None,
         ),
+    }
+}
+
+/// What a pause or a resume needs to know of one PART.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Held {
+    /// Its state now.
+    pub state: RunnerState,
+    /// The state a stall interrupted, if it is stalled.
+    pub before_stall: Option<RunnerState>,
+    /// The step a pause interrupted, if it is paused.
+    pub before_pause: Option<RunnerState>,
+    /// Its runner's task is alive (it can be told to pause or go on).
+    pub has_runner: bool,
+    /// It waits for a task (queued, not started).
+    pub waiting: bool,
+    /// The budget paused it (its runner has ended).
+    pub budget_paused: bool,
+}
+
+/// Whether a pause holds this PART, and the step it returns to on resume (None: nothing to
+/// pause — settled, or paused already).
+pub(super) fn pause(p: Held) -> Option<RunnerState> {
+    let running = p.state.is_active() || p.state == RunnerState::Queued;
+    if p.state == RunnerState::Paused || !running {
+        return None;
+    }
+    if p.has_runner {
+        Some(match p.state {
+            RunnerState::Stalled => p.before_stall.unwrap_or(RunnerState::Queued),
+            s => s,
+        })
+    } else if p.waiting {
+        // Not started yet: it simply is not started until resumed.
+        Some(RunnerState::Queued)
+    } else {
+        None
+    }
+}
+
+/// What a resume does to a PART.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resume {
+    /// Not paused: nothing.
+    Leave,
+    /// Its runner (or its place in the queue) goes on, shown as the step it returns to.
+    GoOn(RunnerState),
+    /// The budget paused it and its runner ended: it starts again.
+    Restart,
+}
+
+/// What a resume does to this PART.
+pub(super) fn resume(p: Held) -> Resume {
+    if p.state != RunnerState::Paused {
+        return Resume::Leave;
+    }
+    if p.budget_paused && !p.has_runner {
+        return Resume::Restart;
+    }
+    if p.has_runner || p.waiting {
+        Resume::GoOn(p.before_pause.unwrap_or(RunnerState::Queued))
+    } else {
+        Resume::Leave
     }
 }
 
@@ -154,5 +218,74 @@ mod tests {
         assert_eq!(said[1].message, "HTTP 503");
         let (said, _) = outcome(1, Outcome::Cancelled);
         assert_eq!(said[0].state, Some(RunnerState::Skipped));
+    }
+
+    fn held(state: RunnerState) -> Held {
+        Held {
+            state,
+            before_stall: None,
+            before_pause: None,
+            has_runner: true,
+            waiting: false,
+            budget_paused: false,
+        }
+    }
+
+    #[test]
+    fn a_pause_holds_working_and_waiting_parts_and_returns_them_to_their_step() {
+        assert_eq!(
+            pause(held(RunnerState::Scraping)),
+            Some(RunnerState::Scraping)
+        );
+        let stalled = Held {
+            before_stall: Some(RunnerState::Writing),
+            ..held(RunnerState::Stalled)
+        };
+        assert_eq!(
+            pause(stalled),
+            Some(RunnerState::Writing),
+            "not to 'stalled'"
+        );
+        let queued = Held {
+            has_runner: false,
+            waiting: true,
+            ..held(RunnerState::Queued)
+        };
+        assert_eq!(pause(queued), Some(RunnerState::Queued));
+        for settled in [
+            RunnerState::Review,
+            RunnerState::Paused,
+            RunnerState::Failed,
+        ] {
+            assert_eq!(pause(held(settled)), None, "{settled:?}");
+        }
+        // Queued with neither a runner nor a place in the queue: nothing to hold.
+        let nowhere = Held {
+            has_runner: false,
+            ..held(RunnerState::Queued)
+        };
+        assert_eq!(pause(nowhere), None);
+    }
+
+    #[test]
+    fn a_resume_goes_on_from_the_step_and_restarts_what_the_budget_stopped() {
+        let paused = Held {
+            before_pause: Some(RunnerState::Searching),
+            ..held(RunnerState::Paused)
+        };
+        assert_eq!(resume(paused), Resume::GoOn(RunnerState::Searching));
+        let queued = Held {
+            has_runner: false,
+            waiting: true,
+            ..held(RunnerState::Paused)
+        };
+        assert_eq!(resume(queued), Resume::GoOn(RunnerState::Queued));
+        let budget = Held {
+            has_runner: false,
+            budget_paused: true,
+            ..held(RunnerState::Paused)
+        };
+        assert_eq!(resume(budget), Resume::Restart);
+        assert_eq!(resume(held(RunnerState::Writing)), Resume::Leave);
     }
 }
