@@ -613,22 +613,9 @@ impl Supervisor {
         only_section: Option<usize>,
         why: &str,
     ) {
-        let Some(slot) = self.slots.get(&n) else {
-            self.forward(Event::log(
-                Some(n),
-                Level::Warn,
-                format!("PART {n} is not part of this run"),
-            ))
-            .await;
-            return;
-        };
-        if slot.cancel.is_some() {
-            self.forward(Event::log(
-                Some(n),
-                Level::Warn,
-                format!("PART {n} is still running; pause or cancel it first"),
-            ))
-            .await;
+        let held = self.slots.get(&n).map(|slot| self.held(n, slot));
+        if let Some(why) = reactions::restart_refused(n, held) {
+            self.forward(Event::log(Some(n), Level::Warn, why)).await;
             return;
         }
         self.forward(Event::state(n, RunnerState::Queued, why))

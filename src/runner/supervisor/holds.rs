@@ -5,7 +5,7 @@ use super::*;
 
 impl Supervisor {
     /// What a pause or resume needs to know of PART `n`.
-    fn held(&self, n: u32, slot: &Slot) -> reactions::Held {
+    pub(super) fn held(&self, n: u32, slot: &Slot) -> reactions::Held {
         reactions::Held {
             state: slot.state,
             before_stall: slot.before_stall,

@@ -141,6 +141,18 @@ pub(super) fn resume(p: Held) -> Resume {
     }
 }
 
+/// Whether PART `n` may be started again (a retry, a requeue, a regeneration): the reason it
+/// may not, said as a warning in its log. `held` is None when the PART is not in this run.
+pub(super) fn restart_refused(n: u32, held: Option<Held>) -> Option<String> {
+    match held {
+        None => Some(format!("PART {n} is not part of this run")),
+        Some(p) if p.has_runner => Some(format!(
+            "PART {n} is still running; pause or cancel it first"
+        )),
+        Some(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,5 +299,22 @@ mod tests {
         };
         assert_eq!(resume(budget), Resume::Restart);
         assert_eq!(resume(held(RunnerState::Writing)), Resume::Leave);
+    }
+
+    #[test]
+    fn a_part_starts_again_only_when_it_is_in_the_run_and_not_running() {
+        assert_eq!(
+            restart_refused(4, None).as_deref(),
+            Some("PART 4 is not part of this run")
+        );
+        assert_eq!(
+            restart_refused(2, Some(held(RunnerState::Writing))).as_deref(),
+            Some("PART 2 is still running; pause or cancel it first")
+        );
+        let failed = Held {
+            has_runner: false,
+            ..held(RunnerState::Failed)
+        };
+        assert_eq!(restart_refused(2, Some(failed)), None);
     }
 }
