@@ -122,6 +122,24 @@ impl std::fmt::Display for RunnerState {
     }
 }
 
+/// How many PARTs are in each state, in the states' own order: "2 review, 1 approved" (empty
+/// when there are none).
+pub fn tally(states: impl IntoIterator<Item = RunnerState>) -> String {
+    let mut counts = [0usize; RunnerState::ALL.len()];
+    for s in states {
+        if let Some(i) = RunnerState::ALL.iter().position(|&a| a == s) {
+            counts[i] += 1;
+        }
+    }
+    RunnerState::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What a PART's log and status say when its approval is undone.
 pub const APPROVAL_UNDONE: &str = "approval undone";
 
@@ -457,5 +475,15 @@ mod tests {
             estimated: true,
         });
         assert_eq!((u.total(), u.estimated), (18, true));
+    }
+
+    #[test]
+    fn a_tally_counts_states_in_their_own_order() {
+        use RunnerState::*;
+        assert_eq!(
+            tally([Review, Approved, Review, Searching]),
+            "1 searching, 2 review, 1 approved"
+        );
+        assert_eq!(tally([]), "");
     }
 }

@@ -80,17 +80,11 @@ fn remove_stale(dir: &Path) {
 fn last_state(dir: &Path) -> String {
     let records = expanse::journal::read_records(&dir.join("journal.jsonl")).unwrap_or_default();
     let statuses = expanse::journal::replay(&records);
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for s in statuses.values() {
-        if let Some(state) = s.state {
-            *counts.entry(state.to_string()).or_default() += 1;
-        }
-    }
-    if counts.is_empty() {
+    let list = expanse::state::tally(statuses.values().filter_map(|s| s.state));
+    if list.is_empty() {
         return String::new();
     }
-    let list: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    format!(" (its last run left {})", list.join(", "))
+    format!(" (its last run left {list})")
 }
 
 /// The state folder of the plan to act on, or why there is none (said on stderr).
@@ -296,20 +290,13 @@ fn ended_report(dir: &Path, pid: u32, review: &str) -> ExitCode {
 /// ("1 review, 2 searching").
 fn so_far(dir: &Path, only: Option<&std::collections::BTreeSet<u32>>) -> (usize, String) {
     let records = expanse::journal::read_records(&dir.join("journal.jsonl")).unwrap_or_default();
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut working = 0;
-    for (n, s) in expanse::journal::replay(&records) {
-        let Some(state) = s.state else { continue };
-        if only.is_some_and(|o| !o.contains(&n)) {
-            continue;
-        }
-        if !state.is_settled() {
-            working += 1;
-        }
-        *counts.entry(state.to_string()).or_default() += 1;
-    }
-    let list: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    (working, list.join(", "))
+    let states: Vec<_> = expanse::journal::replay(&records)
+        .into_iter()
+        .filter(|(n, _)| only.is_none_or(|o| o.contains(n)))
+        .filter_map(|(_, s)| s.state)
+        .collect();
+    let working = states.iter().filter(|s| !s.is_settled()).count();
+    (working, expanse::state::tally(states))
 }
 
 /// Run `expanse stop`.

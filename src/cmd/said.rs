@@ -20,17 +20,10 @@ pub fn review_command(root: &Path, shown: &str) -> String {
 
 /// "finished 16 PARTs: 16 review".
 pub fn summary_line(summary: &runner::Summary) -> String {
-    let mut counts: Vec<String> = Vec::new();
-    for state in RunnerState::ALL {
-        let n = summary.count(state);
-        if n > 0 {
-            counts.push(format!("{n} {state}"));
-        }
-    }
     format!(
         "finished {}: {}",
         plural(summary.states.len(), "PART"),
-        counts.join(", ")
+        expanse::state::tally(summary.states.values().copied())
     )
 }
 

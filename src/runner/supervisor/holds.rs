@@ -85,18 +85,10 @@ impl Supervisor {
             return;
         }
         self.unsettled = false;
-        let mut counts: BTreeMap<RunnerState, usize> = BTreeMap::new();
-        for slot in self.slots.values() {
-            *counts.entry(slot.state).or_default() += 1;
-        }
-        let list: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let list = crate::state::tally(self.slots.values().map(|s| s.state));
         self.forward(Event {
             cause: Some(Cause::Settled),
-            ..Event::log(
-                None,
-                Level::Info,
-                format!("every PART has settled: {}", list.join(", ")),
-            )
+            ..Event::log(None, Level::Info, format!("every PART has settled: {list}"))
         })
         .await;
     }
