@@ -866,15 +866,12 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
         panic!("waited 60 s: {:?}", lines.lock().unwrap());
     };
     wait_for(&|| prompts.lock().unwrap().len() == 4);
-    let out = expanse(ws.path())
-        .args(["steer", "plans/p.md", "1", "Prefer the PyTorch API."])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::succeeds(expanse(ws.path()).args([
+        "steer",
+        "plans/p.md",
+        "1",
+        "Prefer the PyTorch API.",
+    ]));
     // The run says it took the note before any section is let go.
     wait_for(&|| {
         lines
@@ -886,15 +883,7 @@ fn a_note_reaches_only_the_sections_that_start_after_it_and_survives_in_the_jour
     // With the socket gone (as when a run cannot serve one), the note is journalled and the run
     // reads it from the journal.
     std::fs::remove_file(journal_dir(ws.path()).join("run.sock")).unwrap();
-    let out = expanse(ws.path())
-        .args(["steer", "plans/p.md", "1", "Cite the tutorial."])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::succeeds(expanse(ws.path()).args(["steer", "plans/p.md", "1", "Cite the tutorial."]));
     wait_for(&|| {
         lines
             .lock()
@@ -1036,15 +1025,7 @@ fn a_note_survives_a_kill_and_reaches_the_next_runs_sections() {
     let (ws, gate, prompts) = (&g.ws, &g.gate, &g.prompts);
     let mut child = g.run(false);
     g.wait_for_four_sections();
-    let out = expanse(ws.path())
-        .args(["steer", "plans/p.md", "1", "Keep to ZeRO-3."])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::succeeds(expanse(ws.path()).args(["steer", "plans/p.md", "1", "Keep to ZeRO-3."]));
     // The run has journalled it (the socket hands it over; the run writes it down).
     for _ in 0..3000 {
         let j = std::fs::read_to_string(journal_dir(ws.path()).join("journal.jsonl")).unwrap();

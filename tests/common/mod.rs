@@ -47,6 +47,17 @@ pub fn expanse(ws: &Path) -> assert_cmd::Command {
     c
 }
 
+/// Run `c`, fail the test with its stderr unless it succeeds; its output.
+pub fn succeeds(c: &mut assert_cmd::Command) -> std::process::Output {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// `expanse run plans/p.md --headless --json --offline` on the demo corpus, plus `extra`:
 /// the exit code, the events, and stderr.
 pub fn run(ws: &Path, extra: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
