@@ -302,7 +302,16 @@ fn stop_and_continue_leave_the_terminal_usable_and_redraw() {
     let pid = expanse_pid(&t);
     signal(&pid, "TSTP");
     t.wait("the TUI gone while stopped", |s| !s.contains("PART 1 ·"));
-    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The screen is restored just before the process stops itself: give the stop a moment.
+    let stopped = || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let mut state = stopped();
+    for _ in 0..50 {
+        if state.contains(") T ") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        state = stopped();
+    }
     assert!(state.contains(") T "), "the process is stopped: {state}");
     signal(&pid, "CONT");
     t.wait("the TUI back", |s| {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A parsed plan: its title, date, EXPANSION groups and PARTs in document order.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Plan {
     /// The `# ...` title, if the plan has one.
     pub title: Option<String>,

@@ -1,5 +1,6 @@
 //! The supervisor: starts one runner per selected PART under a concurrency limit, routes commands
-//! to them, forwards their events on the one bounded channel, and notices stalls.
+//! to them, forwards their events on the one bounded channel, and notices stalls. What it decides
+//! is the pure [`machine`]; this module is the async loop that performs it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -16,20 +17,19 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 mod decisions;
-mod holds;
+mod machine;
 mod reactions;
 mod stalls;
 
 use super::budget::{Budget, Limits, Prices};
 use super::driver::{Outcome, RunnerCtx, run_part};
-use super::event::{Cause, Command, Event, Level, Refusal, Target};
+use super::event::{Command, Event};
 use crate::journal::{Cache, Journal, Record, finished_sections, finished_sections_all, replay};
 use crate::plan::{Part, Plan};
 use crate::research::Providers;
-use crate::review::{AutoApproval, Review, ReviewError, Seen};
 use crate::state::RunnerState;
-use crate::state::{after_plan_edit, initial_state};
 use crate::workspace::Workspace;
+use machine::{Asked, Effect, Input, Machine, Setup, Start};
 
 /// Runners at once when `--jobs` is not given: every PART of a plan of usual size, while a plan
 /// of thousands of PARTs keeps its memory bounded (a waiting runner costs little, a working one
@@ -118,40 +118,6 @@ impl Summary {
     }
 }
 
-struct Slot {
-    state: RunnerState,
-    before_stall: Option<RunnerState>,
-    /// The state a pause interrupted, shown again on resume.
-    before_pause: Option<RunnerState>,
-    /// Why the budget paused it (its runner has ended; resume starts it again).
-    budget_paused: Option<String>,
-    last_progress: Instant,
-    pause: Option<watch::Sender<bool>>,
-    cancel: Option<CancellationToken>,
-    /// A person's notes to the runner, read as each section starts.
-    notes: Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Slot {
-    fn new(state: RunnerState) -> Slot {
-        Slot {
-            state,
-            before_stall: None,
-            before_pause: None,
-            budget_paused: None,
-            last_progress: Instant::now(),
-            pause: None,
-            cancel: None,
-            notes: Arc::default(),
-        }
-    }
-
-    /// Nothing more happens without the user (or more budget).
-    fn settled(&self) -> bool {
-        self.state.is_settled() || self.budget_paused.is_some()
-    }
-}
-
 /// Start the supervisor. Commands go in through the returned sender; events come out on `events`.
 pub fn spawn(
     ctx: RunContext,
@@ -163,34 +129,31 @@ pub fn spawn(
     (cmd_tx, handle)
 }
 
+/// The async loop around the [`Machine`]: it feeds it what happens and performs the effects it
+/// returns (runner tasks, their pause and cancel handles, the journal, review operations).
 struct Supervisor {
     ctx: Arc<RunContext>,
     /// The plan as last read (grows when PARTs are added while running).
     plan: Plan,
     options: RunOptions,
+    machine: Machine,
     out: mpsc::Sender<Event>,
     internal: mpsc::Sender<Event>,
     permits: Arc<Semaphore>,
-    /// Runners working at once.
-    jobs: usize,
     budget: Arc<Budget>,
-    slots: BTreeMap<u32, Slot>,
     tasks: JoinSet<(u32, Outcome)>,
-    /// Runners waiting for a task: a queued PART costs a few bytes, not a task's whole state,
-    /// so a plan of 50,000 PARTs stays small.
-    waiting: std::collections::VecDeque<Waiting>,
-    /// PARTs whose runner task is alive.
-    running: BTreeSet<u32>,
-    /// Some PART worked since the run last said every PART had settled.
-    unsettled: bool,
+    /// The live runners' pause and cancel handles.
+    runners: BTreeMap<u32, Handles>,
+    /// A person's notes to each PART's runner, read as each section starts.
+    notes: BTreeMap<u32, Notes>,
 }
 
-/// A runner to start once a task is free.
-struct Waiting {
-    n: u32,
-    feedback: Option<String>,
-    only_section: Option<usize>,
-    resume: BTreeMap<usize, crate::journal::FinishedSection>,
+type Notes = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// How a live runner is held and stopped.
+struct Handles {
+    pause: watch::Sender<bool>,
+    cancel: CancellationToken,
 }
 
 async fn supervise(
@@ -217,68 +180,45 @@ async fn supervise(
         (replay(&records), finished_sections_all(&records))
     };
     let budget = Arc::new(Budget::new(options.budget, options.prices, &statuses));
+    let machine = Machine::new(Setup {
+        jobs,
+        stall_after: options.stall_after,
+        approve_all: options.approve_all,
+        only: options.only.clone(),
+        redo: options.redo,
+        exit_when_settled: options.exit_when_settled,
+    });
     let mut sup = Supervisor {
         plan: ctx.plan.clone(),
         ctx: Arc::new(ctx),
         options,
+        machine,
         out,
         internal,
         permits: Arc::new(Semaphore::new(jobs)),
-        jobs,
         budget,
-        slots: BTreeMap::new(),
         tasks: JoinSet::new(),
-        waiting: std::collections::VecDeque::new(),
-        running: BTreeSet::new(),
-        unsettled: false,
+        runners: BTreeMap::new(),
+        notes: BTreeMap::new(),
     };
 
     for part in &selected {
-        let status = statuses.get(&part.number);
-        let loaded = sup.ctx.journal.load_draft(part.number);
-        let has_draft = matches!(loaded, Ok(Some(_)));
-        let mut state = initial_state(part.done, status, has_draft, sup.options.redo);
-        let mut why_failed = None;
-        if let Err(e) = &loaded
-            && state == RunnerState::Queued
-        {
-            // A damaged draft is not silently overwritten: the PART says why and waits for R.
-            state = RunnerState::Failed;
-            why_failed = Some(format!(
-                "{e}; move the file away and press R (or run with --redo) to write it again"
-            ));
-        }
-        let slot = Slot::new(state);
+        let n = part.number;
+        let status = statuses.get(&n);
         // Notes outlive a crash: the journal gives them back to the sections still to write.
-        if let Some(s) = status
-            && let Ok(mut notes) = slot.notes.lock()
-        {
-            notes.clone_from(&s.notes);
-        }
-        sup.slots.insert(part.number, slot);
-        if let Some(why) = why_failed {
-            sup.forward(Event::state(part.number, state, why)).await;
-            continue;
-        }
-        let why = match state {
-            RunnerState::Done => "the plan marks it complete (use --redo to run it again)",
-            RunnerState::Review => "a draft from an earlier run awaits review",
-            RunnerState::Approved => "approved in an earlier run",
-            RunnerState::Skipped => "rejected earlier without requeue",
-            _ => "",
+        let notes = status.map(|s| s.notes.clone()).unwrap_or_default();
+        sup.notes.insert(n, Arc::new(std::sync::Mutex::new(notes)));
+        let draft = match sup.ctx.journal.load_draft(n) {
+            Ok(d) => Ok(d.is_some()),
+            Err(e) => Err(e.to_string()),
         };
-        sup.forward(Event::state(part.number, state, why)).await;
-        // --approve-all keeps its word for drafts an earlier run left: clean ones are approved,
-        // the others stay and say why.
-        if state == RunnerState::Review && sup.options.approve_all {
-            sup.approve(part.number, true, Seen::Unattended, None).await;
-        }
-        if state == RunnerState::Queued {
-            let (feedback, only_section) = status.map_or((None, None), |s| s.asked_again());
-            let earlier = resume.remove(&part.number).unwrap_or_default();
-            sup.start_with(part.number, feedback, only_section, earlier);
-        }
+        let earlier = resume.remove(&n).unwrap_or_default();
+        let effects = sup
+            .machine
+            .seed(part, status, draft, earlier, Instant::now());
+        sup.perform(effects).await;
     }
+    sup.feed(Input::Begin).await;
 
     let mut ticker = tokio::time::interval(
         sup.options
@@ -288,31 +228,31 @@ async fn supervise(
     );
     let mut commands_open = true;
     loop {
-        sup.spawn_waiting();
-        let settled = sup.tasks.is_empty() && sup.slots.values().all(Slot::settled);
-        sup.say_settled(settled).await;
-        if sup.options.exit_when_settled && settled {
+        let settled = sup.tasks.is_empty() && sup.machine.settled();
+        if sup.machine.exits_when_settled() && settled {
             break;
         }
-        let watching = sup.slots.values().any(|s| s.state.is_active());
-        if !sup.options.exit_when_settled && !commands_open && sup.tasks.is_empty() {
+        if !sup.machine.exits_when_settled() && !commands_open && sup.tasks.is_empty() {
             break;
         }
+        // Stalls are watched only while something runs: an idle run does not wake.
+        let watching = sup.machine.watching();
         tokio::select! {
-            Some(event) = from_runners.recv() => sup.on_runner_event(event).await,
+            Some(event) = from_runners.recv() => sup.feed(Input::Report(event)).await,
             Some(joined) = sup.tasks.join_next(), if !sup.tasks.is_empty() => {
                 // Every event a runner sent is queued before its task ends: apply them first, so
                 // a late `writing` can never overwrite the outcome.
                 while let Ok(event) = from_runners.try_recv() {
-                    sup.on_runner_event(event).await;
+                    sup.feed(Input::Report(event)).await;
                 }
                 if let Ok((n, outcome)) = joined {
-                    sup.on_outcome(n, outcome).await;
+                    sup.runners.remove(&n);
+                    sup.feed(Input::Ended(n, outcome)).await;
                 }
             }
             cmd = commands.recv(), if commands_open => match cmd {
                 Some(Command::Shutdown) => {
-                    sup.cancel(Target::All);
+                    sup.feed(Input::Command(Command::Shutdown)).await;
                     // Keep the runners' channel flowing while they stop, so none blocks on it.
                     while !sup.tasks.is_empty() {
                         tokio::select! {
@@ -322,139 +262,133 @@ async fn supervise(
                     }
                     break;
                 }
-                Some(cmd) => sup.on_command(cmd).await,
+                Some(Command::UpdatePlan(plan)) => {
+                    // What other commands did meanwhile (an approval from the CLI ticks the plan too).
+                    let recorded = sup
+                        .ctx
+                        .journal
+                        .statuses()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|(n, s)| s.state.map(|state| (n, state)))
+                        .collect();
+                    sup.feed(Input::PlanEdited { plan: *plan, recorded }).await;
+                }
+                Some(cmd) => sup.feed(Input::Command(cmd)).await,
                 None => commands_open = false,
             },
-            // Stalls are watched only while something runs: an idle run does not wake.
-            _ = ticker.tick(), if watching => {
-                sup.check_stalls().await;
-                sup.sync_notes().await;
-            }
+            _ = ticker.tick(), if watching => sup.feed(Input::Tick).await,
         }
     }
     // Runners may have sent their last events just before finishing.
     while let Ok(event) = from_runners.try_recv() {
-        sup.on_runner_event(event).await;
+        sup.feed(Input::Report(event)).await;
     }
     Summary {
-        states: sup.slots.iter().map(|(n, s)| (*n, s.state)).collect(),
-        budget_paused: sup
-            .slots
-            .iter()
-            .filter_map(|(n, s)| s.budget_paused.clone().map(|w| (*n, w)))
-            .collect(),
+        states: sup.machine.states(),
+        budget_paused: sup.machine.budget_paused(),
         budget: sup.budget.line(),
         usage: sup.budget.plan(),
     }
 }
 
 impl Supervisor {
-    async fn forward(&mut self, event: Event) {
-        if let (Some(n), Some(state)) = (event.part, event.state)
-            && let Some(slot) = self.slots.get_mut(&n)
-        {
-            slot.state = state;
-            // Stalls are transient observations, not states worth replaying after a restart.
-            if state != RunnerState::Stalled {
-                let _ = self.ctx.journal.append(&Record::State {
-                    ts: event.ts.clone(),
-                    part: n,
-                    state,
-                    message: (!event.message.is_empty()).then(|| event.message.clone()),
-                });
+    /// Tell the machine `input` and perform what it decides.
+    async fn feed(&mut self, input: Input) {
+        let effects = self.machine.handle(input, Instant::now());
+        self.perform(effects).await;
+    }
+
+    /// Perform effects in order; a review operation's answer goes back to the machine, and what
+    /// that decides is performed before the effects that followed.
+    async fn perform(&mut self, effects: Vec<Effect>) {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let answer = match effect {
+                Effect::Emit { event, journal } => {
+                    self.emit(event, journal).await;
+                    None
+                }
+                Effect::Spawn(start) => self.spawn(start),
+                Effect::Hold(n, hold) => {
+                    if let Some(r) = self.runners.get(&n) {
+                        let _ = r.pause.send(hold);
+                    }
+                    None
+                }
+                Effect::Cancel(n) => {
+                    if let Some(r) = self.runners.get(&n) {
+                        r.cancel.cancel();
+                    }
+                    None
+                }
+                Effect::Review(decision) => Some(self.carry_out(decision).await),
+                Effect::Note(n, text) => {
+                    self.note(n, text).await;
+                    None
+                }
+                Effect::SyncNotes(parts) => {
+                    self.sync_notes(&parts).await;
+                    None
+                }
+                Effect::Adopt(part) => {
+                    self.notes.entry(part.number).or_default();
+                    self.plan.parts.push(part);
+                    None
+                }
+            };
+            if let Some(input) = answer {
+                let next = self.machine.handle(input, Instant::now());
+                for e in next.into_iter().rev() {
+                    queue.push_front(e);
+                }
             }
+        }
+    }
+
+    async fn emit(&mut self, event: Event, journal: bool) {
+        if journal && let (Some(n), Some(state)) = (event.part, event.state) {
+            let _ = self.ctx.journal.append(&Record::State {
+                ts: event.ts.clone(),
+                part: n,
+                state,
+                message: (!event.message.is_empty()).then(|| event.message.clone()),
+            });
         }
         // The bounded channel is the only way to the front end; waiting here is the backpressure.
         let _ = self.out.send(event).await;
     }
 
-    /// Start PART `n`'s runner again (a retry, a requeue, a regeneration): what it finished so
-    /// far is read back from the journal.
-    fn start(&mut self, n: u32, feedback: Option<String>, only_section: Option<usize>) {
-        let records = self.ctx.journal.records().unwrap_or_default();
-        let earlier = finished_sections(&records, n);
-        self.start_with(n, feedback, only_section, earlier);
-    }
-
-    fn start_with(
-        &mut self,
-        n: u32,
-        feedback: Option<String>,
-        only_section: Option<usize>,
-        resume: BTreeMap<usize, crate::journal::FinishedSection>,
-    ) {
-        if let Some(slot) = self.slots.get_mut(&n) {
-            slot.last_progress = Instant::now();
-            slot.before_stall = None;
-            slot.budget_paused = None;
-        }
-        self.waiting.push_back(Waiting {
-            n,
-            feedback,
-            only_section,
-            resume,
-        });
-        self.spawn_waiting();
-    }
-
-    /// Start waiting runners while fewer than `jobs` work (paused ones do not count).
-    fn spawn_waiting(&mut self) {
-        while !self.waiting.is_empty() {
-            if self.running.len() >= self.jobs {
-                // Paused runners hold no slot: count them only when it matters.
-                let paused = self
-                    .running
-                    .iter()
-                    .filter_map(|n| self.slots.get(n))
-                    .filter(|s| s.pause.as_ref().is_some_and(|p| *p.borrow()))
-                    .count();
-                if self.running.len() - paused >= self.jobs {
-                    return;
-                }
-            }
-            // A PART paused before it got a task waits for its resume.
-            let Some(i) = self.waiting.iter().position(|w| {
-                self.slots
-                    .get(&w.n)
-                    .is_none_or(|s| s.state != RunnerState::Paused)
-            }) else {
-                return;
-            };
-            let Some(w) = self.waiting.remove(i) else {
-                return;
-            };
-            self.spawn(w);
-        }
-    }
-
-    /// PART `n`'s notes as a runner starting now must see them: the journal's (a note given
-    /// through it while the PART waited is taken here; ticks follow only working runners).
-    fn notes_now(&self, n: u32) -> Arc<std::sync::Mutex<Vec<String>>> {
-        let Some(slot) = self.slots.get(&n) else {
-            return Arc::default();
-        };
-        if let Ok(Some(status)) = self.ctx.journal.status(n)
-            && let Ok(mut notes) = slot.notes.lock()
-        {
-            notes.clone_from(&status.notes);
-        }
-        slot.notes.clone()
-    }
-
-    fn spawn(&mut self, w: Waiting) {
-        let n = w.n;
+    /// Start a runner's task. A PART the plan no longer holds ends at once (the machine is told).
+    fn spawn(&mut self, start: Start) -> Option<Input> {
+        let n = start.n;
         let Some(part) = self.plan.part(n).cloned() else {
-            return;
+            let why = format!("PART {n} is not in the plan as read");
+            return Some(Input::Ended(n, Outcome::Failed(why)));
         };
+        let (feedback, only_section) = match start.asked {
+            Asked::Given {
+                feedback,
+                only_section,
+            } => (feedback, only_section),
+            Asked::Journal => {
+                let status = self.ctx.journal.status(n).ok().flatten();
+                status.map_or((None, None), |s| s.asked_again())
+            }
+        };
+        let resume = start.resume.unwrap_or_else(|| {
+            let records = self.ctx.journal.records().unwrap_or_default();
+            finished_sections(&records, n)
+        });
         let (pause_tx, pause_rx) = watch::channel(false);
         let cancel = CancellationToken::new();
-        if let Some(slot) = self.slots.get_mut(&n) {
-            slot.pause = Some(pause_tx);
-            slot.cancel = Some(cancel.clone());
-            slot.last_progress = Instant::now();
-            slot.before_pause = None;
-        }
-        self.running.insert(n);
+        self.runners.insert(
+            n,
+            Handles {
+                pause: pause_tx,
+                cancel: cancel.clone(),
+            },
+        );
         let runner = RunnerCtx {
             part,
             plan_title: self.plan.title.clone(),
@@ -465,11 +399,11 @@ impl Supervisor {
             events: self.internal.clone(),
             pause: pause_rx,
             cancel,
-            feedback: w.feedback,
-            only_section: w.only_section,
+            feedback,
+            only_section,
             permits: self.permits.clone(),
             budget: self.budget.clone(),
-            resume: w.resume,
+            resume,
             page_deadline: self.options.page_deadline,
             sources: self.options.sources.clone(),
             notes: self.notes_now(n),
@@ -489,137 +423,6 @@ impl Supervisor {
                 });
             (n, outcome)
         });
-    }
-
-    async fn on_runner_event(&mut self, event: Event) {
-        let Some(slot) = event.part.and_then(|n| self.slots.get_mut(&n)) else {
-            self.forward(event).await;
-            return;
-        };
-        let part = event.part;
-        let r = reactions::runner_event(
-            slot.state,
-            slot.before_stall,
-            event,
-            self.options.approve_all,
-        );
-        slot.last_progress = Instant::now();
-        slot.before_stall = None;
-        if r.before_pause.is_some() {
-            slot.before_pause = r.before_pause;
-        }
-        for e in r.forward {
-            self.forward(e).await;
-        }
-        if r.approve
-            && let Some(n) = part
-        {
-            self.approve(n, true, Seen::Unattended, None).await;
-        }
-    }
-
-    async fn on_outcome(&mut self, n: u32, outcome: Outcome) {
-        self.running.remove(&n);
-        let (said, budget_paused) = reactions::outcome(n, outcome);
-        if let Some(slot) = self.slots.get_mut(&n) {
-            slot.pause = None;
-            slot.cancel = None;
-            if budget_paused.is_some() {
-                slot.budget_paused = budget_paused;
-            }
-        }
-        for e in said {
-            self.forward(e).await;
-        }
-    }
-
-    fn cancel(&mut self, target: Target) {
-        for (n, slot) in &self.slots {
-            if target.includes(*n)
-                && let Some(c) = &slot.cancel
-            {
-                c.cancel();
-            }
-        }
-    }
-
-    async fn on_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Pause(t) => self.pause(t).await,
-            Command::Resume(t) => self.resume(t).await,
-            Command::Regenerate {
-                part,
-                section,
-                reason,
-            } => self.regenerate(part, section, reason).await,
-            Command::Undo(part) => self.undo(part).await,
-            Command::Note { part, text } => self.note(part, text).await,
-            Command::Cancel(t) => {
-                self.cancel(t);
-                // Runners that never started end here.
-                let (gone, kept): (Vec<Waiting>, Vec<Waiting>) =
-                    self.waiting.drain(..).partition(|w| t.includes(w.n));
-                self.waiting = kept.into();
-                for w in gone {
-                    self.forward(Event::state(w.n, RunnerState::Skipped, "cancelled"))
-                        .await;
-                }
-            }
-            Command::Retry(n) => self.restart(n, None, None, "retry").await,
-
-            Command::UpdatePlan(plan) => self.update_plan(*plan).await,
-            Command::Approve { part, seen, hunks } => self.approve(part, false, seen, hunks).await,
-            Command::Reject {
-                part,
-                reason,
-                requeue,
-            } => self.reject(part, reason, requeue).await,
-            Command::Shutdown => {}
-            Command::EndWhenSettled => self.options.exit_when_settled = true,
-            Command::StayWhenSettled => self.options.exit_when_settled = false,
-        }
-    }
-
-    /// A plan edited while running: new PARTs (within --only, if given) are run, PARTs ticked by
-    /// hand that are not active become done.
-    async fn update_plan(&mut self, plan: Plan) {
-        // What other commands did meanwhile (an approval from the CLI ticks the plan too).
-        let journal = self.ctx.journal.statuses().unwrap_or_default();
-        for part in &plan.parts {
-            let n = part.number;
-            match self.slots.get(&n).map(|s| s.state) {
-                None if self.options.only.as_ref().is_none_or(|o| o.contains(&n)) => {
-                    self.slots.insert(n, Slot::new(RunnerState::Queued));
-                    self.plan.parts.push(part.clone());
-                    self.forward(Event::state(n, RunnerState::Queued, "added to the plan"))
-                        .await;
-                    self.start(n, None, None);
-                }
-                Some(state) => {
-                    let recorded = journal.get(&n).and_then(|s| s.state);
-                    if let Some((next, why)) = after_plan_edit(state, part.done, recorded) {
-                        self.forward(Event::state(n, next, why)).await;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    async fn restart(
-        &mut self,
-        n: u32,
-        feedback: Option<String>,
-        only_section: Option<usize>,
-        why: &str,
-    ) {
-        let held = self.slots.get(&n).map(|slot| self.held(n, slot));
-        if let Some(why) = reactions::restart_refused(n, held) {
-            self.forward(Event::log(Some(n), Level::Warn, why)).await;
-            return;
-        }
-        self.forward(Event::state(n, RunnerState::Queued, why))
-            .await;
-        self.start(n, feedback, only_section);
+        None
     }
 }
