@@ -237,7 +237,113 @@ pub struct Rewrite {
     pub reason: String,
 }
 
+/// How a PART's status changes: the one place, for the journal's replay, the run and `status`
+/// alike (the journal folds its records through these; the supervisor's machine says states that
+/// [`after_report`] allows).
 impl PartStatus {
+    /// A state was reported (by a runner, or said by the supervisor), with its words.
+    pub fn reported(&mut self, state: RunnerState, message: Option<String>) {
+        if let Some(next) = after_report(self.state, state) {
+            self.state = Some(next);
+            self.message = message;
+        }
+    }
+
+    /// A draft was written: it awaits review, and what asked for it is answered.
+    pub fn drafted(&mut self, lines: usize, sources: usize) {
+        self.draft_lines = Some(lines);
+        self.sources = Some(sources);
+        self.state = Some(RunnerState::Review);
+        self.message = None;
+        self.rejection = None;
+        self.regenerate = None;
+        self.edited = false;
+        self.approval_drop = None;
+    }
+
+    /// A reviewer asked for one section (or every section) to be written again.
+    pub fn rewrite_asked(&mut self, section: Option<usize>, reason: &str) {
+        self.state = Some(RunnerState::Rejected);
+        self.message = Some(reason.to_string());
+        self.regenerate = Some(Rewrite {
+            section,
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The reviewer edited the draft (`drop`: its drop, which has no line count here).
+    pub fn edited_by_reviewer(&mut self, lines: usize, drop: bool) {
+        self.edited = true;
+        if !drop {
+            self.draft_lines = Some(lines);
+        }
+    }
+
+    /// A person's note to the runner (an empty one clears them).
+    pub fn noted(&mut self, text: &str) {
+        if text.trim().is_empty() {
+            self.notes.clear();
+        } else {
+            self.notes.push(text.to_string());
+        }
+    }
+
+    /// The draft was rejected: skipped, or (`requeue`) to be written again with the reason.
+    pub fn rejected(&mut self, reason: Option<String>, requeue: bool) {
+        self.rejection = Some(Rejection {
+            reason: reason.clone(),
+            requeue,
+        });
+        self.regenerate = None;
+        self.state = Some(if requeue {
+            RunnerState::Rejected
+        } else {
+            RunnerState::Skipped
+        });
+        self.message = reason;
+    }
+
+    /// An approval began; its drop's path is fixed (a resumed approval reuses it).
+    pub fn approval_begun(&mut self, drop: Option<String>) {
+        self.approval_drop = drop;
+        self.undoing = false;
+    }
+
+    /// An approval finished.
+    pub fn approved(&mut self) {
+        self.state = Some(RunnerState::Approved);
+        self.approval_drop = None;
+    }
+
+    /// An approval was given up before it finished (the file changed meanwhile).
+    pub fn approval_abandoned(&mut self) {
+        self.approval_drop = None;
+    }
+
+    /// Model tokens were used.
+    pub fn used(&mut self, usage: Usage) {
+        self.usage.get_or_insert_with(Usage::default).add(usage);
+    }
+
+    /// An undo of the approval began.
+    pub fn undo_begun(&mut self) {
+        self.undoing = true;
+    }
+
+    /// The approval is undone: the draft awaits review again.
+    pub fn undone(&mut self) {
+        self.undoing = false;
+        self.state = Some(RunnerState::Review);
+        self.message = Some(APPROVAL_UNDONE.into());
+    }
+
+    /// A run's start estimated the model tokens still to come (low, high): the PART's usage is
+    /// expected to reach what it spent so far plus these.
+    pub fn estimated(&mut self, low: u64, high: u64) {
+        let spent = self.usage.map_or(0, |u| u.total());
+        self.estimate = Some((spent + low, spent + high));
+    }
+
     /// An approval began (its drop is journalled) and a crash stopped it before it finished: the
     /// next command finishes it.
     pub fn approval_interrupted(&self) -> bool {
@@ -318,12 +424,14 @@ pub fn after_plan_edit(
         .then_some((RunnerState::Done, "ticked in the plan by hand"))
 }
 
-/// Whether a runner's state report, replayed from the journal, is one that was still on its way
-/// when the PART was approved (a CLI approval during a live run): an approved PART leaves
-/// `approved` only by a new start (`queued`) or an undo, never by a late `writing` or `review`.
-pub fn stale_after_approval(current: Option<RunnerState>, incoming: RunnerState) -> bool {
-    current == Some(RunnerState::Approved)
-        && !matches!(incoming, RunnerState::Queued | RunnerState::Approved)
+/// The state a PART in `current` moves to when `incoming` is reported (None: it stays): every
+/// report moves it, except that an approved PART leaves `approved` only by a new start (`queued`)
+/// or an undo (its own transition, [`PartStatus::undone`]) — never by a runner's `writing` or
+/// `review` still on its way when it was approved (a CLI approval during a live run).
+pub fn after_report(current: Option<RunnerState>, incoming: RunnerState) -> Option<RunnerState> {
+    let stale = current == Some(RunnerState::Approved)
+        && !matches!(incoming, RunnerState::Queued | RunnerState::Approved);
+    (!stale).then_some(incoming)
 }
 
 /// The state a part of the plan starts in for a front end before any event arrives.
@@ -368,13 +476,20 @@ mod tests {
     #[test]
     fn late_runner_reports_do_not_undo_an_approval() {
         use RunnerState::*;
-        assert!(stale_after_approval(Some(Approved), Writing));
-        assert!(stale_after_approval(Some(Approved), Review));
-        assert!(
-            !stale_after_approval(Some(Approved), Queued),
+        assert_eq!(after_report(Some(Approved), Writing), None);
+        assert_eq!(after_report(Some(Approved), Review), None);
+        assert_eq!(
+            after_report(Some(Approved), Queued),
+            Some(Queued),
             "a redo starts again"
         );
-        assert!(!stale_after_approval(Some(Review), Writing));
+        assert_eq!(after_report(Some(Review), Writing), Some(Writing));
+        let mut s = status(Approved);
+        s.reported(Review, Some("draft ready".into()));
+        assert_eq!((s.state, s.message), (Some(Approved), None));
+        let mut s = status(Approved);
+        s.undone();
+        assert_eq!(s.state, Some(Review), "an undo is its own transition");
     }
 
     #[test]

@@ -331,71 +331,21 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
 pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
     let s = out.entry(r.part()).or_default();
     match r {
-        Record::State { state, message, .. } => {
-            if !crate::state::stale_after_approval(s.state, *state) {
-                s.state = Some(*state);
-                s.message = message.clone();
-            }
-        }
-        Record::Drafted { lines, sources, .. } => {
-            s.draft_lines = Some(*lines);
-            s.sources = Some(*sources);
-            s.state = Some(RunnerState::Review);
-            s.message = None;
-            s.rejection = None;
-            s.regenerate = None;
-            s.edited = false;
-            s.approval_drop = None;
-        }
+        Record::State { state, message, .. } => s.reported(*state, message.clone()),
+        Record::Drafted { lines, sources, .. } => s.drafted(*lines, *sources),
         Record::Regenerate {
             section, reason, ..
-        } => {
-            s.state = Some(RunnerState::Rejected);
-            s.message = Some(reason.clone());
-            s.regenerate = Some(crate::state::Rewrite {
-                section: *section,
-                reason: reason.clone(),
-            });
-        }
-        Record::Edited { lines, drop, .. } => {
-            s.edited = true;
-            if !drop {
-                s.draft_lines = Some(*lines);
-            }
-        }
+        } => s.rewrite_asked(*section, reason),
+        Record::Edited { lines, drop, .. } => s.edited_by_reviewer(*lines, *drop),
         Record::Section { .. } => {}
-        Record::Noted { text, .. } => {
-            if text.trim().is_empty() {
-                s.notes.clear();
-            } else {
-                s.notes.push(text.clone());
-            }
-        }
+        Record::Noted { text, .. } => s.noted(text),
         Record::Rejected {
             reason, requeue, ..
-        } => {
-            s.rejection = Some(crate::state::Rejection {
-                reason: reason.clone(),
-                requeue: *requeue,
-            });
-            s.regenerate = None;
-            s.state = Some(if *requeue {
-                RunnerState::Rejected
-            } else {
-                RunnerState::Skipped
-            });
-            s.message = reason.clone();
-        }
+        } => s.rejected(reason.clone(), *requeue),
         Record::Approval { step, path, .. } => match step {
-            ApprovalStep::Begin => {
-                s.approval_drop = path.clone();
-                s.undoing = false;
-            }
-            ApprovalStep::Done => {
-                s.state = Some(RunnerState::Approved);
-                s.approval_drop = None;
-            }
-            ApprovalStep::Abandoned => s.approval_drop = None,
+            ApprovalStep::Begin => s.approval_begun(path.clone()),
+            ApprovalStep::Done => s.approved(),
+            ApprovalStep::Abandoned => s.approval_abandoned(),
             _ => {}
         },
         Record::Usage {
@@ -403,26 +353,16 @@ pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
             completion_tokens,
             estimated,
             ..
-        } => {
-            s.usage.get_or_insert_with(Usage::default).add(Usage {
-                prompt_tokens: *prompt_tokens,
-                completion_tokens: *completion_tokens,
-                estimated: *estimated,
-            });
-        }
+        } => s.used(Usage {
+            prompt_tokens: *prompt_tokens,
+            completion_tokens: *completion_tokens,
+            estimated: *estimated,
+        }),
         Record::Undo { step, .. } => match step {
-            UndoStep::Begin => s.undoing = true,
-            UndoStep::Done => {
-                s.undoing = false;
-                s.state = Some(RunnerState::Review);
-                s.message = Some(crate::state::APPROVAL_UNDONE.into());
-            }
+            UndoStep::Begin => s.undo_begun(),
+            UndoStep::Done => s.undone(),
         },
-        Record::Estimated { low, high, .. } => {
-            // The latest run's estimate, from the usage already spent before it.
-            let spent = s.usage.map_or(0, |u| u.total());
-            s.estimate = Some((spent + low, spent + high));
-        }
+        Record::Estimated { low, high, .. } => s.estimated(*low, *high),
         Record::Searched { .. } | Record::Fetched { .. } => {}
     }
 }

@@ -36,6 +36,15 @@ pub(super) fn runner_event(
         event.kind = EventKind::Log;
         event.message = format!("(paused; was about to be {next})");
     }
+    // A report still on its way when the PART was approved changes nothing (the journal's
+    // replay holds the same rule).
+    if let Some(next) = event.state
+        && crate::state::after_report(Some(state), next).is_none()
+    {
+        event.state = None;
+        event.kind = EventKind::Log;
+        event.message = format!("(approved already; a late report of {next} changes nothing)");
+    }
     let mut forward = Vec::new();
     // Back from a stall: its state is said again, unless the event says a state of its own.
     if let (Some(prev), Some(n)) = (before_stall, event.part)
@@ -157,6 +166,26 @@ pub(super) fn restart_refused(n: u32, held: Option<Held>) -> Option<String> {
 mod tests {
     use super::*;
     use crate::runner::Cause;
+
+    #[test]
+    fn a_late_report_after_an_approval_is_a_log_line_not_a_state() {
+        let r = runner_event(
+            RunnerState::Approved,
+            None,
+            Event::draft(1, 40, 3, "draft ready"),
+            true,
+        );
+        assert_eq!(r.forward[0].state, None);
+        assert_eq!(r.forward[0].kind, EventKind::Log);
+        assert!(!r.approve, "nothing is approved twice");
+        let again = runner_event(
+            RunnerState::Approved,
+            None,
+            Event::state(1, RunnerState::Queued, "redo"),
+            false,
+        );
+        assert_eq!(again.forward[0].state, Some(RunnerState::Queued));
+    }
 
     #[test]
     fn a_paused_runners_late_step_is_kept_for_resume_not_shown() {
