@@ -253,18 +253,14 @@ async fn run_parts(api: &str, only: Option<BTreeSet<u32>>) -> Run {
     let mut waits = Vec::new();
     while let Some(e) = events.recv().await {
         // The draft event carries the `review` state; a failure comes as a state event.
-        if let (
-            EventKind::State | EventKind::Draft,
-            Some(RunnerState::Review | RunnerState::Failed),
-            Some(n),
-        ) = (e.kind, e.state, e.part)
+        if let (Some(RunnerState::Review | RunnerState::Failed), Some(n)) = (e.state_now(), e.part)
         {
             finished.entry(n).or_insert_with(|| started.elapsed());
         }
         if e.message.contains("waiting for") {
             waits.push(e.message.clone());
         }
-        if e.kind == EventKind::Error {
+        if e.kind() == EventKind::Error {
             eprintln!("error: PART {:?}: {}", e.part, e.message);
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::runner::{Cause, Event, EventKind};
+use crate::runner::{Cause, Event, What};
 use crate::state::RunnerState;
 
 /// How long a notify command may run before it is killed.
@@ -79,11 +79,17 @@ impl Notice {
 /// Whether `event` calls for a person, and why. Only what happens in this run counts: a draft an
 /// earlier run left is announced by a state event, not a draft event, and rings nothing.
 pub fn need(event: &Event) -> Option<Kind> {
-    match (event.kind, event.state) {
-        (EventKind::Draft, _) => Some(Kind::Review),
-        (EventKind::State, Some(RunnerState::Failed)) => Some(Kind::Failed),
-        _ if event.cause == Some(Cause::Budget) => Some(Kind::Budget),
-        _ if event.cause == Some(Cause::Settled) => Some(Kind::Finished),
+    match event.what {
+        What::Draft { .. } => Some(Kind::Review),
+        What::State {
+            state: RunnerState::Failed,
+            ..
+        } => Some(Kind::Failed),
+        What::State {
+            cause: Some(Cause::Budget),
+            ..
+        } => Some(Kind::Budget),
+        What::Settled => Some(Kind::Finished),
         _ => None,
     }
 }

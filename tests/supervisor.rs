@@ -165,7 +165,7 @@ impl Harness {
 }
 
 fn is_state(part: u32, state: RunnerState) -> impl Fn(&Event) -> bool {
-    move |e| e.part == Some(part) && e.state == Some(state)
+    move |e| e.part == Some(part) && e.state_now() == Some(state)
 }
 
 // A paused clock: the providers' delays and the test's waits are virtual, never the wall's.
@@ -272,7 +272,7 @@ async fn jobs_limit_bounds_concurrency() {
     // The run says once, for the whole run, that every PART has settled.
     let settled: Vec<&Event> = events
         .iter()
-        .filter(|e| e.cause == Some(Cause::Settled))
+        .filter(|e| e.cause() == Some(Cause::Settled))
         .collect();
     assert_eq!(settled.len(), 1, "{settled:?}");
     assert_eq!(settled[0].part, None);
@@ -296,14 +296,14 @@ async fn every_search_failing_fails_the_part_and_retry_resumes_it() {
         "{}",
         failed.message
     );
-    let said = h.until(|e| e.cause == Some(Cause::Settled)).await;
+    let said = h.until(|e| e.cause() == Some(Cause::Settled)).await;
     assert_eq!(said.message, "every PART has settled: 1 failed");
     h.search.fail.store(false, Ordering::SeqCst);
     h.commands.send(Command::Retry(1)).await.unwrap();
-    let draft = h.until(|e| e.kind == EventKind::Draft).await;
+    let draft = h.until(|e| e.kind() == EventKind::Draft).await;
     assert_eq!(draft.part, Some(1));
     // New work settles again, and is said again.
-    let again = h.until(|e| e.cause == Some(Cause::Settled)).await;
+    let again = h.until(|e| e.cause() == Some(Cause::Settled)).await;
     assert_eq!(again.message, "every PART has settled: 1 review");
     h.commands.send(Command::Shutdown).await.unwrap();
     let (summary, _) = h.finish().await;
@@ -368,7 +368,7 @@ async fn a_panicking_runner_fails_its_part_and_the_run_still_ends() {
         .await
         .expect("the run ends")
     {
-        if e.kind == EventKind::Error {
+        if e.kind() == EventKind::Error {
             errors.push(e.message);
         }
     }
@@ -581,7 +581,7 @@ async fn a_reject_with_requeue_says_so_and_writes_the_part_again() {
         ..Default::default()
     };
     let mut h = start(plan(1, 1), Scripted::default(), options);
-    h.until(|e| e.kind == EventKind::Draft).await;
+    h.until(|e| e.kind() == EventKind::Draft).await;
     h.commands
         .send(Command::Reject {
             part: 1,
@@ -595,7 +595,7 @@ async fn a_reject_with_requeue_says_so_and_writes_the_part_again() {
         rejected.message,
         "rejected, written again with your reason: too thin on memory"
     );
-    let again = h.until(|e| e.kind == EventKind::Draft).await;
+    let again = h.until(|e| e.kind() == EventKind::Draft).await;
     assert_eq!(again.part, Some(1));
     h.commands.send(Command::Shutdown).await.unwrap();
     h.finish().await;
@@ -613,7 +613,7 @@ async fn an_approval_from_another_command_is_an_approval_for_the_run() {
     let mut h = start(Plan::parse(&text), Scripted::default(), options);
     let dir = h._dir.path().to_path_buf();
     std::fs::write(dir.join("plan.md"), &text).unwrap();
-    h.until(|e| e.kind == EventKind::Draft).await;
+    h.until(|e| e.kind() == EventKind::Draft).await;
     // Another process: its own journal handle on the same files, as the CLI has.
     let journal = Arc::new(Journal::open(&dir.join("j")).unwrap());
     let review = expanse::review::Review::new(
@@ -669,11 +669,11 @@ async fn a_persons_pause_keeps_the_run_open_and_a_run_with_nothing_to_do_says_no
     loop {
         let e = h.until(|_| true).await;
         assert_ne!(
-            e.cause,
+            e.cause(),
             Some(Cause::Settled),
             "said while PART 1 was paused: {seen:?}"
         );
-        let done = e.part == Some(2) && e.state == Some(RunnerState::Review);
+        let done = e.part == Some(2) && e.state_now() == Some(RunnerState::Review);
         seen.push(e);
         if done {
             break;
@@ -688,7 +688,7 @@ async fn a_persons_pause_keeps_the_run_open_and_a_run_with_nothing_to_do_says_no
         .send(Command::Resume(Target::Part(1)))
         .await
         .unwrap();
-    let said = h.until(|e| e.cause == Some(Cause::Settled)).await;
+    let said = h.until(|e| e.cause() == Some(Cause::Settled)).await;
     assert_eq!(said.message, "every PART has settled: 2 review");
     h.commands.send(Command::Shutdown).await.unwrap();
     h.finish().await;
@@ -703,7 +703,7 @@ async fn a_persons_pause_keeps_the_run_open_and_a_run_with_nothing_to_do_says_no
     let (summary, events) = h.finish().await;
     assert!(summary.states.values().all(|s| *s == RunnerState::Done));
     assert!(
-        events.iter().all(|e| e.cause != Some(Cause::Settled)),
+        events.iter().all(|e| e.cause() != Some(Cause::Settled)),
         "{events:?}"
     );
 }

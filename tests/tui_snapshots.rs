@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use expanse::plan::Plan;
 use expanse::review::{self, Inspection};
-use expanse::runner::{Event, Level, RunnerState};
+use expanse::runner::{Counts, Event, Level, RunnerState};
 use expanse::tui::app::{App, Msg};
 use expanse::tui::keymap::{Key, Keymap, ScreenKind};
 use expanse::tui::screens::drafts::DraftSummary;
@@ -49,10 +49,17 @@ fn scene(size: (u16, u16)) -> App {
         };
         app.update(Msg::Core(at(e)));
     }
-    app.update(Msg::Core(at(Event {
-        step: Some([3, 5]),
-        ..Event::state(3, RunnerState::Searching, "")
-    })));
+    // A state event carries no step: PART 3's third search says it.
+    app.update(Msg::Core(at(Event::counted(
+        Some(3),
+        Level::Info,
+        "search \"ZeRO offload\" → 4 hits in 2 ms",
+        Counts {
+            step: Some([3, 5]),
+            hits: Some(4),
+            ..Counts::default()
+        },
+    ))));
     for (i, q) in [
         "DeepSpeed ZeRO optimizer tutorial 2024",
         "ZeRO-1 ZeRO-2 ZeRO-3 comparison",
@@ -61,15 +68,16 @@ fn scene(size: (u16, u16)) -> App {
     .iter()
     .enumerate()
     {
-        app.update(Msg::Core(at(Event {
-            step: Some([i + 1, 5]),
-            hits: Some(5),
-            ..Event::log(
-                Some(1),
-                Level::Info,
-                format!("search \"{q}\" → 5 hits in 3 ms"),
-            )
-        })));
+        app.update(Msg::Core(at(Event::counted(
+            Some(1),
+            Level::Info,
+            format!("search \"{q}\" → 5 hits in 3 ms"),
+            Counts {
+                step: Some([i + 1, 5]),
+                hits: Some(5),
+                ..Counts::default()
+            },
+        ))));
     }
     app.update(Msg::Core(at(Event::log(
         Some(1),

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use expanse::journal::{Cache, Journal};
 use expanse::review::Review;
 use expanse::runner::budget::{Limits, Prices};
-use expanse::runner::{self, Event, EventKind, Level, RunContext, RunOptions, RunnerState};
+use expanse::runner::{self, Event, Level, RunContext, RunOptions, RunnerState, What};
 use expanse::workspace::{Workspace, parse_only};
 use tokio::sync::mpsc;
 
@@ -382,14 +382,14 @@ pub fn run_holding(
             if let Some(notice) = expanse::notify::Notice::of(&event, plan_shown, &titles) {
                 notify.send(&notice);
             }
-            if event.cause == Some(expanse::runner::Cause::Settled) {
+            if event.what == What::Settled {
                 *settled = true;
-            } else if event.state.is_some_and(|s| !s.is_settled()) {
+            } else if event.state_now().is_some_and(|s| !s.is_settled()) {
                 *settled = false;
             }
             // Progress is sampled for cards and scripts; a person reading lines wants each step
             // once ("written: 38 lines"), not a count every quarter second.
-            if !printing || (!json && event.kind == EventKind::Progress) {
+            if !printing || (!json && matches!(event.what, What::Progress { .. })) {
                 continue;
             }
             let line = if json {
@@ -636,23 +636,19 @@ fn human(e: &Event) -> String {
     let part = e
         .part
         .map_or("       ".to_string(), |n| format!("PART {n:>2}"));
-    let body = match e.kind {
-        EventKind::State => {
-            let state = e.state.map_or("?", RunnerState::name);
-            if e.message.is_empty() {
-                state.to_string()
-            } else {
-                format!("{state} — {}", e.message)
-            }
+    let body = match &e.what {
+        What::State { state, .. } if e.message.is_empty() => state.to_string(),
+        What::State { state, .. } => format!("{state} — {}", e.message),
+        What::Log {
+            level: Level::Warn, ..
+        } => format!("warning: {}", e.message),
+        What::Log {
+            level: Level::Error,
+            ..
         }
-        EventKind::Log => match e.level {
-            Some(Level::Warn) => format!("warning: {}", e.message),
-            Some(Level::Error) => format!("error: {}", e.message),
-            _ => format!("· {}", e.message),
-        },
-        EventKind::Progress => format!("· {}", e.message),
-        EventKind::Draft | EventKind::Written => e.message.clone(),
-        EventKind::Error => format!("error: {}", e.message),
+        | What::Error { .. } => format!("error: {}", e.message),
+        What::Log { .. } | What::Progress { .. } | What::Settled => format!("· {}", e.message),
+        What::Draft { .. } | What::Written { .. } => e.message.clone(),
     };
     format!("{time}  {part}  {body}")
 }

@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::budget::{Budget, Ticket};
-use super::event::{Event, Level};
+use super::event::{Counts, Event, Level};
 use super::machine::{self, Action, Progress};
 use crate::draft::{self, Draft, DraftSection, SourceRef};
 use crate::journal::{Cache, FinishedSection, Journal, Record};
@@ -255,27 +255,33 @@ async fn drive(
                 let query = planned[i].query.clone();
                 progress.searches.resize(planned.len(), None);
                 let step = Some([i + 1, planned.len()]);
+                let counts = Counts {
+                    step,
+                    ..Counts::default()
+                };
                 let (result, how) = ctx
                     .unless_stopped(search(ctx, &query, limit).await, || {
                         format!("paused: the search \"{query}\" is asked again on resume")
                     })
                     .await?;
                 let event = match &result {
-                    Ok(hits) => Event {
-                        hits: Some(hits.len()),
-                        ..Event::log(
-                            Some(n),
-                            Level::Info,
-                            format!("search \"{query}\" → {}{how}", plural(hits.len(), "hit")),
-                        )
-                    },
-                    Err(e) => Event::log(
+                    Ok(hits) => Event::counted(
+                        Some(n),
+                        Level::Info,
+                        format!("search \"{query}\" → {}{how}", plural(hits.len(), "hit")),
+                        Counts {
+                            hits: Some(hits.len()),
+                            ..counts
+                        },
+                    ),
+                    Err(e) => Event::counted(
                         Some(n),
                         Level::Warn,
                         format!("search \"{query}\" failed: {e}"),
+                        counts,
                     ),
                 };
-                ctx.emit(Event { step, ..event }).await;
+                ctx.emit(event).await;
                 progress.searches[i] = Some(result);
             }
             Action::PlanFetches => {
@@ -414,11 +420,12 @@ async fn fetch_one(
         } else {
             fetched.load(Ordering::SeqCst)
         };
-        Event {
+        let counts = Counts {
             step,
             sources: Some(done),
-            ..Event::log(Some(n), level, message)
-        }
+            ..Counts::default()
+        };
+        Event::counted(Some(n), level, message, counts)
     };
     if let Some(page) = ctx.cache.page(&key, url) {
         ctx.emit(fetch_log(
@@ -543,18 +550,15 @@ impl StreamProgress {
             return;
         }
         st.last_sent = Some(now);
-        let _ = self.events.try_send(Event {
-            kind: super::event::EventKind::Progress,
-            ..Event::log(
-                Some(self.part),
-                Level::Info,
-                format!(
-                    "writing {}: {} so far",
-                    self.label,
-                    plural(st.lines, "line")
-                ),
-            )
-        });
+        let _ = self.events.try_send(Event::progress(
+            self.part,
+            format!(
+                "writing {}: {} so far",
+                self.label,
+                plural(st.lines, "line")
+            ),
+            Counts::default(),
+        ));
     }
 }
 

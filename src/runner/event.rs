@@ -36,47 +36,77 @@ pub enum Level {
     Error,
 }
 
-/// One event, as a flat record: `{"ts","part","kind","state","message",...}`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// One event: when, which PART, its words, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "Flat", try_from = "Flat")]
 pub struct Event {
     /// Local time, RFC 3339.
     pub ts: String,
-    /// The PART it concerns, if any.
+    /// The PART it concerns (None: the whole run).
     pub part: Option<u32>,
-    /// What kind of event.
-    pub kind: EventKind,
-    /// The runner's state (state events; draft events carry `review`).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub state: Option<RunnerState>,
     /// Human-readable text.
     pub message: String,
-    /// Log level (log and error events).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub level: Option<Level>,
-    /// Lines of the draft (draft events).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub lines: Option<usize>,
-    /// Sources gathered: pages fetched so far (fetch logs), or cited (draft events).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// What it is, with what only that kind carries.
+    pub what: What,
+}
+
+/// What an event is; each kind carries its own facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    /// A PART's runner changed state; `cause` says what the change was when a front end acts
+    /// on it ([`Cause::Undone`], [`Cause::Budget`]).
+    State {
+        /// The state it is in now.
+        state: RunnerState,
+        /// What the change was.
+        cause: Option<Cause>,
+    },
+    /// A log line: a search, a fetch, a section written, a warning.
+    Log {
+        /// How loud.
+        level: Level,
+        /// What it counted.
+        counts: Counts,
+    },
+    /// Sampled progress of work under way (`writing section 2/5: 34 lines so far`): for cards,
+    /// logs and JSON, not a line each in the headless output.
+    Progress {
+        /// What it counted.
+        counts: Counts,
+    },
+    /// A draft awaits review (the PART is in review).
+    Draft {
+        /// Its lines.
+        lines: usize,
+        /// The sources it cites.
+        sources: usize,
+    },
+    /// A file was written (an approval).
+    Written {
+        /// Where, relative to the workspace.
+        path: String,
+    },
+    /// Something failed; a refused review decision says why (nothing was written).
+    Error {
+        /// The refusal's kind, for a refused decision.
+        refusal: Option<Refusal>,
+    },
+    /// Every PART of the run has settled after work (a run-wide word): nothing more happens
+    /// without a person.
+    Settled,
+}
+
+/// What a log line or progress counted, each when it applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Step progress of search and fetch logs and of sections: `[done, total]`.
+    pub step: Option<[usize; 2]>,
+    /// Pages fetched so far (fetch logs).
     pub sources: Option<usize>,
     /// Hits a search found (search logs).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub hits: Option<usize>,
-    /// A path written (written events).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub path: Option<String>,
-    /// Step progress of search and fetch logs: `[done, total]`.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub step: Option<[usize; 2]>,
-    /// The PART's model usage so far (usage events and state events after model requests).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// The PART's model usage so far (section logs after model requests).
     pub usage: Option<Usage>,
-    /// Why a review decision was refused (error events answering approve, reject or undo).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub refusal: Option<Refusal>,
-    /// What a state change was, when a front end acts on it rather than only showing it.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub cause: Option<Cause>,
 }
 
 /// What a state change was, in a form a front end can branch on (its words are the message).
@@ -87,8 +117,8 @@ pub enum Cause {
     Undone,
     /// The budget paused the PART: its next request would pass a cap.
     Budget,
-    /// Every PART of the run has settled after work (a run-wide event): nothing more happens
-    /// without a person.
+    /// Every PART of the run has settled after work ([`What::Settled`] in process; a log event
+    /// with this cause in JSON).
     Settled,
 }
 
@@ -103,89 +133,251 @@ pub enum Refusal {
 }
 
 impl Event {
-    fn base(part: Option<u32>, kind: EventKind, message: String) -> Self {
+    fn new(part: Option<u32>, message: impl Into<String>, what: What) -> Self {
         Event {
             ts: now(),
             part,
-            kind,
-            state: None,
-            message,
-            level: None,
-            lines: None,
-            sources: None,
-            hits: None,
-            path: None,
-            step: None,
-            usage: None,
-            refusal: None,
-            cause: None,
+            message: message.into(),
+            what,
         }
     }
 
     /// PART `part` is paused by the budget, with why.
     pub fn budget_paused(part: u32, why: impl Into<String>) -> Self {
-        Event {
+        let what = What::State {
+            state: RunnerState::Paused,
             cause: Some(Cause::Budget),
-            ..Self::state(part, RunnerState::Paused, why)
-        }
+        };
+        Self::new(Some(part), why, what)
     }
 
     /// PART `part`'s approval was undone; its draft awaits review again.
     pub fn undone(part: u32) -> Self {
-        Event {
+        let what = What::State {
+            state: RunnerState::Review,
             cause: Some(Cause::Undone),
-            ..Self::state(part, RunnerState::Review, crate::state::APPROVAL_UNDONE)
-        }
+        };
+        Self::new(Some(part), crate::state::APPROVAL_UNDONE, what)
     }
 
     /// A state change.
     pub fn state(part: u32, state: RunnerState, message: impl Into<String>) -> Self {
-        Event {
-            state: Some(state),
-            ..Self::base(Some(part), EventKind::State, message.into())
-        }
+        let what = What::State { state, cause: None };
+        Self::new(Some(part), message, what)
     }
 
     /// A log line.
     pub fn log(part: Option<u32>, level: Level, message: impl Into<String>) -> Self {
-        Event {
-            level: Some(level),
-            ..Self::base(part, EventKind::Log, message.into())
-        }
+        Self::counted(part, level, message, Counts::default())
+    }
+
+    /// A log line with what it counted.
+    pub fn counted(
+        part: Option<u32>,
+        level: Level,
+        message: impl Into<String>,
+        counts: Counts,
+    ) -> Self {
+        Self::new(part, message, What::Log { level, counts })
+    }
+
+    /// Sampled progress of PART `part`'s work.
+    pub fn progress(part: u32, message: impl Into<String>, counts: Counts) -> Self {
+        Self::new(Some(part), message, What::Progress { counts })
     }
 
     /// An error.
     pub fn error(part: Option<u32>, message: impl Into<String>) -> Self {
-        Event {
-            level: Some(Level::Error),
-            ..Self::base(part, EventKind::Error, message.into())
-        }
+        Self::new(part, message, What::Error { refusal: None })
     }
 
     /// A refused review decision; nothing was written.
     pub fn refused(part: u32, refusal: Refusal, message: impl Into<String>) -> Self {
-        Event {
+        let what = What::Error {
             refusal: Some(refusal),
-            ..Self::error(Some(part), message)
-        }
+        };
+        Self::new(Some(part), message, what)
     }
 
     /// A draft awaiting review.
     pub fn draft(part: u32, lines: usize, sources: usize, message: impl Into<String>) -> Self {
-        Event {
-            state: Some(RunnerState::Review),
-            lines: Some(lines),
-            sources: Some(sources),
-            ..Self::base(Some(part), EventKind::Draft, message.into())
-        }
+        Self::new(Some(part), message, What::Draft { lines, sources })
     }
 
     /// A file written.
     pub fn written(part: u32, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Event {
-            path: Some(path.into()),
-            ..Self::base(Some(part), EventKind::Written, message.into())
+        let what = What::Written { path: path.into() };
+        Self::new(Some(part), message, what)
+    }
+
+    /// Every PART of the run has settled: `message` says how they stand.
+    pub fn settled(message: impl Into<String>) -> Self {
+        Self::new(None, message, What::Settled)
+    }
+
+    /// Its kind, as JSON names it.
+    pub fn kind(&self) -> EventKind {
+        match self.what {
+            What::State { .. } => EventKind::State,
+            What::Log { .. } | What::Settled => EventKind::Log,
+            What::Progress { .. } => EventKind::Progress,
+            What::Draft { .. } => EventKind::Draft,
+            What::Written { .. } => EventKind::Written,
+            What::Error { .. } => EventKind::Error,
         }
+    }
+
+    /// The state its PART is in after it (state and draft events).
+    pub fn state_now(&self) -> Option<RunnerState> {
+        match self.what {
+            What::State { state, .. } => Some(state),
+            What::Draft { .. } => Some(RunnerState::Review),
+            _ => None,
+        }
+    }
+
+    /// What it was, when a front end acts on it.
+    pub fn cause(&self) -> Option<Cause> {
+        match self.what {
+            What::State { cause, .. } => cause,
+            What::Settled => Some(Cause::Settled),
+            _ => None,
+        }
+    }
+
+    /// How loud it is (log lines, progress and errors).
+    pub fn level(&self) -> Option<Level> {
+        match self.what {
+            What::Log { level, .. } => Some(level),
+            What::Settled | What::Progress { .. } => Some(Level::Info),
+            What::Error { .. } => Some(Level::Error),
+            _ => None,
+        }
+    }
+
+    /// What it counted (a draft counts its sources).
+    pub fn counts(&self) -> Counts {
+        match self.what {
+            What::Log { counts, .. } | What::Progress { counts } => counts,
+            What::Draft { sources, .. } => Counts {
+                sources: Some(sources),
+                ..Counts::default()
+            },
+            _ => Counts::default(),
+        }
+    }
+}
+
+/// An event as one flat JSON record — `{"ts","part","kind","state","message",...}` — the shape
+/// of `--headless --json` and of a live run's socket; in process an event is typed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Flat {
+    ts: String,
+    part: Option<u32>,
+    kind: EventKind,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    state: Option<RunnerState>,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    level: Option<Level>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    lines: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    sources: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    hits: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    step: Option<[usize; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    refusal: Option<Refusal>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    cause: Option<Cause>,
+}
+
+impl From<Event> for Flat {
+    fn from(e: Event) -> Flat {
+        let kind = e.kind();
+        let (state, level, cause, counts) = (e.state_now(), e.level(), e.cause(), e.counts());
+        let (mut lines, mut path, mut refusal) = (None, None, None);
+        match e.what {
+            What::Draft { lines: l, .. } => lines = Some(l),
+            What::Written { path: p } => path = Some(p),
+            What::Error { refusal: r } => refusal = r,
+            _ => {}
+        }
+        Flat {
+            ts: e.ts,
+            part: e.part,
+            kind,
+            state,
+            message: e.message,
+            level,
+            lines,
+            sources: counts.sources,
+            hits: counts.hits,
+            path,
+            step: counts.step,
+            usage: counts.usage,
+            refusal,
+            cause,
+        }
+    }
+}
+
+/// Why a flat record is not an event.
+#[derive(Debug, thiserror::Error)]
+pub enum FlatError {
+    /// A kind that needs a field came without it.
+    #[error("a {kind} event without its {field}")]
+    Missing {
+        /// The kind.
+        kind: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+}
+
+impl TryFrom<Flat> for Event {
+    type Error = FlatError;
+
+    fn try_from(f: Flat) -> Result<Event, FlatError> {
+        let missing = |kind, field| FlatError::Missing { kind, field };
+        let counts = Counts {
+            step: f.step,
+            sources: f.sources,
+            hits: f.hits,
+            usage: f.usage,
+        };
+        let what = match f.kind {
+            EventKind::State => What::State {
+                state: f.state.ok_or(missing("state", "state"))?,
+                cause: f.cause,
+            },
+            EventKind::Log if f.cause == Some(Cause::Settled) => What::Settled,
+            EventKind::Log => What::Log {
+                level: f.level.unwrap_or(Level::Info),
+                counts,
+            },
+            EventKind::Progress => What::Progress { counts },
+            EventKind::Draft => What::Draft {
+                lines: f.lines.ok_or(missing("draft", "lines"))?,
+                sources: f.sources.unwrap_or(0),
+            },
+            EventKind::Written => What::Written {
+                path: f.path.ok_or(missing("written", "path"))?,
+            },
+            EventKind::Error => What::Error { refusal: f.refusal },
+        };
+        Ok(Event {
+            ts: f.ts,
+            part: f.part,
+            message: f.message,
+            what,
+        })
     }
 }
 
@@ -271,4 +463,86 @@ pub enum Command {
     /// Someone watches again (a client attached): when every PART has settled, wait for the
     /// person instead of ending.
     StayWhenSettled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(e: &Event) -> serde_json::Value {
+        let mut v = serde_json::to_value(e).expect("an event serializes");
+        v.as_object_mut().expect("an object").remove("ts");
+        v
+    }
+
+    #[test]
+    fn every_kind_goes_out_flat_and_comes_back_the_same() {
+        let counts = Counts {
+            step: Some([2, 5]),
+            sources: Some(3),
+            hits: Some(7),
+            usage: Some(Usage {
+                prompt_tokens: 10,
+                completion_tokens: 4,
+                estimated: true,
+            }),
+        };
+        let all = [
+            Event::state(1, RunnerState::Writing, "resumed"),
+            Event::budget_paused(1, "budget reached"),
+            Event::undone(2),
+            Event::counted(Some(1), Level::Warn, "search failed", counts),
+            Event::progress(1, "writing section 2/5: 34 lines so far", counts),
+            Event::draft(3, 412, 6, "draft ready"),
+            Event::written(3, "topic/03-x.md", "wrote topic/03-x.md"),
+            Event::refused(3, Refusal::Conflict, "approval refused"),
+            Event::error(None, "the journal is full"),
+            Event::settled("every PART has settled: 2 review"),
+        ];
+        for e in all {
+            let line = serde_json::to_string(&e).expect("serializes");
+            let back: Event = serde_json::from_str(&line).expect("parses");
+            assert_eq!(back, e, "{line}");
+        }
+    }
+
+    #[test]
+    fn the_flat_shape_is_the_one_scripts_read() {
+        assert_eq!(
+            json(&Event::draft(3, 412, 6, "draft ready")),
+            serde_json::json!({"part": 3, "kind": "draft", "state": "review",
+                "message": "draft ready", "lines": 412, "sources": 6})
+        );
+        assert_eq!(
+            json(&Event::settled("every PART has settled: 1 approved")),
+            serde_json::json!({"part": null, "kind": "log", "level": "info",
+                "message": "every PART has settled: 1 approved", "cause": "settled"})
+        );
+        assert_eq!(
+            json(&Event::progress(
+                1,
+                "writing: 3 lines so far",
+                Counts::default()
+            )),
+            serde_json::json!({"part": 1, "kind": "progress", "level": "info",
+                "message": "writing: 3 lines so far"})
+        );
+        assert_eq!(
+            json(&Event::budget_paused(2, "cap")),
+            serde_json::json!({"part": 2, "kind": "state", "state": "paused",
+                "message": "cap", "cause": "budget"})
+        );
+    }
+
+    #[test]
+    fn a_record_missing_what_its_kind_needs_is_refused_with_why() {
+        let e = serde_json::from_str::<Event>(
+            r#"{"ts":"2026-12-04T18:00:00.000+00:00","part":1,"kind":"state","message":""}"#,
+        )
+        .expect_err("a state event needs its state");
+        assert!(
+            e.to_string().contains("a state event without its state"),
+            "{e}"
+        );
+    }
 }

@@ -29,7 +29,7 @@ use crate::plan::{Part, Plan};
 use crate::research::Providers;
 use crate::state::RunnerState;
 use crate::workspace::Workspace;
-use machine::{Asked, Effect, Input, Machine, Setup, Start};
+use machine::{Asked, DraftFile, Effect, Input, Machine, Setup, Start};
 
 /// Runners at once when `--jobs` is not given: every PART of a plan of usual size, while a plan
 /// of thousands of PARTs keeps its memory bounded (a waiting runner costs little, a working one
@@ -209,8 +209,9 @@ async fn supervise(
         let notes = status.map(|s| s.notes.clone()).unwrap_or_default();
         sup.notes.insert(n, Arc::new(std::sync::Mutex::new(notes)));
         let draft = match sup.ctx.journal.load_draft(n) {
-            Ok(d) => Ok(d.is_some()),
-            Err(e) => Err(e.to_string()),
+            Ok(Some(_)) => DraftFile::Present,
+            Ok(None) => DraftFile::Absent,
+            Err(e) => DraftFile::Unreadable(e.to_string()),
         };
         let earlier = resume.remove(&n).unwrap_or_default();
         let effects = sup
@@ -333,7 +334,7 @@ impl Supervisor {
                 }
                 Effect::Adopt(part) => {
                     self.notes.entry(part.number).or_default();
-                    self.plan.parts.push(part);
+                    self.plan.parts.push(*part);
                     None
                 }
             };
@@ -347,7 +348,7 @@ impl Supervisor {
     }
 
     async fn emit(&mut self, event: Event, journal: bool) {
-        if journal && let (Some(n), Some(state)) = (event.part, event.state) {
+        if journal && let (Some(n), Some(state)) = (event.part, event.state_now()) {
             let _ = self.ctx.journal.append(&Record::State {
                 ts: event.ts.clone(),
                 part: n,

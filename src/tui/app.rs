@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::plan::Plan;
 use crate::review::{Inspection, ReviewError};
-use crate::runner::{Command, Event, EventKind, Refusal};
+use crate::runner::{Command, Event, Refusal, What};
 use crate::state::RunnerState;
 
 use super::cards::{Cards, Change};
@@ -387,16 +387,14 @@ impl App {
         {
             self.unseen.remove(&n);
         }
-        if selected && e.kind != EventKind::State {
+        if selected && !matches!(e.what, What::State { .. }) {
             self.grid.log_mut().line_added();
         }
-        if e.kind == EventKind::Written
-            && let Some(p) = &e.path
-        {
-            self.written.push(p.clone());
+        if let What::Written { path } = &e.what {
+            self.written.push(path.clone());
         }
         // An undo (or any decision made away from the review screen) says how it ended.
-        if e.cause == Some(crate::runner::Cause::Undone) {
+        if e.cause() == Some(crate::runner::Cause::Undone) {
             steps.push(Step::Notice(format!(
                 "PART {n}: approval undone; the draft awaits review again"
             )));
@@ -407,7 +405,11 @@ impl App {
         if r.part() != n {
             return steps;
         }
-        match (e.refusal, e.state) {
+        let refusal = match e.what {
+            What::Error { refusal } => refusal,
+            _ => None,
+        };
+        match (refusal, e.state_now()) {
             (Some(Refusal::Conflict), _) => {
                 r.refused(StatusKind::Conflict, e.message.clone());
                 steps.push(Step::Effect(Effect::LoadReview(n)));

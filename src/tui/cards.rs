@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::journal::Record;
 use crate::plan::Plan;
-use crate::runner::{Event, EventKind, Level};
+use crate::runner::{Event, Level, What};
 use crate::state::{RunnerState, Usage, planned_state};
 
 use super::logbuf::LogBuf;
@@ -305,79 +305,70 @@ impl Cards {
             return Change::None;
         };
         let time = e.ts.get(11..19).unwrap_or("").to_string();
-        if let Some(step) = e.step {
+        let counts = e.counts();
+        if let Some(step) = counts.step {
             card.step = Some(step);
         }
-        if let Some(s) = e.sources {
+        if let Some(s) = counts.sources {
             card.sources = s;
         }
-        if let Some(u) = e.usage {
+        if let Some(u) = counts.usage {
             card.usage = u;
         }
-        match e.kind {
-            EventKind::State | EventKind::Draft => {
-                if let Some(state) = e.state {
-                    let was = card.state;
-                    let now = Instant::now();
-                    // The clock runs while the runner works: not while it is paused or waits.
-                    if was.is_working()
-                        && !state.is_working()
-                        && let Some(t) = card.started.take()
-                    {
-                        card.elapsed += now - t;
-                    }
-                    if state.is_working() && card.started.is_none() {
-                        card.started = Some(now);
-                    }
-                    if state == RunnerState::Queued && was.is_settled() {
-                        card.lines = None;
-                        card.elapsed = Duration::ZERO;
-                    }
-                    if was != state && !matches!(state, RunnerState::Paused | RunnerState::Stalled)
-                    {
-                        card.step = None;
-                    }
-                    card.state = state;
-                    let level = if state == RunnerState::Failed {
-                        Level::Error
-                    } else {
-                        Level::Info
-                    };
-                    let line = state_line(state, &e.message);
-                    // A client that attaches reads the journal and hears the run: a state both
-                    // tell it is said once.
-                    let repeated = was == state
-                        && card
-                            .log
-                            .len()
-                            .checked_sub(1)
-                            .and_then(|i| card.log.get(i))
-                            .is_some_and(|l| l.text == line);
-                    if !repeated {
-                        card.log.push(&time, level, &line);
-                    }
-                    card.message = if matches!(state, RunnerState::Failed | RunnerState::Paused) {
-                        e.message.clone()
-                    } else {
-                        String::new()
-                    };
-                }
-                if e.kind == EventKind::Draft {
-                    card.lines = e.lines;
-                    return Change::DraftArrived(n);
-                }
+        if let Some(state) = e.state_now() {
+            let was = card.state;
+            let now = Instant::now();
+            // The clock runs while the runner works: not while it is paused or waits.
+            if was.is_working()
+                && !state.is_working()
+                && let Some(t) = card.started.take()
+            {
+                card.elapsed += now - t;
             }
-            EventKind::Log | EventKind::Progress | EventKind::Error | EventKind::Written => {
-                let level = if e.kind == EventKind::Error {
-                    Level::Error
-                } else {
-                    e.level.unwrap_or(Level::Info)
-                };
-                card.log.push(&time, level, &e.message);
-                if e.kind == EventKind::Error {
-                    card.message = e.message.clone();
-                }
+            if state.is_working() && card.started.is_none() {
+                card.started = Some(now);
             }
+            if state == RunnerState::Queued && was.is_settled() {
+                card.lines = None;
+                card.elapsed = Duration::ZERO;
+            }
+            if was != state && !matches!(state, RunnerState::Paused | RunnerState::Stalled) {
+                card.step = None;
+            }
+            card.state = state;
+            let level = if state == RunnerState::Failed {
+                Level::Error
+            } else {
+                Level::Info
+            };
+            let line = state_line(state, &e.message);
+            // A client that attaches reads the journal and hears the run: a state both
+            // tell it is said once.
+            let repeated = was == state
+                && card
+                    .log
+                    .len()
+                    .checked_sub(1)
+                    .and_then(|i| card.log.get(i))
+                    .is_some_and(|l| l.text == line);
+            if !repeated {
+                card.log.push(&time, level, &line);
+            }
+            card.message = if matches!(state, RunnerState::Failed | RunnerState::Paused) {
+                e.message.clone()
+            } else {
+                String::new()
+            };
+            if let What::Draft { lines, .. } = e.what {
+                card.lines = Some(lines);
+                return Change::DraftArrived(n);
+            }
+            return Change::None;
+        }
+        card.log
+            .push(&time, e.level().unwrap_or(Level::Info), &e.message);
+        if matches!(e.what, What::Error { .. }) {
+            card.message = e.message.clone();
         }
         Change::None
     }
@@ -433,10 +424,11 @@ mod tests {
     fn events_drive_cards_and_a_draft_is_reported() {
         let mut c = Cards::new(&plan(), None);
         c.apply(&Event::state(2, RunnerState::Searching, ""));
-        c.apply(&Event {
+        let counts = crate::runner::Counts {
             step: Some([2, 5]),
-            ..Event::log(Some(2), Level::Info, "search")
-        });
+            ..Default::default()
+        };
+        c.apply(&Event::counted(Some(2), Level::Info, "search", counts));
         assert_eq!(c.list[1].state, RunnerState::Searching);
         assert_eq!(c.list[1].step, Some([2, 5]));
         assert!(c.list[1].started.is_some());

@@ -302,17 +302,17 @@ pub(super) async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Ou
         }) {
             return Ok(Outcome::Failed(format!("could not journal a section: {e}")));
         }
-        let mut event = Event::log(
-            Some(n),
-            Level::Info,
-            format!(
-                "section {}/{} \"{}\" written: {}",
-                k + 1,
-                m.planned.len(),
-                m.planned[k].title,
-                plural(body.lines().count(), "line")
-            ),
+        let mut message = format!(
+            "section {}/{} \"{}\" written: {}",
+            k + 1,
+            m.planned.len(),
+            m.planned[k].title,
+            plural(body.lines().count(), "line")
         );
+        let mut counts = Counts {
+            step: Some([total - pending.len() - in_flight.len(), total]),
+            ..Counts::default()
+        };
         if let Some(u) = written.usage {
             let _ = ctx.journal.append(&Record::Usage {
                 ts: now(),
@@ -322,16 +322,16 @@ pub(super) async fn write(ctx: &mut RunnerCtx, progress: &Progress) -> Result<Ou
                 completion_tokens: u.completion_tokens,
                 estimated: u.estimated,
             });
-            event.message.push_str(&format!(
+            message.push_str(&format!(
                 "; {}{} + {} tokens",
                 if u.estimated { "~" } else { "" },
                 u.prompt_tokens,
                 u.completion_tokens
             ));
-            event.usage = part_total;
+            counts.usage = part_total;
         }
-        event.step = Some([total - pending.len() - in_flight.len(), total]);
-        ctx.emit(event).await;
+        ctx.emit(Event::counted(Some(n), Level::Info, message, counts))
+            .await;
         let section = FinishedSection {
             text: body,
             sources: used,

@@ -51,18 +51,18 @@ impl Supervisor {
             })
         };
         let answer = match tokio::task::spawn_blocking(work).await {
-            Ok(Ok(answer)) => Ok(answer),
+            Ok(Ok(answer)) => answer,
             Ok(Err(e)) => {
                 let refusal = match e {
                     ReviewError::Conflict { .. } => Refusal::Conflict,
                     _ => Refusal::Failed,
                 };
-                Err((refusal, format!("{}: {e}", decision.refused_words(false))))
+                Answer::Refused(refusal, format!("{}: {e}", decision.refused_words(false)))
             }
-            Err(e) => Err((
+            Err(e) => Answer::Refused(
                 Refusal::Failed,
                 format!("{}: {e}", decision.refused_words(true)),
-            )),
+            ),
         };
         Input::Decided(decision, answer)
     }

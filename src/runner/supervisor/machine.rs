@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use tokio::time::Instant;
 
 use super::super::driver::Outcome;
-use super::super::event::{Cause, Command, Event, Level, Refusal, Target};
+use super::super::event::{Command, Event, Level, Target};
 use super::reactions::{self, Held, Resume};
 use super::stalls;
 use crate::journal::FinishedSection;
@@ -17,7 +17,7 @@ use crate::review::{Approved, Seen};
 use crate::state::{PartStatus, RunnerState, after_plan_edit, initial_state};
 
 mod messages;
-pub(super) use messages::{Answer, Asked, Decision, Effect, Input, Setup, Start};
+pub(super) use messages::{Answer, Asked, Decision, DraftFile, Effect, Input, Setup, Start};
 
 /// One PART as the run holds it.
 #[derive(Debug, Clone)]
@@ -80,18 +80,17 @@ impl Machine {
         }
     }
 
-    /// Take in one PART of the plan as the journal (`status`) and its draft file (`draft`: one
-    /// is on disk, or why it could not be read) leave it. Nothing starts before [`Input::Begin`].
+    /// Take in one PART of the plan as the journal (`status`) and its draft file leave it. Nothing starts before [`Input::Begin`].
     pub fn seed(
         &mut self,
         part: &Part,
         status: Option<&PartStatus>,
-        draft: Result<bool, String>,
+        draft: DraftFile,
         resume: BTreeMap<usize, FinishedSection>,
         now: Instant,
     ) -> Vec<Effect> {
         let n = part.number;
-        let has_draft = matches!(draft, Ok(true));
+        let has_draft = draft == DraftFile::Present;
         let mut state = initial_state(part.done, status, has_draft, self.setup.redo);
         let mut why = match state {
             RunnerState::Done => "the plan marks it complete (use --redo to run it again)",
@@ -102,7 +101,7 @@ impl Machine {
         }
         .to_string();
         let mut damaged = false;
-        if let Err(e) = &draft
+        if let DraftFile::Unreadable(e) = &draft
             && state == RunnerState::Queued
         {
             // A damaged draft is not silently overwritten: the PART says why and waits for R.
@@ -191,7 +190,7 @@ impl Machine {
     /// observation, not worth replaying after a restart).
     fn say(&mut self, event: Event, out: &mut Vec<Effect>) {
         let mut journal = false;
-        if let (Some(n), Some(state)) = (event.part, event.state)
+        if let (Some(n), Some(state)) = (event.part, event.state_now())
             && let Some(slot) = self.slots.get_mut(&n)
         {
             slot.state = state;
@@ -340,7 +339,7 @@ impl Machine {
             match self.slots.get(&n).map(|s| s.state) {
                 None if self.setup.only.as_ref().is_none_or(|o| o.contains(&n)) => {
                     self.slots.insert(n, Slot::new(RunnerState::Queued, now));
-                    out.push(Effect::Adopt(part));
+                    out.push(Effect::Adopt(Box::new(part)));
                     self.say(
                         Event::state(n, RunnerState::Queued, "added to the plan"),
                         out,
@@ -363,23 +362,13 @@ impl Machine {
         }
     }
 
-    fn decided(
-        &mut self,
-        decision: Decision,
-        answer: Result<Answer, (Refusal, String)>,
-        now: Instant,
-        out: &mut Vec<Effect>,
-    ) {
+    fn decided(&mut self, decision: Decision, answer: Answer, now: Instant, out: &mut Vec<Effect>) {
         self.pending = self.pending.saturating_sub(1);
         let n = decision.part();
-        let answer = match answer {
-            Ok(a) => a,
-            Err((refusal, message)) => {
-                self.say(Event::refused(n, refusal, message), out);
-                return;
-            }
-        };
         match (decision, answer) {
+            (_, Answer::Refused(refusal, message)) => {
+                self.say(Event::refused(n, refusal, message), out);
+            }
             (Decision::Approve { only_if_clean, .. }, Answer::Approved(a)) => {
                 self.approved(n, only_if_clean, a, out)
             }
@@ -629,11 +618,10 @@ impl Machine {
         }
         self.unsettled = false;
         let list = crate::state::tally(self.slots.values().map(|s| s.state));
-        let event = Event {
-            cause: Some(Cause::Settled),
-            ..Event::log(None, Level::Info, format!("every PART has settled: {list}"))
-        };
-        self.say(event, out);
+        self.say(
+            Event::settled(format!("every PART has settled: {list}")),
+            out,
+        );
     }
 }
 

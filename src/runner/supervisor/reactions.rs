@@ -3,7 +3,7 @@
 //! they decide.
 
 use super::super::driver::Outcome;
-use super::super::event::{Event, EventKind, Level};
+use super::super::event::{Counts, Event, Level, What};
 use crate::state::RunnerState;
 
 /// What a runner's event becomes (any event is progress: a stall, if any, is over).
@@ -27,32 +27,36 @@ pub(super) fn runner_event(
     let mut before_pause = None;
     // A runner that has not yet noticed its pause may still report the step it was on: the card
     // keeps saying paused, and resume returns to that step.
-    if let Some(next) = event.state
+    if let Some(next) = event.state_now()
         && next.is_active()
         && state == RunnerState::Paused
     {
         before_pause = Some(next);
-        event.state = None;
-        event.kind = EventKind::Log;
+        event.what = What::Log {
+            level: Level::Info,
+            counts: Counts::default(),
+        };
         event.message = format!("(paused; was about to be {next})");
     }
     // A report still on its way when the PART was approved changes nothing (the journal's
     // replay holds the same rule).
-    if let Some(next) = event.state
+    if let Some(next) = event.state_now()
         && crate::state::after_report(Some(state), next).is_none()
     {
-        event.state = None;
-        event.kind = EventKind::Log;
+        event.what = What::Log {
+            level: Level::Info,
+            counts: Counts::default(),
+        };
         event.message = format!("(approved already; a late report of {next} changes nothing)");
     }
     let mut forward = Vec::new();
     // Back from a stall: its state is said again, unless the event says a state of its own.
     if let (Some(prev), Some(n)) = (before_stall, event.part)
-        && event.kind != EventKind::State
+        && !matches!(event.what, What::State { .. })
     {
         forward.push(Event::state(n, prev, "progress again"));
     }
-    let approve = approve_all && event.kind == EventKind::Draft;
+    let approve = approve_all && matches!(event.what, What::Draft { .. });
     forward.push(event);
     Reaction {
         forward,
@@ -165,7 +169,7 @@ pub(super) fn restart_refused(n: u32, held: Option<Held>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::Cause;
+    use crate::runner::{Cause, EventKind};
 
     #[test]
     fn a_late_report_after_an_approval_is_a_log_line_not_a_state() {
@@ -175,8 +179,8 @@ mod tests {
             Event::draft(1, 40, 3, "draft ready"),
             true,
         );
-        assert_eq!(r.forward[0].state, None);
-        assert_eq!(r.forward[0].kind, EventKind::Log);
+        assert_eq!(r.forward[0].state_now(), None);
+        assert_eq!(r.forward[0].kind(), EventKind::Log);
         assert!(!r.approve, "nothing is approved twice");
         let again = runner_event(
             RunnerState::Approved,
@@ -184,7 +188,7 @@ mod tests {
             Event::state(1, RunnerState::Queued, "redo"),
             false,
         );
-        assert_eq!(again.forward[0].state, Some(RunnerState::Queued));
+        assert_eq!(again.forward[0].state_now(), Some(RunnerState::Queued));
     }
 
     #[test]
@@ -197,7 +201,11 @@ mod tests {
         );
         assert_eq!(r.before_pause, Some(RunnerState::Writing));
         assert_eq!(r.forward.len(), 1);
-        assert_eq!(r.forward[0].state, None, "the card keeps saying paused");
+        assert_eq!(
+            r.forward[0].state_now(),
+            None,
+            "the card keeps saying paused"
+        );
         assert_eq!(r.forward[0].message, "(paused; was about to be writing)");
         // Settling while paused (a draft) is not a step: it is shown.
         let r = runner_event(
@@ -206,7 +214,7 @@ mod tests {
             Event::state(1, RunnerState::Review, "draft ready"),
             false,
         );
-        assert_eq!(r.forward[0].state, Some(RunnerState::Review));
+        assert_eq!(r.forward[0].state_now(), Some(RunnerState::Review));
         assert_eq!(r.before_pause, None);
     }
 
@@ -220,7 +228,7 @@ mod tests {
             false,
         );
         assert_eq!(r.forward.len(), 2);
-        assert_eq!(r.forward[0].state, Some(RunnerState::Searching));
+        assert_eq!(r.forward[0].state_now(), Some(RunnerState::Searching));
         assert_eq!(r.forward[0].message, "progress again");
         assert_eq!(r.forward[1], log);
         let r = runner_event(
@@ -249,16 +257,16 @@ mod tests {
         assert_eq!(outcome(1, Outcome::Review), (Vec::new(), None));
         let (said, why) = outcome(1, Outcome::BudgetPaused("budget: 50k of 50k".into()));
         assert_eq!(why.as_deref(), Some("budget: 50k of 50k"));
-        assert_eq!(said[0].level, Some(Level::Warn));
-        assert_eq!(said[1].state, Some(RunnerState::Paused));
-        assert_eq!(said[1].cause, Some(Cause::Budget));
+        assert_eq!(said[0].level(), Some(Level::Warn));
+        assert_eq!(said[1].state_now(), Some(RunnerState::Paused));
+        assert_eq!(said[1].cause(), Some(Cause::Budget));
         let (said, why) = outcome(1, Outcome::Failed("HTTP 503".into()));
         assert_eq!(why, None);
-        assert_eq!(said[0].kind, EventKind::Error);
-        assert_eq!(said[1].state, Some(RunnerState::Failed));
+        assert_eq!(said[0].kind(), EventKind::Error);
+        assert_eq!(said[1].state_now(), Some(RunnerState::Failed));
         assert_eq!(said[1].message, "HTTP 503");
         let (said, _) = outcome(1, Outcome::Cancelled);
-        assert_eq!(said[0].state, Some(RunnerState::Skipped));
+        assert_eq!(said[0].state_now(), Some(RunnerState::Skipped));
     }
 
     fn held(state: RunnerState) -> Held {

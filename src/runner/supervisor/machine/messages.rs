@@ -116,6 +116,19 @@ pub(in crate::runner::supervisor) enum Answer {
     Done,
     /// The approval is undone; what was put back.
     Undone(String),
+    /// Nothing was done: why (the review said no, or its task died), in a reviewer's words.
+    Refused(Refusal, String),
+}
+
+/// A PART's draft file as a run finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(in crate::runner::supervisor) enum DraftFile {
+    /// There is none.
+    Absent,
+    /// One is on disk.
+    Present,
+    /// One is on disk and cannot be read: why.
+    Unreadable(String),
 }
 
 /// What the machine is told.
@@ -137,8 +150,8 @@ pub(in crate::runner::supervisor) enum Input {
         /// The journal's states.
         recorded: BTreeMap<u32, RunnerState>,
     },
-    /// A review operation finished: its answer, or the refusal and its words.
-    Decided(Decision, Result<Answer, (Refusal, String)>),
+    /// A review operation finished: its answer.
+    Decided(Decision, Answer),
     /// The ticker: look for stalls and notes given elsewhere.
     Tick,
 }
@@ -166,7 +179,7 @@ pub(in crate::runner::supervisor) enum Effect {
     /// Bring these working PARTs' notes up to date with the journal.
     SyncNotes(Vec<u32>),
     /// A PART the plan gained: keep it, to start its runner.
-    Adopt(Part),
+    Adopt(Box<Part>),
 }
 
 /// What the machine is set up with.

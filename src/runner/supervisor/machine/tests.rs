@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::runner::{Refusal, What};
 
 fn setup(jobs: usize) -> Setup {
     Setup {
@@ -27,7 +28,7 @@ fn part(n: u32) -> Part {
 fn begun(setup: Setup, parts: &[u32], t0: Instant) -> (Machine, Vec<Effect>) {
     let mut m = Machine::new(setup);
     for &n in parts {
-        m.seed(&part(n), None, Ok(false), BTreeMap::new(), t0);
+        m.seed(&part(n), None, DraftFile::Absent, BTreeMap::new(), t0);
     }
     let effects = m.handle(Input::Begin, t0);
     (m, effects)
@@ -39,7 +40,7 @@ fn said(effects: &[Effect]) -> Vec<(u32, RunnerState, String)> {
         .iter()
         .filter_map(|e| match e {
             Effect::Emit { event, .. } => event
-                .state
+                .state_now()
                 .zip(event.part)
                 .map(|(s, n)| (n, s, event.message.clone())),
             _ => None,
@@ -59,9 +60,7 @@ fn spawned(effects: &[Effect]) -> Vec<u32> {
 
 fn settled_said(effects: &[Effect]) -> Option<String> {
     effects.iter().find_map(|e| match e {
-        Effect::Emit { event, .. } if event.cause == Some(Cause::Settled) => {
-            Some(event.message.clone())
-        }
+        Effect::Emit { event, .. } if event.what == What::Settled => Some(event.message.clone()),
         _ => None,
     })
 }
@@ -122,7 +121,7 @@ fn a_quiet_runner_is_stalled_once_and_progress_ends_the_stall() {
 fn a_requeued_rejection_is_written_again_with_the_reason_once_the_review_answers() {
     let t0 = Instant::now();
     let mut m = Machine::new(setup(1));
-    let seeded = m.seed(&part(1), None, Ok(true), BTreeMap::new(), t0);
+    let seeded = m.seed(&part(1), None, DraftFile::Present, BTreeMap::new(), t0);
     assert_eq!(said(&seeded)[0].1, RunnerState::Review);
     m.handle(Input::Begin, t0);
     let reject = Command::Reject {
@@ -135,7 +134,7 @@ fn a_requeued_rejection_is_written_again_with_the_reason_once_the_review_answers
         panic!("the rejection is carried out first: {asked:?}");
     };
     assert!(said(&asked).is_empty(), "nothing changes before the answer");
-    let answered = m.handle(Input::Decided(decision, Ok(Answer::Done)), t0);
+    let answered = m.handle(Input::Decided(decision, Answer::Done), t0);
     assert_eq!(
         said(&answered)
             .iter()
@@ -171,7 +170,7 @@ fn decision(e: Option<&Effect>) -> Option<Decision> {
 fn a_refused_approval_says_why_and_leaves_the_part_in_review() {
     let t0 = Instant::now();
     let mut m = Machine::new(setup(1));
-    m.seed(&part(1), None, Ok(true), BTreeMap::new(), t0);
+    m.seed(&part(1), None, DraftFile::Present, BTreeMap::new(), t0);
     m.handle(Input::Begin, t0);
     let approve = Command::Approve {
         part: 1,
@@ -183,16 +182,19 @@ fn a_refused_approval_says_why_and_leaves_the_part_in_review() {
     };
     let why = format!("{}: the file changed", decision.refused_words(false));
     let refused = m.handle(
-        Input::Decided(decision, Err((Refusal::Conflict, why.clone()))),
+        Input::Decided(decision, Answer::Refused(Refusal::Conflict, why.clone())),
         t0,
     );
     let Effect::Emit { event, .. } = &refused[0] else {
         panic!("{refused:?}");
     };
     assert_eq!(
-        (event.refusal, event.message.as_str()),
-        (Some(Refusal::Conflict), why.as_str())
+        event.what,
+        What::Error {
+            refusal: Some(Refusal::Conflict)
+        }
     );
+    assert_eq!(event.message, why);
     assert_eq!(m.states()[&1], RunnerState::Review);
     assert!(settled_said(&refused).is_none(), "nothing worked");
 }
@@ -221,7 +223,7 @@ fn the_run_says_it_settled_once_after_work_and_waits_for_an_approval_under_way()
         ticked: true,
         unchanged: false,
     };
-    let done = m.handle(Input::Decided(decision, Ok(Answer::Approved(approved))), t0);
+    let done = m.handle(Input::Decided(decision, Answer::Approved(approved)), t0);
     assert_eq!(
         said(&done),
         vec![(
@@ -247,8 +249,14 @@ fn a_run_with_nothing_to_do_says_nothing_and_a_damaged_draft_waits() {
         done: true,
         ..part(1)
     };
-    m.seed(&done, None, Ok(false), BTreeMap::new(), t0);
-    let damaged = m.seed(&part(2), None, Err("not UTF-8".into()), BTreeMap::new(), t0);
+    m.seed(&done, None, DraftFile::Absent, BTreeMap::new(), t0);
+    let damaged = m.seed(
+        &part(2),
+        None,
+        DraftFile::Unreadable("not UTF-8".into()),
+        BTreeMap::new(),
+        t0,
+    );
     let begin = m.handle(Input::Begin, t0);
     assert!(spawned(&begin).is_empty());
     assert!(settled_said(&begin).is_none());
@@ -281,7 +289,7 @@ fn a_plan_edit_adds_parts_within_only_and_marks_a_hand_tick() {
         only: Some(BTreeSet::from([1, 2])),
         ..setup(4)
     });
-    m.seed(&part(1), None, Ok(true), BTreeMap::new(), t0);
+    m.seed(&part(1), None, DraftFile::Present, BTreeMap::new(), t0);
     m.handle(Input::Begin, t0);
     let plan = Plan {
         parts: vec![
