@@ -21,14 +21,18 @@ thread_local! {
             .filter(AsciiFoldingFilter)
             .build(),
     );
-    static STEMS: RefCell<TextAnalyzer> = RefCell::new(
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(LONGEST))
-            .filter(LowerCaser)
-            .filter(AsciiFoldingFilter)
-            .filter(Stemmer::default())
-            .build(),
-    );
+    static STEMS: RefCell<TextAnalyzer> = RefCell::new(stemming());
+}
+
+/// The analyzer behind [`stems`], for an index that must split text as every other comparison
+/// does (the local corpus's search index registers it).
+pub fn stemming() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(LONGEST))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::default())
+        .build()
 }
 
 fn run(analyzer: &'static std::thread::LocalKey<RefCell<TextAnalyzer>>, text: &str) -> Vec<String> {

@@ -45,12 +45,17 @@ pub struct IndexInfo {
     pub dir: PathBuf,
 }
 
+/// The index's analyzer, [`crate::terms::stemming`], under a name of its own: tantivy's built-in
+/// `en_stem` differs (no accent folding), and an index opened without registering this one fails
+/// instead of splitting words another way.
+const TERMS: &str = "expanse_terms";
+
 fn schema() -> (Schema, Fields) {
     let mut sb = Schema::builder();
     let text = TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer("en_stem")
+                .set_tokenizer(TERMS)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
         .set_stored();
@@ -87,7 +92,8 @@ impl LocalSearch {
         let listing = scan_corpus(corpus);
         let files = listing.files;
         let mut hasher = Sha256::new();
-        hasher.update(b"expanse-index-v2\0");
+        // v3: the analyzer folds accents, as the one tokenizer does.
+        hasher.update(b"expanse-index-v3\0");
         for f in &files {
             hasher.update(f.rel.as_bytes());
             hasher.update(f.len.to_le_bytes());
@@ -118,6 +124,7 @@ impl LocalSearch {
             remove_abandoned_builds(index_root);
             std::fs::create_dir_all(&tmp).map_err(tantivy_err)?;
             let index = Index::create_in_dir(&tmp, schema).map_err(tantivy_err)?;
+            index.tokenizers().register(TERMS, crate::terms::stemming());
             let mut writer = index
                 .writer_with_num_threads(1, 30_000_000)
                 .map_err(tantivy_err)?;
@@ -159,7 +166,7 @@ impl LocalSearch {
             std::fs::rename(&tmp, &dir).map_err(tantivy_err)?;
             Index::open_in_dir(&dir).map_err(tantivy_err)?
         };
-        index.tokenizers().register("en_stem", en_stem());
+        index.tokenizers().register(TERMS, crate::terms::stemming());
         // The index does not change during a run: no reload watcher (it polls twice a second).
         let reader = index
             .reader_builder()
@@ -246,17 +253,6 @@ fn remove_abandoned_builds(index_root: &Path) {
     }
 }
 
-fn en_stem() -> tantivy::tokenizer::TextAnalyzer {
-    use tantivy::tokenizer::{
-        LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
-    };
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(Stemmer::default())
-        .build()
-}
-
 /// Web-search syntax the local index does not understand (`site:`, quotes, operators) removed.
 fn clean_query(query: &str) -> String {
     query
@@ -314,6 +310,26 @@ mod tests {
         );
         assert_eq!(clean_query("ZeRO-1 ZeRO-2"), "ZeRO 1 ZeRO 2");
         assert_eq!(clean_query("site:x.com"), "");
+    }
+
+    #[tokio::test]
+    async fn the_index_splits_words_as_the_one_tokenizer_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        std::fs::create_dir_all(&corpus).unwrap();
+        std::fs::write(
+            corpus.join("cafe.md"),
+            "# Cafés\n\nThe Düsseldorf café served résumés to optimizers.\n",
+        )
+        .unwrap();
+        std::fs::write(corpus.join("other.md"), "# Other\n\nNothing here.\n").unwrap();
+        let (search, _) = LocalSearch::open(&corpus, &dir.path().join("idx")).unwrap();
+        // Accents folded and words stemmed, as crate::terms splits them everywhere else.
+        let hits = search
+            .search("dusseldorf cafe resumes", 2, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(hits[0].url, "corpus://cafe.md");
     }
 
     #[tokio::test]
