@@ -140,6 +140,19 @@ pub fn tally(states: impl IntoIterator<Item = RunnerState>) -> String {
         .join(", ")
 }
 
+/// What a state change was, in a form a front end can branch on (its words are the message).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// An approval was undone: the PART is back in review.
+    Undone,
+    /// The budget paused the PART: its next request would pass a cap.
+    Budget,
+    /// Every PART of the run has settled after work ([`What::Settled`] in process; a log event
+    /// with this cause in JSON).
+    Settled,
+}
+
 /// What a PART's log and status say when its approval is undone.
 pub const APPROVAL_UNDONE: &str = "approval undone";
 
@@ -217,6 +230,9 @@ pub struct PartStatus {
     /// A person's notes to the PART's runner, oldest first; every section written after a note
     /// receives it.
     pub notes: Vec<String>,
+    /// Its last state is a pause the budget made (it waits for more budget, not for a resume
+    /// of its runner).
+    pub budget_paused: bool,
 }
 
 /// A reviewer's rejection of a draft.
@@ -241,11 +257,19 @@ pub struct Rewrite {
 /// alike (the journal folds its records through these; the supervisor's machine says states that
 /// [`after_report`] allows).
 impl PartStatus {
-    /// A state was reported (by a runner, or said by the supervisor), with its words.
-    pub fn reported(&mut self, state: RunnerState, message: Option<String>) {
+    /// Every change of state goes through here: what caused the last one is forgotten.
+    fn set(&mut self, state: RunnerState, message: Option<String>) {
+        self.state = Some(state);
+        self.message = message;
+        self.budget_paused = false;
+    }
+
+    /// A state was reported (by a runner, or said by the supervisor), with its words and what it
+    /// was.
+    pub fn reported(&mut self, state: RunnerState, message: Option<String>, cause: Option<Cause>) {
         if let Some(next) = after_report(self.state, state) {
-            self.state = Some(next);
-            self.message = message;
+            self.set(next, message);
+            self.budget_paused = cause == Some(Cause::Budget);
         }
     }
 
@@ -253,8 +277,7 @@ impl PartStatus {
     pub fn drafted(&mut self, lines: usize, sources: usize) {
         self.draft_lines = Some(lines);
         self.sources = Some(sources);
-        self.state = Some(RunnerState::Review);
-        self.message = None;
+        self.set(RunnerState::Review, None);
         self.rejection = None;
         self.regenerate = None;
         self.edited = false;
@@ -263,8 +286,7 @@ impl PartStatus {
 
     /// A reviewer asked for one section (or every section) to be written again.
     pub fn rewrite_asked(&mut self, section: Option<usize>, reason: &str) {
-        self.state = Some(RunnerState::Rejected);
-        self.message = Some(reason.to_string());
+        self.set(RunnerState::Rejected, Some(reason.to_string()));
         self.regenerate = Some(Rewrite {
             section,
             reason: reason.to_string(),
@@ -295,12 +317,12 @@ impl PartStatus {
             requeue,
         });
         self.regenerate = None;
-        self.state = Some(if requeue {
+        let state = if requeue {
             RunnerState::Rejected
         } else {
             RunnerState::Skipped
-        });
-        self.message = reason;
+        };
+        self.set(state, reason);
     }
 
     /// An approval began; its drop's path is fixed (a resumed approval reuses it).
@@ -311,7 +333,7 @@ impl PartStatus {
 
     /// An approval finished.
     pub fn approved(&mut self) {
-        self.state = Some(RunnerState::Approved);
+        self.set(RunnerState::Approved, None);
         self.approval_drop = None;
     }
 
@@ -333,8 +355,7 @@ impl PartStatus {
     /// The approval is undone: the draft awaits review again.
     pub fn undone(&mut self) {
         self.undoing = false;
-        self.state = Some(RunnerState::Review);
-        self.message = Some(APPROVAL_UNDONE.into());
+        self.set(RunnerState::Review, Some(APPROVAL_UNDONE.into()));
     }
 
     /// A run's start estimated the model tokens still to come (low, high): the PART's usage is
@@ -474,6 +495,22 @@ mod tests {
     }
 
     #[test]
+    fn a_budget_pause_is_known_by_its_cause_until_the_next_change() {
+        use RunnerState::*;
+        let mut s = status(Writing);
+        s.reported(Paused, Some("budget reached".into()), Some(Cause::Budget));
+        assert!(s.budget_paused);
+        s.reported(Paused, Some("budget reached, the words".into()), None);
+        assert!(!s.budget_paused, "a person's pause is not the budget's");
+        s.reported(Paused, Some("cap".into()), Some(Cause::Budget));
+        s.reported(Queued, Some("resumed".into()), None);
+        assert!(!s.budget_paused);
+        s.reported(Paused, Some("cap".into()), Some(Cause::Budget));
+        s.drafted(10, 1);
+        assert!(!s.budget_paused, "every change of state forgets the cause");
+    }
+
+    #[test]
     fn late_runner_reports_do_not_undo_an_approval() {
         use RunnerState::*;
         assert_eq!(after_report(Some(Approved), Writing), None);
@@ -485,7 +522,7 @@ mod tests {
         );
         assert_eq!(after_report(Some(Review), Writing), Some(Writing));
         let mut s = status(Approved);
-        s.reported(Review, Some("draft ready".into()));
+        s.reported(Review, Some("draft ready".into()), None);
         assert_eq!((s.state, s.message), (Some(Approved), None));
         let mut s = status(Approved);
         s.undone();

@@ -638,6 +638,7 @@ async fn an_approval_from_another_command_is_an_approval_for_the_run() {
             part: 1,
             state: RunnerState::Review,
             message: None,
+            cause: None,
         })
         .unwrap();
     assert_eq!(

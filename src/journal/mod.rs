@@ -314,6 +314,7 @@ mod tests {
             part,
             state,
             message: Some(message.into()),
+            cause: None,
         }
     }
 
@@ -367,6 +368,29 @@ mod tests {
         assert_eq!(now, replay(&ours.records().unwrap()));
         assert_eq!(now[&1].state, Some(RunnerState::Review));
         assert_eq!(now[&2].message.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn a_budget_pause_keeps_its_cause_through_the_journal_and_old_lines_read_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        journal
+            .append(&Record::State {
+                ts: "2026-11-29T00:00:00Z".into(),
+                part: 1,
+                state: RunnerState::Paused,
+                message: Some("budget reached".into()),
+                cause: Some(crate::state::Cause::Budget),
+            })
+            .unwrap();
+        assert!(journal.status(1).unwrap().unwrap().budget_paused);
+        // A journal written before causes were recorded.
+        let old = r#"{"type":"state","ts":"2026-11-29T00:00:01Z","part":2,"state":"paused","message":"budget reached"}"#;
+        let record: Record = serde_json::from_str(old).unwrap();
+        journal.append(&record).unwrap();
+        let two = journal.status(2).unwrap().unwrap();
+        assert_eq!(two.state, Some(RunnerState::Paused));
+        assert!(!two.budget_paused);
     }
 
     #[test]

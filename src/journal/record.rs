@@ -21,6 +21,9 @@ pub enum Record {
         /// Why, for failures and rejections.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// What the change was, when a front end acts on it (a budget's pause, an undo).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<crate::state::Cause>,
     },
     /// A search finished (its result is in the cache under `key`).
     Searched {
@@ -331,7 +334,12 @@ pub fn replay(records: &[Record]) -> BTreeMap<u32, PartStatus> {
 pub fn apply(out: &mut BTreeMap<u32, PartStatus>, r: &Record) {
     let s = out.entry(r.part()).or_default();
     match r {
-        Record::State { state, message, .. } => s.reported(*state, message.clone()),
+        Record::State {
+            state,
+            message,
+            cause,
+            ..
+        } => s.reported(*state, message.clone(), *cause),
         Record::Drafted { lines, sources, .. } => s.drafted(*lines, *sources),
         Record::Regenerate {
             section, reason, ..

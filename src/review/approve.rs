@@ -338,6 +338,7 @@ impl Review {
                 part,
                 state: RunnerState::Approved,
                 message: Some("unchanged: the file already holds this text".into()),
+                cause: None,
             })?;
             return Ok(Approved {
                 file: format!("knowledge/{}", draft.target),
@@ -445,6 +446,7 @@ impl Review {
             part,
             state: RunnerState::Approved,
             message: None,
+            cause: None,
         })?;
         Ok(Approved {
             file: format!("knowledge/{}", draft.target),

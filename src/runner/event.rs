@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::review::Seen;
+pub use crate::state::Cause;
 use crate::state::{RunnerState, Usage, now};
 
 /// What kind of event this is.
@@ -107,19 +108,6 @@ pub struct Counts {
     pub hits: Option<usize>,
     /// The PART's model usage so far (section logs after model requests).
     pub usage: Option<Usage>,
-}
-
-/// What a state change was, in a form a front end can branch on (its words are the message).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    /// An approval was undone: the PART is back in review.
-    Undone,
-    /// The budget paused the PART: its next request would pass a cap.
-    Budget,
-    /// Every PART of the run has settled after work ([`What::Settled`] in process; a log event
-    /// with this cause in JSON).
-    Settled,
 }
 
 /// Why the supervisor refused a reviewer's decision; the review screen acts on the kind.

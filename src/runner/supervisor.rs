@@ -354,6 +354,7 @@ impl Supervisor {
                 part: n,
                 state,
                 message: (!event.message.is_empty()).then(|| event.message.clone()),
+                cause: event.cause(),
             });
         }
         // The bounded channel is the only way to the front end; waiting here is the backpressure.

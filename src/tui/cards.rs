@@ -36,6 +36,8 @@ pub struct Card {
     pub elapsed: Duration,
     /// Why it failed or paused, when it did.
     pub message: String,
+    /// The budget paused it: it waits for a person (more budget), not for its runner.
+    pub budget_paused: bool,
     /// Model tokens used (and whether counted by expanse rather than the server).
     pub usage: Usage,
     /// Its log.
@@ -109,6 +111,7 @@ impl Cards {
                 started: None,
                 elapsed: Duration::ZERO,
                 message: String::new(),
+                budget_paused: false,
                 usage: Usage::default(),
                 log: LogBuf::default(),
             });
@@ -336,6 +339,7 @@ impl Cards {
                 card.step = None;
             }
             card.state = state;
+            card.budget_paused = e.cause() == Some(crate::runner::Cause::Budget);
             let level = if state == RunnerState::Failed {
                 Level::Error
             } else {
@@ -421,6 +425,22 @@ mod tests {
     }
 
     #[test]
+    fn a_card_knows_a_budget_pause_by_its_cause_not_its_words() {
+        let mut c = Cards::new(&plan(), None);
+        c.apply(&Event::state(1, RunnerState::Writing, ""));
+        c.apply(&Event::budget_paused(1, "cap of 10 tokens"));
+        assert!(c.list[0].budget_paused);
+        c.apply(&Event::state(1, RunnerState::Queued, "resumed"));
+        assert!(!c.list[0].budget_paused);
+        c.apply(&Event::state(
+            1,
+            RunnerState::Paused,
+            "budget reached (said by a person)",
+        ));
+        assert!(!c.list[0].budget_paused, "words are not a cause");
+    }
+
+    #[test]
     fn events_drive_cards_and_a_draft_is_reported() {
         let mut c = Cards::new(&plan(), None);
         c.apply(&Event::state(2, RunnerState::Searching, ""));
@@ -496,6 +516,7 @@ mod tests {
                 part: 1,
                 state: RunnerState::Writing,
                 message: None,
+                cause: None,
             },
         ];
         c.seed(&records);

@@ -95,8 +95,11 @@ pub async fn attach(
     let now: Vec<crate::runner::Event> = crate::journal::replay(&history)
         .into_iter()
         .filter_map(|(n, s)| {
-            s.state
-                .map(|st| crate::runner::Event::state(n, st, s.message.unwrap_or_default()))
+            let message = s.message.unwrap_or_default();
+            match s.state? {
+                _ if s.budget_paused => Some(crate::runner::Event::budget_paused(n, message)),
+                st => Some(crate::runner::Event::state(n, st, message)),
+            }
         })
         .collect();
     let knowledge = workspace.knowledge();

@@ -64,7 +64,7 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .filter(|c| {
             matches!(c.state, RunnerState::Review | RunnerState::Failed)
-                || (c.state == RunnerState::Paused && c.message.starts_with("budget reached"))
+                || (c.state == RunnerState::Paused && c.budget_paused)
         })
         .count();
     if need > 0 {
