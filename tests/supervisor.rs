@@ -202,12 +202,18 @@ async fn pause_drops_the_search_in_flight_and_resume_redoes_only_it() {
         .unwrap();
     h.until(is_state(1, RunnerState::Searching)).await;
     let search = h.search.clone();
-    let (summary, _) = h.finish().await;
+    let (summary, after_resume) = h.finish().await;
     assert_eq!(summary.states[&1], RunnerState::Review);
     assert_eq!(
         search.completed.load(Ordering::SeqCst),
         4,
         "each search finished exactly once"
+    );
+    assert!(
+        !after_resume
+            .iter()
+            .any(|e| e.state_now() == Some(RunnerState::Checking)),
+        "the runner goes on from its step: the checks are not run again"
     );
     assert!(
         search.calls.load(Ordering::SeqCst) <= 5,

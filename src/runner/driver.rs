@@ -166,8 +166,12 @@ impl RunnerCtx {
 /// Run one PART from where its journal and cache leave it to a draft awaiting review.
 pub async fn run_part(mut ctx: RunnerCtx) -> Outcome {
     let mut permit = None;
+    // What it has done outlives a pause: a resumed runner goes on from the step it was on, and
+    // only the work in flight when it paused is done again.
+    let mut progress = Progress::default();
+    let mut state = RunnerState::Queued;
     loop {
-        match drive(&mut ctx, &mut permit).await {
+        match drive(&mut ctx, &mut permit, &mut progress, &mut state).await {
             Ok(outcome) => return outcome,
             Err(Stop::Cancelled) => return Outcome::Cancelled,
             Err(Stop::Paused) => continue,
@@ -191,19 +195,19 @@ fn planned_sections(part: &Part) -> Vec<Section> {
 async fn drive(
     ctx: &mut RunnerCtx,
     permit: &mut Option<OwnedSemaphorePermit>,
+    progress: &mut Progress,
+    state: &mut RunnerState,
 ) -> Result<Outcome, Stop> {
     let n = ctx.part.number;
     let planned = machine::planned_searches(&ctx.part);
     let limit = machine::search_limit(&ctx.part);
-    let mut progress = Progress::default();
-    let mut state = RunnerState::Queued;
     loop {
         ctx.ready(permit).await?;
-        let action = machine::next_action(&ctx.part, &progress);
+        let action = machine::next_action(&ctx.part, progress);
         let next = action.state();
-        if next != state && next != RunnerState::Failed {
-            state = next;
-            ctx.emit(Event::state(n, state, "")).await;
+        if next != *state && next != RunnerState::Failed {
+            *state = next;
+            ctx.emit(Event::state(n, next, "")).await;
         }
         match action {
             Action::Check => {
@@ -285,7 +289,7 @@ async fn drive(
                 progress.searches[i] = Some(result);
             }
             Action::PlanFetches => {
-                let hits = machine::search_hits(&progress);
+                let hits = machine::search_hits(progress);
                 let fetch_plan = machine::plan_fetches_within(
                     &planned,
                     &hits,
@@ -312,8 +316,8 @@ async fn drive(
                 progress.pages = vec![None; urls.len()];
                 progress.fetches = Some(urls);
             }
-            Action::Fetch(_) => fetch_pending(ctx, &mut progress).await?,
-            Action::Write => return write(ctx, &progress).await,
+            Action::Fetch(_) => fetch_pending(ctx, progress).await?,
+            Action::Write => return write(ctx, progress).await,
             Action::Fail(reason) => return Ok(Outcome::Failed(reason)),
         }
     }
