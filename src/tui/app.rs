@@ -505,9 +505,10 @@ impl App {
         self.estimate = s.estimate;
     }
 
-    /// The cards as the journal left them (states, logs, times) before any event.
-    pub fn seed(&mut self, history: &[crate::journal::Record]) {
-        self.cards.seed(history);
+    /// The cards as the journal left them (states, logs, times) before any event; records from
+    /// `since` on are the live run's own.
+    pub fn seed(&mut self, history: &[crate::journal::Record], since: &str) {
+        self.cards.seed(history, since);
     }
 
     /// Something changed since the last frame.

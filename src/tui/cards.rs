@@ -75,6 +75,9 @@ pub struct Cards {
     pub list: Vec<Card>,
     /// The PARTs this run covers (None: all).
     only: Option<BTreeSet<u32>>,
+    /// Each PART's last state record read from the journal (its time and state): the run's
+    /// events up to it were already shown from the journal, and are not shown again.
+    journalled: std::collections::HashMap<u32, (String, RunnerState)>,
 }
 
 impl Cards {
@@ -84,6 +87,7 @@ impl Cards {
         let mut cards = Cards {
             list: Vec::new(),
             only,
+            journalled: Default::default(),
         };
         cards.merge_plan(plan);
         cards
@@ -176,11 +180,14 @@ impl Cards {
         total
     }
 
-    /// What earlier runs left in the journal, shown in each card's log before this run's events:
-    /// a re-run must not make a PART look as if it had done nothing.
-    pub fn seed(&mut self, records: &[Record]) {
+    /// What the journal holds, shown in each card's log before the run's events: what earlier
+    /// runs left (a re-run must not make a PART look as if it had done nothing) and, from
+    /// `since` (when the live run began), what it did before this screen attached.
+    pub fn seed(&mut self, records: &[Record], since: &str) {
         let mut fetched: HashSet<(u32, &str)> = HashSet::new();
-        let mut seen: BTreeSet<u32> = BTreeSet::new();
+        // The header each PART's log shows last: false for earlier runs, true for this one.
+        let mut headed: std::collections::HashMap<u32, bool> = Default::default();
+        let mut journalled = std::collections::HashMap::new();
         let mut span: std::collections::HashMap<u32, (String, String)> = Default::default();
         // In the order things happened: a state event is journalled by the supervisor a moment
         // after the runner's own records ("draft ready" came before "→ writing").
@@ -191,17 +198,24 @@ impl Cards {
             let Some(card) = self.get_mut(n) else {
                 continue;
             };
-            if seen.insert(n) {
-                card.log
-                    .push("", Level::Info, "── earlier runs, from the journal ──");
-            }
             let ts = r.ts();
+            let this_run = ts >= since;
+            if headed.get(&n) != Some(&this_run) {
+                headed.insert(n, this_run);
+                let header = if this_run {
+                    "── this run, before this screen attached ──"
+                } else {
+                    "── earlier runs, from the journal ──"
+                };
+                card.log.push("", Level::Info, header);
+            }
             span.entry(n)
                 .and_modify(|s| s.1 = ts.to_string())
                 .or_insert_with(|| (ts.to_string(), ts.to_string()));
             let time = ts.get(11..19).unwrap_or("");
             let line = match r {
                 Record::State { state, message, .. } => {
+                    journalled.insert(n, (ts.to_string(), *state));
                     Some(state_line(*state, message.as_deref().unwrap_or("")))
                 }
                 Record::Searched { query, hits, .. } => Some(format!(
@@ -288,6 +302,7 @@ impl Cards {
                 card.log.push(time, Level::Info, &line);
             }
         }
+        self.journalled = journalled;
         for (n, (first, last)) in span {
             if let (Some(card), Ok(a), Ok(b)) = (
                 self.get_mut(n),
@@ -304,10 +319,17 @@ impl Cards {
         let Some(n) = e.part else {
             return Change::None;
         };
+        let time = e.ts.get(11..19).unwrap_or("").to_string();
+        // Journalled before this screen read the journal, and shown from it already: the state
+        // it says is older than the one the journal gave.
+        if let (Some(state), Some((ts, last))) = (e.state_now(), self.journalled.get(&n))
+            && (e.ts < *ts || (e.ts == *ts && state == *last))
+        {
+            return Change::None;
+        }
         let Some(card) = self.get_mut(n) else {
             return Change::None;
         };
-        let time = e.ts.get(11..19).unwrap_or("").to_string();
         let counts = e.counts();
         if let Some(step) = counts.step {
             card.step = Some(step);
@@ -348,13 +370,12 @@ impl Cards {
             let line = state_line(state, &e.message);
             // A client that attaches reads the journal and hears the run: a state both
             // tell it is said once.
-            let repeated = was == state
-                && card
-                    .log
-                    .len()
-                    .checked_sub(1)
-                    .and_then(|i| card.log.get(i))
-                    .is_some_and(|l| l.text == line);
+            let repeated = card
+                .log
+                .len()
+                .checked_sub(1)
+                .and_then(|i| card.log.get(i))
+                .is_some_and(|l| l.text == line);
             if !repeated {
                 card.log.push(&time, level, &line);
             }
@@ -466,6 +487,55 @@ mod tests {
         );
     }
 
+    /// A run that began after every record of these tests.
+    const LATER: &str = "2026-12-01T00:00:00+00:00";
+
+    #[test]
+    fn what_the_live_run_journalled_before_the_screen_attached_is_shown_once() {
+        let mut c = Cards::new(&plan(), None);
+        let at = |ms: u32| format!("2026-12-04T19:18:33.{ms:03}+00:00");
+        let state = |ms, state| Record::State {
+            ts: at(ms),
+            part: 1,
+            state,
+            message: None,
+            cause: None,
+        };
+        let records = vec![
+            state(100, RunnerState::Review),
+            state(913, RunnerState::Queued),
+            state(915, RunnerState::Checking),
+        ];
+        // The run began at .900: the review is an earlier run's, the rest this run's.
+        c.seed(&records, &at(900));
+        let texts: Vec<String> = (0..c.list[0].log.len())
+            .map(|i| c.list[0].log.get(i).unwrap().text.clone())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "── earlier runs, from the journal ──",
+                "→ review",
+                "── this run, before this screen attached ──",
+                "→ queued",
+                "→ checking",
+            ]
+        );
+        c.apply(&Event::state(1, RunnerState::Checking, ""));
+        // The run's own events for those records arrive too, with the records' times.
+        for (ms, s) in [(913, RunnerState::Queued), (915, RunnerState::Checking)] {
+            let mut e = Event::state(1, s, "");
+            e.ts = at(ms);
+            assert_eq!(c.apply(&e), Change::None);
+        }
+        assert_eq!(c.list[0].state, RunnerState::Checking, "no step back");
+        assert_eq!(c.list[0].log.len(), texts.len(), "nothing said twice");
+        let mut next = Event::state(1, RunnerState::Searching, "");
+        next.ts = at(930);
+        c.apply(&next);
+        assert_eq!(c.list[0].state, RunnerState::Searching);
+    }
+
     #[test]
     fn the_journal_seeds_the_history_of_earlier_runs() {
         let mut c = Cards::new(&plan(), None);
@@ -490,7 +560,7 @@ mod tests {
                 sources: 1,
             },
         ];
-        c.seed(&records);
+        c.seed(&records, LATER);
         let card = &c.list[0];
         assert_eq!(card.sources, 1);
         assert_eq!(card.lines, Some(120));
@@ -519,7 +589,7 @@ mod tests {
                 cause: None,
             },
         ];
-        c.seed(&records);
+        c.seed(&records, LATER);
         let log = &c.list[0].log;
         let writing = (0..log.len()).position(|i| log.get(i).unwrap().text.contains("writing"));
         let ready = (0..log.len()).position(|i| log.get(i).unwrap().text.contains("draft ready"));

@@ -114,6 +114,7 @@ pub async fn attach(
         providers: facts.providers.clone(),
         review,
         history,
+        since: client.hello.since.clone(),
         plan_path,
         knowledge,
         ev_rx: client.events,
@@ -134,6 +135,8 @@ struct Session {
     providers: String,
     review: Arc<Review>,
     history: Vec<crate::journal::Record>,
+    /// When the run began (RFC 3339): the journal's records since then are this run's.
+    since: String,
     plan_path: std::path::PathBuf,
     knowledge: std::path::PathBuf,
     ev_rx: mpsc::UnboundedReceiver<crate::runner::Event>,
@@ -158,6 +161,7 @@ impl Session {
             providers,
             review,
             history,
+            since,
             plan_path,
             knowledge,
             mut ev_rx,
@@ -176,7 +180,7 @@ impl Session {
         let mut term = Term::enter()?;
         let size = term.terminal.size()?;
         let mut app = App::new(&plan, only, (size.width, size.height));
-        app.seed(&history);
+        app.seed(&history, &since);
         for e in before {
             app.update(Msg::Core(e));
         }
