@@ -18,12 +18,24 @@ pub fn review_command(root: &Path, shown: &str) -> String {
     }
 }
 
-/// "finished 16 PARTs: 16 review".
+/// "finished 16 PARTs: 16 review", or, for a run stopped while PARTs were at work, "stopped with
+/// 16 PARTs: 3 scraping, 13 review; the next run goes on where the 3 unfinished stopped".
 pub fn summary_line(summary: &runner::Summary) -> String {
+    let tally = expanse::state::tally(summary.states.values().copied());
+    // A PART the budget paused is said on a line of its own, with what it needs.
+    let unfinished = summary
+        .states
+        .iter()
+        .filter(|(n, s)| {
+            (s.is_active() || **s == RunnerState::Queued) && !summary.budget_paused.contains_key(n)
+        })
+        .count();
+    if unfinished == 0 {
+        return format!("finished {}: {tally}", plural(summary.states.len(), "PART"));
+    }
     format!(
-        "finished {}: {}",
+        "stopped with {}: {tally}; the next run goes on where the {unfinished} unfinished stopped",
         plural(summary.states.len(), "PART"),
-        expanse::state::tally(summary.states.values().copied())
     )
 }
 
@@ -47,5 +59,33 @@ pub fn report(summary: &runner::Summary, review: &str) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_stopped_mid_work_is_not_called_finished() {
+        let mut summary = runner::Summary::default();
+        summary.states.insert(1, RunnerState::Review);
+        summary.states.insert(2, RunnerState::Review);
+        assert_eq!(summary_line(&summary), "finished 2 PARTs: 2 review");
+        summary.states.insert(3, RunnerState::Scraping);
+        summary.states.insert(4, RunnerState::Queued);
+        assert_eq!(
+            summary_line(&summary),
+            "stopped with 4 PARTs: 1 queued, 1 scraping, 2 review; the next run goes on where \
+             the 2 unfinished stopped"
+        );
+        summary.states.insert(3, RunnerState::Paused);
+        summary.states.insert(4, RunnerState::Review);
+        summary.budget_paused.insert(3, "budget reached".into());
+        assert_eq!(
+            summary_line(&summary),
+            "finished 4 PARTs: 1 paused, 3 review",
+            "the budget's pause has its own line"
+        );
     }
 }
