@@ -75,9 +75,9 @@ pub struct Cards {
     pub list: Vec<Card>,
     /// The PARTs this run covers (None: all).
     only: Option<BTreeSet<u32>>,
-    /// Each PART's last state record read from the journal (its time and state): the run's
-    /// events up to it were already shown from the journal, and are not shown again.
-    journalled: std::collections::HashMap<u32, (String, RunnerState)>,
+    /// The state records read from the journal, by their time and state: the live run's event
+    /// for one of them was already shown from the journal, and is not applied again.
+    journalled: HashSet<(u32, String, RunnerState)>,
 }
 
 impl Cards {
@@ -187,19 +187,20 @@ impl Cards {
         let mut fetched: HashSet<(u32, &str)> = HashSet::new();
         // The header each PART's log shows last: false for earlier runs, true for this one.
         let mut headed: std::collections::HashMap<u32, bool> = Default::default();
-        let mut journalled = std::collections::HashMap::new();
+        let mut journalled = HashSet::new();
+        let since = instant(since);
         let mut span: std::collections::HashMap<u32, (String, String)> = Default::default();
         // In the order things happened: a state event is journalled by the supervisor a moment
         // after the runner's own records ("draft ready" came before "→ writing").
         let mut ordered: Vec<&Record> = records.iter().collect();
-        ordered.sort_by(|a, b| a.ts().cmp(b.ts()));
+        ordered.sort_by_key(|r| instant(r.ts()));
         for r in ordered {
             let n = r.part();
             let Some(card) = self.get_mut(n) else {
                 continue;
             };
             let ts = r.ts();
-            let this_run = ts >= since;
+            let this_run = since.is_some() && instant(ts) >= since;
             if headed.get(&n) != Some(&this_run) {
                 headed.insert(n, this_run);
                 let header = if this_run {
@@ -215,7 +216,7 @@ impl Cards {
             let time = ts.get(11..19).unwrap_or("");
             let line = match r {
                 Record::State { state, message, .. } => {
-                    journalled.insert(n, (ts.to_string(), *state));
+                    journalled.insert((n, ts.to_string(), *state));
                     Some(state_line(*state, message.as_deref().unwrap_or("")))
                 }
                 Record::Searched { query, hits, .. } => Some(format!(
@@ -320,10 +321,10 @@ impl Cards {
             return Change::None;
         };
         let time = e.ts.get(11..19).unwrap_or("").to_string();
-        // Journalled before this screen read the journal, and shown from it already: the state
-        // it says is older than the one the journal gave.
-        if let (Some(state), Some((ts, last))) = (e.state_now(), self.journalled.get(&n))
-            && (e.ts < *ts || (e.ts == *ts && state == *last))
+        // Journalled before this screen read the journal, and shown from it already (its time
+        // and state are a record's: the journal stamps a state with its event's time).
+        if let Some(state) = e.state_now()
+            && self.journalled.contains(&(n, e.ts.clone(), state))
         {
             return Change::None;
         }
@@ -404,6 +405,12 @@ impl Cards {
             c.lines = Some(lines);
         }
     }
+}
+
+/// A journal or event time as an instant: times carry the local offset of their moment, so two
+/// sides of a daylight-saving change compare by instant, not as text.
+fn instant(ts: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(ts).ok()
 }
 
 /// `→ review: draft ready` (the message left out when it only repeats the state).
@@ -494,46 +501,72 @@ mod tests {
     fn what_the_live_run_journalled_before_the_screen_attached_is_shown_once() {
         let mut c = Cards::new(&plan(), None);
         let at = |ms: u32| format!("2026-12-04T19:18:33.{ms:03}+00:00");
-        let state = |ms, state| Record::State {
+        let record = |ms, state| Record::State {
             ts: at(ms),
             part: 1,
             state,
             message: None,
             cause: None,
         };
+        let event = |ms, state| {
+            let mut e = Event::state(1, state, "");
+            e.ts = at(ms);
+            e
+        };
+        // Queued and checking in the same millisecond; a draft the runner stamped before the
+        // supervisor's pause, journalled after it.
         let records = vec![
-            state(100, RunnerState::Review),
-            state(913, RunnerState::Queued),
-            state(915, RunnerState::Checking),
+            record(100, RunnerState::Review),
+            record(913, RunnerState::Queued),
+            record(913, RunnerState::Checking),
+            record(920, RunnerState::Paused),
         ];
-        // The run began at .900: the review is an earlier run's, the rest this run's.
-        c.seed(&records, &at(900));
-        let texts: Vec<String> = (0..c.list[0].log.len())
-            .map(|i| c.list[0].log.get(i).unwrap().text.clone())
-            .collect();
+        // The run began at .900 (an hour later by the clock's offset): the review is an earlier
+        // run's, the rest this run's.
+        c.seed(&records, "2026-12-04T20:18:33.900+01:00");
+        let texts = |c: &Cards| -> Vec<String> {
+            (0..c.list[0].log.len())
+                .map(|i| c.list[0].log.get(i).unwrap().text.clone())
+                .collect()
+        };
         assert_eq!(
-            texts,
+            texts(&c),
             [
                 "── earlier runs, from the journal ──",
                 "→ review",
                 "── this run, before this screen attached ──",
                 "→ queued",
                 "→ checking",
+                "→ paused",
             ]
         );
-        c.apply(&Event::state(1, RunnerState::Checking, ""));
-        // The run's own events for those records arrive too, with the records' times.
-        for (ms, s) in [(913, RunnerState::Queued), (915, RunnerState::Checking)] {
-            let mut e = Event::state(1, s, "");
-            e.ts = at(ms);
-            assert_eq!(c.apply(&e), Change::None);
+        // Where each PART stands, as the screen's first events say it.
+        c.apply(&event(950, RunnerState::Paused));
+        // The run's own events for those records arrive too, with the records' times: none is
+        // applied again, whatever the order.
+        for (ms, s) in [
+            (913, RunnerState::Queued),
+            (913, RunnerState::Checking),
+            (920, RunnerState::Paused),
+        ] {
+            c.apply(&event(ms, s));
+            assert_eq!(c.list[0].state, RunnerState::Paused, "no step back to {s}");
         }
-        assert_eq!(c.list[0].state, RunnerState::Checking, "no step back");
-        assert_eq!(c.list[0].log.len(), texts.len(), "nothing said twice");
-        let mut next = Event::state(1, RunnerState::Searching, "");
-        next.ts = at(930);
-        c.apply(&next);
-        assert_eq!(c.list[0].state, RunnerState::Searching);
+        assert_eq!(
+            c.list[0].log.len(),
+            6,
+            "nothing said twice: {:?}",
+            texts(&c)
+        );
+        // Events the journal did not hold are applied, older times or not.
+        assert_eq!(
+            c.apply(&Event {
+                ts: at(915),
+                ..Event::draft(1, 40, 2, "draft ready")
+            }),
+            Change::DraftArrived(1)
+        );
+        assert_eq!(c.list[0].state, RunnerState::Review);
     }
 
     #[test]

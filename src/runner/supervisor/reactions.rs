@@ -162,6 +162,10 @@ pub(super) fn restart_refused(n: u32, held: Option<Held>) -> Option<String> {
         Some(p) if p.has_runner => Some(format!(
             "PART {n} is still running; pause or cancel it first"
         )),
+        // A second start would put two runners on one PART.
+        Some(p) if p.waiting => Some(format!(
+            "PART {n} is already queued to start; it runs when a runner is free"
+        )),
         Some(_) => None,
     }
 }
@@ -353,5 +357,14 @@ mod tests {
             ..held(RunnerState::Failed)
         };
         assert_eq!(restart_refused(2, Some(failed)), None);
+        let queued = Held {
+            has_runner: false,
+            waiting: true,
+            ..held(RunnerState::Queued)
+        };
+        assert_eq!(
+            restart_refused(2, Some(queued)).as_deref(),
+            Some("PART 2 is already queued to start; it runs when a runner is free")
+        );
     }
 }

@@ -68,14 +68,21 @@ fn settled_said(effects: &[Effect]) -> Option<String> {
 #[test]
 fn at_most_jobs_runners_start_and_a_paused_one_gives_up_its_task() {
     let t0 = Instant::now();
-    let (mut m, begin) = begun(setup(2), &[1, 2, 3], t0);
+    let (mut m, begin) = begun(setup(2), &[1, 2, 3, 4, 5], t0);
     assert_eq!(spawned(&begin), vec![1, 2]);
     let paused = m.handle(Input::Command(Command::Pause(Target::Part(1))), t0);
     assert_eq!(paused[0], Effect::Hold(1, true));
     assert_eq!(said(&paused)[0].1, RunnerState::Paused);
     assert_eq!(spawned(&paused), vec![3], "a held runner does not count");
     let ended = m.handle(Input::Ended(2, Outcome::Review), t0);
-    assert!(spawned(&ended).is_empty(), "nothing is left waiting");
+    assert_eq!(
+        spawned(&ended),
+        vec![4],
+        "an ended runner's task goes to the next"
+    );
+    let retried = m.handle(Input::Command(Command::Retry(5)), t0);
+    assert!(spawned(&retried).is_empty(), "PART 5 waits for a task");
+    assert_eq!(said(&retried), vec![], "a queued PART is not queued twice");
     let resumed = m.handle(Input::Command(Command::Resume(Target::Part(1))), t0);
     assert_eq!(resumed[0], Effect::Hold(1, false));
     assert_eq!(
