@@ -116,6 +116,12 @@ impl RunnerState {
     }
 }
 
+/// Whether a PART in `state` waits for a person: settled, or paused by the budget (its runner
+/// has ended; only more budget moves it). A run ends, or may be left, once every PART is.
+pub fn waits_for_a_person(state: RunnerState, budget_paused: bool) -> bool {
+    state.is_settled() || budget_paused
+}
+
 impl std::fmt::Display for RunnerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

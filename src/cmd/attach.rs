@@ -290,13 +290,20 @@ fn ended_report(dir: &Path, pid: u32, review: &str) -> ExitCode {
 /// ("1 review, 2 searching").
 fn so_far(dir: &Path, only: Option<&std::collections::BTreeSet<u32>>) -> (usize, String) {
     let records = expanse::journal::read_records(&dir.join("journal.jsonl")).unwrap_or_default();
-    let states: Vec<_> = expanse::journal::replay(&records)
+    let parts: Vec<(expanse::state::RunnerState, bool)> = expanse::journal::replay(&records)
         .into_iter()
         .filter(|(n, _)| only.is_none_or(|o| o.contains(n)))
-        .filter_map(|(_, s)| s.state)
+        .filter_map(|(_, s)| s.state.map(|state| (state, s.budget_paused)))
         .collect();
-    let working = states.iter().filter(|s| !s.is_settled()).count();
-    (working, expanse::state::tally(states))
+    // A PART the budget paused waits for a person, as a settled one does.
+    let working = parts
+        .iter()
+        .filter(|(s, budget)| !expanse::state::waits_for_a_person(*s, *budget))
+        .count();
+    (
+        working,
+        expanse::state::tally(parts.into_iter().map(|(s, _)| s)),
+    )
 }
 
 /// Run `expanse stop`.
@@ -356,4 +363,35 @@ pub(crate) fn keymap(
         eprintln!("expanse: warning: {line}");
     }
     Ok(km)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_the_budget_paused_is_not_counted_as_working_when_leaving() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |part: u32, state: &str, cause: &str| {
+            format!(
+                r#"{{"type":"state","ts":"2026-12-04T19:00:0{part}.000+00:00","part":{part},"state":"{state}"{cause}}}"#
+            )
+        };
+        let mut journal = [
+            line(1, "review", ""),
+            line(2, "paused", r#","cause":"budget""#),
+        ]
+        .join("\n");
+        journal.push('\n');
+        std::fs::write(dir.path().join("journal.jsonl"), &journal).unwrap();
+        assert_eq!(so_far(dir.path(), None), (0, "1 paused, 1 review".into()));
+        journal.push_str(&line(3, "paused", ""));
+        journal.push('\n');
+        std::fs::write(dir.path().join("journal.jsonl"), &journal).unwrap();
+        assert_eq!(
+            so_far(dir.path(), None),
+            (1, "2 paused, 1 review".into()),
+            "a person's pause waits for a resume in the run"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use expanse::runner::{self, RunnerState};
+use expanse::state::waits_for_a_person;
 use expanse::words::plural;
 
 /// The command that reviews this plan, as the user would type it.
@@ -26,9 +27,7 @@ pub fn summary_line(summary: &runner::Summary) -> String {
     let unfinished = summary
         .states
         .iter()
-        .filter(|(n, s)| {
-            (s.is_active() || **s == RunnerState::Queued) && !summary.budget_paused.contains_key(n)
-        })
+        .filter(|(n, s)| !waits_for_a_person(**s, summary.budget_paused.contains_key(n)))
         .count();
     if unfinished == 0 {
         return format!("finished {}: {tally}", plural(summary.states.len(), "PART"));

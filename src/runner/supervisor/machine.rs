@@ -48,7 +48,7 @@ impl Slot {
 
     /// Nothing more happens without the user (or more budget).
     fn settled(&self) -> bool {
-        self.state.is_settled() || self.budget_paused.is_some()
+        crate::state::waits_for_a_person(self.state, self.budget_paused.is_some())
     }
 }
 
