@@ -186,8 +186,15 @@ pub(crate) fn open(
         startup.insert(
             0,
             lead.unwrap_or_else(|| {
+                // A run that settled before this terminal came said so then: said again here.
+                let (working, counts) = so_far(dir, hello.facts.only.as_ref());
+                let settled = if working == 0 && !counts.is_empty() {
+                    format!(": every PART has settled ({counts})")
+                } else {
+                    String::new()
+                };
                 format!(
-                    "attached to the run of {shown} (process {pid}); d leaves it running, q stops it"
+                    "attached to the run of {shown} (process {pid}){settled}; d leaves it running, q stops it"
                 )
             }),
         );

@@ -91,21 +91,11 @@ pub async fn attach(
     let text = std::fs::read_to_string(&plan_path)?;
     let plan = plan::Plan::parse(&text);
     let history = journal.records().unwrap_or_default();
-    // Where each PART stands now, as the run journalled it: the events before this client came.
-    let now: Vec<crate::runner::Event> = crate::journal::replay(&history)
-        .into_iter()
-        .filter_map(|(n, s)| {
-            let message = s.message.unwrap_or_default();
-            match s.state? {
-                _ if s.budget_paused => Some(crate::runner::Event::budget_paused(n, message)),
-                st => Some(crate::runner::Event::state(n, st, message)),
-            }
-        })
-        .collect();
+    let facts = client.hello.facts.clone();
+    let now = where_parts_stand(&history, facts.only.as_ref());
     let knowledge = workspace.knowledge();
     let run = (journal.dir().to_path_buf(), client.hello.pid);
     let review = Arc::new(Review::new(workspace, plan_path.clone(), journal));
-    let facts = client.hello.facts.clone();
     let session = Session {
         plan,
         only: facts.only.clone(),
@@ -124,6 +114,25 @@ pub async fn attach(
         before: now,
     };
     session.run(tui).await
+}
+
+/// Where each PART of the run (`only`, if it has a selection) stands now, as the run journalled
+/// it: the events before this client came (a budget's pause said as one).
+fn where_parts_stand(
+    history: &[crate::journal::Record],
+    only: Option<&std::collections::BTreeSet<u32>>,
+) -> Vec<crate::runner::Event> {
+    crate::journal::replay(history)
+        .into_iter()
+        .filter(|(n, _)| only.is_none_or(|o| o.contains(n)))
+        .filter_map(|(n, s)| {
+            let message = s.message.unwrap_or_default();
+            match s.state? {
+                _ if s.budget_paused => Some(crate::runner::Event::budget_paused(n, message)),
+                st => Some(crate::runner::Event::state(n, st, message)),
+            }
+        })
+        .collect()
 }
 
 /// What one TUI session works over: a run reached through its socket.
@@ -496,5 +505,48 @@ impl Notices {
             let _ = out.write_all(&crate::notify::terminal_bytes(&notice));
             let _ = out.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Record;
+    use crate::state::RunnerState;
+
+    fn state(part: u32, state: RunnerState) -> Record {
+        Record::State {
+            ts: format!("2026-12-04T19:00:0{part}.000+00:00"),
+            part,
+            state,
+            message: None,
+            cause: None,
+        }
+    }
+
+    #[test]
+    fn an_attaching_screen_starts_from_the_runs_parts_as_journalled() {
+        let paused = Record::State {
+            ts: "2026-12-04T19:00:02.000+00:00".into(),
+            part: 2,
+            state: RunnerState::Paused,
+            message: Some("budget reached".into()),
+            cause: Some(crate::state::Cause::Budget),
+        };
+        let history = vec![
+            state(1, RunnerState::Review),
+            paused,
+            state(3, RunnerState::Searching),
+        ];
+        let only = std::collections::BTreeSet::from([1, 2]);
+        let events = where_parts_stand(&history, Some(&only));
+        assert_eq!(events.len(), 2, "PART 3 is not this run's");
+        assert_eq!(events[0].state_now(), Some(RunnerState::Review));
+        assert_eq!(
+            events[1].cause(),
+            Some(crate::runner::Cause::Budget),
+            "a budget's pause is said as one"
+        );
+        assert!(where_parts_stand(&[], None).is_empty());
     }
 }
