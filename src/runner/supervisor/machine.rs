@@ -59,6 +59,9 @@ pub(super) struct Machine {
     slots: BTreeMap<u32, Slot>,
     /// Runners waiting for a task (a queued PART costs a few bytes, not a task).
     waiting: VecDeque<Start>,
+    /// The PARTs in `waiting`, so that asking whether one waits is not a walk of the queue (a
+    /// pause of every PART asks it of each of thousands).
+    queued: BTreeSet<u32>,
     /// PARTs whose runner task is alive.
     running: BTreeSet<u32>,
     /// Review operations asked for and not yet answered.
@@ -74,6 +77,7 @@ impl Machine {
             setup,
             slots: BTreeMap::new(),
             waiting: VecDeque::new(),
+            queued: BTreeSet::new(),
             running: BTreeSet::new(),
             pending: 0,
             unsettled: false,
@@ -210,7 +214,7 @@ impl Machine {
             before_stall: slot.before_stall,
             before_pause: slot.before_pause,
             has_runner: slot.runner.is_some(),
-            waiting: self.waiting.iter().any(|w| w.n == n),
+            waiting: self.queued.contains(&n),
             budget_paused: slot.budget_paused.is_some(),
         }
     }
@@ -264,6 +268,7 @@ impl Machine {
                     self.waiting.drain(..).partition(|w| t.includes(w.n));
                 self.waiting = kept.into();
                 for w in gone {
+                    self.queued.remove(&w.n);
                     self.say(Event::state(w.n, RunnerState::Skipped, "cancelled"), out);
                 }
             }
@@ -481,6 +486,7 @@ impl Machine {
             slot.before_stall = None;
             slot.budget_paused = None;
         }
+        self.queued.insert(start.n);
         self.waiting.push_back(start);
     }
 
@@ -509,6 +515,7 @@ impl Machine {
             let Some(start) = self.waiting.remove(i) else {
                 return;
             };
+            self.queued.remove(&start.n);
             if let Some(slot) = self.slots.get_mut(&start.n) {
                 slot.runner = Some(false);
                 slot.last_progress = now;
