@@ -1,5 +1,6 @@
 //! The supervisor's overhead per PART: 1,000 PARTs through check, search, fetch and write on
-//! instant in-memory providers, with the real journal and cache on disk.
+//! instant in-memory providers, with the real journal and cache on disk; and how long a pause,
+//! then a resume, of every PART of a 20,000-PART run takes to be said for each.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -103,6 +104,78 @@ fn run(parts: usize, base: &std::path::Path) -> std::time::Duration {
     took
 }
 
+/// A search that never answers: its runner stays at work until it is stopped.
+struct Never;
+
+#[async_trait]
+impl Search for Never {
+    fn name(&self) -> &str {
+        "never"
+    }
+    async fn search(&self, _: &str, _: usize, _: &LogSink) -> Result<Vec<Hit>, ResearchError> {
+        std::future::pending().await
+    }
+}
+
+/// Until `parts` events have said `word`.
+async fn said(rx: &mut mpsc::Receiver<runner::Event>, word: &str, parts: usize) {
+    let mut n = 0;
+    while n < parts {
+        if rx.recv().await.unwrap().message == word {
+            n += 1;
+        }
+    }
+}
+
+/// A run of `parts` PARTs (64 at work, the rest queued) paused and resumed whole: the time from
+/// each command until every PART has said it.
+fn pause_all(parts: usize) -> (std::time::Duration, std::time::Duration) {
+    use expanse::runner::{Command, Target};
+    let dir = tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());
+    let p = Arc::new(Instant0);
+    let ctx = RunContext {
+        plan: plan(parts),
+        plan_path: dir.path().join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir.path()),
+        providers: Providers {
+            search: Arc::new(Never),
+            fetch: p.clone(),
+            writer: p,
+            description: String::new(),
+        },
+        journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let (tx, mut rx) = mpsc::channel(1024);
+        let (commands, handle) = runner::spawn(ctx, RunOptions::default(), tx);
+        let mut searching = 0;
+        // Every runner at work, 64 unless --jobs says otherwise.
+        while searching < 64 {
+            let e = rx.recv().await.unwrap();
+            if e.state_now() == Some(RunnerState::Searching) {
+                searching += 1;
+            }
+        }
+        let t = Instant::now();
+        commands.send(Command::Pause(Target::All)).await.unwrap();
+        said(&mut rx, "paused by you", parts).await;
+        let paused = t.elapsed();
+        let t = Instant::now();
+        commands.send(Command::Resume(Target::All)).await.unwrap();
+        said(&mut rx, "resumed", parts).await;
+        let resumed = t.elapsed();
+        commands.send(Command::Shutdown).await.unwrap();
+        while rx.recv().await.is_some() {}
+        handle.await.unwrap();
+        (paused, resumed)
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("supervisor");
     g.sample_size(10);
@@ -128,6 +201,10 @@ fn bench(c: &mut Criterion) {
             );
         }
     }
+    let (paused, resumed) = pause_all(20_000);
+    println!(
+        "supervisor: pause every PART of 20000 (64 at work): {paused:?}; resume every one: {resumed:?}"
+    );
 }
 
 criterion_group!(benches, bench);
