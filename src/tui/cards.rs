@@ -189,7 +189,8 @@ impl Cards {
         let mut headed: std::collections::HashMap<u32, bool> = Default::default();
         let mut journalled = HashSet::new();
         let since = instant(since);
-        let mut span: std::collections::HashMap<u32, (String, String)> = Default::default();
+        // Each PART's last record: when, and whether it says the PART was at work after it.
+        let mut last: std::collections::HashMap<u32, (Moment, bool)> = Default::default();
         // In the order things happened: a state event is journalled by the supervisor a moment
         // after the runner's own records ("draft ready" came before "→ writing").
         let mut ordered: Vec<&Record> = records.iter().collect();
@@ -210,9 +211,25 @@ impl Cards {
                 };
                 card.log.push("", Level::Info, header);
             }
-            span.entry(n)
-                .and_modify(|s| s.1 = ts.to_string())
-                .or_insert_with(|| (ts.to_string(), ts.to_string()));
+            // Time spent is the time at work, not the time between runs: a gap counts when
+            // the record before it says work went on, and not when this one starts the PART
+            // again (a new run, a retry) or the live run began in between.
+            if let Some(at) = instant(ts) {
+                if let Some((before, working)) = last.get(&n)
+                    && *working
+                    && !matches!(
+                        r,
+                        Record::State {
+                            state: RunnerState::Queued,
+                            ..
+                        }
+                    )
+                    && !(since.is_some_and(|s| *before < s && at >= s))
+                {
+                    card.elapsed += (at - *before).to_std().unwrap_or_default();
+                }
+                last.insert(n, (at, at_work(r)));
+            }
             let time = ts.get(11..19).unwrap_or("");
             let line = match r {
                 Record::State { state, message, .. } => {
@@ -304,15 +321,6 @@ impl Cards {
             }
         }
         self.journalled = journalled;
-        for (n, (first, last)) in span {
-            if let (Some(card), Ok(a), Ok(b)) = (
-                self.get_mut(n),
-                chrono::DateTime::parse_from_rfc3339(&first),
-                chrono::DateTime::parse_from_rfc3339(&last),
-            ) {
-                card.elapsed = (b - a).to_std().unwrap_or_default();
-            }
-        }
     }
 
     /// Apply one event of the supervisor to its card.
@@ -409,8 +417,24 @@ impl Cards {
 
 /// A journal or event time as an instant: times carry the local offset of their moment, so two
 /// sides of a daylight-saving change compare by instant, not as text.
-fn instant(ts: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+fn instant(ts: &str) -> Option<Moment> {
     chrono::DateTime::parse_from_rfc3339(ts).ok()
+}
+
+/// An instant of the journal's clock.
+type Moment = chrono::DateTime<chrono::FixedOffset>;
+
+/// Whether a record says its PART was at work after it (a search, a fetch, a section, a working
+/// state), rather than done, waiting or decided on.
+fn at_work(r: &Record) -> bool {
+    match r {
+        Record::State { state, .. } => state.is_working(),
+        Record::Searched { .. }
+        | Record::Fetched { .. }
+        | Record::Section { .. }
+        | Record::Usage { .. } => true,
+        _ => false,
+    }
 }
 
 /// `→ review: draft ready` (the message left out when it only repeats the state).
@@ -600,6 +624,40 @@ mod tests {
         assert_eq!(card.elapsed, Duration::from_secs(65));
         assert!(card.log.get(1).unwrap().text.contains("1 hit"));
         assert!(c.list[1].log.is_empty());
+    }
+
+    #[test]
+    fn time_spent_is_time_at_work_not_the_time_between_runs() {
+        let mut c = Cards::new(&plan(), None);
+        let at = |h: u32, m: u32, s: u32| format!("2026-12-04T{h:02}:{m:02}:{s:02}.000+00:00");
+        let state = |ts: String, state| Record::State {
+            ts,
+            part: 1,
+            state,
+            message: None,
+            cause: None,
+        };
+        let searched = |ts| Record::Searched {
+            ts,
+            part: 1,
+            query: "q".into(),
+            hits: 1,
+        };
+        let records = vec![
+            // A run killed a minute into its searches.
+            state(at(9, 0, 0), RunnerState::Queued),
+            state(at(9, 0, 0), RunnerState::Searching),
+            searched(at(9, 1, 0)),
+            // The next run, an hour later: two minutes to a draft, then it waits for review.
+            state(at(10, 0, 0), RunnerState::Queued),
+            state(at(10, 0, 0), RunnerState::Searching),
+            searched(at(10, 0, 30)),
+            state(at(10, 2, 0), RunnerState::Review),
+            // The live run, started in the afternoon, finds the draft waiting.
+            state(at(15, 0, 0), RunnerState::Review),
+        ];
+        c.seed(&records, &at(15, 0, 0));
+        assert_eq!(c.list[0].elapsed, Duration::from_secs(60 + 120));
     }
 
     #[test]
