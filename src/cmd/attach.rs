@@ -187,7 +187,7 @@ pub(crate) fn open(
             0,
             lead.unwrap_or_else(|| {
                 // A run that settled before this terminal came said so then: said again here.
-                let (working, counts) = so_far(dir, hello.facts.only.as_ref());
+                let (working, counts) = so_far(dir, plan_path, &hello);
                 let settled = if working == 0 && !counts.is_empty() {
                     format!(": every PART has settled ({counts})")
                 } else {
@@ -241,7 +241,7 @@ pub(crate) fn open(
         Ending::RunEnded => Ok(ended_report(dir, pid, &review)),
         Ending::Detach | Ending::HungUp => {
             // After a hang-up the terminal may be gone: said where it still can be.
-            let (working, counts) = so_far(dir, hello.facts.only.as_ref());
+            let (working, counts) = so_far(dir, plan_path, &hello);
             if working > 0 {
                 note!(
                     "expanse: detached; the run goes on in process {pid} ({counts}): `expanse attach {shown}` comes back to it, `expanse stop {shown}` ends it"
@@ -294,23 +294,48 @@ fn ended_report(dir: &Path, pid: u32, review: &str) -> ExitCode {
 }
 
 /// Runners still working (or queued) in the run's PARTs, and how the PARTs stand
-/// ("1 review, 2 searching").
-fn so_far(dir: &Path, only: Option<&std::collections::BTreeSet<u32>>) -> (usize, String) {
+/// ("1 review, 2 searching"). The run's PARTs are the plan's (within its `--only`); one the run
+/// has said nothing of since it began (`since`) still has its work ahead.
+fn so_far(dir: &Path, plan_path: &Path, hello: &Hello) -> (usize, String) {
     let records = expanse::journal::read_records(&dir.join("journal.jsonl")).unwrap_or_default();
-    let parts: Vec<(expanse::state::RunnerState, bool)> = expanse::journal::replay(&records)
-        .into_iter()
-        .filter(|(n, _)| only.is_none_or(|o| o.contains(n)))
-        .filter_map(|(_, s)| s.state.map(|state| (state, s.budget_paused)))
-        .collect();
-    // A PART the budget paused waits for a person, as a settled one does.
-    let working = parts
-        .iter()
-        .filter(|(s, budget)| !expanse::state::waits_for_a_person(*s, *budget))
-        .count();
-    (
-        working,
-        expanse::state::tally(parts.into_iter().map(|(s, _)| s)),
-    )
+    let plan = std::fs::read_to_string(plan_path)
+        .map(|text| expanse::plan::Plan::parse(&text))
+        .ok();
+    let statuses = expanse::journal::replay(&records);
+    let only = hello.facts.only.as_ref();
+    let selected: Vec<u32> = match &plan {
+        Some(p) => p.parts.iter().map(|p| p.number).collect::<Vec<_>>(),
+        None => statuses.keys().copied().collect(),
+    }
+    .into_iter()
+    .filter(|n| only.is_none_or(|o| o.contains(n)))
+    .collect();
+    let since = chrono::DateTime::parse_from_rfc3339(&hello.since).ok();
+    let mut said_now = std::collections::BTreeSet::new();
+    for r in &records {
+        if let expanse::journal::Record::State { ts, part, .. } = r
+            && chrono::DateTime::parse_from_rfc3339(ts).ok() >= since
+        {
+            said_now.insert(*part);
+        }
+    }
+    let mut working = 0;
+    let mut states = Vec::new();
+    for n in selected {
+        let status = statuses.get(&n);
+        if let Some(state) = status.and_then(|s| s.state) {
+            states.push(state);
+        }
+        // A PART the budget paused waits for a person, as a settled one does.
+        let resting = status.is_some_and(|s| {
+            s.state
+                .is_some_and(|st| expanse::state::waits_for_a_person(st, s.budget_paused))
+        });
+        if !resting || !said_now.contains(&n) {
+            working += 1;
+        }
+    }
+    (working, expanse::state::tally(states))
 }
 
 /// Run `expanse stop`.
@@ -377,27 +402,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_part_the_budget_paused_is_not_counted_as_working_when_leaving() {
+    fn leaving_counts_the_plans_parts_the_run_has_spoken_of_and_a_budget_pause_as_resting() {
         let dir = tempfile::tempdir().unwrap();
-        let line = |part: u32, state: &str, cause: &str| {
+        let plan = dir.path().join("plan.md");
+        let mut text = String::from("# Plan\n\n");
+        for n in 1..=3 {
+            text.push_str(&format!(
+                "### PART {n}: Create a/{n}.md\n\n- [ ] PART {n}: Create a/{n}.md\n\n"
+            ));
+        }
+        std::fs::write(&plan, text).unwrap();
+        let line = |minute: u32, part: u32, state: &str, cause: &str| {
             format!(
-                r#"{{"type":"state","ts":"2026-12-04T19:00:0{part}.000+00:00","part":{part},"state":"{state}"{cause}}}"#
+                r#"{{"type":"state","ts":"2026-12-04T19:{minute:02}:00.000+00:00","part":{part},"state":"{state}"{cause}}}"#
             )
         };
-        let mut journal = [
-            line(1, "review", ""),
-            line(2, "paused", r#","cause":"budget""#),
-        ]
-        .join("\n");
-        journal.push('\n');
-        std::fs::write(dir.path().join("journal.jsonl"), &journal).unwrap();
-        assert_eq!(so_far(dir.path(), None), (0, "1 paused, 1 review".into()));
-        journal.push_str(&line(3, "paused", ""));
-        journal.push('\n');
-        std::fs::write(dir.path().join("journal.jsonl"), &journal).unwrap();
+        let hello = Hello {
+            expanse: 1,
+            pid: 1,
+            plan: plan.clone(),
+            since: "2026-12-04T19:10:00.000+00:00".into(),
+            clients: 1,
+            facts: Default::default(),
+        };
+        let write = |lines: &[String]| {
+            let mut j = lines.join("\n");
+            j.push('\n');
+            std::fs::write(dir.path().join("journal.jsonl"), j).unwrap();
+        };
+        // An earlier run left every PART in review, and a PART no longer in the plan working.
+        let mut lines = vec![
+            line(1, 1, "review", ""),
+            line(1, 2, "review", ""),
+            line(1, 3, "review", ""),
+            line(1, 9, "writing", ""),
+        ];
+        write(&lines);
         assert_eq!(
-            so_far(dir.path(), None),
-            (1, "2 paused, 1 review".into()),
+            so_far(dir.path(), &plan, &hello).0,
+            3,
+            "this run has said nothing yet: its PARTs have their work ahead"
+        );
+        lines.extend([
+            line(11, 1, "review", ""),
+            line(11, 2, "paused", r#","cause":"budget""#),
+            line(11, 3, "review", ""),
+        ]);
+        write(&lines);
+        assert_eq!(
+            so_far(dir.path(), &plan, &hello),
+            (0, "1 paused, 2 review".into()),
+            "a budget's pause rests; PART 9 is not the plan's"
+        );
+        lines.push(line(12, 3, "paused", ""));
+        write(&lines);
+        assert_eq!(
+            so_far(dir.path(), &plan, &hello).0,
+            1,
             "a person's pause waits for a resume in the run"
         );
     }

@@ -211,10 +211,12 @@ impl Cards {
                 };
                 card.log.push("", Level::Info, header);
             }
-            // Time spent is the time at work, not the time between runs: a gap counts when
-            // the record before it says work went on, and not when this one starts the PART
-            // again (a new run, a retry) or the live run began in between.
-            if let Some(at) = instant(ts) {
+            // Time spent is the time at work, not the time between runs: a gap between two of
+            // the runner's records counts when the first says work went on, and not when the
+            // second starts the PART again (a new run, a retry) or the live run began in
+            // between. A person's records (notes, edits, decisions) and a run's estimate
+            // neither end nor start a gap.
+            if let Some(at) = instant(ts).filter(|_| runners(r)) {
                 if let Some((before, working)) = last.get(&n)
                     && *working
                     && !matches!(
@@ -424,15 +426,34 @@ fn instant(ts: &str) -> Option<Moment> {
 /// An instant of the journal's clock.
 type Moment = chrono::DateTime<chrono::FixedOffset>;
 
-/// Whether a record says its PART was at work after it (a search, a fetch, a section, a working
-/// state), rather than done, waiting or decided on.
+/// Whether a record is the run's account of the PART's work: a state, a search, a fetch, a
+/// section and its tokens, a draft.
+fn runners(r: &Record) -> bool {
+    matches!(
+        r,
+        Record::State { .. }
+            | Record::Searched { .. }
+            | Record::Fetched { .. }
+            | Record::Section { .. }
+            | Record::Drafted { .. }
+            | Record::Usage {
+                section: Some(_),
+                ..
+            }
+    )
+}
+
+/// Whether a runner's record says its PART was at work after it (a search, a fetch, a section,
+/// a working state), rather than done or waiting.
 fn at_work(r: &Record) -> bool {
     match r {
         Record::State { state, .. } => state.is_working(),
         Record::Searched { .. }
         | Record::Fetched { .. }
         | Record::Section { .. }
-        | Record::Usage { .. } => true,
+        | Record::Usage {
+            section: Some(_), ..
+        } => true,
         _ => false,
     }
 }
@@ -643,18 +664,44 @@ mod tests {
             query: "q".into(),
             hits: 1,
         };
+        let estimated = |ts| Record::Estimated {
+            ts,
+            part: 1,
+            low: 10,
+            high: 20,
+        };
+        let noted = |ts| Record::Noted {
+            ts,
+            part: 1,
+            text: "cite the paper".into(),
+        };
         let records = vec![
-            // A run killed a minute into its searches.
+            // A run stopped a minute into its searches.
             state(at(9, 0, 0), RunnerState::Queued),
             state(at(9, 0, 0), RunnerState::Searching),
             searched(at(9, 1, 0)),
-            // The next run, an hour later: two minutes to a draft, then it waits for review.
+            // A note given while no run was live, then the next run, an hour later: its
+            // estimate, two minutes to a draft (a note on the way), then it waits for review;
+            // the reviewer's second opinion costs tokens the next morning.
+            noted(at(9, 30, 0)),
+            estimated(at(10, 0, 0)),
             state(at(10, 0, 0), RunnerState::Queued),
             state(at(10, 0, 0), RunnerState::Searching),
+            noted(at(10, 0, 10)),
             searched(at(10, 0, 30)),
             state(at(10, 2, 0), RunnerState::Review),
-            // The live run, started in the afternoon, finds the draft waiting.
-            state(at(15, 0, 0), RunnerState::Review),
+            Record::Usage {
+                ts: at(11, 0, 0),
+                part: 1,
+                section: None,
+                prompt_tokens: 5,
+                completion_tokens: 5,
+                estimated: false,
+            },
+            // A run stopped while writing, and the live run, started in the afternoon, whose
+            // first word on the PART is a search from the cache.
+            state(at(12, 0, 0), RunnerState::Writing),
+            searched(at(15, 0, 1)),
         ];
         c.seed(&records, &at(15, 0, 0));
         assert_eq!(c.list[0].elapsed, Duration::from_secs(60 + 120));
