@@ -71,27 +71,37 @@ fn plan(parts: usize) -> Plan {
     Plan::parse(&s)
 }
 
-/// One full run of `parts` PARTs with its state under `base`; returns the wall time.
-fn run(parts: usize, base: &std::path::Path) -> std::time::Duration {
-    let dir = tempfile::tempdir_in(base).unwrap();
+/// A run of `parts` PARTs with its state in `dir`, searching with `search` and fetching and
+/// writing at once.
+fn context(parts: usize, dir: &std::path::Path, search: Arc<dyn Search>) -> RunContext {
     let p = Arc::new(Instant0);
-    let ctx = RunContext {
+    RunContext {
         plan: plan(parts),
-        plan_path: dir.path().join("plan.md"),
-        workspace: expanse::workspace::Workspace::new(dir.path()),
+        plan_path: dir.join("plan.md"),
+        workspace: expanse::workspace::Workspace::new(dir),
         providers: Providers {
-            search: p.clone(),
+            search,
             fetch: p.clone(),
             writer: p,
             description: String::new(),
         },
-        journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
-        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
+        journal: Arc::new(Journal::open(&dir.join("j")).unwrap()),
+        cache: Arc::new(Cache::new(&dir.join("cache"))),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// One full run of `parts` PARTs with its state under `base`; returns the wall time.
+fn run(parts: usize, base: &std::path::Path) -> std::time::Duration {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let ctx = context(parts, dir.path(), Arc::new(Instant0));
+    let rt = runtime();
     let start = Instant::now();
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel(1024);
@@ -132,24 +142,8 @@ async fn said(rx: &mut mpsc::Receiver<runner::Event>, word: &str, parts: usize) 
 fn pause_all(parts: usize) -> (std::time::Duration, std::time::Duration) {
     use expanse::runner::{Command, Target};
     let dir = tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());
-    let p = Arc::new(Instant0);
-    let ctx = RunContext {
-        plan: plan(parts),
-        plan_path: dir.path().join("plan.md"),
-        workspace: expanse::workspace::Workspace::new(dir.path()),
-        providers: Providers {
-            search: Arc::new(Never),
-            fetch: p.clone(),
-            writer: p,
-            description: String::new(),
-        },
-        journal: Arc::new(Journal::open(&dir.path().join("j")).unwrap()),
-        cache: Arc::new(Cache::new(&dir.path().join("cache"))),
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let ctx = context(parts, dir.path(), Arc::new(Never));
+    let rt = runtime();
     rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel(1024);
         let (commands, handle) = runner::spawn(ctx, RunOptions::default(), tx);

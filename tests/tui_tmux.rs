@@ -632,14 +632,5 @@ fn detach_leaves_the_run_going_two_clients_see_one_approval_and_a_killed_run_is_
         .map(|e| e.path().join("run.sock"))
         .find(|p| p.exists())
         .expect("a killed run leaves its socket");
-    let out = Command::new(assert_cmd::cargo::cargo_bin("expanse"))
-        .arg("--root")
-        .arg(ws.path())
-        .args(["attach", "plans/p.md"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no run of plans/p.md is live"), "{err}");
-    assert!(!sock.exists(), "the stale socket is removed");
+    common::attach_finds_the_socket_stale(ws.path(), &sock);
 }

@@ -47,6 +47,16 @@ pub fn expanse(ws: &Path) -> assert_cmd::Command {
     c
 }
 
+/// `expanse attach plans/p.md` finds no live run behind the socket `sock` a dead run left: it
+/// says so, exits 1 and removes the socket.
+pub fn attach_finds_the_socket_stale(ws: &Path, sock: &Path) {
+    let out = expanse(ws).args(["attach", "plans/p.md"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no run of plans/p.md is live"), "{err}");
+    assert!(!sock.exists(), "the stale socket is removed");
+}
+
 /// Run `c`, fail the test with its stderr unless it succeeds; its output.
 pub fn succeeds(c: &mut assert_cmd::Command) -> std::process::Output {
     let out = c.output().unwrap();
