@@ -169,6 +169,17 @@ pub fn now() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
+/// A time [`now`] stamped, as an instant: times carry the local offset of their moment, so two
+/// sides of a daylight-saving change compare by instant, not as text. None: not such a time.
+pub fn moment(ts: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(ts).ok()
+}
+
+/// `14:32:07` of a time [`now`] stamped (empty if it is not one).
+pub fn time_of_day(ts: &str) -> &str {
+    ts.get(11..19).unwrap_or("")
+}
+
 /// Token counts of model requests (one request, a section, a PART or a plan).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Usage {

@@ -187,7 +187,7 @@ pub(crate) fn open(
             0,
             lead.unwrap_or_else(|| {
                 // A run that settled before this terminal came said so then: said again here.
-                let (working, counts) = so_far(dir, plan_path, &hello);
+                let (working, counts) = so_far(&journal, plan_path, &hello);
                 let settled = if working == 0 && !counts.is_empty() {
                     format!(": every PART has settled ({counts})")
                 } else {
@@ -212,7 +212,7 @@ pub(crate) fn open(
     let closed = match rt.block_on(expanse::tui::attach(
         ws.clone(),
         plan_path.to_path_buf(),
-        journal,
+        journal.clone(),
         client,
         tui,
     )) {
@@ -241,7 +241,7 @@ pub(crate) fn open(
         Ending::RunEnded => Ok(ended_report(dir, pid, &review)),
         Ending::Detach | Ending::HungUp => {
             // After a hang-up the terminal may be gone: said where it still can be.
-            let (working, counts) = so_far(dir, plan_path, &hello);
+            let (working, counts) = so_far(&journal, plan_path, &hello);
             if working > 0 {
                 note!(
                     "expanse: detached; the run goes on in process {pid} ({counts}): `expanse attach {shown}` comes back to it, `expanse stop {shown}` ends it"
@@ -296,8 +296,8 @@ fn ended_report(dir: &Path, pid: u32, review: &str) -> ExitCode {
 /// Runners still working (or queued) in the run's PARTs, and how the PARTs stand
 /// ("1 review, 2 searching"). The run's PARTs are the plan's (within its `--only`); one the run
 /// has said nothing of since it began (`since`) still has its work ahead.
-fn so_far(dir: &Path, plan_path: &Path, hello: &Hello) -> (usize, String) {
-    let records = expanse::journal::read_records(&dir.join("journal.jsonl")).unwrap_or_default();
+fn so_far(journal: &Journal, plan_path: &Path, hello: &Hello) -> (usize, String) {
+    let records = journal.records().unwrap_or_default();
     let plan = std::fs::read_to_string(plan_path)
         .map(|text| expanse::plan::Plan::parse(&text))
         .ok();
@@ -310,11 +310,12 @@ fn so_far(dir: &Path, plan_path: &Path, hello: &Hello) -> (usize, String) {
     .into_iter()
     .filter(|n| only.is_none_or(|o| o.contains(n)))
     .collect();
-    let since = chrono::DateTime::parse_from_rfc3339(&hello.since).ok();
+    let since = expanse::state::moment(&hello.since);
     let mut said_now = std::collections::BTreeSet::new();
     for r in &records {
         if let expanse::journal::Record::State { ts, part, .. } = r
-            && chrono::DateTime::parse_from_rfc3339(ts).ok() >= since
+            && since.is_some()
+            && expanse::state::moment(ts) >= since
         {
             said_now.insert(*part);
         }
@@ -439,7 +440,7 @@ mod tests {
         ];
         write(&lines);
         assert_eq!(
-            so_far(dir.path(), &plan, &hello).0,
+            so_far(&Journal::open(dir.path()).unwrap(), &plan, &hello).0,
             3,
             "this run has said nothing yet: its PARTs have their work ahead"
         );
@@ -450,14 +451,14 @@ mod tests {
         ]);
         write(&lines);
         assert_eq!(
-            so_far(dir.path(), &plan, &hello),
+            so_far(&Journal::open(dir.path()).unwrap(), &plan, &hello),
             (0, "1 paused, 2 review".into()),
             "a budget's pause rests; PART 9 is not the plan's"
         );
         lines.push(line(12, 3, "paused", ""));
         write(&lines);
         assert_eq!(
-            so_far(dir.path(), &plan, &hello).0,
+            so_far(&Journal::open(dir.path()).unwrap(), &plan, &hello).0,
             1,
             "a person's pause waits for a resume in the run"
         );

@@ -632,7 +632,7 @@ fn confirm_cost(usd: expanse::runner::estimate::Range<f64>, limit: f64) -> bool 
 
 /// One event as a readable line.
 fn human(e: &Event) -> String {
-    let time = e.ts.get(11..19).unwrap_or(&e.ts);
+    let time = expanse::state::time_of_day(&e.ts);
     let part = e
         .part
         .map_or("       ".to_string(), |n| format!("PART {n:>2}"));

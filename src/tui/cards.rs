@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::journal::Record;
 use crate::plan::Plan;
 use crate::runner::{Event, Level, What};
-use crate::state::{RunnerState, Usage, planned_state};
+use crate::state::{RunnerState, Usage, moment, planned_state, time_of_day};
 
 use super::logbuf::LogBuf;
 
@@ -51,6 +51,35 @@ impl Card {
             Some(t) if self.state.is_working() => self.elapsed + (now - t),
             _ => self.elapsed,
         }
+    }
+
+    /// Move to `state` (said with `message`; `budget_paused`: the budget's pause) at `now`: the
+    /// clock runs while the runner works, not while it is paused or waits.
+    fn enter(&mut self, state: RunnerState, message: &str, budget_paused: bool, now: Instant) {
+        let was = self.state;
+        if was.is_working()
+            && !state.is_working()
+            && let Some(t) = self.started.take()
+        {
+            self.elapsed += now - t;
+        }
+        if state.is_working() && self.started.is_none() {
+            self.started = Some(now);
+        }
+        if state == RunnerState::Queued && was.is_settled() {
+            self.lines = None;
+            self.elapsed = Duration::ZERO;
+        }
+        if was != state && !matches!(state, RunnerState::Paused | RunnerState::Stalled) {
+            self.step = None;
+        }
+        self.state = state;
+        self.budget_paused = budget_paused;
+        self.message = if matches!(state, RunnerState::Failed | RunnerState::Paused) {
+            message.to_string()
+        } else {
+            String::new()
+        };
     }
 
     /// Whether a spinner turns on this card.
@@ -180,28 +209,30 @@ impl Cards {
         total
     }
 
-    /// What the journal holds, shown in each card's log before the run's events: what earlier
-    /// runs left (a re-run must not make a PART look as if it had done nothing) and, from
+    /// What the journal holds: each card's state as the journal leaves it, and in its log what
+    /// earlier runs did (a re-run must not make a PART look as if it had done nothing) and, from
     /// `since` (when the live run began), what it did before this screen attached.
     pub fn seed(&mut self, records: &[Record], since: &str) {
         let mut fetched: HashSet<(u32, &str)> = HashSet::new();
         // The header each PART's log shows last: false for earlier runs, true for this one.
         let mut headed: std::collections::HashMap<u32, bool> = Default::default();
         let mut journalled = HashSet::new();
-        let since = instant(since);
-        // Each PART's last record: when, and whether it says the PART was at work after it.
+        let since = moment(since);
+        // Each PART's last record of the runner's: when, and whether work went on after it.
         let mut last: std::collections::HashMap<u32, (Moment, bool)> = Default::default();
         // In the order things happened: a state event is journalled by the supervisor a moment
-        // after the runner's own records ("draft ready" came before "→ writing").
-        let mut ordered: Vec<&Record> = records.iter().collect();
-        ordered.sort_by_key(|r| instant(r.ts()));
-        for r in ordered {
+        // after the runner's own records ("draft ready" came before "→ writing"). Each time is
+        // read once.
+        let mut ordered: Vec<(Option<Moment>, &Record)> =
+            records.iter().map(|r| (moment(r.ts()), r)).collect();
+        ordered.sort_by_key(|(at, _)| *at);
+        for (at, r) in ordered {
             let n = r.part();
             let Some(card) = self.get_mut(n) else {
                 continue;
             };
             let ts = r.ts();
-            let this_run = since.is_some() && instant(ts) >= since;
+            let this_run = since.is_some() && at >= since;
             if headed.get(&n) != Some(&this_run) {
                 headed.insert(n, this_run);
                 let header = if this_run {
@@ -216,26 +247,29 @@ impl Cards {
             // second starts the PART again (a new run, a retry) or the live run began in
             // between. A person's records (notes, edits, decisions) and a run's estimate
             // neither end nor start a gap.
-            if let Some(at) = instant(ts).filter(|_| runners(r)) {
-                if let Some((before, working)) = last.get(&n)
-                    && *working
-                    && !matches!(
-                        r,
-                        Record::State {
-                            state: RunnerState::Queued,
-                            ..
-                        }
-                    )
+            if let (Some(at), Some(working)) = (at, work(r)) {
+                let starts_again = matches!(
+                    r,
+                    Record::State {
+                        state: RunnerState::Queued,
+                        ..
+                    }
+                );
+                if let Some((before, true)) = last.get(&n)
+                    && !starts_again
                     && !(since.is_some_and(|s| *before < s && at >= s))
                 {
                     card.elapsed += (at - *before).to_std().unwrap_or_default();
                 }
-                last.insert(n, (at, at_work(r)));
+                last.insert(n, (at, working));
             }
-            let time = ts.get(11..19).unwrap_or("");
+            let time = time_of_day(ts);
             let line = match r {
                 Record::State { state, message, .. } => {
-                    journalled.insert((n, ts.to_string(), *state));
+                    // The live run's event for this record may come too: it is not shown twice.
+                    if this_run {
+                        journalled.insert((n, ts.to_string(), *state));
+                    }
                     Some(state_line(*state, message.as_deref().unwrap_or("")))
                 }
                 Record::Searched { query, hits, .. } => Some(format!(
@@ -323,6 +357,18 @@ impl Cards {
             }
         }
         self.journalled = journalled;
+        // Where each PART stands, as the journal leaves it.
+        let now = Instant::now();
+        for (n, s) in crate::journal::replay(records) {
+            if let (Some(card), Some(state)) = (self.get_mut(n), s.state) {
+                card.enter(
+                    state,
+                    s.message.as_deref().unwrap_or(""),
+                    s.budget_paused,
+                    now,
+                );
+            }
+        }
     }
 
     /// Apply one event of the supervisor to its card.
@@ -330,11 +376,12 @@ impl Cards {
         let Some(n) = e.part else {
             return Change::None;
         };
-        let time = e.ts.get(11..19).unwrap_or("").to_string();
         // Journalled before this screen read the journal, and shown from it already (its time
-        // and state are a record's: the journal stamps a state with its event's time).
+        // and state are a record's: the journal stamps a state with its event's time). Each
+        // comes once, so the set empties as they do.
         if let Some(state) = e.state_now()
-            && self.journalled.contains(&(n, e.ts.clone(), state))
+            && !self.journalled.is_empty()
+            && self.journalled.remove(&(n, e.ts.clone(), state))
         {
             return Change::None;
         }
@@ -352,57 +399,30 @@ impl Cards {
             card.usage = u;
         }
         if let Some(state) = e.state_now() {
-            let was = card.state;
-            let now = Instant::now();
-            // The clock runs while the runner works: not while it is paused or waits.
-            if was.is_working()
-                && !state.is_working()
-                && let Some(t) = card.started.take()
-            {
-                card.elapsed += now - t;
-            }
-            if state.is_working() && card.started.is_none() {
-                card.started = Some(now);
-            }
-            if state == RunnerState::Queued && was.is_settled() {
-                card.lines = None;
-                card.elapsed = Duration::ZERO;
-            }
-            if was != state && !matches!(state, RunnerState::Paused | RunnerState::Stalled) {
-                card.step = None;
-            }
-            card.state = state;
-            card.budget_paused = e.cause() == Some(crate::runner::Cause::Budget);
+            card.enter(
+                state,
+                &e.message,
+                e.cause() == Some(crate::runner::Cause::Budget),
+                Instant::now(),
+            );
             let level = if state == RunnerState::Failed {
                 Level::Error
             } else {
                 Level::Info
             };
-            let line = state_line(state, &e.message);
-            // A client that attaches reads the journal and hears the run: a state both
-            // tell it is said once.
-            let repeated = card
-                .log
-                .len()
-                .checked_sub(1)
-                .and_then(|i| card.log.get(i))
-                .is_some_and(|l| l.text == line);
-            if !repeated {
-                card.log.push(&time, level, &line);
-            }
-            card.message = if matches!(state, RunnerState::Failed | RunnerState::Paused) {
-                e.message.clone()
-            } else {
-                String::new()
-            };
+            card.log
+                .push(time_of_day(&e.ts), level, &state_line(state, &e.message));
             if let What::Draft { lines, .. } = e.what {
                 card.lines = Some(lines);
                 return Change::DraftArrived(n);
             }
             return Change::None;
         }
-        card.log
-            .push(&time, e.level().unwrap_or(Level::Info), &e.message);
+        card.log.push(
+            time_of_day(&e.ts),
+            e.level().unwrap_or(Level::Info),
+            &e.message,
+        );
         if matches!(e.what, What::Error { .. }) {
             card.message = e.message.clone();
         }
@@ -417,44 +437,23 @@ impl Cards {
     }
 }
 
-/// A journal or event time as an instant: times carry the local offset of their moment, so two
-/// sides of a daylight-saving change compare by instant, not as text.
-fn instant(ts: &str) -> Option<Moment> {
-    chrono::DateTime::parse_from_rfc3339(ts).ok()
-}
-
 /// An instant of the journal's clock.
 type Moment = chrono::DateTime<chrono::FixedOffset>;
 
-/// Whether a record is the run's account of the PART's work: a state, a search, a fetch, a
-/// section and its tokens, a draft.
-fn runners(r: &Record) -> bool {
-    matches!(
-        r,
-        Record::State { .. }
-            | Record::Searched { .. }
-            | Record::Fetched { .. }
-            | Record::Section { .. }
-            | Record::Drafted { .. }
-            | Record::Usage {
-                section: Some(_),
-                ..
-            }
-    )
-}
-
-/// Whether a runner's record says its PART was at work after it (a search, a fetch, a section,
-/// a working state), rather than done or waiting.
-fn at_work(r: &Record) -> bool {
+/// For a record of the runner's own (a state, a search, a fetch, a section and its tokens, a
+/// draft): whether its PART was at work after it. None for a person's records (notes, edits,
+/// decisions), a run's estimate and a review's tokens.
+fn work(r: &Record) -> Option<bool> {
     match r {
-        Record::State { state, .. } => state.is_working(),
+        Record::State { state, .. } => Some(state.is_working()),
         Record::Searched { .. }
         | Record::Fetched { .. }
         | Record::Section { .. }
         | Record::Usage {
             section: Some(_), ..
-        } => true,
-        _ => false,
+        } => Some(true),
+        Record::Drafted { .. } => Some(false),
+        _ => None,
     }
 }
 
@@ -495,6 +494,33 @@ mod tests {
             c.list[0].started.is_none(),
             "a card in review waits, its clock stopped"
         );
+    }
+
+    #[test]
+    fn the_journal_leaves_each_card_in_its_state_a_budget_pause_known_by_its_cause() {
+        let mut c = Cards::new(&plan(), None);
+        let state = |part, state, cause| Record::State {
+            ts: format!("2026-12-04T19:00:0{part}.000+00:00"),
+            part,
+            state,
+            message: Some("budget reached".into()),
+            cause,
+        };
+        c.seed(
+            &[
+                state(1, RunnerState::Paused, Some(crate::state::Cause::Budget)),
+                state(2, RunnerState::Paused, None),
+                state(3, RunnerState::Searching, None),
+            ],
+            "2026-12-04T20:00:00.000+00:00",
+        );
+        let card = |i: usize| &c.list[i];
+        assert_eq!(card(0).state, RunnerState::Paused);
+        assert!(card(0).budget_paused);
+        assert_eq!(card(0).message, "budget reached");
+        assert!(!card(1).budget_paused, "words are not a cause");
+        assert_eq!(card(2).state, RunnerState::Searching);
+        assert!(card(2).started.is_some(), "its clock runs");
     }
 
     #[test]
@@ -585,8 +611,11 @@ mod tests {
                 "→ paused",
             ]
         );
-        // Where each PART stands, as the screen's first events say it.
-        c.apply(&event(950, RunnerState::Paused));
+        assert_eq!(
+            c.list[0].state,
+            RunnerState::Paused,
+            "where the journal leaves it"
+        );
         // The run's own events for those records arrive too, with the records' times: none is
         // applied again, whatever the order.
         for (ms, s) in [

@@ -92,7 +92,6 @@ pub async fn attach(
     let plan = plan::Plan::parse(&text);
     let history = journal.records().unwrap_or_default();
     let facts = client.hello.facts.clone();
-    let now = where_parts_stand(&history, facts.only.as_ref());
     let knowledge = workspace.knowledge();
     let run = (journal.dir().to_path_buf(), client.hello.pid);
     let review = Arc::new(Review::new(workspace, plan_path.clone(), journal));
@@ -111,28 +110,8 @@ pub async fn attach(
         dropped: client.dropped,
         run,
         commands: client.commands,
-        before: now,
     };
     session.run(tui).await
-}
-
-/// Where each PART of the run (`only`, if it has a selection) stands now, as the run journalled
-/// it: the events before this client came (a budget's pause said as one).
-fn where_parts_stand(
-    history: &[crate::journal::Record],
-    only: Option<&std::collections::BTreeSet<u32>>,
-) -> Vec<crate::runner::Event> {
-    crate::journal::replay(history)
-        .into_iter()
-        .filter(|(n, _)| only.is_none_or(|o| o.contains(n)))
-        .filter_map(|(n, s)| {
-            let message = s.message.unwrap_or_default();
-            match s.state? {
-                _ if s.budget_paused => Some(crate::runner::Event::budget_paused(n, message)),
-                st => Some(crate::runner::Event::state(n, st, message)),
-            }
-        })
-        .collect()
 }
 
 /// What one TUI session works over: a run reached through its socket.
@@ -154,8 +133,6 @@ struct Session {
     /// The run's state folder and process (to tell a stop from a kill when it ends).
     run: (std::path::PathBuf, u32),
     commands: mpsc::Sender<Command>,
-    /// Events that happened before this session began (an attached client's starting states).
-    before: Vec<crate::runner::Event>,
 }
 
 impl Session {
@@ -177,7 +154,6 @@ impl Session {
             dropped,
             run,
             commands,
-            before,
         } = self;
         let mut hup = signal(SignalKind::hangup())?;
         let mut int = signal(SignalKind::interrupt())?;
@@ -190,9 +166,6 @@ impl Session {
         let size = term.terminal.size()?;
         let mut app = App::new(&plan, only, (size.width, size.height));
         app.seed(&history, &since);
-        for e in before {
-            app.update(Msg::Core(e));
-        }
         app.configure(Settings {
             keymap: tui.keymap,
             confirm_approve: tui.confirm_approve,
@@ -505,48 +478,5 @@ impl Notices {
             let _ = out.write_all(&crate::notify::terminal_bytes(&notice));
             let _ = out.flush();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::Record;
-    use crate::state::RunnerState;
-
-    fn state(part: u32, state: RunnerState) -> Record {
-        Record::State {
-            ts: format!("2026-12-04T19:00:0{part}.000+00:00"),
-            part,
-            state,
-            message: None,
-            cause: None,
-        }
-    }
-
-    #[test]
-    fn an_attaching_screen_starts_from_the_runs_parts_as_journalled() {
-        let paused = Record::State {
-            ts: "2026-12-04T19:00:02.000+00:00".into(),
-            part: 2,
-            state: RunnerState::Paused,
-            message: Some("budget reached".into()),
-            cause: Some(crate::state::Cause::Budget),
-        };
-        let history = vec![
-            state(1, RunnerState::Review),
-            paused,
-            state(3, RunnerState::Searching),
-        ];
-        let only = std::collections::BTreeSet::from([1, 2]);
-        let events = where_parts_stand(&history, Some(&only));
-        assert_eq!(events.len(), 2, "PART 3 is not this run's");
-        assert_eq!(events[0].state_now(), Some(RunnerState::Review));
-        assert_eq!(
-            events[1].cause(),
-            Some(crate::runner::Cause::Budget),
-            "a budget's pause is said as one"
-        );
-        assert!(where_parts_stand(&[], None).is_empty());
     }
 }
