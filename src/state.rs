@@ -154,9 +154,6 @@ pub enum Cause {
     Undone,
     /// The budget paused the PART: its next request would pass a cap.
     Budget,
-    /// Every PART of the run has settled after work ([`What::Settled`] in process; a log event
-    /// with this cause in JSON).
-    Settled,
 }
 
 /// What a PART's log and status say when its approval is undone.

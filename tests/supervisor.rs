@@ -13,7 +13,7 @@ use expanse::research::{
     Fetch, Hit, LogSink, Page, Providers, ResearchError, Search, local::ExtractiveWriter,
 };
 use expanse::runner::{
-    self, Cause, Command, Event, EventKind, RunContext, RunOptions, RunnerState, Target,
+    self, Command, Event, EventKind, RunContext, RunOptions, RunnerState, Target, What,
 };
 use tokio::sync::mpsc;
 
@@ -276,10 +276,7 @@ async fn jobs_limit_bounds_concurrency() {
     assert!(summary.states.values().all(|s| *s == RunnerState::Review));
     assert_eq!(search.max_in_flight.load(Ordering::SeqCst), 2);
     // The run says once, for the whole run, that every PART has settled.
-    let settled: Vec<&Event> = events
-        .iter()
-        .filter(|e| e.cause() == Some(Cause::Settled))
-        .collect();
+    let settled: Vec<&Event> = events.iter().filter(|e| e.what == What::Settled).collect();
     assert_eq!(settled.len(), 1, "{settled:?}");
     assert_eq!(settled[0].part, None);
     assert_eq!(settled[0].message, "every PART has settled: 6 review");
@@ -302,14 +299,14 @@ async fn every_search_failing_fails_the_part_and_retry_resumes_it() {
         "{}",
         failed.message
     );
-    let said = h.until(|e| e.cause() == Some(Cause::Settled)).await;
+    let said = h.until(|e| e.what == What::Settled).await;
     assert_eq!(said.message, "every PART has settled: 1 failed");
     h.search.fail.store(false, Ordering::SeqCst);
     h.commands.send(Command::Retry(1)).await.unwrap();
     let draft = h.until(|e| e.kind() == EventKind::Draft).await;
     assert_eq!(draft.part, Some(1));
     // New work settles again, and is said again.
-    let again = h.until(|e| e.cause() == Some(Cause::Settled)).await;
+    let again = h.until(|e| e.what == What::Settled).await;
     assert_eq!(again.message, "every PART has settled: 1 review");
     h.commands.send(Command::Shutdown).await.unwrap();
     let (summary, _) = h.finish().await;
@@ -676,8 +673,8 @@ async fn a_persons_pause_keeps_the_run_open_and_a_run_with_nothing_to_do_says_no
     loop {
         let e = h.until(|_| true).await;
         assert_ne!(
-            e.cause(),
-            Some(Cause::Settled),
+            e.what,
+            What::Settled,
             "said while PART 1 was paused: {seen:?}"
         );
         let done = e.part == Some(2) && e.state_now() == Some(RunnerState::Review);
@@ -695,7 +692,7 @@ async fn a_persons_pause_keeps_the_run_open_and_a_run_with_nothing_to_do_says_no
         .send(Command::Resume(Target::Part(1)))
         .await
         .unwrap();
-    let said = h.until(|e| e.cause() == Some(Cause::Settled)).await;
+    let said = h.until(|e| e.what == What::Settled).await;
     assert_eq!(said.message, "every PART has settled: 2 review");
     h.commands.send(Command::Shutdown).await.unwrap();
     h.finish().await;
@@ -709,8 +706,5 @@ async fn a_persons_pause_keeps_the_run_open_and_a_run_with_nothing_to_do_says_no
     );
     let (summary, events) = h.finish().await;
     assert!(summary.states.values().all(|s| *s == RunnerState::Done));
-    assert!(
-        events.iter().all(|e| e.cause() != Some(Cause::Settled)),
-        "{events:?}"
-    );
+    assert!(events.iter().all(|e| e.what != What::Settled), "{events:?}");
 }

@@ -224,11 +224,10 @@ impl Event {
         }
     }
 
-    /// What it was, when a front end acts on it.
+    /// What a state change was, when a front end acts on it.
     pub fn cause(&self) -> Option<Cause> {
         match self.what {
             What::State { cause, .. } => cause,
-            What::Settled => Some(Cause::Settled),
             _ => None,
         }
     }
@@ -283,13 +282,36 @@ struct Flat {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     refusal: Option<Refusal>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    cause: Option<Cause>,
+    cause: Option<FlatCause>,
+}
+
+/// A flat record's `cause`: a state change's, or `settled`, the word of a run-wide log line that
+/// every PART has settled ([`What::Settled`] in process).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum FlatCause {
+    Undone,
+    Budget,
+    Settled,
+}
+
+impl From<Cause> for FlatCause {
+    fn from(c: Cause) -> FlatCause {
+        match c {
+            Cause::Undone => FlatCause::Undone,
+            Cause::Budget => FlatCause::Budget,
+        }
+    }
 }
 
 impl From<Event> for Flat {
     fn from(e: Event) -> Flat {
         let kind = e.kind();
-        let (state, level, cause, counts) = (e.state_now(), e.level(), e.cause(), e.counts());
+        let (state, level, counts) = (e.state_now(), e.level(), e.counts());
+        let cause = match e.what {
+            What::Settled => Some(FlatCause::Settled),
+            _ => e.cause().map(FlatCause::from),
+        };
         let (mut lines, mut path, mut refusal) = (None, None, None);
         match e.what {
             What::Draft { lines: l, .. } => lines = Some(l),
@@ -343,9 +365,13 @@ impl TryFrom<Flat> for Event {
         let what = match f.kind {
             EventKind::State => What::State {
                 state: f.state.ok_or(missing("state", "state"))?,
-                cause: f.cause,
+                cause: match f.cause {
+                    Some(FlatCause::Undone) => Some(Cause::Undone),
+                    Some(FlatCause::Budget) => Some(Cause::Budget),
+                    Some(FlatCause::Settled) | None => None,
+                },
             },
-            EventKind::Log if f.cause == Some(Cause::Settled) => What::Settled,
+            EventKind::Log if f.cause == Some(FlatCause::Settled) => What::Settled,
             EventKind::Log => What::Log {
                 level: f.level.unwrap_or(Level::Info),
                 counts,

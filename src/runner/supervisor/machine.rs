@@ -597,12 +597,13 @@ impl Machine {
             let why = format!("no progress for {secs} s while {prev}");
             self.say(Event::state(n, RunnerState::Stalled, why), out);
         }
-        // Only runners at work take notes.
+        // Only runners at work take notes (a held one takes them as it starts again): one
+        // journal read each, for at most `jobs` of them.
         let working: Vec<u32> = self
-            .slots
+            .running
             .iter()
-            .filter(|(_, s)| s.state.is_active())
-            .map(|(n, _)| *n)
+            .filter(|n| self.slots.get(n).is_some_and(|s| s.runner == Some(false)))
+            .copied()
             .collect();
         if !working.is_empty() {
             out.push(Effect::SyncNotes(working));

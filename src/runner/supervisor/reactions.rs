@@ -32,22 +32,17 @@ pub(super) fn runner_event(
         && state == RunnerState::Paused
     {
         before_pause = Some(next);
-        event.what = What::Log {
-            level: Level::Info,
-            counts: Counts::default(),
-        };
-        event.message = format!("(paused; was about to be {next})");
+        as_log(&mut event, format!("(paused; was about to be {next})"));
     }
     // A report still on its way when the PART was approved changes nothing (the journal's
     // replay holds the same rule).
     if let Some(next) = event.state_now()
         && crate::state::after_report(Some(state), next).is_none()
     {
-        event.what = What::Log {
-            level: Level::Info,
-            counts: Counts::default(),
-        };
-        event.message = format!("(approved already; a late report of {next} changes nothing)");
+        as_log(
+            &mut event,
+            format!("(approved already; a late report of {next} changes nothing)"),
+        );
     }
     let mut forward = Vec::new();
     // Back from a stall: its state is said again, unless the event says a state of its own.
@@ -63,6 +58,15 @@ pub(super) fn runner_event(
         before_pause,
         approve,
     }
+}
+
+/// A runner's state report said as a log line with `message` instead: it changes no state.
+fn as_log(event: &mut Event, message: String) {
+    event.what = What::Log {
+        level: Level::Info,
+        counts: Counts::default(),
+    };
+    event.message = message;
 }
 
 /// What PART `n`'s runner ending with `outcome` says, in order, and why the budget paused it

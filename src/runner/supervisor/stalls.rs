@@ -28,11 +28,7 @@ pub(super) fn stalled(
 ) -> Vec<(u32, RunnerState, u64)> {
     watched
         .into_iter()
-        .filter(|w| {
-            w.state.is_active()
-                && !matches!(w.state, RunnerState::Paused | RunnerState::Stalled)
-                && w.running
-        })
+        .filter(|w| w.state.is_working() && w.state != RunnerState::Stalled && w.running)
         .filter_map(|w| {
             let quiet = now.saturating_duration_since(w.last_progress);
             (quiet >= limit).then_some((w.part, w.state, quiet.as_secs()))

@@ -74,6 +74,11 @@ fn at_most_jobs_runners_start_and_a_paused_one_gives_up_its_task() {
     assert_eq!(paused[0], Effect::Hold(1, true));
     assert_eq!(said(&paused)[0].1, RunnerState::Paused);
     assert_eq!(spawned(&paused), vec![3], "a held runner does not count");
+    assert_eq!(
+        m.handle(Input::Tick, t0),
+        vec![Effect::SyncNotes(vec![2, 3])],
+        "only runners at work catch up on notes"
+    );
     let ended = m.handle(Input::Ended(2, Outcome::Review), t0);
     assert_eq!(
         spawned(&ended),
