@@ -80,12 +80,17 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let modules: BTreeSet<String> = files.iter().map(|f| module_of(&src, f)).collect();
-    let path = paths_in();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in &files {
         let current = module_of(&src, f);
         let text = std::fs::read_to_string(f).unwrap();
-        for p in path(without_tests(&text)) {
+        // Comments name modules without importing them (doc links).
+        let code: String = without_tests(&text)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for p in paths_in(&code) {
             if let Some(t) = target(&current, &p, &modules)
                 && t != current
                 && !current.starts_with(&format!("{t}::"))
@@ -98,49 +103,63 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
-/// The `crate::a::b`, `super::x` and `self::y` paths in a text (identifiers joined by `::`).
-fn paths_in() -> impl Fn(&str) -> Vec<String> {
-    |text: &str| {
-        let mut out = Vec::new();
-        let bytes = text.as_bytes();
-        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-        let mut i = 0;
-        while i < bytes.len() {
-            let starts = ["crate::", "super::", "self::"]
-                .iter()
-                .find(|s| bytes[i..].starts_with(s.as_bytes()))
-                .filter(|_| i == 0 || !ident(bytes[i - 1]));
-            let Some(_) = starts else {
-                i += 1;
-                continue;
-            };
-            let mut j = i;
-            loop {
-                while j < bytes.len() && ident(bytes[j]) {
-                    j += 1;
-                }
-                if bytes[j..].starts_with(b"::") && bytes.get(j + 2).is_some_and(|b| ident(*b)) {
-                    j += 2;
-                } else {
-                    break;
+/// The `crate::a::b`, `super::x` and `self::y` paths in a text (identifiers joined by `::`); a
+/// group `super::{a, b::c}` gives one path for each of its items (`super::a`, `super::b::c`).
+fn paths_in(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    // The identifiers joined by `::` from `j`: where they end.
+    let path_end = |mut j: usize| {
+        loop {
+            while j < bytes.len() && ident(bytes[j]) {
+                j += 1;
+            }
+            if bytes[j..].starts_with(b"::") && bytes.get(j + 2).is_some_and(|b| ident(*b)) {
+                j += 2;
+            } else {
+                return j;
+            }
+        }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = ["crate::", "super::", "self::"]
+            .iter()
+            .find(|s| bytes[i..].starts_with(s.as_bytes()))
+            .filter(|_| i == 0 || !ident(bytes[i - 1]));
+        if starts.is_none() {
+            i += 1;
+            continue;
+        }
+        let j = path_end(i);
+        let head = &text[i..j];
+        if bytes[j..].starts_with(b"::{") {
+            // One level of a group: each item is a path of its own below the head.
+            let inner = j + 3;
+            let close = text[inner..].find('}').map_or(text.len(), |k| inner + k);
+            for item in text[inner..close].split(',') {
+                let item = item.trim();
+                let end = item
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                    .unwrap_or(item.len());
+                let item = item[..end].trim_end_matches(':');
+                if !item.is_empty() && item != "self" {
+                    out.push(format!("{head}::{item}"));
                 }
             }
-            out.push(text[i..j].to_string());
+            out.push(head.to_string());
+            i = close.max(i + 1);
+        } else {
+            out.push(head.to_string());
             i = j.max(i + 1);
         }
-        out
     }
+    out
 }
 
-#[test]
-fn no_two_modules_import_each_other_directly_or_around_a_loop() {
-    let graph = imports();
-    assert!(
-        graph.len() > 50,
-        "the source was read: {} modules",
-        graph.len()
-    );
-    // Every module reachable from each one; a module that reaches itself is in a circle.
+/// The modules that reach themselves through the graph's imports.
+fn circles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
     let mut circles = Vec::new();
     for start in graph.keys() {
         let mut seen = BTreeSet::new();
@@ -157,6 +176,19 @@ fn no_two_modules_import_each_other_directly_or_around_a_loop() {
             }
         }
     }
+    circles
+}
+
+#[test]
+fn no_two_modules_import_each_other_directly_or_around_a_loop() {
+    let graph = imports();
+    assert!(
+        graph.len() > 50,
+        "the source was read: {} modules",
+        graph.len()
+    );
+    // Every module reachable from each one; a module that reaches itself is in a circle.
+    let circles = circles(&graph);
     assert!(
         circles.is_empty(),
         "modules in a circle of imports: {circles:?}"
@@ -192,8 +224,26 @@ fn the_checker_finds_a_circle_when_there_is_one() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let paths = paths_in()("use crate::b::X; let y = super::super::a::c::f(); self::z");
+    let paths = paths_in("use crate::b::X; let y = super::super::a::c::f(); self::z");
     assert_eq!(paths, ["crate::b::X", "super::super::a::c::f", "self::z"]);
+    assert_eq!(
+        paths_in("use super::{prompt, tokens::Tok, self};"),
+        ["super::prompt", "super::tokens::Tok", "super"]
+    );
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (from, to) in edges {
+            g.entry(from.to_string())
+                .or_default()
+                .insert(to.to_string());
+        }
+        g
+    };
+    assert_eq!(
+        circles(&graph(&[("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")])),
+        ["a", "b", "c"]
+    );
+    assert!(circles(&graph(&[("a", "b"), ("b", "c"), ("d", "a")])).is_empty());
     assert_eq!(
         target("crate::a", "crate::b::X", &modules).as_deref(),
         Some("crate::b")

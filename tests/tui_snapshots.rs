@@ -525,9 +525,15 @@ fn a_hunk_left_out_at_80x24() {
 fn a_click_is_tested_against_the_cards_the_last_frame_drew() {
     for size in SIZES {
         let mut app = scene(size);
-        // Before any frame nothing is on screen to click.
-        app.update(Msg::Click { col: 2, row: 3 });
+        // Before any frame nothing is on screen to click: where PART 1's card (selected, with a
+        // draft) will be, a click opens nothing.
+        let effects = app.update(Msg::Click { col: 2, row: 3 });
         assert_eq!(app.selected(), 0);
+        assert!(effects.is_empty(), "{size:?}: {effects:?}");
+        assert!(
+            !matches!(app.front(), expanse::tui::app::Front::Review(_)),
+            "{size:?}"
+        );
         let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
         let mut drawn = expanse::tui::layout::Drawn::default();
         term.draw(|f| drawn = view::draw(f, &app, &Theme::new(true), Instant::now()))
