@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -144,7 +143,6 @@ impl Live {
             clients: 0,
             facts,
         };
-        let clients = Arc::new(AtomicUsize::new(0));
         let (count, watching) = watch::channel(0);
         write_info(dir, &hello);
         let ended = tokio_util::sync::CancellationToken::new();
@@ -154,7 +152,6 @@ impl Live {
             hello,
             ended: ended.clone(),
             info: info.clone(),
-            clients,
             count: Arc::new(count),
             events: events.clone(),
             commands,
@@ -213,7 +210,7 @@ struct Shared {
     hello: Hello,
     ended: tokio_util::sync::CancellationToken,
     info: Arc<std::sync::Mutex<()>>,
-    clients: Arc<AtomicUsize>,
+    /// Clients attached now, as the run watches it.
     count: Arc<watch::Sender<usize>>,
     events: broadcast::Sender<Arc<str>>,
     commands: mpsc::Sender<Command>,
@@ -249,8 +246,7 @@ impl Shared {
             }
         }
         let mut rx = self.events.subscribe();
-        let now = self.clients.fetch_add(1, Ordering::SeqCst) + 1;
-        self.count.send_replace(now);
+        let now = self.count_clients(1);
         let hello = Hello {
             clients: now,
             ..self.hello.clone()
@@ -304,12 +300,21 @@ impl Shared {
                 () = self.ended.cancelled() => {}
             }
         }
-        let now = self.clients.fetch_sub(1, Ordering::SeqCst) - 1;
-        self.count.send_replace(now);
+        let now = self.count_clients(-1);
         self.say(&Hello {
             clients: now,
             ..self.hello.clone()
         });
+    }
+
+    /// One client more (1) or fewer (-1): how many are attached now, as the run is told.
+    fn count_clients(&self, change: isize) -> usize {
+        let mut now = 0;
+        self.count.send_modify(|n| {
+            *n = n.saturating_add_signed(change);
+            now = *n;
+        });
+        now
     }
 
     /// Write `live.json` anew, unless the run has ended (and removed it).
@@ -597,14 +602,28 @@ mod tests {
         assert!(info(dir.path()).is_none());
     }
 
-    #[tokio::test]
+    // A paused clock: waiting for the follower to fall quiet costs no time.
+    #[tokio::test(start_paused = true)]
     async fn a_run_stays_while_a_client_is_attached_and_ends_settled_when_the_last_leaves() {
         let (count, clients) = watch::channel(0usize);
         let (tx, mut rx) = mpsc::channel(1);
+        // The run's queue is full when clients come and go.
+        tx.send(Command::Shutdown).await.unwrap();
         let follower = follow_clients(clients, tx);
-        // Told in order even when the run's queue is full: nothing is dropped on the way.
         count.send_replace(1);
-        assert_eq!(rx.recv().await, Some(Command::StayWhenSettled));
+        tokio::task::yield_now().await;
+        count.send_replace(0);
+        count.send_replace(2);
+        assert_eq!(rx.recv().await, Some(Command::Shutdown));
+        // The follower waited for room rather than drop a word; what it says last is the
+        // clients as they are now (two), whatever came between.
+        let mut said = Vec::new();
+        while let Ok(Some(c)) =
+            tokio::time::timeout(std::time::Duration::from_millis(200), rx.recv()).await
+        {
+            said.push(c);
+        }
+        assert_eq!(said.last(), Some(&Command::StayWhenSettled), "{said:?}");
         count.send_replace(0);
         assert_eq!(rx.recv().await, Some(Command::EndWhenSettled));
         count.send_replace(2);
