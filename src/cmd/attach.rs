@@ -145,7 +145,15 @@ pub fn run(root: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let config = expanse::config::Config::load(&ws.root)?;
-    open(&ws, &dir, &plan_path, false, None, keymap(&config)?)
+    open(
+        &ws,
+        &dir,
+        &plan_path,
+        false,
+        None,
+        &config,
+        keymap(&config)?,
+    )
 }
 
 /// Open the terminal UI on the live run of the plan whose state folder is `dir`, then say what
@@ -157,9 +165,9 @@ pub(crate) fn open(
     plan_path: &Path,
     owner: bool,
     lead: Option<String>,
+    config: &expanse::config::Config,
     keymap: expanse::tui::keymap::Keymap,
 ) -> anyhow::Result<ExitCode> {
-    let config = expanse::config::Config::load(&ws.root)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

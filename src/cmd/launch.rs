@@ -36,7 +36,7 @@ pub fn launch(
         let lead = format!(
             "a run of {shown} was already live (process {pid}); this terminal attached to it{stand}"
         );
-        return super::attach::open(ws, &dir, plan_path, false, Some(lead), keymap);
+        return super::attach::open(ws, &dir, plan_path, false, Some(lead), config, keymap);
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let log_path = dir.join("run.log");
@@ -74,7 +74,7 @@ pub fn launch(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let code = super::attach::open(ws, &dir, plan_path, true, None, keymap)?;
+    let code = super::attach::open(ws, &dir, plan_path, true, None, config, keymap)?;
     // Reaped once it has ended; a run left going is the init process's to reap.
     let _ = child.try_wait();
     Ok(code)

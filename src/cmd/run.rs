@@ -320,12 +320,12 @@ pub fn run_holding(
     let summary = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         // Commands from the socket, held until the supervisor runs.
-        let (socket_tx, mut socket_rx) = mpsc::channel::<runner::Command>(64);
+        let (commands, queued) = mpsc::channel::<runner::Command>(runner::COMMANDS_WAITING);
         // `expanse attach` (and stop) reach this run through its socket.
         let live = match expanse::runner::live::Live::serve(
             &live_dir,
             &live_plan,
-            socket_tx.clone(),
+            commands.clone(),
             facts,
         ) {
             Ok(l) => Some(l),
@@ -356,22 +356,15 @@ pub fn run_holding(
             );
             return Ok(None);
         }
-        let (commands, handle) = runner::spawn(ctx, options, tx);
-        let to_run = commands.clone();
-        tokio::spawn(async move {
-            while let Some(c) = socket_rx.recv().await {
-                if to_run.send(c).await.is_err() {
-                    break;
-                }
-            }
-        });
+        // One queue: the socket's, the plan watcher's and the lifetime's words in their order.
+        let handle = runner::spawn_on(ctx, options, tx, queued);
         // Plan edits reach the run whether or not a terminal is attached.
         let _plan_watch = runner::watch_plan(&live_plan, commands.clone());
         // Through the socket's own queue: a client's last command reaches the run before the
         // word that it left.
         let _lifetime = live
             .as_ref()
-            .map(|l| expanse::runner::live::follow_clients(l.clients(), socket_tx));
+            .map(|l| expanse::runner::live::follow_clients(l.clients(), commands.clone()));
         let mut stdout = std::io::stdout().lock();
         // A served run's stdout goes nowhere: its clients and the journal have the events.
         let mut printing = !serve;

@@ -15,4 +15,4 @@ pub use driver::{Outcome, PAGE_DEADLINE, PAGES_AT_ONCE, RunnerCtx, run_part};
 pub use event::{Cause, Command, Counts, Event, EventKind, Level, Refusal, Target, What};
 pub use machine::{Action, PlannedSearch, Progress, next_action, plan_fetches, planned_searches};
 pub use plan_watch::{on_plan_change, watch_plan};
-pub use supervisor::{RunContext, RunOptions, Summary, spawn};
+pub use supervisor::{COMMANDS_WAITING, RunContext, RunOptions, Summary, spawn, spawn_on};

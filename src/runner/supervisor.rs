@@ -124,9 +124,22 @@ pub fn spawn(
     options: RunOptions,
     events: mpsc::Sender<Event>,
 ) -> (mpsc::Sender<Command>, tokio::task::JoinHandle<Summary>) {
-    let (cmd_tx, cmd_rx) = mpsc::channel(64);
-    let handle = tokio::spawn(supervise(ctx, options, events, cmd_rx));
-    (cmd_tx, handle)
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMANDS_WAITING);
+    (cmd_tx, spawn_on(ctx, options, events, cmd_rx))
+}
+
+/// Commands a run's queue holds before a sender waits.
+pub const COMMANDS_WAITING: usize = 64;
+
+/// Start the supervisor on a command queue made earlier (one that already took commands, such
+/// as a live run's socket's, while the run was starting).
+pub fn spawn_on(
+    ctx: RunContext,
+    options: RunOptions,
+    events: mpsc::Sender<Event>,
+    commands: mpsc::Receiver<Command>,
+) -> tokio::task::JoinHandle<Summary> {
+    tokio::spawn(supervise(ctx, options, events, commands))
 }
 
 /// The async loop around the [`Machine`]: it feeds it what happens and performs the effects it

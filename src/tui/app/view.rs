@@ -62,10 +62,7 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .cards
         .list
         .iter()
-        .filter(|c| {
-            matches!(c.state, RunnerState::Review | RunnerState::Failed)
-                || (c.state == RunnerState::Paused && c.budget_paused)
-        })
+        .filter(|c| matches!(c.state, RunnerState::Review | RunnerState::Failed) || c.budget_paused)
         .count();
     if need > 0 {
         spans.push(Span::styled(
