@@ -162,14 +162,7 @@ pub fn run_holding(
         // The run is a process of its own and this terminal its first client: closing the
         // terminal (or detaching) leaves it going.
         // Options that shape a run do not reach one already live: say so if any was given.
-        let shaped = args.only.is_some()
-            || args.jobs.is_some()
-            || args.offline
-            || args.redo
-            || args.approve_all
-            || args.corpus.is_some()
-            || args.budget_tokens.is_some()
-            || args.budget_usd.is_some();
+        let shaped = !shaping(args).is_empty();
         let server = server_command(&ws, args)?;
         return super::launch::launch(&ws, server, &plan_path, &shown, &config, shaped);
     }
@@ -427,6 +420,42 @@ pub fn run_holding(
     Ok(report(&summary, &review_command(root, &shown)))
 }
 
+/// The options given that shape a run, as the run's own process is given them (none: the
+/// defaults).
+fn shaping(args: &Args) -> Vec<std::ffi::OsString> {
+    let mut out: Vec<std::ffi::OsString> = Vec::new();
+    let mut pass = |flag: &str, value: Option<std::ffi::OsString>| {
+        out.push(flag.into());
+        out.extend(value);
+    };
+    if let Some(j) = args.jobs {
+        pass("--jobs", Some(j.to_string().into()));
+    }
+    if let Some(only) = &args.only {
+        let list: Vec<String> = only.iter().map(u32::to_string).collect();
+        pass("--only", Some(list.join(",").into()));
+    }
+    for (on, flag) in [
+        (args.offline, "--offline"),
+        (args.redo, "--redo"),
+        (args.approve_all, "--approve-all"),
+    ] {
+        if on {
+            pass(flag, None);
+        }
+    }
+    if let Some(corpus) = &args.corpus {
+        pass("--corpus", Some(corpus.into()));
+    }
+    if let Some(t) = args.budget_tokens {
+        pass("--budget-tokens", Some(t.to_string().into()));
+    }
+    if let Some(u) = args.budget_usd {
+        pass("--budget-usd", Some(u.to_string().into()));
+    }
+    out
+}
+
 /// `expanse run PLAN --serve` with this run's options, detached from the terminal.
 fn server_command(ws: &Workspace, args: &Args) -> anyhow::Result<std::process::Command> {
     let exe = std::env::current_exe().context("cannot find the expanse program to start")?;
@@ -437,32 +466,8 @@ fn server_command(ws: &Workspace, args: &Args) -> anyhow::Result<std::process::C
         .arg(&args.plan)
         .arg("--serve")
         .arg("--stall-after")
-        .arg(args.stall_after.to_string());
-    if let Some(j) = args.jobs {
-        c.arg("--jobs").arg(j.to_string());
-    }
-    if let Some(only) = &args.only {
-        let list: Vec<String> = only.iter().map(u32::to_string).collect();
-        c.arg("--only").arg(list.join(","));
-    }
-    for (on, flag) in [
-        (args.offline, "--offline"),
-        (args.redo, "--redo"),
-        (args.approve_all, "--approve-all"),
-    ] {
-        if on {
-            c.arg(flag);
-        }
-    }
-    if let Some(corpus) = &args.corpus {
-        c.arg("--corpus").arg(corpus);
-    }
-    if let Some(t) = args.budget_tokens {
-        c.arg("--budget-tokens").arg(t.to_string());
-    }
-    if let Some(u) = args.budget_usd {
-        c.arg("--budget-usd").arg(u.to_string());
-    }
+        .arg(args.stall_after.to_string())
+        .args(shaping(args));
     c.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null());
     {
